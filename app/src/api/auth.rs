@@ -1,0 +1,107 @@
+use domain::User;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+#[cfg(feature = "ssr")]
+use server_fn::ServerFn;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserResponse {
+    pub user: User,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Empty {}
+
+#[server(endpoint = "auth/signup", input = server_fn::codec::Json, output = server_fn::codec::Json)]
+pub async fn signup(username: String, password: String) -> Result<UserResponse, AppError> {
+    let user = inner::signup(&username, &password).await?;
+    Ok(UserResponse { user })
+}
+
+#[server(endpoint = "auth/login", input = server_fn::codec::Json, output = server_fn::codec::Json)]
+pub async fn login(username: String, password: String) -> Result<UserResponse, AppError> {
+    let user = inner::login(&username, &password).await?;
+    Ok(UserResponse { user })
+}
+
+#[server(endpoint = "auth/logout", input = server_fn::codec::Json, output = server_fn::codec::Json)]
+pub async fn logout() -> Result<Empty, AppError> {
+    crate::ssr::end_session().await?;
+    Ok(Empty {})
+}
+
+#[server(endpoint = "auth/me", input = server_fn::codec::Json, output = server_fn::codec::Json)]
+pub async fn me() -> Result<UserResponse, AppError> {
+    let user = crate::ssr::require_user().await?;
+    Ok(UserResponse { user })
+}
+
+/// The sign-up page's form. Lands on the home page when it worked.
+#[server(endpoint = "form/signup")]
+pub async fn signup_form(username: String, password: String) -> Result<(), AppError> {
+    match inner::signup(&username, &password).await {
+        Ok(_) => {
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        Err(e) => Err(crate::ssr::back_to_form(
+            "/signup",
+            SignupForm::PATH,
+            &[("username", &username)],
+            e,
+        )),
+    }
+}
+
+/// The login page's form. Lands on the home page when it worked.
+#[server(endpoint = "form/login")]
+pub async fn login_form(username: String, password: String) -> Result<(), AppError> {
+    match inner::login(&username, &password).await {
+        Ok(_) => {
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        Err(e) => Err(crate::ssr::back_to_form(
+            "/login",
+            LoginForm::PATH,
+            &[("username", &username)],
+            e,
+        )),
+    }
+}
+
+#[server(endpoint = "form/logout")]
+pub async fn logout_form() -> Result<(), AppError> {
+    crate::ssr::end_session().await?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+mod inner {
+    use domain::{ApiError, User};
+
+    use crate::{ssr, AppError};
+
+    pub async fn signup(username: &str, password: &str) -> Result<User, AppError> {
+        let user = ssr::ctx()?
+            .accounts
+            .signup(username, password)
+            .await
+            .map_err(ApiError::from)?;
+        ssr::start_session(&user).await?;
+        Ok(user)
+    }
+
+    pub async fn login(username: &str, password: &str) -> Result<User, AppError> {
+        let user = ssr::ctx()?
+            .accounts
+            .login(username, password)
+            .await
+            .map_err(ApiError::from)?;
+        ssr::start_session(&user).await?;
+        Ok(user)
+    }
+}

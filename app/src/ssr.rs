@@ -1,0 +1,103 @@
+//! Server-side plumbing shared by the server functions: the services in context, and the
+//! signed-in user in the session.
+
+use domain::{ApiError, User};
+use leptos::prelude::*;
+use server_fn::error::ServerFnUrlError;
+use tower_sessions::Session;
+
+use crate::AppError;
+
+/// What the server hands every page render and server function.
+#[derive(Clone)]
+pub struct ServerCtx {
+    pub accounts: service::Accounts,
+}
+
+const USER_ID: &str = "user_id";
+
+pub fn ctx() -> Result<ServerCtx, AppError> {
+    use_context::<ServerCtx>().ok_or_else(|| {
+        tracing::error!("ServerCtx missing from the Leptos context");
+        AppError(ApiError::internal())
+    })
+}
+
+async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|e| {
+        tracing::error!(error = %e, "no session layer in front of a server function");
+        AppError(ApiError::internal())
+    })
+}
+
+fn store_failed(e: impl std::fmt::Display) -> AppError {
+    tracing::error!(error = %e, "session store failed");
+    AppError(ApiError::internal())
+}
+
+/// The signed-in user, if any. A session whose user no longer exists counts as none.
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    let session = session().await?;
+    let Some(id) = session.get::<String>(USER_ID).await.map_err(store_failed)? else {
+        return Ok(None);
+    };
+    Ok(ctx()?.accounts.get(&id).await.map_err(ApiError::from)?)
+}
+
+pub async fn require_user() -> Result<User, AppError> {
+    current_user()
+        .await?
+        .ok_or_else(|| AppError(ApiError::unauthenticated()))
+}
+
+/// Signs `user` in with a fresh session id, so an id planted before login is worthless.
+pub async fn start_session(user: &User) -> Result<(), AppError> {
+    let session = session().await?;
+    session.cycle_id().await.map_err(store_failed)?;
+    session
+        .insert(USER_ID, &user.id)
+        .await
+        .map_err(store_failed)
+}
+
+/// Deletes the session from the store and tells the browser to drop the cookie.
+pub async fn end_session() -> Result<(), AppError> {
+    session().await?.flush().await.map_err(store_failed)
+}
+
+/// True for a form the browser posted by itself (JavaScript off or not yet loaded).
+fn is_plain_form_post() -> bool {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
+        .unwrap_or(false)
+}
+
+/// After a failed plain form post, sends the browser back to `page` with the error (read by
+/// the page's `ServerAction`) and the non-secret fields it typed, so the form shows the
+/// message beside the field and keeps what was typed. A hydrated page needs none of this:
+/// its form never left the page.
+pub fn back_to_form(
+    page: &str,
+    server_fn_path: &str,
+    echo: &[(&str, &str)],
+    err: AppError,
+) -> AppError {
+    if is_plain_form_post() {
+        let base = format!("http://parlor.invalid{page}");
+        if let Ok(mut url) = ServerFnUrlError::new(server_fn_path, err.clone()).to_url(&base) {
+            url.query_pairs_mut().extend_pairs(echo);
+            let location = match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_owned(),
+            };
+            leptos_axum::redirect(&location);
+        }
+    }
+    err
+}

@@ -1,0 +1,190 @@
+//! The error contract of API.md: a stable snake_case `code` and a sentence for a person.
+
+use serde::{Deserialize, Serialize};
+
+/// Every refusal Parlor can answer with. The serialized names are part of the public API:
+/// add variants freely, never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    InvalidInput,
+    UsernameTaken,
+    InvalidCredentials,
+    SignupClosed,
+    RoomNotFound,
+    RoomNameTaken,
+    RoomTerminated,
+    RoomFull,
+    NotMember,
+    AlreadyMember,
+    Banned,
+    NotInvited,
+    RequestPending,
+    RateLimited,
+    FileTooLarge,
+    PayloadTooLarge,
+    NotFound,
+    /// Only ever made by a client that could not reach the server.
+    ServerUnreachable,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status that carries this code (a plain number: the domain knows no HTTP crate).
+    pub fn http_status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            InvalidInput => 400,
+            Unauthenticated | InvalidCredentials => 401,
+            Forbidden | SignupClosed | NotMember | Banned | NotInvited => 403,
+            RoomNotFound | NotFound => 404,
+            UsernameTaken | RoomNameTaken | RoomFull | AlreadyMember | RequestPending => 409,
+            RoomTerminated => 410,
+            FileTooLarge | PayloadTooLarge => 413,
+            RateLimited => 429,
+            ServerUnreachable => 503,
+            Internal => 500,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            Unauthenticated => "unauthenticated",
+            Forbidden => "forbidden",
+            InvalidInput => "invalid_input",
+            UsernameTaken => "username_taken",
+            InvalidCredentials => "invalid_credentials",
+            SignupClosed => "signup_closed",
+            RoomNotFound => "room_not_found",
+            RoomNameTaken => "room_name_taken",
+            RoomTerminated => "room_terminated",
+            RoomFull => "room_full",
+            NotMember => "not_member",
+            AlreadyMember => "already_member",
+            Banned => "banned",
+            NotInvited => "not_invited",
+            RequestPending => "request_pending",
+            RateLimited => "rate_limited",
+            FileTooLarge => "file_too_large",
+            PayloadTooLarge => "payload_too_large",
+            NotFound => "not_found",
+            ServerUnreachable => "server_unreachable",
+            Internal => "internal",
+        }
+    }
+}
+
+/// The JSON error body: `{"code", "message"}`, plus `field` when one input is to blame and
+/// `retry_after_ms` on `rate_limited`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The form field the message belongs next to (`username`, `password`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+            retry_after_ms: None,
+        }
+    }
+
+    /// An `invalid_input` error that belongs next to one form field.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidInput, message).for_field(field)
+    }
+
+    pub fn for_field(mut self, field: &str) -> Self {
+        self.field = Some(field.to_owned());
+        self
+    }
+
+    pub fn rate_limited(retry_after_ms: u64) -> Self {
+        let seconds = retry_after_ms.div_ceil(1000).max(1);
+        let mut err = Self::new(
+            ErrorCode::RateLimited,
+            format!("Too many attempts. Wait {seconds} s and try again."),
+        );
+        err.retry_after_ms = Some(retry_after_ms);
+        err
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            ErrorCode::Unauthenticated,
+            "You are not signed in. Log in and try again.",
+        )
+    }
+
+    pub fn invalid_credentials() -> Self {
+        Self::new(
+            ErrorCode::InvalidCredentials,
+            "Invalid username or password.",
+        )
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            ErrorCode::Internal,
+            "Something went wrong on our side. Try again in a moment.",
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialize_as_their_stable_names() {
+        for code in [
+            ErrorCode::Unauthenticated,
+            ErrorCode::InvalidInput,
+            ErrorCode::UsernameTaken,
+            ErrorCode::RoomNotFound,
+            ErrorCode::RateLimited,
+            ErrorCode::FileTooLarge,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            let back: ErrorCode = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, code);
+        }
+    }
+
+    #[test]
+    fn error_body_has_code_and_message_and_omits_empty_extras() {
+        let body = serde_json::to_value(ApiError::invalid_credentials()).unwrap();
+        assert_eq!(body["code"], "invalid_credentials");
+        assert_eq!(body["message"], "Invalid username or password.");
+        assert!(body.get("field").is_none());
+        assert!(body.get("retry_after_ms").is_none());
+    }
+
+    #[test]
+    fn client_errors_are_4xx_and_only_internal_is_5xx() {
+        assert_eq!(ErrorCode::InvalidInput.http_status(), 400);
+        assert_eq!(ErrorCode::Unauthenticated.http_status(), 401);
+        assert_eq!(ErrorCode::RateLimited.http_status(), 429);
+        assert_eq!(ErrorCode::Internal.http_status(), 500);
+    }
+
+    #[test]
+    fn rate_limited_rounds_the_wait_up_to_whole_seconds_in_the_sentence() {
+        let err = ApiError::rate_limited(1500);
+        assert_eq!(err.retry_after_ms, Some(1500));
+        assert!(err.message.contains("2 s"), "{}", err.message);
+    }
+}

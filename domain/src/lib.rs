@@ -1,0 +1,9 @@
+//! Parlor's pure core: validated input types, the wire types shared by server and
+//! browser, and the stable error codes. No async, no database, no UI framework, so every
+//! rule here is tested with plain `#[test]`s and compiles to WebAssembly unchanged.
+
+pub mod error;
+pub mod user;
+
+pub use error::{ApiError, ErrorCode};
+pub use user::{Password, User, Username};

@@ -1,0 +1,22 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    /// Random, opaque, stable: the public id others invite by.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    /// As typed at sign-up.
+    pub username: String,
+    /// Lower-cased username; unique, so "Bob" and "bob" cannot both exist.
+    #[sea_orm(unique)]
+    pub username_key: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine of this kind lacks to build and run Parlor.
+# Idempotent: each step is skipped when its tool is already there.
+set -euo pipefail
+
+need_chromium=0
+[ "${1:-}" = "--with-browser" ] && need_chromium=1
+
+rustup target list --installed | grep -qx wasm32-unknown-unknown \
+  || rustup target add wasm32-unknown-unknown
+
+if ! cargo leptos --version 2>/dev/null | grep -q '0.3.10'; then
+  # 0.3.11 needs rustc 1.96; 0.3.10 builds on the machine's 1.95.
+  cargo install cargo-leptos --version 0.3.10 --locked
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q '0.2.130'; then
+  # Must match the wasm-bindgen version pinned in Cargo.toml; cargo-leptos would
+  # otherwise try to download it, and this machine cannot.
+  cargo install wasm-bindgen-cli --version 0.2.130 --force
+fi
+
+if [ "$need_chromium" = 1 ] && ! [ -x /usr/bin/chromium ]; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+fi

@@ -1,0 +1,235 @@
+//! Accounts (SPEC §1): sign-up, login, lookup.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use argon2::{
+    password_hash::{phc::PasswordHash, PasswordHasher, PasswordVerifier},
+    Argon2,
+};
+use domain::{ApiError, ErrorCode, Password, User, Username};
+use entity::user;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr,
+};
+
+use crate::{error::ServiceResult, ids::new_id, ServiceError};
+
+#[derive(Clone)]
+pub struct Accounts {
+    db: DatabaseConnection,
+    signup_open: bool,
+    /// Verified against when the username does not exist, so a miss costs what a hit costs.
+    dummy_hash: Arc<str>,
+    failures: Arc<FailedLogins>,
+}
+
+impl Accounts {
+    pub async fn new(db: DatabaseConnection, signup_open: bool) -> ServiceResult<Self> {
+        let dummy_hash = hash_password("parlor-dummy-password".to_owned()).await?;
+        Ok(Self {
+            db,
+            signup_open,
+            dummy_hash: dummy_hash.into(),
+            failures: Arc::new(FailedLogins::default()),
+        })
+    }
+
+    pub async fn signup(&self, username: &str, password: &str) -> ServiceResult<User> {
+        if !self.signup_open {
+            return Err(ApiError::new(
+                ErrorCode::SignupClosed,
+                "Sign-up is closed on this server. Ask its operator for an account.",
+            )
+            .into());
+        }
+        let username = Username::parse(username)?;
+        let password = Password::parse(password)?;
+        if self.find_by_key(&username.key()).await?.is_some() {
+            return Err(username_taken());
+        }
+        let hash = hash_password(password.expose().to_owned()).await?;
+        let model = user::ActiveModel {
+            id: Set(new_id()),
+            username: Set(username.as_str().to_owned()),
+            username_key: Set(username.key()),
+            password_hash: Set(hash),
+            created_at: Set(chrono::Utc::now()),
+        };
+        // The unique index is the real guard: two sign-ups racing for one name meet here.
+        let saved = match user::Entity::insert(model)
+            .exec_with_returning(&self.db)
+            .await
+        {
+            Ok(saved) => saved,
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                return Err(username_taken())
+            }
+            Err(e) => return Err(e.into()),
+        };
+        tracing::info!(user_id = %saved.id, username = %saved.username, "user signed up");
+        Ok(to_user(saved))
+    }
+
+    /// Any failure answers the same `invalid_credentials`, after the same argon2 work.
+    pub async fn login(&self, username: &str, password: &str) -> ServiceResult<User> {
+        let key = username.trim().to_ascii_lowercase();
+        if let Some(delay) = self.failures.delay_for(&key) {
+            tokio::time::sleep(delay).await;
+        }
+        let found = match Username::parse(username) {
+            Ok(name) => self.find_by_key(&name.key()).await?,
+            Err(_) => None,
+        };
+        let hash = found
+            .as_ref()
+            .map_or_else(|| self.dummy_hash.to_string(), |u| u.password_hash.clone());
+        let matches = verify_password(password.to_owned(), hash).await?;
+        match found {
+            Some(user) if matches => {
+                self.failures.clear(&key);
+                tracing::info!(user_id = %user.id, "user logged in");
+                Ok(to_user(user))
+            }
+            _ => {
+                self.failures.record(&key);
+                tracing::info!(username = %key, "login refused");
+                Err(ApiError::invalid_credentials().into())
+            }
+        }
+    }
+
+    pub async fn get(&self, id: &str) -> ServiceResult<Option<User>> {
+        Ok(user::Entity::find_by_id(id.to_owned())
+            .one(&self.db)
+            .await?
+            .map(to_user))
+    }
+
+    async fn find_by_key(&self, key: &str) -> ServiceResult<Option<user::Model>> {
+        Ok(user::Entity::find()
+            .filter(user::Column::UsernameKey.eq(key))
+            .one(&self.db)
+            .await?)
+    }
+}
+
+fn to_user(m: user::Model) -> User {
+    User {
+        id: m.id,
+        username: m.username,
+    }
+}
+
+fn username_taken() -> ServiceError {
+    ApiError::new(
+        ErrorCode::UsernameTaken,
+        "That username is taken. Pick another one.",
+    )
+    .for_field("username")
+    .into()
+}
+
+/// argon2id with the crate's defaults (19 MiB, 2 passes), off the async threads.
+async fn hash_password(password: String) -> ServiceResult<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| ServiceError::Internal(format!("argon2 hash: {e}")))
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(format!("hash task: {e}")))?
+}
+
+async fn verify_password(password: String, hash: String) -> ServiceResult<bool> {
+    tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&hash)
+            .map_err(|e| ServiceError::Internal(format!("stored hash unreadable: {e}")))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(format!("verify task: {e}")))?
+}
+
+/// Slows down guessing one username's password: after a few failures in a row, each
+/// further attempt waits longer (doubling, capped), until a success or a quiet spell.
+#[derive(Default)]
+struct FailedLogins {
+    by_key: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl FailedLogins {
+    const FREE_ATTEMPTS: u32 = 3;
+    const MAX_DELAY: Duration = Duration::from_secs(5);
+    const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
+    const MAX_TRACKED: usize = 100_000;
+
+    fn delay_for(&self, key: &str) -> Option<Duration> {
+        let map = self.by_key.lock().ok()?;
+        let &(count, at) = map.get(key)?;
+        if count <= Self::FREE_ATTEMPTS || at.elapsed() > Self::FORGET_AFTER {
+            return None;
+        }
+        Some(failure_delay(count - Self::FREE_ATTEMPTS))
+    }
+
+    fn record(&self, key: &str) {
+        let Ok(mut map) = self.by_key.lock() else {
+            return;
+        };
+        if map.len() >= Self::MAX_TRACKED {
+            map.retain(|_, (_, at)| at.elapsed() <= Self::FORGET_AFTER);
+        }
+        let entry = map.entry(key.to_owned()).or_insert((0, Instant::now()));
+        if entry.1.elapsed() > Self::FORGET_AFTER {
+            entry.0 = 0;
+        }
+        entry.0 += 1;
+        entry.1 = Instant::now();
+    }
+
+    fn clear(&self, key: &str) {
+        if let Ok(mut map) = self.by_key.lock() {
+            map.remove(key);
+        }
+    }
+}
+
+/// 250 ms after the first failure past the free ones, doubling up to 5 s.
+fn failure_delay(excess: u32) -> Duration {
+    let ms = 250u64.saturating_mul(1u64 << excess.saturating_sub(1).min(10));
+    Duration::from_millis(ms).min(FailedLogins::MAX_DELAY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_delay_doubles_and_caps() {
+        assert_eq!(failure_delay(1), Duration::from_millis(250));
+        assert_eq!(failure_delay(2), Duration::from_millis(500));
+        assert_eq!(failure_delay(3), Duration::from_millis(1000));
+        assert_eq!(failure_delay(30), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn failed_logins_are_free_at_first_then_slowed_and_cleared_by_success() {
+        let f = FailedLogins::default();
+        for _ in 0..FailedLogins::FREE_ATTEMPTS {
+            f.record("bob");
+        }
+        assert_eq!(f.delay_for("bob"), None);
+        f.record("bob");
+        assert_eq!(f.delay_for("bob"), Some(Duration::from_millis(250)));
+        assert_eq!(f.delay_for("alice"), None);
+        f.clear("bob");
+        assert_eq!(f.delay_for("bob"), None);
+    }
+}

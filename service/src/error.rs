@@ -1,0 +1,28 @@
+use domain::ApiError;
+use sea_orm::DbErr;
+
+/// A use case either refuses (an [`ApiError`] the caller may see) or fails on our side
+/// (logged in full here, shown to the caller only as `internal`).
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Refused(#[from] ApiError),
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::Refused(api) => api,
+            other => {
+                tracing::error!(error = %other, "request failed on our side");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;

@@ -1,0 +1,187 @@
+//! The one configuration of the `parlor` binary: every setting is a `--flag` and an
+//! environment variable; nothing is baked in at build time.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{ArgAction, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(name = "parlor", version, about = "A self-hosted chat-room server.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Run the migrations, then serve the site, the API and the live channel (the default).
+    Serve,
+    /// Run the database migrations and exit.
+    Migrate,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "PARLOR_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
+    pub addr: SocketAddr,
+
+    /// Database URL: `sqlite://…` or `postgres://…`. Default: an SQLite file in the data dir.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Folder for the SQLite database and uploaded files; created if missing.
+    #[arg(long, env = "PARLOR_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Folder with the built site (the WASM, JS and CSS bundle and public files).
+    #[arg(
+        long,
+        env = "PARLOR_SITE_ROOT",
+        default_value = "target/site",
+        global = true
+    )]
+    pub site_root: PathBuf,
+
+    /// Log lines for people (`human`) or for machines (`json`).
+    #[arg(
+        long,
+        env = "PARLOR_LOG_FORMAT",
+        value_enum,
+        default_value = "human",
+        global = true
+    )]
+    pub log_format: LogFormat,
+
+    /// Mark the session cookie `Secure` (serve over HTTPS).
+    #[arg(long, env = "PARLOR_SECURE_COOKIES", action = ArgAction::Set, default_value_t = false, global = true)]
+    pub secure_cookies: bool,
+
+    /// Whether anyone may sign up.
+    #[arg(long, env = "PARLOR_SIGNUP_OPEN", action = ArgAction::Set, default_value_t = true, global = true)]
+    pub signup_open: bool,
+
+    /// How many login or sign-up attempts one client address may make in a burst.
+    #[arg(
+        long,
+        env = "PARLOR_AUTH_RATE_BURST",
+        default_value_t = 10,
+        global = true
+    )]
+    pub auth_rate_burst: u32,
+
+    /// After the burst, one more attempt per this many milliseconds.
+    #[arg(
+        long,
+        env = "PARLOR_AUTH_RATE_PERIOD_MS",
+        default_value_t = 6_000,
+        global = true
+    )]
+    pub auth_rate_period_ms: u64,
+
+    /// Days a session lasts without activity.
+    #[arg(long, env = "PARLOR_SESSION_DAYS", default_value_t = 30, global = true)]
+    pub session_days: i64,
+}
+
+impl Config {
+    /// The settings with their defaults, as `parlor serve` with no flags and no variables.
+    pub fn defaults() -> Self {
+        Cli::parse_from(["parlor"]).config
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| service::db::default_sqlite_url(&self.data_dir))
+    }
+}
+
+/// Never prints the database URL's password.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("data_dir", &self.data_dir)
+            .field("site_root", &self.site_root)
+            .field("log_format", &self.log_format)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("signup_open", &self.signup_open)
+            .field("auth_rate_burst", &self.auth_rate_burst)
+            .field("auth_rate_period_ms", &self.auth_rate_period_ms)
+            .field("session_days", &self.session_days)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let c = Config::defaults();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.database_url(), "sqlite://./data/parlor.db?mode=rwc");
+        assert!(c.signup_open);
+        assert!(!c.secure_cookies);
+    }
+
+    #[test]
+    fn flags_work_before_and_after_the_subcommand() {
+        let cli = Cli::parse_from([
+            "parlor",
+            "serve",
+            "--addr",
+            "127.0.0.1:4000",
+            "--signup-open",
+            "false",
+        ]);
+        assert_eq!(cli.command, Some(Command::Serve));
+        assert_eq!(cli.config.addr.port(), 4000);
+        assert!(!cli.config.signup_open);
+        let cli = Cli::parse_from(["parlor", "--data-dir", "/tmp/x", "migrate"]);
+        assert_eq!(cli.command, Some(Command::Migrate));
+        assert_eq!(cli.config.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn debug_redacts_the_database_password() {
+        let mut c = Config::defaults();
+        c.database_url = Some("postgres://parlor:s3cret@db:5432/parlor".into());
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("postgres://parlor:***@db:5432/parlor"));
+    }
+}

@@ -1,0 +1,96 @@
+//! HTTP plumbing around the server functions: statuses for error bodies, the rate-limit
+//! answer, the JSON 404 for unknown API paths, and the health probes.
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+    Json,
+};
+use domain::{ApiError, ErrorCode};
+use sea_orm::DatabaseConnection;
+use tower_governor::GovernorError;
+
+/// An API error as an HTTP response: the status its code calls for, the JSON body of API.md.
+pub fn error_response(err: &ApiError) -> Response {
+    let status =
+        StatusCode::from_u16(err.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(err)).into_response()
+}
+
+/// Server functions answer every error with 500; this gives each the status of its code
+/// (`invalid_input` → 400, `unauthenticated` → 401, …), in one place for all of them. It
+/// also puts the body-size limit's plain-text refusal into the API's words.
+pub async fn api_error_bodies(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE
+        && !res
+            .headers()
+            .contains_key(server_fn::error::SERVER_FN_ERROR_HEADER)
+    {
+        return error_response(&ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            "The request is too large. Send less at once.",
+        ));
+    }
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !res
+            .headers()
+            .contains_key(server_fn::error::SERVER_FN_ERROR_HEADER)
+    {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    if let Ok(err) = serde_json::from_slice::<ApiError>(&bytes) {
+        parts.status = StatusCode::from_u16(err.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// tower_governor's refusal, in the API's words.
+pub fn rate_limited(err: GovernorError) -> Response {
+    match err {
+        GovernorError::TooManyRequests { wait_time, .. } => {
+            // governor reports whole seconds, rounded down: round up so a client that
+            // waits as told is let in.
+            let retry_after_ms = (wait_time + 1) * 1000;
+            let mut res = error_response(&ApiError::rate_limited(retry_after_ms));
+            if let Ok(v) = HeaderValue::from_str(&(wait_time + 1).to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            res
+        }
+        other => {
+            tracing::error!(error = %other, "rate limiter failed");
+            error_response(&ApiError::internal())
+        }
+    }
+}
+
+pub async fn api_not_found() -> Response {
+    error_response(&ApiError::new(
+        ErrorCode::NotFound,
+        "There is no such API endpoint. See docs/API.md for the list.",
+    ))
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the database answers.
+pub async fn readyz(State(db): State<DatabaseConnection>) -> Response {
+    match db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}

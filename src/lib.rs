@@ -1,0 +1,9 @@
+//! The `parlor` server: configuration, logging, the HTTP router and start-up. The rules live
+//! in `domain`, the use cases in `service`, the pages and server functions in `app`.
+
+pub mod config;
+pub mod http;
+pub mod server;
+pub mod telemetry;
+
+pub use config::Config;

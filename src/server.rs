@@ -1,0 +1,267 @@
+//! Start-up: database, services, router, listener, graceful shutdown.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use app::{shell, ssr::ServerCtx, App};
+use axum::{
+    body::Body,
+    extract::Request,
+    middleware,
+    routing::{get, post},
+    Router,
+};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sea_orm::DatabaseConnection;
+use service::{db, session_store::DbSessionStore, Accounts};
+use tokio::net::TcpListener;
+use tower_governor::{governor::GovernorConfigBuilder, GovernorLayer};
+use tower_http::{
+    limit::RequestBodyLimitLayer,
+    trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
+};
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+use tracing::Level;
+
+use crate::{http, Config};
+
+/// Largest JSON or form body a server function accepts.
+const API_BODY_LIMIT: usize = 64 * 1024;
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "parlor_session";
+
+/// A server bound to its address, ready to run.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    db: DatabaseConnection,
+    sessions: DbSessionStore,
+}
+
+pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let db = db::connect(&config.database_url())
+        .await
+        .context("cannot open the database")?;
+    db::migrate(&db).await.context("migrations failed")?;
+    Ok(db)
+}
+
+/// `parlor migrate`.
+pub async fn migrate_only(config: &Config) -> anyhow::Result<()> {
+    let db = connect_and_migrate(config).await?;
+    tracing::info!("migrations applied");
+    db.close().await?;
+    Ok(())
+}
+
+impl Server {
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        tracing::info!(?config, "starting Parlor");
+        let db = connect_and_migrate(config).await?;
+        let accounts = Accounts::new(db.clone(), config.signup_open).await?;
+        let ctx = ServerCtx { accounts };
+        let sessions = DbSessionStore::new(db.clone());
+        let router = router(config, ctx, db.clone(), sessions.clone())?;
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.addr))?;
+        Ok(Self {
+            listener,
+            router,
+            db,
+            sessions,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let addr = self.local_addr();
+        tracing::info!(%addr, "listening on http://{addr}");
+        let sweeper = tokio::spawn(sweep_expired_sessions(self.sessions));
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        sweeper.abort();
+        self.db.close().await.ok();
+        tracing::info!("stopped");
+        Ok(served?)
+    }
+}
+
+async fn sweep_expired_sessions(store: DbSessionStore) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match store.delete_expired().await {
+            Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
+            Err(e) => tracing::warn!(error = %e, "expired-session sweep failed"),
+        }
+    }
+}
+
+fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("parlor")
+        .site_root(config.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(config.addr)
+        .build()
+}
+
+fn router(
+    config: &Config,
+    ctx: ServerCtx,
+    db: DatabaseConnection,
+    sessions: DbSessionStore,
+) -> anyhow::Result<Router> {
+    let options = leptos_options(config);
+    let routes = generate_route_list(App);
+
+    let provide_ctx = {
+        let ctx = ctx.clone();
+        move || provide_context(ctx.clone())
+    };
+    let pages = {
+        let options = options.clone();
+        leptos_axum::render_app_async_with_context(provide_ctx.clone(), move || {
+            shell(options.clone())
+        })
+    };
+    let server_fns = {
+        let provide_ctx = provide_ctx.clone();
+        move |req: Request<Body>| {
+            leptos_axum::handle_server_fns_with_context(provide_ctx.clone(), req)
+        }
+    };
+
+    // Login and sign-up are limited per client address, each with its own budget.
+    let limiter = |name: &str| -> anyhow::Result<_> {
+        let conf = GovernorConfigBuilder::default()
+            .period(Duration::from_millis(config.auth_rate_period_ms.max(1)))
+            .burst_size(config.auth_rate_burst.max(1))
+            .finish()
+            .with_context(|| format!("bad rate-limit settings for {name}"))?;
+        Ok(GovernorLayer::new(Arc::new(conf)).error_handler(http::rate_limited))
+    };
+    let login_limit = limiter("login")?;
+    let signup_limit = limiter("sign-up")?;
+
+    let api = Router::new()
+        .route(
+            "/api/auth/login",
+            post(server_fns.clone()).layer(login_limit.clone()),
+        )
+        .route(
+            "/api/form/login",
+            post(server_fns.clone()).layer(login_limit),
+        )
+        .route(
+            "/api/auth/signup",
+            post(server_fns.clone()).layer(signup_limit.clone()),
+        )
+        .route(
+            "/api/form/signup",
+            post(server_fns.clone()).layer(signup_limit),
+        )
+        .route("/api/{*rest}", post(server_fns_or_404(server_fns)))
+        .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
+        .layer(middleware::from_fn(http::api_error_bodies));
+
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(
+            config.session_days,
+        )));
+
+    let probes = Router::new()
+        .route("/healthz", get(http::healthz))
+        .route("/readyz", get(http::readyz))
+        .with_state(db);
+
+    let site = Router::new()
+        .leptos_routes_with_handler(routes, get(pages))
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            provide_ctx,
+            shell,
+        ))
+        .with_state(options);
+
+    Ok(Router::new()
+        .merge(api)
+        .merge(site)
+        .layer(session_layer)
+        .merge(probes)
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        ))
+}
+
+/// The catch-all for `/api/…`: a registered server function, or a JSON `not_found`.
+fn server_fns_or_404<H, F>(
+    server_fns: H,
+) -> impl Fn(Request<Body>) -> std::pin::Pin<Box<dyn Future<Output = axum::response::Response> + Send>>
+       + Clone
+       + Send
+       + Sync
+       + 'static
+where
+    H: Fn(Request<Body>) -> F + Clone + Send + Sync + 'static,
+    F: Future + Send + 'static,
+    F::Output: axum::response::IntoResponse,
+{
+    use axum::response::IntoResponse;
+    move |req: Request<Body>| {
+        let server_fns = server_fns.clone();
+        Box::pin(async move {
+            let known = server_fn::axum::server_fn_paths()
+                .any(|(path, method)| path == req.uri().path() && method == req.method());
+            if known {
+                server_fns(req).await.into_response()
+            } else {
+                http::api_not_found().await
+            }
+        })
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}

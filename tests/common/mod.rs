@@ -1,0 +1,264 @@
+//! Test harness: a real `parlor` server on a free port with a fresh database of its own —
+//! an SQLite file in a temp folder, or a new PostgreSQL database when
+//! `PARLOR_TEST_DB=postgres` (dropped when the test ends, pass or fail).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use parlor::{config::Config, server::Server};
+use reqwest::{header, StatusCode};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Where a test's data lives; outlives server restarts within the test.
+pub struct TestDb {
+    pub url: String,
+    pub data_dir: tempfile::TempDir,
+    pg_name: Option<String>,
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("PARLOR_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+pub fn on_postgres() -> bool {
+    std::env::var("PARLOR_TEST_DB").is_ok_and(|v| v == "postgres")
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let data_dir = tempfile::tempdir().unwrap();
+        if on_postgres() {
+            let name = format!("parlor_test_{}", service::ids::new_id());
+            let admin = Database::connect(pg_admin_url()).await.unwrap();
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .unwrap();
+            admin.close().await.unwrap();
+            let base = pg_admin_url();
+            let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+            Self {
+                url,
+                data_dir,
+                pg_name: Some(name),
+            }
+        } else {
+            let url = service::db::default_sqlite_url(data_dir.path());
+            Self {
+                url,
+                data_dir,
+                pg_name: None,
+            }
+        }
+    }
+
+    pub async fn connect(&self) -> DatabaseConnection {
+        service::db::connect(&self.url).await.unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
+        // Drop runs outside async; a thread of its own gets a runtime of its own.
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(admin) = Database::connect(pg_admin_url()).await {
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join()
+        .ok();
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub db: DatabaseConnection,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub fn test_config(db: &TestDb) -> Config {
+    let mut config = Config::defaults();
+    config.addr = "127.0.0.1:0".parse().unwrap();
+    config.database_url = Some(db.url.clone());
+    config.data_dir = db.data_dir.path().to_path_buf();
+    config.site_root = PathBuf::from("target/site");
+    // Tests make many sign-ups from one address; the limiter has a test of its own.
+    config.auth_rate_burst = 1000;
+    config
+}
+
+impl TestApp {
+    pub async fn spawn(db: &TestDb) -> Self {
+        Self::spawn_with(test_config(db)).await
+    }
+
+    pub async fn spawn_with(config: Config) -> Self {
+        if std::env::var("TEST_LOG").is_ok() {
+            parlor::telemetry::init(parlor::config::LogFormat::Human);
+        }
+        let server = Server::build(&config).await.expect("server builds");
+        let addr = server.local_addr();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let handle = tokio::spawn(server.run(async move {
+            let _ = stopped.await;
+        }));
+        let db = service::db::connect(&config.database_url()).await.unwrap();
+        Self {
+            addr,
+            base: format!("http://{addr}"),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            db,
+            stop: Some(stop),
+            handle: Some(handle),
+        }
+    }
+
+    /// Stops the server gracefully and waits until it has let go of its port and database.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap().unwrap();
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs JSON to an API path, with the session cookie when given.
+    pub async fn post(&self, path: &str, body: Value, cookie: Option<&str>) -> Reply {
+        let mut req = self.http.post(self.url(path)).json(&body);
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        Reply::from(req.send().await.unwrap()).await
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Reply {
+        let res = self
+            .http
+            .post(self.url(path))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        Reply::from(res).await
+    }
+
+    /// Signs up and returns the user and the `name=value` session cookie.
+    pub async fn signup(&self, username: &str) -> (Value, String) {
+        let r = self
+            .post(
+                "/api/auth/signup",
+                json!({"username": username, "password": PASSWORD}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        (
+            r.body["user"].clone(),
+            r.cookie().expect("signup sets a session cookie"),
+        )
+    }
+
+    pub async fn user_count(&self) -> i64 {
+        let backend = self.db.get_database_backend();
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT COUNT(*) AS n FROM users",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    async fn from(res: reqwest::Response) -> Self {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Self {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    /// The session cookie this answer sets, as `name=value`.
+    pub fn cookie(&self) -> Option<String> {
+        self.set_cookie()
+            .map(|c| c.split(';').next().unwrap().trim().to_owned())
+    }
+
+    /// The full `Set-Cookie` line for the session cookie.
+    pub fn set_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(parlor::server::SESSION_COOKIE))
+            .map(str::to_owned)
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    /// Asserts an API error: this status, this code, and a non-empty sentence.
+    pub fn assert_error(&self, status: StatusCode, code: &str) {
+        assert_eq!(self.status, status, "body: {}", self.text);
+        assert_eq!(self.code(), code, "body: {}", self.text);
+        let message = self.body["message"].as_str().unwrap_or("");
+        assert!(
+            message.len() > 10 && message.ends_with('.'),
+            "no sentence: {}",
+            self.text
+        );
+    }
+}
