@@ -20,6 +20,9 @@ pub enum Command {
     Serve,
     /// Run the database migrations and exit.
     Migrate,
+    /// Run housekeeping once (old past memberships, old notifications, expired invites),
+    /// print what was removed, and exit.
+    Cleanup,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,5 +15,6 @@ async fn main() -> anyhow::Result<()> {
             server.run(parlor::server::shutdown_signal()).await
         }
         Command::Migrate => parlor::server::migrate_only(&cli.config).await,
+        Command::Cleanup => parlor::server::cleanup_once(&cli.config).await,
     }
 }

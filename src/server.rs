@@ -14,7 +14,9 @@ use axum::{
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sea_orm::DatabaseConnection;
-use service::{db, session_store::DbSessionStore, Accounts};
+use service::{
+    db, housekeeping, hub::LocalHub, session_store::DbSessionStore, Accounts, Notifications, Rooms,
+};
 use tokio::net::TcpListener;
 use tower_governor::{governor::GovernorConfigBuilder, GovernorLayer};
 use tower_http::{
@@ -60,7 +62,12 @@ impl Server {
         tracing::info!(?config, "starting Parlor");
         let db = connect_and_migrate(config).await?;
         let accounts = Accounts::new(db.clone(), config.signup_open).await?;
-        let ctx = ServerCtx { accounts };
+        let hub = LocalHub::default();
+        let ctx = ServerCtx {
+            accounts,
+            rooms: Rooms::new(db.clone(), Arc::new(hub.clone())),
+            notifications: Notifications::new(db.clone()),
+        };
         let sessions = DbSessionStore::new(db.clone());
         let router = router(config, ctx, db.clone(), sessions.clone())?;
         let listener = TcpListener::bind(config.addr)
@@ -87,7 +94,7 @@ impl Server {
     ) -> anyhow::Result<()> {
         let addr = self.local_addr();
         tracing::info!(%addr, "listening on http://{addr}");
-        let sweeper = tokio::spawn(sweep_expired_sessions(self.sessions));
+        let sweeper = tokio::spawn(hourly_housekeeping(self.db.clone(), self.sessions));
         let served = axum::serve(
             self.listener,
             self.router
@@ -102,15 +109,30 @@ impl Server {
     }
 }
 
-async fn sweep_expired_sessions(store: DbSessionStore) {
+/// SPEC §8's hourly job, plus expired sessions.
+async fn hourly_housekeeping(db: DatabaseConnection, sessions: DbSessionStore) {
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
-        match store.delete_expired().await {
+        if let Err(e) = housekeeping::cleanup(&db, chrono::Utc::now()).await {
+            tracing::warn!(error = %e, "housekeeping failed");
+        }
+        match sessions.delete_expired().await {
             Ok(n) => tracing::info!(removed = n, "expired sessions removed"),
             Err(e) => tracing::warn!(error = %e, "expired-session sweep failed"),
         }
     }
+}
+
+/// `parlor cleanup`: runs housekeeping once and prints what it removed.
+pub async fn cleanup_once(config: &Config) -> anyhow::Result<()> {
+    let db = connect_and_migrate(config).await?;
+    let removed = housekeeping::cleanup(&db, chrono::Utc::now())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{removed}");
+    db.close().await?;
+    Ok(())
 }
 
 fn leptos_options(config: &Config) -> LeptosOptions {

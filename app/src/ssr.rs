@@ -12,6 +12,21 @@ use crate::AppError;
 #[derive(Clone)]
 pub struct ServerCtx {
     pub accounts: service::Accounts,
+    pub rooms: service::Rooms,
+    pub notifications: service::Notifications,
+}
+
+impl From<service::ServiceError> for AppError {
+    fn from(err: service::ServiceError) -> Self {
+        AppError(ApiError::from(err))
+    }
+}
+
+/// The signed-in caller and the services: the first line of every authenticated server
+/// function.
+pub async fn caller() -> Result<(User, ServerCtx), AppError> {
+    let user = require_user().await?;
+    Ok((user, ctx()?))
 }
 
 const USER_ID: &str = "user_id";

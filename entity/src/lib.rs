@@ -1,4 +1,11 @@
 //! SeaORM entities: one module per table. Server only; the browser never compiles this.
 
+pub mod ban;
+pub mod invite;
+pub mod join_request;
+pub mod membership;
+pub mod mod_log;
+pub mod notification;
+pub mod room;
 pub mod session;
 pub mod user;

@@ -1,11 +1,17 @@
 //! Parlor's use cases. Each one loads what it needs, lets `domain` decide, saves in one
-//! transaction and (later) publishes to the hub. Server only.
+//! transaction and publishes to the hub. Server only.
 
 pub mod accounts;
 pub mod db;
 pub mod error;
+pub mod housekeeping;
+pub mod hub;
 pub mod ids;
+pub mod notifications;
+pub mod rooms;
 pub mod session_store;
 
 pub use accounts::Accounts;
 pub use error::ServiceError;
+pub use notifications::Notifications;
+pub use rooms::Rooms;

@@ -3,3 +3,5 @@
 //! JavaScript off) and call the same code.
 
 pub mod auth;
+pub mod notifications;
+pub mod rooms;

@@ -1,0 +1,327 @@
+//! Rooms, membership and moderation: one server function per row of API.md's table.
+
+use domain::{
+    room::Role,
+    views::{BanView, LogEntryView, MemberView, MyRoom, PreviousRoom, RequestView, RoomView},
+};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use server_fn::codec::Json;
+
+use super::auth::Empty;
+#[cfg(feature = "ssr")]
+use crate::ssr::caller;
+use crate::AppError;
+#[cfg(feature = "ssr")]
+use domain::room::{Command, Settings};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomResponse {
+    pub room: RoomView,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomWithRole {
+    pub room: RoomView,
+    pub my_role: Option<Role>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchResponse {
+    pub rooms: Vec<RoomView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyRoomsResponse {
+    pub rooms: Vec<MyRoom>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousRoomsResponse {
+    pub rooms: Vec<PreviousRoom>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinResponse {
+    /// `joined` or `requested`.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Terminated {
+    pub terminated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Members {
+    pub members: Vec<MemberView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requests {
+    pub requests: Vec<RequestView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bans {
+    pub bans: Vec<BanView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Log {
+    pub events: Vec<LogEntryView>,
+    pub next_cursor: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+async fn act(room_id: &str, command: Command) -> Result<service::rooms::Outcome, AppError> {
+    let (me, ctx) = caller().await?;
+    Ok(ctx.rooms.act(&me.id, room_id, command).await?)
+}
+
+#[server(endpoint = "rooms/create", input = Json, output = Json)]
+pub async fn create_room(
+    name: String,
+    topic: Option<String>,
+    join_policy: Option<String>,
+    max_members: Option<i64>,
+) -> Result<RoomResponse, AppError> {
+    let (me, ctx) = caller().await?;
+    let room = ctx
+        .rooms
+        .create(
+            &me.id,
+            service::rooms::NewRoom {
+                name: &name,
+                topic: topic.as_deref(),
+                join_policy: join_policy.as_deref(),
+                max_members,
+            },
+        )
+        .await?;
+    Ok(RoomResponse { room })
+}
+
+#[server(endpoint = "rooms/search", input = Json, output = Json)]
+pub async fn search_rooms(
+    query: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+) -> Result<SearchResponse, AppError> {
+    let (me, ctx) = caller().await?;
+    let (rooms, next_cursor) = ctx
+        .rooms
+        .search(&me.id, query.as_deref(), cursor.as_deref(), limit)
+        .await?;
+    Ok(SearchResponse { rooms, next_cursor })
+}
+
+#[server(endpoint = "rooms/get", input = Json, output = Json)]
+pub async fn get_room(room_id: String) -> Result<RoomWithRole, AppError> {
+    let (me, ctx) = caller().await?;
+    let (room, my_role) = ctx.rooms.get(&me.id, &room_id).await?;
+    Ok(RoomWithRole { room, my_role })
+}
+
+#[server(endpoint = "rooms/mine", input = Json, output = Json)]
+pub async fn my_rooms() -> Result<MyRoomsResponse, AppError> {
+    let (me, ctx) = caller().await?;
+    Ok(MyRoomsResponse {
+        rooms: ctx.rooms.mine(&me.id).await?,
+    })
+}
+
+#[server(endpoint = "rooms/previous", input = Json, output = Json)]
+pub async fn previous_rooms() -> Result<PreviousRoomsResponse, AppError> {
+    let (me, ctx) = caller().await?;
+    Ok(PreviousRoomsResponse {
+        rooms: ctx.rooms.previous(&me.id).await?,
+    })
+}
+
+#[server(endpoint = "rooms/join", input = Json, output = Json)]
+pub async fn join_room(room_id: String) -> Result<JoinResponse, AppError> {
+    let outcome = act(&room_id, Command::Join).await?;
+    let joined = outcome
+        .events
+        .iter()
+        .any(|e| matches!(e, domain::room::Event::Joined { .. }));
+    Ok(JoinResponse {
+        status: if joined { "joined" } else { "requested" }.to_owned(),
+    })
+}
+
+#[server(endpoint = "rooms/leave", input = Json, output = Json)]
+pub async fn leave_room(room_id: String) -> Result<Terminated, AppError> {
+    let outcome = act(&room_id, Command::Leave).await?;
+    Ok(Terminated {
+        terminated: outcome.terminated,
+    })
+}
+
+#[server(endpoint = "rooms/members", input = Json, output = Json)]
+pub async fn room_members(room_id: String) -> Result<Members, AppError> {
+    let (me, ctx) = caller().await?;
+    Ok(Members {
+        members: ctx.rooms.members(&me.id, &room_id).await?,
+    })
+}
+
+#[server(endpoint = "rooms/requests", input = Json, output = Json)]
+pub async fn room_requests(room_id: String) -> Result<Requests, AppError> {
+    let (me, ctx) = caller().await?;
+    Ok(Requests {
+        requests: ctx.rooms.requests(&me.id, &room_id).await?,
+    })
+}
+
+#[server(endpoint = "rooms/approve", input = Json, output = Json)]
+pub async fn approve_request(room_id: String, user_id: String) -> Result<Empty, AppError> {
+    act(&room_id, Command::Approve { user: user_id }).await?;
+    Ok(Empty {})
+}
+
+#[server(endpoint = "rooms/deny", input = Json, output = Json)]
+pub async fn deny_request(room_id: String, user_id: String) -> Result<Empty, AppError> {
+    act(&room_id, Command::Deny { user: user_id }).await?;
+    Ok(Empty {})
+}
+
+/// `user` is an id or a username.
+#[server(endpoint = "rooms/invite", input = Json, output = Json)]
+pub async fn invite_user(room_id: String, user: String) -> Result<Empty, AppError> {
+    let (me, ctx) = caller().await?;
+    let target = ctx.rooms.resolve_user(&user).await?;
+    ctx.rooms
+        .act(&me.id, &room_id, Command::Invite { user: target.id })
+        .await?;
+    Ok(Empty {})
+}
+
+#[server(endpoint = "invites/accept", input = Json, output = Json)]
+pub async fn accept_invite(room_id: String) -> Result<Empty, AppError> {
+    act(&room_id, Command::AcceptInvite).await?;
+    Ok(Empty {})
+}
+
+#[server(endpoint = "invites/decline", input = Json, output = Json)]
+pub async fn decline_invite(room_id: String) -> Result<Empty, AppError> {
+    act(&room_id, Command::DeclineInvite).await?;
+    Ok(Empty {})
+}
+
+#[server(endpoint = "rooms/kick", input = Json, output = Json)]
+pub async fn kick_member(
+    room_id: String,
+    user_id: String,
+    reason: Option<String>,
+) -> Result<Terminated, AppError> {
+    let reason = domain::room::parse_reason(reason.as_deref())?;
+    let outcome = act(
+        &room_id,
+        Command::Kick {
+            user: user_id,
+            reason,
+        },
+    )
+    .await?;
+    Ok(Terminated {
+        terminated: outcome.terminated,
+    })
+}
+
+/// `user` is an id or a username; they need not be a member.
+#[server(endpoint = "rooms/ban", input = Json, output = Json)]
+pub async fn ban_user(
+    room_id: String,
+    user: String,
+    reason: Option<String>,
+) -> Result<Terminated, AppError> {
+    let reason = domain::room::parse_reason(reason.as_deref())?;
+    let (me, ctx) = caller().await?;
+    let target = ctx.rooms.resolve_user(&user).await?;
+    let outcome = ctx
+        .rooms
+        .act(
+            &me.id,
+            &room_id,
+            Command::Ban {
+                user: target.id,
+                reason,
+            },
+        )
+        .await?;
+    Ok(Terminated {
+        terminated: outcome.terminated,
+    })
+}
+
+#[server(endpoint = "rooms/unban", input = Json, output = Json)]
+pub async fn unban_user(room_id: String, user_id: String) -> Result<Empty, AppError> {
+    act(&room_id, Command::Unban { user: user_id }).await?;
+    Ok(Empty {})
+}
+
+#[server(endpoint = "rooms/bans", input = Json, output = Json)]
+pub async fn room_bans(room_id: String) -> Result<Bans, AppError> {
+    let (me, ctx) = caller().await?;
+    Ok(Bans {
+        bans: ctx.rooms.bans(&me.id, &room_id).await?,
+    })
+}
+
+#[server(endpoint = "rooms/promote", input = Json, output = Json)]
+pub async fn promote_member(room_id: String, user_id: String) -> Result<Empty, AppError> {
+    act(&room_id, Command::Promote { user: user_id }).await?;
+    Ok(Empty {})
+}
+
+#[server(endpoint = "rooms/demote", input = Json, output = Json)]
+pub async fn demote_admin(room_id: String, user_id: String) -> Result<Empty, AppError> {
+    act(&room_id, Command::Demote { user: user_id }).await?;
+    Ok(Empty {})
+}
+
+#[server(endpoint = "rooms/transfer", input = Json, output = Json)]
+pub async fn transfer_ownership(room_id: String, user_id: String) -> Result<Empty, AppError> {
+    act(&room_id, Command::Transfer { user: user_id }).await?;
+    Ok(Empty {})
+}
+
+/// Absent fields stay as they are; `topic: ""` clears the topic, `max_members: 0` the limit.
+#[server(endpoint = "rooms/update", input = Json, output = Json)]
+pub async fn update_room(
+    room_id: String,
+    topic: Option<String>,
+    join_policy: Option<String>,
+    max_members: Option<i64>,
+) -> Result<RoomResponse, AppError> {
+    let settings = Settings {
+        topic: topic
+            .map(|t| domain::room::parse_topic(Some(&t)))
+            .transpose()?,
+        policy: join_policy
+            .map(|p| domain::room::JoinPolicy::parse(&p))
+            .transpose()?,
+        max_members: max_members
+            .map(|n| domain::room::parse_max_members((n != 0).then_some(n)))
+            .transpose()?,
+    };
+    let (me, ctx) = caller().await?;
+    ctx.rooms
+        .act(&me.id, &room_id, Command::Update(settings))
+        .await?;
+    let (room, _) = ctx.rooms.get(&me.id, &room_id).await?;
+    Ok(RoomResponse { room })
+}
+
+#[server(endpoint = "rooms/log", input = Json, output = Json)]
+pub async fn room_log(room_id: String, cursor: Option<String>) -> Result<Log, AppError> {
+    let (me, ctx) = caller().await?;
+    let (events, next_cursor) = ctx.rooms.log(&me.id, &room_id, cursor.as_deref()).await?;
+    Ok(Log {
+        events,
+        next_cursor,
+    })
+}

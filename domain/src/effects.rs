@@ -1,0 +1,334 @@
+//! What a room's events mean for people: the notifications they cause (SPEC §8) and the
+//! moderation-log entries they leave (SPEC §5). Pure mappings, one place each.
+
+use crate::room::{Event, JoinedVia, LeaveReason, Role, RoleCause, Room, UserId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationKind {
+    Invited,
+    RequestApproved,
+    RequestDenied,
+    Kicked,
+    Banned,
+    Unbanned,
+    Promoted,
+    Demoted,
+    /// Made admin because no admin was left.
+    Succession,
+    OwnershipReceived,
+    RoomTerminated,
+    /// To every admin: someone asks to join.
+    JoinRequest,
+}
+
+impl NotificationKind {
+    pub fn as_str(self) -> &'static str {
+        use NotificationKind::*;
+        match self {
+            Invited => "invited",
+            RequestApproved => "request_approved",
+            RequestDenied => "request_denied",
+            Kicked => "kicked",
+            Banned => "banned",
+            Unbanned => "unbanned",
+            Promoted => "promoted",
+            Demoted => "demoted",
+            Succession => "succession",
+            OwnershipReceived => "ownership_received",
+            RoomTerminated => "room_terminated",
+            JoinRequest => "join_request",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationDraft {
+    pub user: UserId,
+    pub kind: NotificationKind,
+    pub actor: Option<UserId>,
+    pub reason: Option<String>,
+}
+
+fn note(
+    user: &str,
+    kind: NotificationKind,
+    actor: Option<&UserId>,
+    reason: Option<&String>,
+) -> NotificationDraft {
+    NotificationDraft {
+        user: user.to_owned(),
+        kind,
+        actor: actor.cloned(),
+        reason: reason.cloned(),
+    }
+}
+
+/// The notifications `events` cause; `before` is the room as it was before them (its admins
+/// hear of join requests).
+pub fn notifications(before: &Room, events: &[Event]) -> Vec<NotificationDraft> {
+    use NotificationKind as K;
+    let mut out = Vec::new();
+    for event in events {
+        match event {
+            Event::Invited { user, by, .. } => out.push(note(user, K::Invited, Some(by), None)),
+            Event::Requested { user } => {
+                for admin in before.members.iter().filter(|m| m.role.is_admin()) {
+                    out.push(note(&admin.user_id, K::JoinRequest, Some(user), None));
+                }
+            }
+            Event::RequestClosed { user, approved, by } => {
+                let kind = if *approved {
+                    K::RequestApproved
+                } else {
+                    K::RequestDenied
+                };
+                out.push(note(user, kind, Some(by), None));
+            }
+            Event::Departed {
+                user,
+                reason: LeaveReason::Kicked,
+                by,
+                note: why,
+            } => {
+                out.push(note(user, K::Kicked, by.as_ref(), why.as_ref()));
+            }
+            Event::Departed {
+                user,
+                reason: LeaveReason::Terminated,
+                ..
+            } => {
+                out.push(note(user, K::RoomTerminated, None, None));
+            }
+            Event::BanAdded { user, by, reason } => {
+                out.push(note(user, K::Banned, Some(by), reason.as_ref()))
+            }
+            Event::BanLifted { user, by } => out.push(note(user, K::Unbanned, Some(by), None)),
+            Event::RoleChanged {
+                user,
+                role,
+                cause,
+                by,
+            } => {
+                let kind = match (cause, role) {
+                    (RoleCause::Promoted, _) => Some(K::Promoted),
+                    (RoleCause::Demoted, _) => Some(K::Demoted),
+                    (RoleCause::Succession, _) => Some(K::Succession),
+                    (RoleCause::Ownership, Role::Owner) => Some(K::OwnershipReceived),
+                    (RoleCause::Ownership, _) => None,
+                };
+                if let Some(kind) = kind {
+                    out.push(note(user, kind, by.as_ref(), None));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogDraft {
+    pub kind: &'static str,
+    pub actor: Option<UserId>,
+    pub target: Option<UserId>,
+    pub reason: Option<String>,
+}
+
+fn log(
+    kind: &'static str,
+    actor: Option<&UserId>,
+    target: Option<&UserId>,
+    reason: Option<&String>,
+) -> Option<LogDraft> {
+    Some(LogDraft {
+        kind,
+        actor: actor.cloned(),
+        target: target.cloned(),
+        reason: reason.cloned(),
+    })
+}
+
+/// The moderation-log entry of one event, if it is a membership event.
+pub fn log_entry(event: &Event) -> Option<LogDraft> {
+    match event {
+        Event::Joined {
+            user,
+            via: JoinedVia::Created,
+            ..
+        } => log("created", Some(user), None, None),
+        Event::Joined { user, .. } => log("joined", Some(user), Some(user), None),
+        Event::Departed {
+            user,
+            reason: LeaveReason::Left,
+            ..
+        } => log("left", Some(user), Some(user), None),
+        Event::Departed {
+            user,
+            reason: LeaveReason::Kicked,
+            by,
+            note,
+        } => log("kicked", by.as_ref(), Some(user), note.as_ref()),
+        // A ban's own entry says it; a member removed by termination is in `terminated`.
+        Event::Departed { .. } | Event::Cancelled { .. } => None,
+        Event::Requested { user } => log("requested", Some(user), Some(user), None),
+        Event::RequestClosed { user, approved, by } => log(
+            if *approved { "approved" } else { "denied" },
+            Some(by),
+            Some(user),
+            None,
+        ),
+        Event::Invited { user, by, .. } => log("invited", Some(by), Some(user), None),
+        Event::InviteClosed { user, accepted } => log(
+            if *accepted {
+                "invite_accepted"
+            } else {
+                "invite_declined"
+            },
+            Some(user),
+            Some(user),
+            None,
+        ),
+        Event::BanAdded { user, by, reason } => {
+            log("banned", Some(by), Some(user), reason.as_ref())
+        }
+        Event::BanLifted { user, by } => log("unbanned", Some(by), Some(user), None),
+        Event::RoleChanged {
+            user,
+            role,
+            cause,
+            by,
+        } => match (cause, role) {
+            (RoleCause::Promoted, _) => log("promoted", by.as_ref(), Some(user), None),
+            (RoleCause::Demoted, _) => log("demoted", by.as_ref(), Some(user), None),
+            (RoleCause::Succession, _) => log("admin_succession", None, Some(user), None),
+            (RoleCause::Ownership, Role::Owner) => {
+                log("ownership_transfer", by.as_ref(), Some(user), None)
+            }
+            (RoleCause::Ownership, _) => None,
+        },
+        Event::SettingsChanged { by, .. } => log("settings_updated", Some(by), None, None),
+        Event::Terminated => log("terminated", None, None, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+    use crate::room::{decide, Command, JoinPolicy, Member, RoomStatus};
+
+    fn room() -> Room {
+        let m = |id: &str, role, t| Member {
+            user_id: id.into(),
+            role,
+            joined_at: t,
+        };
+        Room {
+            id: "r".into(),
+            status: RoomStatus::Active,
+            policy: JoinPolicy::Request,
+            max_members: None,
+            topic: None,
+            members: vec![
+                m("owner", Role::Owner, 0),
+                m("admin", Role::Admin, 1),
+                m("m1", Role::Member, 2),
+            ],
+            banned: BTreeSet::new(),
+            requests: BTreeSet::new(),
+            invites: BTreeMap::new(),
+        }
+    }
+
+    fn kinds(before: &Room, actor: &str, cmd: Command) -> Vec<(String, &'static str)> {
+        let events = decide(before, actor, &cmd, 0).unwrap();
+        notifications(before, &events)
+            .into_iter()
+            .map(|n| (n.user, n.kind.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_join_request_notifies_every_admin() {
+        assert_eq!(
+            kinds(&room(), "x", Command::Join),
+            vec![
+                ("owner".into(), "join_request"),
+                ("admin".into(), "join_request")
+            ]
+        );
+    }
+
+    #[test]
+    fn kicks_bans_and_roles_notify_their_target() {
+        let r = room();
+        let kick = Command::Kick {
+            user: "m1".into(),
+            reason: Some("rude".into()),
+        };
+        assert_eq!(kinds(&r, "admin", kick), vec![("m1".into(), "kicked")]);
+        let ban = Command::Ban {
+            user: "stranger".into(),
+            reason: None,
+        };
+        assert_eq!(kinds(&r, "admin", ban), vec![("stranger".into(), "banned")]);
+        assert_eq!(
+            kinds(&r, "owner", Command::Promote { user: "m1".into() }),
+            vec![("m1".into(), "promoted")]
+        );
+        assert_eq!(
+            kinds(&r, "owner", Command::Transfer { user: "m1".into() }),
+            vec![("m1".into(), "ownership_received")]
+        );
+    }
+
+    #[test]
+    fn the_member_left_alone_hears_of_the_termination() {
+        let mut r = room();
+        r.members.retain(|m| m.user_id != "admin");
+        assert_eq!(
+            kinds(&r, "owner", Command::Leave),
+            vec![("m1".into(), "room_terminated")]
+        );
+    }
+
+    #[test]
+    fn succession_notifies_the_new_admin_and_owner() {
+        let mut r = room();
+        r.members.retain(|m| m.user_id != "admin");
+        r.members.push(Member {
+            user_id: "m2".into(),
+            role: Role::Member,
+            joined_at: 3,
+        });
+        assert_eq!(
+            kinds(&r, "owner", Command::Leave),
+            vec![
+                ("m1".into(), "succession"),
+                ("m1".into(), "ownership_received")
+            ]
+        );
+    }
+
+    #[test]
+    fn every_membership_event_has_a_log_kind() {
+        let r = room();
+        let events = decide(
+            &r,
+            "admin",
+            &Command::Kick {
+                user: "m1".into(),
+                reason: Some("spam".into()),
+            },
+            0,
+        )
+        .unwrap();
+        let entry = log_entry(&events[0]).unwrap();
+        assert_eq!(entry.kind, "kicked");
+        assert_eq!(entry.actor.as_deref(), Some("admin"));
+        assert_eq!(entry.target.as_deref(), Some("m1"));
+        assert_eq!(entry.reason.as_deref(), Some("spam"));
+        assert_eq!(log_entry(&Event::Terminated).unwrap().kind, "terminated");
+    }
+}

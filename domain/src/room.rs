@@ -1,0 +1,1450 @@
+//! Rooms (SPEC §2–§5): the state a decision needs, the commands people give, the events
+//! decisions cause, and `decide`, which turns one into the other without touching anything.
+//! The service layer loads a [`Room`], calls [`decide`], saves the events in one transaction
+//! and publishes them; [`Room::apply`] evolves the state the same way the database does.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ApiError, ErrorCode};
+
+pub type UserId = String;
+/// Microseconds since the Unix epoch: the domain's clock, as plain numbers.
+pub type Micros = i64;
+
+pub const INVITE_LIFETIME: Micros = 7 * 24 * 3600 * 1_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinPolicy {
+    /// Listed; anyone not banned joins at once.
+    Open,
+    /// Listed; people ask and an admin approves or denies.
+    #[default]
+    Request,
+    /// Private: never listed; joining needs an invite.
+    Invite,
+}
+
+impl JoinPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Request => "request",
+            Self::Invite => "invite",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        match raw {
+            "open" => Ok(Self::Open),
+            "request" => Ok(Self::Request),
+            "invite" => Ok(Self::Invite),
+            other => Err(ApiError::invalid_field(
+                "join_policy",
+                format!("A join policy is \"open\", \"request\" or \"invite\", not \"{other}\"."),
+            )),
+        }
+    }
+
+    pub fn is_listed(self) -> bool {
+        !matches!(self, Self::Invite)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Member,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    /// Owners and admins are "admins" in the rules.
+    pub fn is_admin(self) -> bool {
+        matches!(self, Self::Admin | Self::Owner)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Member => "member",
+            Self::Admin => "admin",
+            Self::Owner => "owner",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "member" => Some(Self::Member),
+            "admin" => Some(Self::Admin),
+            "owner" => Some(Self::Owner),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomStatus {
+    Active,
+    Terminated,
+}
+
+/// A current member. Join order is `(joined_at, user_id)`: the current membership's join
+/// time, ties broken by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user_id: UserId,
+    pub role: Role,
+    pub joined_at: Micros,
+}
+
+/// Everything a decision about one room needs to know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Room {
+    pub id: String,
+    pub status: RoomStatus,
+    pub policy: JoinPolicy,
+    pub max_members: Option<u32>,
+    pub topic: Option<String>,
+    pub members: Vec<Member>,
+    pub banned: BTreeSet<UserId>,
+    pub requests: BTreeSet<UserId>,
+    /// Invitee → when the invite expires.
+    pub invites: BTreeMap<UserId, Micros>,
+}
+
+/// How a member came to leave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveReason {
+    Left,
+    Kicked,
+    Banned,
+    /// Removed because the room terminated around them.
+    Terminated,
+}
+
+impl LeaveReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Left => "left",
+            Self::Kicked => "kicked",
+            Self::Banned => "banned",
+            Self::Terminated => "terminated",
+        }
+    }
+}
+
+/// Why someone's role changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleCause {
+    Promoted,
+    Demoted,
+    /// No admin was left: the earliest joiner became admin (§4 step 4).
+    Succession,
+    /// Ownership moved: by the owner's hand or because the owner left (§4 step 5).
+    Ownership,
+}
+
+/// How someone became a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinedVia {
+    Created,
+    Open,
+    Approved,
+    Invite,
+}
+
+/// Settings an admin may change; `None` leaves a setting as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Settings {
+    pub topic: Option<Option<String>>,
+    pub policy: Option<JoinPolicy>,
+    pub max_members: Option<Option<u32>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Join by id: joins an open room, consumes an invite, or asks to join a request room.
+    Join,
+    Approve {
+        user: UserId,
+    },
+    Deny {
+        user: UserId,
+    },
+    Invite {
+        user: UserId,
+    },
+    AcceptInvite,
+    DeclineInvite,
+    Leave,
+    Kick {
+        user: UserId,
+        reason: Option<String>,
+    },
+    /// `user` need not be a member.
+    Ban {
+        user: UserId,
+        reason: Option<String>,
+    },
+    Unban {
+        user: UserId,
+    },
+    Promote {
+        user: UserId,
+    },
+    Demote {
+        user: UserId,
+    },
+    Transfer {
+        user: UserId,
+    },
+    Update(Settings),
+}
+
+/// What a decision changes. Applying the events in order to the room gives its new state;
+/// the service writes the same changes to the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Joined {
+        user: UserId,
+        role: Role,
+        via: JoinedVia,
+    },
+    Departed {
+        user: UserId,
+        reason: LeaveReason,
+        by: Option<UserId>,
+        note: Option<String>,
+    },
+    RoleChanged {
+        user: UserId,
+        role: Role,
+        cause: RoleCause,
+        by: Option<UserId>,
+    },
+    Requested {
+        user: UserId,
+    },
+    RequestClosed {
+        user: UserId,
+        approved: bool,
+        by: UserId,
+    },
+    Invited {
+        user: UserId,
+        by: UserId,
+        expires_at: Micros,
+    },
+    InviteClosed {
+        user: UserId,
+        accepted: bool,
+    },
+    /// An invite or request that a ban made void, without a separate notification.
+    Cancelled {
+        user: UserId,
+    },
+    BanAdded {
+        user: UserId,
+        by: UserId,
+        reason: Option<String>,
+    },
+    BanLifted {
+        user: UserId,
+        by: UserId,
+    },
+    SettingsChanged {
+        by: UserId,
+        settings: Settings,
+    },
+    Terminated,
+}
+
+fn refuse(code: ErrorCode, message: &str) -> ApiError {
+    ApiError::new(code, message)
+}
+
+pub fn room_not_found() -> ApiError {
+    refuse(
+        ErrorCode::RoomNotFound,
+        "There is no such room. Check the id, or ask an admin of the room for an invite.",
+    )
+}
+
+fn forbidden(message: &str) -> ApiError {
+    refuse(ErrorCode::Forbidden, message)
+}
+
+impl Room {
+    pub fn member(&self, user: &str) -> Option<&Member> {
+        self.members.iter().find(|m| m.user_id == user)
+    }
+
+    pub fn role_of(&self, user: &str) -> Option<Role> {
+        self.member(user).map(|m| m.role)
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status == RoomStatus::Active
+    }
+
+    fn is_full(&self) -> bool {
+        self.max_members
+            .is_some_and(|max| self.members.len() >= max as usize)
+    }
+
+    fn has_invite(&self, user: &str, now: Micros) -> bool {
+        self.invites.get(user).is_some_and(|&exp| exp > now)
+    }
+
+    /// Whether `user` may see this room at all: a ban hides it, and a private room is seen
+    /// only by its members and invitees.
+    pub fn visible_to(&self, user: &str, now: Micros) -> bool {
+        if self.banned.contains(user) || !self.is_active() {
+            return false;
+        }
+        self.policy.is_listed() || self.member(user).is_some() || self.has_invite(user, now)
+    }
+
+    /// The owner's id (an active room has exactly one).
+    pub fn owner(&self) -> Option<&UserId> {
+        self.members
+            .iter()
+            .find(|m| m.role == Role::Owner)
+            .map(|m| &m.user_id)
+    }
+
+    /// Members in join order: the current membership's join time, ties by id.
+    pub fn in_join_order(&self) -> Vec<&Member> {
+        let mut members: Vec<&Member> = self.members.iter().collect();
+        members.sort_by(|a, b| (a.joined_at, &a.user_id).cmp(&(b.joined_at, &b.user_id)));
+        members
+    }
+
+    /// Evolves the state by one event, exactly as the database is changed for it.
+    pub fn apply(&mut self, event: &Event, now: Micros) {
+        match event {
+            Event::Joined { user, role, .. } => {
+                self.requests.remove(user);
+                self.invites.remove(user);
+                self.members.push(Member {
+                    user_id: user.clone(),
+                    role: *role,
+                    joined_at: now,
+                });
+            }
+            Event::Departed { user, .. } => self.members.retain(|m| &m.user_id != user),
+            Event::RoleChanged { user, role, .. } => {
+                if let Some(m) = self.members.iter_mut().find(|m| &m.user_id == user) {
+                    m.role = *role;
+                }
+            }
+            Event::Requested { user } => {
+                self.requests.insert(user.clone());
+            }
+            Event::RequestClosed { user, .. } => {
+                self.requests.remove(user);
+            }
+            Event::Invited {
+                user, expires_at, ..
+            } => {
+                self.invites.insert(user.clone(), *expires_at);
+            }
+            Event::InviteClosed { user, .. } => {
+                self.invites.remove(user);
+            }
+            Event::Cancelled { user } => {
+                self.invites.remove(user);
+                self.requests.remove(user);
+            }
+            Event::BanAdded { user, .. } => {
+                self.banned.insert(user.clone());
+            }
+            Event::BanLifted { user, .. } => {
+                self.banned.remove(user);
+            }
+            Event::SettingsChanged { settings, .. } => {
+                if let Some(topic) = &settings.topic {
+                    self.topic.clone_from(topic);
+                }
+                if let Some(policy) = settings.policy {
+                    self.policy = policy;
+                }
+                if let Some(max) = settings.max_members {
+                    self.max_members = max;
+                }
+            }
+            Event::Terminated => {
+                self.status = RoomStatus::Terminated;
+                self.members.clear();
+                self.requests.clear();
+                self.invites.clear();
+            }
+        }
+    }
+
+    /// The rooms' invariants (SPEC §4): an active room has at least one admin and exactly one
+    /// owner, and is never left with one non-admin alone; a terminated one has no members.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        match self.status {
+            RoomStatus::Terminated if !self.members.is_empty() => {
+                Err("a terminated room still has members".into())
+            }
+            RoomStatus::Terminated => Ok(()),
+            RoomStatus::Active => {
+                let owners = self
+                    .members
+                    .iter()
+                    .filter(|m| m.role == Role::Owner)
+                    .count();
+                if owners != 1 {
+                    return Err(format!("{owners} owners"));
+                }
+                if !self.members.iter().any(|m| m.role.is_admin()) {
+                    return Err("no admin".into());
+                }
+                if self.members.len() == 1 && !self.members[0].role.is_admin() {
+                    return Err("one non-admin left alone".into());
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Decides what `actor` doing `command` to `room` causes, or why it is refused.
+/// `now` is the clock; `actor_is_new` etc. are not needed: the room says it all.
+pub fn decide(
+    room: &Room,
+    actor: &str,
+    command: &Command,
+    now: Micros,
+) -> Result<Vec<Event>, ApiError> {
+    if !room.is_active() {
+        return Err(refuse(
+            ErrorCode::RoomTerminated,
+            "This room has been terminated. Nothing more can happen in it.",
+        ));
+    }
+    match command {
+        Command::Join => join(room, actor, now),
+        Command::AcceptInvite => accept_invite(room, actor, now),
+        Command::DeclineInvite => {
+            if !room.has_invite(actor, now) {
+                return Err(not_invited());
+            }
+            Ok(vec![Event::InviteClosed {
+                user: actor.to_owned(),
+                accepted: false,
+            }])
+        }
+        Command::Leave => {
+            if room.member(actor).is_none() {
+                return Err(not_member());
+            }
+            Ok(depart(room, actor, LeaveReason::Left, None, None))
+        }
+        Command::Approve { user } | Command::Deny { user } => {
+            require_admin(room, actor)?;
+            if !room.requests.contains(user) {
+                return Err(refuse(
+                    ErrorCode::NotFound,
+                    "That person has no pending request to join this room.",
+                ));
+            }
+            let approved = matches!(command, Command::Approve { .. });
+            if approved && room.is_full() {
+                return Err(room_full());
+            }
+            let mut events = vec![Event::RequestClosed {
+                user: user.clone(),
+                approved,
+                by: actor.to_owned(),
+            }];
+            if approved {
+                events.push(Event::Joined {
+                    user: user.clone(),
+                    role: Role::Member,
+                    via: JoinedVia::Approved,
+                });
+            }
+            Ok(events)
+        }
+        Command::Invite { user } => {
+            require_admin(room, actor)?;
+            if room.member(user).is_some() {
+                return Err(refuse(
+                    ErrorCode::AlreadyMember,
+                    "That person is already a member of this room.",
+                ));
+            }
+            if room.banned.contains(user) {
+                return Err(refuse(
+                    ErrorCode::Banned,
+                    "That person is banned from this room. Unban them first to invite them.",
+                ));
+            }
+            Ok(vec![Event::Invited {
+                user: user.clone(),
+                by: actor.to_owned(),
+                expires_at: now + INVITE_LIFETIME,
+            }])
+        }
+        Command::Kick { user, reason } => {
+            let target = moderate(room, actor, user, "kick")?;
+            let Some(_) = target else {
+                return Err(refuse(
+                    ErrorCode::NotMember,
+                    "That person is not a member of this room.",
+                ));
+            };
+            Ok(depart(
+                room,
+                user,
+                LeaveReason::Kicked,
+                Some(actor),
+                reason.clone(),
+            ))
+        }
+        Command::Ban { user, reason } => {
+            let target = moderate(room, actor, user, "ban")?;
+            if room.banned.contains(user) {
+                return Err(refuse(
+                    ErrorCode::AlreadyBanned,
+                    "That person is already banned from this room.",
+                ));
+            }
+            let mut events = vec![Event::BanAdded {
+                user: user.clone(),
+                by: actor.to_owned(),
+                reason: reason.clone(),
+            }];
+            if room.requests.contains(user) || room.invites.contains_key(user) {
+                events.push(Event::Cancelled { user: user.clone() });
+            }
+            if target.is_some() {
+                events.extend(depart(
+                    room,
+                    user,
+                    LeaveReason::Banned,
+                    Some(actor),
+                    reason.clone(),
+                ));
+            }
+            Ok(events)
+        }
+        Command::Unban { user } => {
+            require_admin(room, actor)?;
+            if !room.banned.contains(user) {
+                return Err(refuse(
+                    ErrorCode::NotFound,
+                    "That person is not banned from this room.",
+                ));
+            }
+            Ok(vec![Event::BanLifted {
+                user: user.clone(),
+                by: actor.to_owned(),
+            }])
+        }
+        Command::Promote { user } | Command::Demote { user } | Command::Transfer { user } => {
+            require_owner(room, actor)?;
+            let Some(target) = room.member(user) else {
+                return Err(refuse(
+                    ErrorCode::NotMember,
+                    "That person is not a member of this room.",
+                ));
+            };
+            let by = Some(actor.to_owned());
+            match (command, target.role) {
+                (_, Role::Owner) => Err(refuse(
+                    ErrorCode::InvalidInput,
+                    "You are already the owner of this room.",
+                )),
+                (Command::Promote { .. }, Role::Admin) => Err(refuse(
+                    ErrorCode::InvalidInput,
+                    "That person is already an admin.",
+                )),
+                (Command::Promote { .. }, Role::Member) => Ok(vec![Event::RoleChanged {
+                    user: user.clone(),
+                    role: Role::Admin,
+                    cause: RoleCause::Promoted,
+                    by,
+                }]),
+                (Command::Demote { .. }, Role::Member) => Err(refuse(
+                    ErrorCode::InvalidInput,
+                    "That person is not an admin.",
+                )),
+                (Command::Demote { .. }, Role::Admin) => Ok(vec![Event::RoleChanged {
+                    user: user.clone(),
+                    role: Role::Member,
+                    cause: RoleCause::Demoted,
+                    by,
+                }]),
+                _ => Ok(vec![
+                    Event::RoleChanged {
+                        user: user.clone(),
+                        role: Role::Owner,
+                        cause: RoleCause::Ownership,
+                        by: by.clone(),
+                    },
+                    Event::RoleChanged {
+                        user: actor.to_owned(),
+                        role: Role::Admin,
+                        cause: RoleCause::Ownership,
+                        by,
+                    },
+                ]),
+            }
+        }
+        Command::Update(settings) => {
+            require_admin(room, actor)?;
+            if let Some(Some(max)) = settings.max_members {
+                if (max as usize) < room.members.len() {
+                    return Err(ApiError::invalid_field(
+                        "max_members",
+                        format!(
+                            "The room already has {} members; the limit cannot be lower.",
+                            room.members.len()
+                        ),
+                    ));
+                }
+            }
+            Ok(vec![Event::SettingsChanged {
+                by: actor.to_owned(),
+                settings: settings.clone(),
+            }])
+        }
+    }
+}
+
+fn not_member() -> ApiError {
+    refuse(ErrorCode::NotMember, "You are not a member of this room.")
+}
+
+fn not_invited() -> ApiError {
+    refuse(
+        ErrorCode::NotInvited,
+        "You have no valid invite to this room. Invites expire after 7 days; ask an admin for a new one.",
+    )
+}
+
+fn room_full() -> ApiError {
+    refuse(
+        ErrorCode::RoomFull,
+        "This room is full. Try again when someone leaves.",
+    )
+}
+
+fn banned() -> ApiError {
+    refuse(ErrorCode::Banned, "You are banned from this room.")
+}
+
+fn require_admin(room: &Room, actor: &str) -> Result<Role, ApiError> {
+    match room.role_of(actor) {
+        Some(role) if role.is_admin() => Ok(role),
+        Some(_) => Err(forbidden("Only the room's admins can do that.")),
+        None => Err(not_member()),
+    }
+}
+
+fn require_owner(room: &Room, actor: &str) -> Result<(), ApiError> {
+    match room.role_of(actor) {
+        Some(Role::Owner) => Ok(()),
+        Some(_) => Err(forbidden("Only the room's owner can do that.")),
+        None => Err(not_member()),
+    }
+}
+
+/// The rank rules of kick and ban: admins act; only the owner acts on an admin; nobody acts
+/// on the owner or on themselves. Returns the target's membership, if any.
+fn moderate<'a>(
+    room: &'a Room,
+    actor: &str,
+    target: &str,
+    verb: &str,
+) -> Result<Option<&'a Member>, ApiError> {
+    let actor_role = require_admin(room, actor)?;
+    if actor == target {
+        return Err(refuse(
+            ErrorCode::InvalidInput,
+            &format!("You cannot {verb} yourself. Leave the room instead."),
+        ));
+    }
+    let member = room.member(target);
+    match member.map(|m| m.role) {
+        Some(Role::Owner) => Err(forbidden(&format!("Nobody can {verb} the room's owner."))),
+        Some(Role::Admin) if actor_role != Role::Owner => Err(forbidden(&format!(
+            "Only the room's owner can {verb} an admin."
+        ))),
+        _ => Ok(member),
+    }
+}
+
+fn join(room: &Room, user: &str, now: Micros) -> Result<Vec<Event>, ApiError> {
+    if room.banned.contains(user) {
+        return Err(banned());
+    }
+    if room.member(user).is_some() {
+        return Err(refuse(
+            ErrorCode::AlreadyMember,
+            "You are already a member of this room.",
+        ));
+    }
+    if room.has_invite(user, now) {
+        return accept_invite(room, user, now);
+    }
+    match room.policy {
+        // A private room answers a stranger exactly as a room that does not exist.
+        JoinPolicy::Invite => Err(room_not_found()),
+        JoinPolicy::Open if room.is_full() => Err(room_full()),
+        JoinPolicy::Open => Ok(vec![Event::Joined {
+            user: user.to_owned(),
+            role: Role::Member,
+            via: JoinedVia::Open,
+        }]),
+        JoinPolicy::Request if room.requests.contains(user) => Err(refuse(
+            ErrorCode::RequestPending,
+            "You have already asked to join this room. An admin will answer your request.",
+        )),
+        JoinPolicy::Request => Ok(vec![Event::Requested {
+            user: user.to_owned(),
+        }]),
+    }
+}
+
+fn accept_invite(room: &Room, user: &str, now: Micros) -> Result<Vec<Event>, ApiError> {
+    if room.banned.contains(user) {
+        return Err(banned());
+    }
+    if room.member(user).is_some() {
+        return Err(refuse(
+            ErrorCode::AlreadyMember,
+            "You are already a member of this room.",
+        ));
+    }
+    if !room.has_invite(user, now) {
+        return Err(not_invited());
+    }
+    if room.is_full() {
+        return Err(room_full());
+    }
+    let mut events = vec![Event::InviteClosed {
+        user: user.to_owned(),
+        accepted: true,
+    }];
+    if room.requests.contains(user) {
+        events.push(Event::Cancelled {
+            user: user.to_owned(),
+        });
+    }
+    events.push(Event::Joined {
+        user: user.to_owned(),
+        role: Role::Member,
+        via: JoinedVia::Invite,
+    });
+    Ok(events)
+}
+
+/// SPEC §4: `user` departs; then, with `n` members remaining, in this order: terminate on 0;
+/// stay with one admin; terminate on one non-admin (removing them); with two or more and no
+/// admin, the earliest joiner becomes admin; if the owner left, ownership passes to the
+/// earliest-joined remaining admin.
+fn depart(
+    room: &Room,
+    user: &str,
+    reason: LeaveReason,
+    by: Option<&str>,
+    note: Option<String>,
+) -> Vec<Event> {
+    let mut events = vec![Event::Departed {
+        user: user.to_owned(),
+        reason,
+        by: by.map(str::to_owned),
+        note,
+    }];
+    let departed_owner = room.role_of(user) == Some(Role::Owner);
+    let remaining: Vec<&Member> = room
+        .in_join_order()
+        .into_iter()
+        .filter(|m| m.user_id != user)
+        .collect();
+    match remaining.as_slice() {
+        [] => {
+            events.push(Event::Terminated);
+            return events;
+        }
+        [last] if !last.role.is_admin() => {
+            events.push(Event::Departed {
+                user: last.user_id.clone(),
+                reason: LeaveReason::Terminated,
+                by: None,
+                note: None,
+            });
+            events.push(Event::Terminated);
+            return events;
+        }
+        _ => {}
+    }
+    let mut admins: Vec<&UserId> = remaining
+        .iter()
+        .filter(|m| m.role.is_admin())
+        .map(|m| &m.user_id)
+        .collect();
+    if admins.is_empty() {
+        let earliest = &remaining[0].user_id;
+        events.push(Event::RoleChanged {
+            user: earliest.clone(),
+            role: Role::Admin,
+            cause: RoleCause::Succession,
+            by: None,
+        });
+        admins.push(earliest);
+    }
+    if departed_owner {
+        events.push(Event::RoleChanged {
+            user: admins[0].clone(),
+            role: Role::Owner,
+            cause: RoleCause::Ownership,
+            by: None,
+        });
+    }
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: Micros = 1_000_000_000;
+
+    /// A room whose members joined in the order given, one second apart.
+    fn room(members: &[(&str, Role)]) -> Room {
+        Room {
+            id: "r1".into(),
+            status: RoomStatus::Active,
+            policy: JoinPolicy::Request,
+            max_members: None,
+            topic: None,
+            members: members
+                .iter()
+                .enumerate()
+                .map(|(i, (id, role))| Member {
+                    user_id: (*id).to_owned(),
+                    role: *role,
+                    joined_at: i as i64 * 1_000_000,
+                })
+                .collect(),
+            banned: BTreeSet::new(),
+            requests: BTreeSet::new(),
+            invites: BTreeMap::new(),
+        }
+    }
+
+    /// Decides and applies; panics on a refusal.
+    fn run(room: &mut Room, actor: &str, command: Command) -> Vec<Event> {
+        let events = decide(room, actor, &command, NOW).unwrap_or_else(|e| panic!("{e:?}"));
+        for e in &events {
+            room.apply(e, NOW);
+        }
+        room.check_invariants().unwrap();
+        events
+    }
+
+    fn refusal(room: &Room, actor: &str, command: Command) -> ErrorCode {
+        decide(room, actor, &command, NOW)
+            .expect_err("refused")
+            .code
+    }
+
+    fn kick(user: &str) -> Command {
+        Command::Kick {
+            user: user.into(),
+            reason: None,
+        }
+    }
+
+    fn ban(user: &str) -> Command {
+        Command::Ban {
+            user: user.into(),
+            reason: Some("spam".into()),
+        }
+    }
+
+    use Role::{Admin, Member as M, Owner};
+
+    // --- §4: departures ---
+
+    #[test]
+    fn the_creator_alone_leaves_and_the_room_terminates() {
+        let mut r = room(&[("a", Owner)]);
+        let events = run(&mut r, "a", Command::Leave);
+        assert_eq!(events.last(), Some(&Event::Terminated));
+        assert_eq!(r.status, RoomStatus::Terminated);
+    }
+
+    #[test]
+    fn admin_and_member_admin_leaves_terminates_and_removes_the_member() {
+        let mut r = room(&[("a", Owner), ("b", M)]);
+        let events = run(&mut r, "a", Command::Leave);
+        assert!(events.contains(&Event::Departed {
+            user: "b".into(),
+            reason: LeaveReason::Terminated,
+            by: None,
+            note: None
+        }));
+        assert_eq!(events.last(), Some(&Event::Terminated));
+        assert!(r.members.is_empty());
+    }
+
+    #[test]
+    fn admin_and_two_members_admin_leaves_the_earliest_joiner_becomes_admin_and_owner() {
+        let mut r = room(&[("a", Owner), ("b", M), ("c", M)]);
+        let events = run(&mut r, "a", Command::Leave);
+        assert!(events.contains(&Event::RoleChanged {
+            user: "b".into(),
+            role: Admin,
+            cause: RoleCause::Succession,
+            by: None
+        }));
+        assert_eq!(r.role_of("b"), Some(Owner));
+        assert_eq!(r.role_of("c"), Some(M));
+        assert!(r.is_active());
+    }
+
+    #[test]
+    fn succession_follows_the_current_join_time_not_the_list_order() {
+        let mut r = room(&[("a", Owner), ("late", M), ("early", M)]);
+        r.members[2].joined_at = -5;
+        run(&mut r, "a", Command::Leave);
+        assert_eq!(r.role_of("early"), Some(Owner));
+    }
+
+    #[test]
+    fn succession_ties_on_join_time_go_to_the_smaller_id() {
+        let mut r = room(&[("a", Owner), ("zed", M), ("bob", M)]);
+        r.members[1].joined_at = 7;
+        r.members[2].joined_at = 7;
+        run(&mut r, "a", Command::Leave);
+        assert_eq!(r.role_of("bob"), Some(Owner));
+    }
+
+    #[test]
+    fn a_member_leaving_an_admin_alone_keeps_the_room() {
+        let mut r = room(&[("a", Owner), ("b", M)]);
+        let events = run(&mut r, "b", Command::Leave);
+        assert_eq!(events.len(), 1);
+        assert!(r.is_active());
+        assert_eq!(r.role_of("a"), Some(Owner));
+    }
+
+    #[test]
+    fn the_owner_leaving_with_another_admin_makes_that_admin_owner() {
+        let mut r = room(&[("a", Owner), ("b", M), ("c", Admin)]);
+        let events = run(&mut r, "a", Command::Leave);
+        assert!(!events.iter().any(|e| matches!(
+            e,
+            Event::RoleChanged {
+                cause: RoleCause::Succession,
+                ..
+            }
+        )));
+        assert_eq!(r.role_of("c"), Some(Owner));
+        assert_eq!(r.role_of("b"), Some(M));
+    }
+
+    #[test]
+    fn the_owner_leaving_one_admin_alone_makes_them_owner_and_the_room_stays() {
+        let mut r = room(&[("a", Owner), ("b", Admin)]);
+        run(&mut r, "a", Command::Leave);
+        assert!(r.is_active());
+        assert_eq!(r.role_of("b"), Some(Owner));
+    }
+
+    #[test]
+    fn an_admin_leaving_two_members_with_the_owner_there_needs_no_succession() {
+        let mut r = room(&[("a", Owner), ("b", Admin), ("c", M)]);
+        let events = run(&mut r, "b", Command::Leave);
+        assert_eq!(events.len(), 1);
+        assert_eq!(r.role_of("a"), Some(Owner));
+    }
+
+    #[test]
+    fn leaving_a_room_you_are_not_in_is_refused() {
+        let r = room(&[("a", Owner)]);
+        assert_eq!(refusal(&r, "x", Command::Leave), ErrorCode::NotMember);
+    }
+
+    #[test]
+    fn nothing_happens_in_a_terminated_room() {
+        let mut r = room(&[("a", Owner)]);
+        run(&mut r, "a", Command::Leave);
+        assert_eq!(refusal(&r, "a", Command::Join), ErrorCode::RoomTerminated);
+        assert_eq!(refusal(&r, "b", Command::Join), ErrorCode::RoomTerminated);
+    }
+
+    // --- §5: kick and ban rank rules ---
+
+    #[test]
+    fn a_non_admin_cannot_kick_or_ban() {
+        let r = room(&[("a", Owner), ("b", M), ("c", M)]);
+        assert_eq!(refusal(&r, "b", kick("c")), ErrorCode::Forbidden);
+        assert_eq!(refusal(&r, "b", ban("c")), ErrorCode::Forbidden);
+        assert_eq!(refusal(&r, "outsider", kick("c")), ErrorCode::NotMember);
+    }
+
+    #[test]
+    fn an_admin_cannot_kick_or_ban_another_admin_but_the_owner_can() {
+        let mut r = room(&[("a", Owner), ("b", Admin), ("c", Admin), ("d", M)]);
+        assert_eq!(refusal(&r, "b", kick("c")), ErrorCode::Forbidden);
+        assert_eq!(refusal(&r, "b", ban("c")), ErrorCode::Forbidden);
+        run(&mut r, "a", kick("c"));
+        assert_eq!(r.role_of("c"), None);
+    }
+
+    #[test]
+    fn nobody_kicks_or_bans_the_owner() {
+        let r = room(&[("a", Owner), ("b", Admin), ("c", M)]);
+        assert_eq!(refusal(&r, "b", kick("a")), ErrorCode::Forbidden);
+        assert_eq!(refusal(&r, "b", ban("a")), ErrorCode::Forbidden);
+        assert_eq!(refusal(&r, "a", kick("a")), ErrorCode::InvalidInput);
+    }
+
+    #[test]
+    fn an_admin_kicks_a_member_with_a_reason() {
+        let mut r = room(&[("a", Owner), ("b", Admin), ("c", M)]);
+        let events = run(
+            &mut r,
+            "b",
+            Command::Kick {
+                user: "c".into(),
+                reason: Some("rude".into()),
+            },
+        );
+        assert_eq!(
+            events[0],
+            Event::Departed {
+                user: "c".into(),
+                reason: LeaveReason::Kicked,
+                by: Some("b".into()),
+                note: Some("rude".into())
+            }
+        );
+        assert_eq!(refusal(&r, "b", kick("c")), ErrorCode::NotMember);
+    }
+
+    #[test]
+    fn a_kick_is_a_departure_and_can_terminate_the_room() {
+        let mut r = room(&[("a", Owner), ("b", M)]);
+        // Owner kicks the only other member: the owner, an admin, stays alone.
+        run(&mut r, "a", kick("b"));
+        assert!(r.is_active());
+        let mut r = room(&[("a", Owner), ("b", Admin), ("c", M)]);
+        run(&mut r, "a", kick("b"));
+        assert!(r.is_active());
+    }
+
+    #[test]
+    fn a_ban_removes_a_member_cancels_and_blocks_every_way_back() {
+        let mut r = room(&[("a", Owner), ("b", M), ("c", M)]);
+        r.policy = JoinPolicy::Open;
+        let events = run(&mut r, "a", ban("b"));
+        assert!(matches!(events[0], Event::BanAdded { .. }));
+        assert!(events.iter().any(|e| matches!(
+            e,
+            Event::Departed {
+                reason: LeaveReason::Banned,
+                ..
+            }
+        )));
+        assert_eq!(refusal(&r, "b", Command::Join), ErrorCode::Banned);
+        assert_eq!(refusal(&r, "b", Command::AcceptInvite), ErrorCode::Banned);
+        assert_eq!(
+            refusal(&r, "a", Command::Invite { user: "b".into() }),
+            ErrorCode::Banned
+        );
+        assert!(!r.visible_to("b", NOW));
+        assert_eq!(refusal(&r, "a", ban("b")), ErrorCode::AlreadyBanned);
+        run(&mut r, "a", Command::Unban { user: "b".into() });
+        run(&mut r, "b", Command::Join);
+        assert_eq!(r.role_of("b"), Some(M));
+    }
+
+    #[test]
+    fn banning_a_non_member_cancels_their_request_and_invite() {
+        let mut r = room(&[("a", Owner)]);
+        r.requests.insert("x".into());
+        r.invites.insert("x".into(), NOW + 10);
+        let events = run(&mut r, "a", ban("x"));
+        assert!(events.contains(&Event::Cancelled { user: "x".into() }));
+        assert!(r.requests.is_empty() && r.invites.is_empty());
+        assert!(r.banned.contains("x"));
+    }
+
+    #[test]
+    fn unbanning_someone_not_banned_is_refused() {
+        let r = room(&[("a", Owner)]);
+        assert_eq!(
+            refusal(&r, "a", Command::Unban { user: "x".into() }),
+            ErrorCode::NotFound
+        );
+    }
+
+    // --- §3: joining ---
+
+    #[test]
+    fn an_open_room_admits_at_once_until_full() {
+        let mut r = room(&[("a", Owner)]);
+        r.policy = JoinPolicy::Open;
+        r.max_members = Some(2);
+        let events = run(&mut r, "b", Command::Join);
+        assert_eq!(
+            events,
+            vec![Event::Joined {
+                user: "b".into(),
+                role: M,
+                via: JoinedVia::Open
+            }]
+        );
+        assert_eq!(refusal(&r, "c", Command::Join), ErrorCode::RoomFull);
+        assert_eq!(refusal(&r, "b", Command::Join), ErrorCode::AlreadyMember);
+    }
+
+    #[test]
+    fn a_request_room_takes_one_pending_request_which_an_admin_approves_or_denies() {
+        let mut r = room(&[("a", Owner), ("b", M)]);
+        run(&mut r, "x", Command::Join);
+        assert!(r.requests.contains("x"));
+        assert_eq!(refusal(&r, "x", Command::Join), ErrorCode::RequestPending);
+        assert_eq!(
+            refusal(&r, "b", Command::Approve { user: "x".into() }),
+            ErrorCode::Forbidden
+        );
+        run(&mut r, "a", Command::Approve { user: "x".into() });
+        assert_eq!(r.role_of("x"), Some(M));
+        run(&mut r, "y", Command::Join);
+        run(&mut r, "a", Command::Deny { user: "y".into() });
+        assert!(r.member("y").is_none() && r.requests.is_empty());
+        assert_eq!(
+            refusal(&r, "a", Command::Approve { user: "y".into() }),
+            ErrorCode::NotFound
+        );
+    }
+
+    #[test]
+    fn approving_into_a_full_room_is_refused() {
+        let mut r = room(&[("a", Owner), ("b", M)]);
+        r.max_members = Some(2);
+        r.requests.insert("x".into());
+        assert_eq!(
+            refusal(&r, "a", Command::Approve { user: "x".into() }),
+            ErrorCode::RoomFull
+        );
+    }
+
+    #[test]
+    fn a_private_room_answers_strangers_as_if_it_did_not_exist() {
+        let mut r = room(&[("a", Owner)]);
+        r.policy = JoinPolicy::Invite;
+        assert_eq!(refusal(&r, "x", Command::Join), ErrorCode::RoomNotFound);
+        assert!(!r.visible_to("x", NOW));
+        run(&mut r, "a", Command::Invite { user: "x".into() });
+        assert!(r.visible_to("x", NOW));
+        // Join by id with an invite works like accepting it.
+        run(&mut r, "x", Command::Join);
+        assert_eq!(r.role_of("x"), Some(M));
+    }
+
+    #[test]
+    fn invites_are_accepted_or_declined_and_expire_after_seven_days() {
+        let mut r = room(&[("a", Owner)]);
+        r.policy = JoinPolicy::Invite;
+        let events = run(&mut r, "a", Command::Invite { user: "x".into() });
+        assert_eq!(
+            events,
+            vec![Event::Invited {
+                user: "x".into(),
+                by: "a".into(),
+                expires_at: NOW + INVITE_LIFETIME
+            }]
+        );
+        run(&mut r, "a", Command::Invite { user: "y".into() });
+        run(&mut r, "y", Command::DeclineInvite);
+        assert_eq!(
+            refusal(&r, "y", Command::AcceptInvite),
+            ErrorCode::NotInvited
+        );
+        let later = NOW + INVITE_LIFETIME + 1;
+        assert_eq!(
+            decide(&r, "x", &Command::AcceptInvite, later)
+                .unwrap_err()
+                .code,
+            ErrorCode::NotInvited
+        );
+        run(&mut r, "x", Command::AcceptInvite);
+        assert_eq!(r.role_of("x"), Some(M));
+        assert_eq!(
+            refusal(&r, "a", Command::Invite { user: "x".into() }),
+            ErrorCode::AlreadyMember
+        );
+        assert_eq!(
+            refusal(&r, "x", Command::Invite { user: "z".into() }),
+            ErrorCode::Forbidden
+        );
+    }
+
+    // --- roles and settings ---
+
+    #[test]
+    fn only_the_owner_promotes_demotes_and_transfers() {
+        let mut r = room(&[("a", Owner), ("b", Admin), ("c", M)]);
+        assert_eq!(
+            refusal(&r, "b", Command::Promote { user: "c".into() }),
+            ErrorCode::Forbidden
+        );
+        assert_eq!(
+            refusal(&r, "c", Command::Demote { user: "b".into() }),
+            ErrorCode::Forbidden
+        );
+        assert_eq!(
+            refusal(&r, "b", Command::Transfer { user: "c".into() }),
+            ErrorCode::Forbidden
+        );
+        run(&mut r, "a", Command::Promote { user: "c".into() });
+        assert_eq!(r.role_of("c"), Some(Admin));
+        assert_eq!(
+            refusal(&r, "a", Command::Promote { user: "c".into() }),
+            ErrorCode::InvalidInput
+        );
+        run(&mut r, "a", Command::Demote { user: "b".into() });
+        assert_eq!(r.role_of("b"), Some(M));
+        run(&mut r, "a", Command::Transfer { user: "b".into() });
+        assert_eq!(r.role_of("b"), Some(Owner));
+        assert_eq!(r.role_of("a"), Some(Admin));
+        assert_eq!(
+            refusal(&r, "b", Command::Demote { user: "b".into() }),
+            ErrorCode::InvalidInput
+        );
+    }
+
+    #[test]
+    fn settings_are_for_admins_and_the_limit_cannot_drop_below_the_members() {
+        let mut r = room(&[("a", Owner), ("b", M), ("c", M)]);
+        let lower = Settings {
+            max_members: Some(Some(2)),
+            ..Settings::default()
+        };
+        assert_eq!(
+            refusal(&r, "b", Command::Update(lower.clone())),
+            ErrorCode::Forbidden
+        );
+        assert_eq!(
+            refusal(&r, "a", Command::Update(lower)),
+            ErrorCode::InvalidInput
+        );
+        let open = Settings {
+            policy: Some(JoinPolicy::Open),
+            topic: Some(Some("news".into())),
+            max_members: Some(None),
+        };
+        run(&mut r, "a", Command::Update(open));
+        assert_eq!(
+            (r.policy, r.topic.as_deref()),
+            (JoinPolicy::Open, Some("news"))
+        );
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const USERS: [&str; 6] = ["u0", "u1", "u2", "u3", "u4", "u5"];
+
+    fn command() -> impl Strategy<Value = (usize, usize, u8)> {
+        (0..USERS.len(), 0..USERS.len(), 0..12u8)
+    }
+
+    fn to_command(target: &str, kind: u8) -> Command {
+        let user = target.to_owned();
+        match kind {
+            0 | 1 => Command::Join,
+            2 => Command::Leave,
+            3 => Command::Kick { user, reason: None },
+            4 => Command::Ban { user, reason: None },
+            5 => Command::Unban { user },
+            6 => Command::Promote { user },
+            7 => Command::Demote { user },
+            8 => Command::Transfer { user },
+            9 => Command::Approve { user },
+            10 => Command::Invite { user },
+            _ => Command::AcceptInvite,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Whatever people do, in whatever order: an active room keeps at least one admin and
+        /// exactly one owner and is never one non-admin alone; a terminated one stays empty.
+        #[test]
+        fn any_sequence_keeps_the_invariants(
+            policy in prop_oneof![Just(JoinPolicy::Open), Just(JoinPolicy::Request), Just(JoinPolicy::Invite)],
+            steps in proptest::collection::vec(command(), 1..60),
+        ) {
+            let mut room = Room {
+                id: "r".into(),
+                status: RoomStatus::Active,
+                policy,
+                max_members: Some(5),
+                topic: None,
+                members: vec![Member { user_id: "u0".into(), role: Role::Owner, joined_at: 0 }],
+                banned: BTreeSet::new(),
+                requests: BTreeSet::new(),
+                invites: BTreeMap::new(),
+            };
+            for (i, (actor, target, kind)) in steps.into_iter().enumerate() {
+                let now = (i as i64 + 1) * 1000;
+                let cmd = to_command(USERS[target], kind);
+                if let Ok(events) = decide(&room, USERS[actor], &cmd, now) {
+                    for e in &events {
+                        room.apply(e, now);
+                    }
+                }
+                prop_assert!(room.check_invariants().is_ok(), "{:?} after {:?}", room.check_invariants(), cmd);
+                if let Some(max) = room.max_members {
+                    prop_assert!(room.members.len() <= max as usize);
+                }
+            }
+        }
+    }
+}
+
+/// 1–64 characters after trimming, no control characters; unique among active rooms
+/// ignoring case ([`RoomName::key`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomName(String);
+
+impl RoomName {
+    pub const MAX: usize = 64;
+
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(ApiError::invalid_field("name", "Give the room a name."));
+        }
+        let len = name.chars().count();
+        if len > Self::MAX {
+            return Err(ApiError::invalid_field(
+                "name",
+                format!(
+                    "A room name is at most {} characters; this one has {len}.",
+                    Self::MAX
+                ),
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(ApiError::invalid_field(
+                "name",
+                "A room name cannot contain control characters.",
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+pub const TOPIC_MAX: usize = 300;
+pub const MEMBER_LIMIT_RANGE: std::ops::RangeInclusive<i64> = 2..=100_000;
+
+/// An optional topic: trimmed, empty means none, at most 300 characters.
+pub fn parse_topic(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(topic) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if topic.chars().count() > TOPIC_MAX {
+        return Err(ApiError::invalid_field(
+            "topic",
+            format!("A topic is at most {TOPIC_MAX} characters."),
+        ));
+    }
+    Ok(Some(topic.to_owned()))
+}
+
+/// An optional member limit between 2 and 100,000.
+pub fn parse_max_members(raw: Option<i64>) -> Result<Option<u32>, ApiError> {
+    match raw {
+        None => Ok(None),
+        Some(n) if MEMBER_LIMIT_RANGE.contains(&n) => Ok(u32::try_from(n).ok()),
+        Some(_) => Err(ApiError::invalid_field(
+            "max_members",
+            format!(
+                "A member limit is between {} and {}, or none.",
+                MEMBER_LIMIT_RANGE.start(),
+                MEMBER_LIMIT_RANGE.end()
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod input_tests {
+    use super::*;
+
+    #[test]
+    fn room_names_are_trimmed_bounded_and_case_folded() {
+        assert_eq!(RoomName::parse("  Lounge ").unwrap().as_str(), "Lounge");
+        assert_eq!(
+            RoomName::parse("Lounge").unwrap().key(),
+            RoomName::parse("LOUNGE").unwrap().key()
+        );
+        assert!(RoomName::parse(&"é".repeat(64)).is_ok());
+        for bad in ["", "   ", &"x".repeat(65), "a\u{0}b"] {
+            let err = RoomName::parse(bad).unwrap_err();
+            assert_eq!(
+                (err.code, err.field.as_deref()),
+                (ErrorCode::InvalidInput, Some("name"))
+            );
+        }
+    }
+
+    #[test]
+    fn topics_and_limits_have_bounds() {
+        assert_eq!(parse_topic(Some("  ")).unwrap(), None);
+        assert_eq!(parse_topic(Some(" hi ")).unwrap().as_deref(), Some("hi"));
+        assert!(parse_topic(Some(&"t".repeat(301))).is_err());
+        assert_eq!(parse_max_members(Some(2)).unwrap(), Some(2));
+        assert!(parse_max_members(Some(1)).is_err());
+        assert!(parse_max_members(Some(-5)).is_err());
+        assert!(parse_max_members(Some(100_001)).is_err());
+    }
+}
+
+pub const REASON_MAX: usize = 500;
+
+/// An optional kick or ban reason: trimmed, empty means none, at most 500 characters.
+pub fn parse_reason(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(reason) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    if reason.chars().count() > REASON_MAX {
+        return Err(ApiError::invalid_field(
+            "reason",
+            format!("A reason is at most {REASON_MAX} characters."),
+        ));
+    }
+    Ok(Some(reason.to_owned()))
+}

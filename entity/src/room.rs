@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "rooms")]
+pub struct Model {
+    /// Random and opaque: rooms cannot be walked in sequence.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub name: String,
+    /// Lower-cased name: unique among active rooms (a partial unique index).
+    pub name_key: String,
+    pub topic: Option<String>,
+    /// `open`, `request` or `invite`.
+    pub join_policy: String,
+    pub max_members: Option<i32>,
+    /// `active` or `terminated`.
+    pub status: String,
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
+    pub terminated_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

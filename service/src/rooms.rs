@@ -1,0 +1,878 @@
+//! Rooms (SPEC §2–§5, §8): every use case loads the room inside a write transaction (row
+//! lock on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), lets `domain::room::decide` rule, writes
+//! the events, their notifications and log entries, commits, then publishes.
+
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    sync::Arc,
+};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use domain::{
+    effects::{self, NotificationDraft},
+    room::{
+        self, parse_max_members, parse_topic, room_not_found, Command, Event, JoinPolicy, Member,
+        Micros, Role, Room, RoomName, RoomStatus,
+    },
+    views::{BanView, LogEntryView, MemberView, MyRoom, PreviousRoom, RequestView, RoomView},
+    ApiError, ErrorCode, User,
+};
+use entity::{
+    ban, invite, join_request, membership, mod_log, notification, room as room_row, user,
+};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait, LikeExpr, OnConflict, Query},
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    EntityTrait, FromQueryResult, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+use crate::{
+    error::ServiceResult,
+    hub::{Hub, Published},
+    ids::new_id,
+    notifications::{notification_view, users_by_ids},
+    ServiceError,
+};
+
+pub(crate) fn micros(t: DateTime<Utc>) -> Micros {
+    t.timestamp_micros()
+}
+
+pub(crate) fn from_micros(us: Micros) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// A write transaction that serialises with every other writer of the same room: SQLite
+/// takes the write lock at `BEGIN`; PostgreSQL locks the room row in [`load_room`].
+pub(crate) async fn begin_write(
+    db: &DatabaseConnection,
+) -> Result<DatabaseTransaction, sea_orm::DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}
+
+/// What a command did: its events, and whether the room terminated.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub events: Vec<Event>,
+    pub terminated: bool,
+}
+
+#[derive(Clone)]
+pub struct Rooms {
+    db: DatabaseConnection,
+    hub: Arc<dyn Hub>,
+}
+
+pub struct NewRoom<'a> {
+    pub name: &'a str,
+    pub topic: Option<&'a str>,
+    pub join_policy: Option<&'a str>,
+    pub max_members: Option<i64>,
+}
+
+fn view(model: &room_row::Model, member_count: usize) -> RoomView {
+    RoomView {
+        id: model.id.clone(),
+        name: model.name.clone(),
+        topic: model.topic.clone(),
+        join_policy: JoinPolicy::parse(&model.join_policy).unwrap_or_default(),
+        max_members: model.max_members.and_then(|n| u32::try_from(n).ok()),
+        member_count: u32::try_from(member_count).unwrap_or(u32::MAX),
+        status: model.status.clone(),
+    }
+}
+
+/// Loads a room's decision state; on PostgreSQL with `lock`, the room row stays locked
+/// until the transaction ends, so decisions about one room happen one at a time.
+async fn load_room<C: ConnectionTrait>(
+    conn: &C,
+    room_id: &str,
+    lock: bool,
+) -> ServiceResult<Option<(room_row::Model, Room)>> {
+    let mut find = room_row::Entity::find_by_id(room_id.to_owned());
+    if lock && conn.get_database_backend() == DbBackend::Postgres {
+        find = find.lock_exclusive();
+    }
+    let Some(model) = find.one(conn).await? else {
+        return Ok(None);
+    };
+    let members = membership::Entity::find()
+        .filter(membership::Column::RoomId.eq(room_id))
+        .filter(membership::Column::Status.eq("active"))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| Member {
+            role: Role::parse(&m.role).unwrap_or(Role::Member),
+            user_id: m.user_id,
+            joined_at: m.join_seq,
+        })
+        .collect();
+    let banned: BTreeSet<String> = ban::Entity::find()
+        .filter(ban::Column::RoomId.eq(room_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|b| b.user_id)
+        .collect();
+    let requests = join_request::Entity::find()
+        .filter(join_request::Column::RoomId.eq(room_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| r.user_id)
+        .collect();
+    let invites: BTreeMap<String, Micros> = invite::Entity::find()
+        .filter(invite::Column::RoomId.eq(room_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|i| (i.user_id, micros(i.expires_at)))
+        .collect();
+    let state = Room {
+        id: model.id.clone(),
+        status: if model.status == "active" {
+            RoomStatus::Active
+        } else {
+            RoomStatus::Terminated
+        },
+        policy: JoinPolicy::parse(&model.join_policy).unwrap_or_default(),
+        max_members: model.max_members.and_then(|n| u32::try_from(n).ok()),
+        topic: model.topic.clone(),
+        members,
+        banned,
+        requests,
+        invites,
+    };
+    Ok(Some((model, state)))
+}
+
+/// Writes one event's change to the database: the twin of `Room::apply`.
+async fn persist(
+    txn: &DatabaseTransaction,
+    room_id: &str,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let key = |user: &str| (room_id.to_owned(), user.to_owned());
+    match event {
+        Event::Joined { user, role, .. } => {
+            let row = membership::ActiveModel {
+                room_id: Set(room_id.to_owned()),
+                user_id: Set(user.clone()),
+                role: Set(role.as_str().to_owned()),
+                status: Set("active".to_owned()),
+                joined_at: Set(now),
+                join_seq: Set(micros(now)),
+                first_joined_at: Set(now),
+                left_at: Set(None),
+            };
+            membership::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::columns([membership::Column::RoomId, membership::Column::UserId])
+                        .update_columns([
+                            membership::Column::Role,
+                            membership::Column::Status,
+                            membership::Column::JoinedAt,
+                            membership::Column::JoinSeq,
+                            membership::Column::LeftAt,
+                        ])
+                        .to_owned(),
+                )
+                .exec_without_returning(txn)
+                .await?;
+            join_request::Entity::delete_by_id(key(user))
+                .exec(txn)
+                .await?;
+            invite::Entity::delete_by_id(key(user)).exec(txn).await?;
+        }
+        Event::Departed { user, reason, .. } => {
+            membership::Entity::update_many()
+                .col_expr(membership::Column::Status, Expr::value(reason.as_str()))
+                .col_expr(membership::Column::LeftAt, Expr::value(now))
+                .filter(membership::Column::RoomId.eq(room_id))
+                .filter(membership::Column::UserId.eq(user))
+                .exec(txn)
+                .await?;
+        }
+        Event::RoleChanged { user, role, .. } => {
+            membership::Entity::update_many()
+                .col_expr(membership::Column::Role, Expr::value(role.as_str()))
+                .filter(membership::Column::RoomId.eq(room_id))
+                .filter(membership::Column::UserId.eq(user))
+                .exec(txn)
+                .await?;
+        }
+        Event::Requested { user } => {
+            join_request::Entity::insert(join_request::ActiveModel {
+                room_id: Set(room_id.to_owned()),
+                user_id: Set(user.clone()),
+                created_at: Set(now),
+            })
+            .exec_without_returning(txn)
+            .await?;
+        }
+        Event::RequestClosed { user, .. } => {
+            join_request::Entity::delete_by_id(key(user))
+                .exec(txn)
+                .await?;
+        }
+        Event::Invited {
+            user,
+            by,
+            expires_at,
+        } => {
+            invite::Entity::insert(invite::ActiveModel {
+                room_id: Set(room_id.to_owned()),
+                user_id: Set(user.clone()),
+                invited_by: Set(by.clone()),
+                created_at: Set(now),
+                expires_at: Set(from_micros(*expires_at)),
+            })
+            .on_conflict(
+                OnConflict::columns([invite::Column::RoomId, invite::Column::UserId])
+                    .update_columns([
+                        invite::Column::InvitedBy,
+                        invite::Column::CreatedAt,
+                        invite::Column::ExpiresAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        }
+        Event::InviteClosed { user, .. } => {
+            invite::Entity::delete_by_id(key(user)).exec(txn).await?;
+        }
+        Event::Cancelled { user } => {
+            invite::Entity::delete_by_id(key(user)).exec(txn).await?;
+            join_request::Entity::delete_by_id(key(user))
+                .exec(txn)
+                .await?;
+        }
+        Event::BanAdded { user, by, reason } => {
+            ban::Entity::insert(ban::ActiveModel {
+                room_id: Set(room_id.to_owned()),
+                user_id: Set(user.clone()),
+                banned_by: Set(by.clone()),
+                reason: Set(reason.clone()),
+                created_at: Set(now),
+            })
+            .exec_without_returning(txn)
+            .await?;
+        }
+        Event::BanLifted { user, .. } => {
+            ban::Entity::delete_by_id(key(user)).exec(txn).await?;
+        }
+        Event::SettingsChanged { settings, .. } => {
+            let mut update =
+                room_row::Entity::update_many().filter(room_row::Column::Id.eq(room_id));
+            if let Some(topic) = &settings.topic {
+                update = update.col_expr(room_row::Column::Topic, Expr::value(topic.clone()));
+            }
+            if let Some(policy) = settings.policy {
+                update =
+                    update.col_expr(room_row::Column::JoinPolicy, Expr::value(policy.as_str()));
+            }
+            if let Some(max) = settings.max_members {
+                update = update.col_expr(
+                    room_row::Column::MaxMembers,
+                    Expr::value(max.map(|n| n as i32)),
+                );
+            }
+            update.exec(txn).await?;
+        }
+        Event::Terminated => {
+            room_row::Entity::update_many()
+                .col_expr(room_row::Column::Status, Expr::value("terminated"))
+                .col_expr(room_row::Column::TerminatedAt, Expr::value(Some(now)))
+                .filter(room_row::Column::Id.eq(room_id))
+                .exec(txn)
+                .await?;
+            join_request::Entity::delete_many()
+                .filter(join_request::Column::RoomId.eq(room_id))
+                .exec(txn)
+                .await?;
+            invite::Entity::delete_many()
+                .filter(invite::Column::RoomId.eq(room_id))
+                .exec(txn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Stores the notifications and log entries of `events`; returns the stored notifications.
+async fn record_effects(
+    txn: &DatabaseTransaction,
+    room: &room_row::Model,
+    before: &Room,
+    events: &[Event],
+    now: DateTime<Utc>,
+) -> ServiceResult<Vec<notification::Model>> {
+    let mut stored = Vec::new();
+    for NotificationDraft {
+        user,
+        kind,
+        actor,
+        reason,
+    } in effects::notifications(before, events)
+    {
+        let row = notification::Model {
+            id: new_id(),
+            user_id: user,
+            kind: kind.as_str().to_owned(),
+            room_id: Some(room.id.clone()),
+            room_name: Some(room.name.clone()),
+            actor_id: actor,
+            reason,
+            created_at: now,
+            read_at: None,
+        };
+        notification::Entity::insert(notification::ActiveModel::from(row.clone()))
+            .exec_without_returning(txn)
+            .await?;
+        stored.push(row);
+    }
+    for event in events {
+        let Some(entry) = effects::log_entry(event) else {
+            continue;
+        };
+        tracing::info!(
+            room_id = %room.id,
+            event = entry.kind,
+            actor_id = entry.actor.as_deref().unwrap_or("-"),
+            target_id = entry.target.as_deref().unwrap_or("-"),
+            reason = entry.reason.as_deref().unwrap_or(""),
+            "membership event"
+        );
+        mod_log::Entity::insert(mod_log::ActiveModel {
+            room_id: Set(room.id.clone()),
+            kind: Set(entry.kind.to_owned()),
+            actor_id: Set(entry.actor),
+            target_id: Set(entry.target),
+            reason: Set(entry.reason),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(stored)
+}
+
+fn not_member() -> ServiceError {
+    ApiError::new(ErrorCode::NotMember, "You are not a member of this room.").into()
+}
+
+#[derive(FromQueryResult)]
+struct RoomCount {
+    room_id: String,
+    n: i64,
+}
+
+impl Rooms {
+    pub fn new(db: DatabaseConnection, hub: Arc<dyn Hub>) -> Self {
+        Self { db, hub }
+    }
+
+    /// Finds a user by id or, failing that, by username (any case).
+    pub async fn resolve_user(&self, reference: &str) -> ServiceResult<User> {
+        let reference = reference.trim();
+        let found = match user::Entity::find_by_id(reference.to_owned())
+            .one(&self.db)
+            .await?
+        {
+            Some(u) => Some(u),
+            None => {
+                user::Entity::find()
+                    .filter(user::Column::UsernameKey.eq(reference.to_ascii_lowercase()))
+                    .one(&self.db)
+                    .await?
+            }
+        };
+        found
+            .map(|u| User {
+                id: u.id,
+                username: u.username,
+            })
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::UserNotFound,
+                    "There is no user with that id or username.",
+                )
+                .for_field("user")
+                .into()
+            })
+    }
+
+    pub async fn create(&self, actor: &str, input: NewRoom<'_>) -> ServiceResult<RoomView> {
+        let name = RoomName::parse(input.name)?;
+        let topic = parse_topic(input.topic)?;
+        let policy = match input.join_policy {
+            Some(p) => JoinPolicy::parse(p)?,
+            None => JoinPolicy::default(),
+        };
+        let max_members = parse_max_members(input.max_members)?;
+        let now = Utc::now();
+        let model = room_row::Model {
+            id: new_id(),
+            name: name.as_str().to_owned(),
+            name_key: name.key(),
+            topic,
+            join_policy: policy.as_str().to_owned(),
+            max_members: max_members.map(|n| n as i32),
+            status: "active".to_owned(),
+            created_by: actor.to_owned(),
+            created_at: now,
+            terminated_at: None,
+        };
+        let txn = begin_write(&self.db).await?;
+        // The partial unique index decides; two creators racing for one name meet here.
+        if let Err(e) = room_row::Entity::insert(room_row::ActiveModel::from(model.clone()))
+            .exec_without_returning(&txn)
+            .await
+        {
+            return Err(match e.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::new(
+                    ErrorCode::RoomNameTaken,
+                    "An active room already has that name. Pick another one.",
+                )
+                .for_field("name")
+                .into(),
+                _ => e.into(),
+            });
+        }
+        let before = Room {
+            id: model.id.clone(),
+            status: RoomStatus::Active,
+            policy,
+            max_members,
+            topic: model.topic.clone(),
+            members: Vec::new(),
+            banned: BTreeSet::new(),
+            requests: BTreeSet::new(),
+            invites: BTreeMap::new(),
+        };
+        let events = vec![Event::Joined {
+            user: actor.to_owned(),
+            role: Role::Owner,
+            via: room::JoinedVia::Created,
+        }];
+        for e in &events {
+            persist(&txn, &model.id, e, now).await?;
+        }
+        record_effects(&txn, &model, &before, &events, now).await?;
+        txn.commit().await?;
+        Ok(view(&model, 1))
+    }
+
+    /// Runs one command against one room, atomically.
+    pub async fn act(
+        &self,
+        actor: &str,
+        room_id: &str,
+        command: Command,
+    ) -> ServiceResult<Outcome> {
+        let now = Utc::now();
+        let txn = begin_write(&self.db).await?;
+        let Some((model, before)) = load_room(&txn, room_id, true).await? else {
+            return Err(room_not_found().into());
+        };
+        // A room that banned the actor, or a private one they may not see, does not exist
+        // for them — except to hear `banned` when they try to get back in.
+        let trying_to_enter = matches!(command, Command::Join | Command::AcceptInvite);
+        if before.is_active()
+            && !before.visible_to(actor, micros(now))
+            && !(trying_to_enter && before.banned.contains(actor))
+        {
+            return Err(room_not_found().into());
+        }
+        let events = room::decide(&before, actor, &command, micros(now))?;
+        for e in &events {
+            persist(&txn, &model.id, e, now).await?;
+        }
+        let stored = record_effects(&txn, &model, &before, &events, now).await?;
+        txn.commit().await?;
+        self.publish(&model.id, &events, stored).await;
+        let terminated = events.contains(&Event::Terminated);
+        Ok(Outcome { events, terminated })
+    }
+
+    async fn publish(&self, room_id: &str, events: &[Event], stored: Vec<notification::Model>) {
+        self.hub.publish(Published::Room {
+            room_id: room_id.to_owned(),
+            events: events.to_vec(),
+        });
+        let actors: Vec<String> = stored.iter().filter_map(|n| n.actor_id.clone()).collect();
+        let users = users_by_ids(&self.db, &actors).await.unwrap_or_default();
+        for row in stored {
+            let user_id = row.user_id.clone();
+            self.hub.publish(Published::Notification {
+                user_id,
+                notification: notification_view(row, &users),
+            });
+        }
+    }
+
+    /// `rooms/get`: the room and the caller's role, if the caller may see it.
+    pub async fn get(&self, actor: &str, room_id: &str) -> ServiceResult<(RoomView, Option<Role>)> {
+        let Some((model, state)) = load_room(&self.db, room_id, false).await? else {
+            return Err(room_not_found().into());
+        };
+        if !state.is_active() {
+            return Err(ApiError::new(
+                ErrorCode::RoomTerminated,
+                "This room has been terminated. Nothing more can happen in it.",
+            )
+            .into());
+        }
+        if !state.visible_to(actor, micros(Utc::now())) {
+            return Err(room_not_found().into());
+        }
+        Ok((view(&model, state.members.len()), state.role_of(actor)))
+    }
+
+    async fn member_counts(&self, room_ids: &[String]) -> ServiceResult<HashMap<String, usize>> {
+        if room_ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = membership::Entity::find()
+            .select_only()
+            .column(membership::Column::RoomId)
+            .column_as(membership::Column::UserId.count(), "n")
+            .filter(membership::Column::RoomId.is_in(room_ids.iter().cloned()))
+            .filter(membership::Column::Status.eq("active"))
+            .group_by(membership::Column::RoomId)
+            .into_model::<RoomCount>()
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.room_id, usize::try_from(r.n).unwrap_or(0)))
+            .collect())
+    }
+
+    async fn views(&self, models: &[room_row::Model]) -> ServiceResult<Vec<RoomView>> {
+        let ids: Vec<String> = models.iter().map(|m| m.id.clone()).collect();
+        let counts = self.member_counts(&ids).await?;
+        Ok(models
+            .iter()
+            .map(|m| view(m, counts.get(&m.id).copied().unwrap_or(0)))
+            .collect())
+    }
+
+    /// `rooms/search`: active listed rooms whose name contains `query` (any case), by name,
+    /// never a room that banned the caller.
+    pub async fn search(
+        &self,
+        actor: &str,
+        query: Option<&str>,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> ServiceResult<(Vec<RoomView>, Option<String>)> {
+        let limit = limit.unwrap_or(20).clamp(1, 100);
+        let mut find = room_row::Entity::find()
+            .filter(room_row::Column::Status.eq("active"))
+            .filter(room_row::Column::JoinPolicy.is_in(["open", "request"]))
+            .filter(
+                room_row::Column::Id.not_in_subquery(
+                    Query::select()
+                        .column(ban::Column::RoomId)
+                        .from(ban::Entity)
+                        .and_where(ban::Column::UserId.eq(actor))
+                        .to_owned(),
+                ),
+            );
+        if let Some(q) = query.map(str::trim).filter(|q| !q.is_empty()) {
+            let escaped = q
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            find = find.filter(
+                Expr::col(room_row::Column::NameKey)
+                    .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+            );
+        }
+        if let Some(cursor) = cursor {
+            let (name_key, id) = decode_cursor(cursor)?;
+            find = find.filter(
+                Condition::any()
+                    .add(room_row::Column::NameKey.gt(name_key.clone()))
+                    .add(
+                        Condition::all()
+                            .add(room_row::Column::NameKey.eq(name_key))
+                            .add(room_row::Column::Id.gt(id)),
+                    ),
+            );
+        }
+        let mut models = find
+            .order_by(room_row::Column::NameKey, Order::Asc)
+            .order_by(room_row::Column::Id, Order::Asc)
+            .limit(u64::from(limit) + 1)
+            .all(&self.db)
+            .await?;
+        let next = if models.len() > limit as usize {
+            models.truncate(limit as usize);
+            models.last().map(|m| encode_cursor(&m.name_key, &m.id))
+        } else {
+            None
+        };
+        Ok((self.views(&models).await?, next))
+    }
+
+    /// `rooms/mine`: the caller's current rooms with their role, by name.
+    pub async fn mine(&self, actor: &str) -> ServiceResult<Vec<MyRoom>> {
+        let memberships = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(actor))
+            .filter(membership::Column::Status.eq("active"))
+            .all(&self.db)
+            .await?;
+        let roles: HashMap<String, Role> = memberships
+            .iter()
+            .map(|m| {
+                (
+                    m.room_id.clone(),
+                    Role::parse(&m.role).unwrap_or(Role::Member),
+                )
+            })
+            .collect();
+        let models = room_row::Entity::find()
+            .filter(room_row::Column::Id.is_in(roles.keys().cloned()))
+            .filter(room_row::Column::Status.eq("active"))
+            .order_by(room_row::Column::NameKey, Order::Asc)
+            .all(&self.db)
+            .await?;
+        Ok(self
+            .views(&models)
+            .await?
+            .into_iter()
+            .map(|room| MyRoom {
+                my_role: roles.get(&room.id).copied().unwrap_or(Role::Member),
+                room,
+            })
+            .collect())
+    }
+
+    /// `rooms/previous`: active rooms the caller left or was kicked from, latest first;
+    /// never a room that banned them or one that terminated.
+    pub async fn previous(&self, actor: &str) -> ServiceResult<Vec<PreviousRoom>> {
+        let past = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(actor))
+            .filter(membership::Column::Status.is_in(["left", "kicked"]))
+            .order_by(membership::Column::LeftAt, Order::Desc)
+            .all(&self.db)
+            .await?;
+        let now = micros(Utc::now());
+        let mut out = Vec::new();
+        for m in past {
+            let Some((model, state)) = load_room(&self.db, &m.room_id, false).await? else {
+                continue;
+            };
+            if !state.is_active() || state.banned.contains(actor) {
+                continue;
+            }
+            let can_rejoin = match state.policy {
+                JoinPolicy::Open => state
+                    .max_members
+                    .is_none_or(|max| state.members.len() < max as usize),
+                JoinPolicy::Request => !state.requests.contains(actor),
+                JoinPolicy::Invite => state.invites.get(actor).is_some_and(|&exp| exp > now),
+            };
+            out.push(PreviousRoom {
+                room: view(&model, state.members.len()),
+                left_at: rfc3339(m.left_at.unwrap_or(m.joined_at)),
+                reason: m.status.clone(),
+                can_rejoin,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Loads a room for a listing: members may read it, admins when `admins_only`.
+    async fn readable(&self, actor: &str, room_id: &str, admins_only: bool) -> ServiceResult<Room> {
+        let Some((_, state)) = load_room(&self.db, room_id, false).await? else {
+            return Err(room_not_found().into());
+        };
+        match state.role_of(actor) {
+            Some(role) if role.is_admin() || !admins_only => Ok(state),
+            Some(_) => Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "Only the room's admins can see that.",
+            )
+            .into()),
+            None if state.visible_to(actor, micros(Utc::now())) => Err(not_member()),
+            None => Err(room_not_found().into()),
+        }
+    }
+
+    /// `rooms/members`: in join order.
+    pub async fn members(&self, actor: &str, room_id: &str) -> ServiceResult<Vec<MemberView>> {
+        let state = self.readable(actor, room_id, false).await?;
+        let ids: Vec<String> = state.members.iter().map(|m| m.user_id.clone()).collect();
+        let users = users_by_ids(&self.db, &ids).await?;
+        Ok(state
+            .in_join_order()
+            .into_iter()
+            .filter_map(|m| {
+                Some(MemberView {
+                    user: users.get(&m.user_id)?.clone(),
+                    role: m.role,
+                    joined_at: rfc3339(from_micros(m.joined_at)),
+                })
+            })
+            .collect())
+    }
+
+    /// `rooms/requests`: pending requests, oldest first (admins).
+    pub async fn requests(&self, actor: &str, room_id: &str) -> ServiceResult<Vec<RequestView>> {
+        self.readable(actor, room_id, true).await?;
+        let rows = join_request::Entity::find()
+            .filter(join_request::Column::RoomId.eq(room_id))
+            .order_by(join_request::Column::CreatedAt, Order::Asc)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<String> = rows.iter().map(|r| r.user_id.clone()).collect();
+        let users = users_by_ids(&self.db, &ids).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(RequestView {
+                    user: users.get(&r.user_id)?.clone(),
+                    created_at: rfc3339(r.created_at),
+                })
+            })
+            .collect())
+    }
+
+    /// `rooms/bans` (admins).
+    pub async fn bans(&self, actor: &str, room_id: &str) -> ServiceResult<Vec<BanView>> {
+        self.readable(actor, room_id, true).await?;
+        let rows = ban::Entity::find()
+            .filter(ban::Column::RoomId.eq(room_id))
+            .order_by(ban::Column::CreatedAt, Order::Desc)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<String> = rows.iter().map(|r| r.user_id.clone()).collect();
+        let users = users_by_ids(&self.db, &ids).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(BanView {
+                    user: users.get(&r.user_id)?.clone(),
+                    reason: r.reason,
+                    created_at: rfc3339(r.created_at),
+                })
+            })
+            .collect())
+    }
+
+    /// `rooms/log` (admins): newest first, 50 a page, `cursor` from the previous page.
+    pub async fn log(
+        &self,
+        actor: &str,
+        room_id: &str,
+        cursor: Option<&str>,
+    ) -> ServiceResult<(Vec<LogEntryView>, Option<String>)> {
+        const PAGE: u64 = 50;
+        self.readable(actor, room_id, true).await?;
+        let mut find = mod_log::Entity::find().filter(mod_log::Column::RoomId.eq(room_id));
+        if let Some(cursor) = cursor {
+            let before: i64 = cursor.parse().map_err(|_| {
+                ApiError::invalid_field("cursor", "That cursor is not one this server gave out.")
+            })?;
+            find = find.filter(mod_log::Column::Id.lt(before));
+        }
+        let mut rows = find
+            .order_by(mod_log::Column::Id, Order::Desc)
+            .limit(PAGE + 1)
+            .all(&self.db)
+            .await?;
+        let next = if rows.len() as u64 > PAGE {
+            rows.truncate(PAGE as usize);
+            rows.last().map(|r| r.id.to_string())
+        } else {
+            None
+        };
+        let ids: Vec<String> = rows
+            .iter()
+            .flat_map(|r| [r.actor_id.clone(), r.target_id.clone()])
+            .flatten()
+            .collect();
+        let users = users_by_ids(&self.db, &ids).await?;
+        let user = |id: &Option<String>| id.as_ref().and_then(|id| users.get(id).cloned());
+        let entries = rows
+            .iter()
+            .map(|r| LogEntryView {
+                id: r.id.to_string(),
+                kind: r.kind.clone(),
+                actor: user(&r.actor_id),
+                target: user(&r.target_id),
+                reason: r.reason.clone(),
+                created_at: rfc3339(r.created_at),
+            })
+            .collect();
+        Ok((entries, next))
+    }
+
+    /// How many rooms exist (tests and housekeeping reports).
+    pub async fn count_active(&self) -> ServiceResult<u64> {
+        Ok(room_row::Entity::find()
+            .filter(room_row::Column::Status.eq("active"))
+            .count(&self.db)
+            .await?)
+    }
+}
+
+fn encode_cursor(name_key: &str, id: &str) -> String {
+    format!("{name_key}\u{1f}{id}")
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn decode_cursor(cursor: &str) -> ServiceResult<(String, String)> {
+    let bad = || -> ServiceError {
+        ApiError::invalid_field("cursor", "That cursor is not one this server gave out.").into()
+    };
+    if !cursor.len().is_multiple_of(2) || cursor.len() > 1024 {
+        return Err(bad());
+    }
+    let bytes: Option<Vec<u8>> = (0..cursor.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(cursor.get(i..i + 2)?, 16).ok())
+        .collect();
+    let text = bytes
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(bad)?;
+    let (name_key, id) = text.split_once('\u{1f}').ok_or_else(bad)?;
+    Ok((name_key.to_owned(), id.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let c = encode_cursor("lounge é", "abc123");
+        assert_eq!(
+            decode_cursor(&c).unwrap(),
+            ("lounge é".to_owned(), "abc123".to_owned())
+        );
+        for bad in ["zz", "abc", "", "00"] {
+            assert!(decode_cursor(bad).is_err(), "{bad}");
+        }
+    }
+}
