@@ -1,0 +1,75 @@
+//! Committed room decisions reach the hub: the room's events and each stored notification.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use domain::room::{Command, Event};
+use service::{
+    db,
+    hub::{LocalHub, Published},
+    rooms::NewRoom,
+    Accounts, Rooms,
+};
+
+#[tokio::test]
+async fn a_committed_decision_publishes_its_events_and_notifications() {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = db::connect(&db::default_sqlite_url(dir.path()))
+        .await
+        .unwrap();
+    db::migrate(&conn).await.unwrap();
+    let accounts = Accounts::new(conn.clone(), true).await.unwrap();
+    let ann = accounts.signup("ann", "password123").await.unwrap();
+    let bob = accounts.signup("bob", "password123").await.unwrap();
+    let hub = LocalHub::default();
+    let rooms = Rooms::new(conn.clone(), Arc::new(hub.clone()));
+    let room = rooms
+        .create(
+            &ann.id,
+            NewRoom {
+                name: "Live",
+                topic: None,
+                join_policy: Some("invite"),
+                max_members: None,
+            },
+        )
+        .await
+        .unwrap();
+    let mut rx = hub.subscribe();
+
+    rooms
+        .act(
+            &ann.id,
+            &room.id,
+            Command::Invite {
+                user: bob.id.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    match &*rx.recv().await.unwrap() {
+        Published::Room { room_id, events } => {
+            assert_eq!(room_id, &room.id);
+            assert!(matches!(events[0], Event::Invited { .. }));
+        }
+        other => panic!("expected the room's events first, got {other:?}"),
+    }
+    match &*rx.recv().await.unwrap() {
+        Published::Notification {
+            user_id,
+            notification,
+        } => {
+            assert_eq!(user_id, &bob.id);
+            assert_eq!(notification.kind, "invited");
+            assert_eq!(
+                notification.actor.as_ref().map(|u| u.username.as_str()),
+                Some("ann")
+            );
+        }
+        other => panic!("expected bob's notification, got {other:?}"),
+    }
+
+    // A refusal publishes nothing.
+    assert!(rooms.act(&bob.id, &room.id, Command::Leave).await.is_err());
+    assert!(rx.try_recv().is_err());
+}
