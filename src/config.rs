@@ -98,6 +98,42 @@ pub struct Config {
     /// Days a session lasts without activity.
     #[arg(long, env = "PARLOR_SESSION_DAYS", default_value_t = 30, global = true)]
     pub session_days: i64,
+
+    /// Messages one user may send in a burst.
+    #[arg(long, env = "PARLOR_SEND_BURST", default_value_t = 5, global = true)]
+    pub send_burst: u32,
+
+    /// After the burst, one more message per this many milliseconds.
+    #[arg(
+        long,
+        env = "PARLOR_SEND_PERIOD_MS",
+        default_value_t = 1_000,
+        global = true
+    )]
+    pub send_period_ms: u64,
+
+    /// Most messages stored in one commit (1 turns group commit off).
+    #[arg(
+        long,
+        env = "PARLOR_COMMIT_BATCH",
+        default_value_t = 256,
+        global = true
+    )]
+    pub commit_batch: usize,
+
+    /// Frames queued for one socket before it counts as falling behind and is closed.
+    #[arg(
+        long,
+        env = "PARLOR_SOCKET_QUEUE",
+        default_value_t = 256,
+        global = true
+    )]
+    pub socket_queue: usize,
+
+    /// The site's public origin, e.g. `https://chat.example.org`, accepted in the live
+    /// channel's `Origin` check; without it the origin must match the `Host` header.
+    #[arg(long, env = "PARLOR_PUBLIC_ORIGIN", global = true)]
+    pub public_origin: Option<String>,
 }
 
 impl Config {
@@ -130,6 +166,11 @@ impl std::fmt::Debug for Config {
             .field("auth_rate_burst", &self.auth_rate_burst)
             .field("auth_rate_period_ms", &self.auth_rate_period_ms)
             .field("session_days", &self.session_days)
+            .field("send_burst", &self.send_burst)
+            .field("send_period_ms", &self.send_period_ms)
+            .field("commit_batch", &self.commit_batch)
+            .field("socket_queue", &self.socket_queue)
+            .field("public_origin", &self.public_origin)
             .finish()
     }
 }

@@ -3,7 +3,9 @@
 
 pub mod config;
 pub mod http;
+pub mod hub;
 pub mod server;
 pub mod telemetry;
+pub mod ws;
 
 pub use config::Config;

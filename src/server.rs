@@ -15,9 +15,11 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sea_orm::DatabaseConnection;
 use service::{
-    db, housekeeping, hub::LocalHub, session_store::DbSessionStore, Accounts, Notifications, Rooms,
+    db, housekeeping, messages::SendLimits, session_store::DbSessionStore, Accounts, Messages,
+    Notifications, Rooms,
 };
 use tokio::net::TcpListener;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower_governor::{governor::GovernorConfigBuilder, GovernorLayer};
 use tower_http::{
     limit::RequestBodyLimitLayer,
@@ -26,7 +28,7 @@ use tower_http::{
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use tracing::Level;
 
-use crate::{http, Config};
+use crate::{http, hub::LiveHub, ws, Config};
 
 /// Largest JSON or form body a server function accepts.
 const API_BODY_LIMIT: usize = 64 * 1024;
@@ -39,6 +41,7 @@ pub struct Server {
     router: Router,
     db: DatabaseConnection,
     sessions: DbSessionStore,
+    live: ws::Live,
 }
 
 pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<DatabaseConnection> {
@@ -62,14 +65,29 @@ impl Server {
         tracing::info!(?config, "starting Parlor");
         let db = connect_and_migrate(config).await?;
         let accounts = Accounts::new(db.clone(), config.signup_open).await?;
-        let hub = LocalHub::default();
+        let hub = Arc::new(LiveHub::new(config.socket_queue));
+        let limits = SendLimits {
+            burst: config.send_burst,
+            period: Duration::from_millis(config.send_period_ms),
+            max_batch: config.commit_batch,
+        };
         let ctx = ServerCtx {
-            accounts,
-            rooms: Rooms::new(db.clone(), Arc::new(hub.clone())),
+            accounts: accounts.clone(),
+            rooms: Rooms::new(db.clone(), hub.clone()),
             notifications: Notifications::new(db.clone()),
+            messages: Messages::new(db.clone(), hub.clone(), limits),
+        };
+        let live = ws::Live {
+            hub,
+            accounts,
+            rooms: ctx.rooms.clone(),
+            messages: ctx.messages.clone(),
+            public_origin: config.public_origin.clone(),
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
         };
         let sessions = DbSessionStore::new(db.clone());
-        let router = router(config, ctx, db.clone(), sessions.clone())?;
+        let router = router(config, ctx, db.clone(), sessions.clone(), live.clone())?;
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.addr))?;
@@ -78,6 +96,7 @@ impl Server {
             router,
             db,
             sessions,
+            live,
         })
     }
 
@@ -95,6 +114,13 @@ impl Server {
         let addr = self.local_addr();
         tracing::info!(%addr, "listening on http://{addr}");
         let sweeper = tokio::spawn(hourly_housekeeping(self.db.clone(), self.sessions));
+        let live = self.live.clone();
+        // On the signal, sockets are told "going away" (1001) while HTTP stops accepting.
+        let stop_sockets = live.shutdown.clone();
+        let shutdown = async move {
+            shutdown.await;
+            stop_sockets.cancel();
+        };
         let served = axum::serve(
             self.listener,
             self.router
@@ -102,6 +128,14 @@ impl Server {
         )
         .with_graceful_shutdown(shutdown)
         .await;
+        live.shutdown.cancel();
+        live.tasks.close();
+        if tokio::time::timeout(Duration::from_secs(5), live.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some sockets did not close within 5 s");
+        }
         sweeper.abort();
         self.db.close().await.ok();
         tracing::info!("stopped");
@@ -149,6 +183,7 @@ fn router(
     ctx: ServerCtx,
     db: DatabaseConnection,
     sessions: DbSessionStore,
+    live: ws::Live,
 ) -> anyhow::Result<Router> {
     let options = leptos_options(config);
     let routes = generate_route_list(App);
@@ -225,8 +260,13 @@ fn router(
         ))
         .with_state(options);
 
+    let live = Router::new()
+        .route("/ws", get(ws::upgrade))
+        .with_state(live);
+
     Ok(Router::new()
         .merge(api)
+        .merge(live)
         .merge(site)
         .layer(session_layer)
         .merge(probes)

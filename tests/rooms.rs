@@ -134,6 +134,36 @@ async fn creating_rooms_validates_and_names_are_unique_among_active_rooms() {
 }
 
 #[tokio::test]
+async fn simultaneous_creates_of_one_name_make_exactly_one_room() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let ann = person(&app, "ann").await;
+    let bob = person(&app, "bob").await;
+    let attempts = (0..8).map(|i| {
+        let who = if i % 2 == 0 { &ann } else { &bob };
+        let name = if i % 2 == 0 { "Arena" } else { "ARENA" };
+        call(&app, who, "/api/rooms/create", json!({"name": name}))
+    });
+    let replies = futures::future::join_all(attempts).await;
+    assert_eq!(
+        replies
+            .iter()
+            .filter(|r| r.status == StatusCode::OK)
+            .count(),
+        1
+    );
+    for r in replies.iter().filter(|r| r.status != StatusCode::OK) {
+        r.assert_error(StatusCode::CONFLICT, "room_name_taken");
+    }
+    assert_eq!(sql_count(&app, "SELECT COUNT(*) AS n FROM rooms").await, 1);
+    assert_eq!(
+        sql_count(&app, "SELECT COUNT(*) AS n FROM memberships").await,
+        1,
+        "no owner without a room"
+    );
+}
+
+#[tokio::test]
 async fn search_lists_open_and_request_rooms_by_name_with_counts_and_pages() {
     let db = TestDb::new().await;
     let app = TestApp::spawn(&db).await;

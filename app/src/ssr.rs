@@ -14,6 +14,7 @@ pub struct ServerCtx {
     pub accounts: service::Accounts,
     pub rooms: service::Rooms,
     pub notifications: service::Notifications,
+    pub messages: service::Messages,
 }
 
 impl From<service::ServiceError> for AppError {
@@ -29,7 +30,8 @@ pub async fn caller() -> Result<(User, ServerCtx), AppError> {
     Ok((user, ctx()?))
 }
 
-const USER_ID: &str = "user_id";
+/// The session key that holds the signed-in user's id.
+pub const SESSION_USER_KEY: &str = "user_id";
 
 pub fn ctx() -> Result<ServerCtx, AppError> {
     use_context::<ServerCtx>().ok_or_else(|| {
@@ -53,7 +55,11 @@ fn store_failed(e: impl std::fmt::Display) -> AppError {
 /// The signed-in user, if any. A session whose user no longer exists counts as none.
 pub async fn current_user() -> Result<Option<User>, AppError> {
     let session = session().await?;
-    let Some(id) = session.get::<String>(USER_ID).await.map_err(store_failed)? else {
+    let Some(id) = session
+        .get::<String>(SESSION_USER_KEY)
+        .await
+        .map_err(store_failed)?
+    else {
         return Ok(None);
     };
     Ok(ctx()?.accounts.get(&id).await.map_err(ApiError::from)?)
@@ -70,7 +76,7 @@ pub async fn start_session(user: &User) -> Result<(), AppError> {
     let session = session().await?;
     session.cycle_id().await.map_err(store_failed)?;
     session
-        .insert(USER_ID, &user.id)
+        .insert(SESSION_USER_KEY, &user.id)
         .await
         .map_err(store_failed)
 }

@@ -211,6 +211,57 @@ pub fn log_entry(event: &Event) -> Option<LogDraft> {
     }
 }
 
+/// The room timeline's line for an event (SPEC §6: join, leave, kick, ban, succession,
+/// ownership, termination), with `name` turning a user id into a display name.
+pub fn system_line(event: &Event, name: &dyn Fn(&str) -> String) -> Option<String> {
+    let by = |by: &Option<UserId>| {
+        by.as_deref()
+            .map(name)
+            .unwrap_or_else(|| "an admin".to_owned())
+    };
+    match event {
+        Event::Joined {
+            user,
+            via: JoinedVia::Created,
+            ..
+        } => Some(format!("{} created the room", name(user))),
+        Event::Joined { user, .. } => Some(format!("{} joined", name(user))),
+        Event::Departed {
+            user,
+            reason: LeaveReason::Left,
+            ..
+        } => Some(format!("{} left", name(user))),
+        Event::Departed {
+            user,
+            reason: LeaveReason::Kicked,
+            by: actor,
+            ..
+        } => Some(format!("{} was kicked by {}", name(user), by(actor))),
+        Event::Departed {
+            user,
+            reason: LeaveReason::Banned,
+            by: actor,
+            ..
+        } => Some(format!("{} was banned by {}", name(user), by(actor))),
+        Event::RoleChanged {
+            user,
+            cause: RoleCause::Succession,
+            ..
+        } => Some(format!(
+            "{} is now an admin, as the earliest member with no admin left",
+            name(user)
+        )),
+        Event::RoleChanged {
+            user,
+            role: Role::Owner,
+            cause: RoleCause::Ownership,
+            ..
+        } => Some(format!("{} is now the owner", name(user))),
+        Event::Terminated => Some("The room was terminated".to_owned()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
@@ -309,6 +360,41 @@ mod tests {
                 ("m1".into(), "ownership_received")
             ]
         );
+    }
+
+    #[test]
+    fn departures_succession_and_termination_make_timeline_lines() {
+        let name = |id: &str| id.to_uppercase();
+        let mut r = room();
+        r.members.retain(|m| m.user_id != "admin");
+        r.members.push(Member {
+            user_id: "m2".into(),
+            role: Role::Member,
+            joined_at: 3,
+        });
+        let events = decide(
+            &r,
+            "owner",
+            &Command::Kick {
+                user: "m2".into(),
+                reason: None,
+            },
+            0,
+        )
+        .unwrap();
+        let lines: Vec<String> = events
+            .iter()
+            .filter_map(|e| system_line(e, &name))
+            .collect();
+        assert_eq!(lines, ["M2 was kicked by OWNER"]);
+        let mut r = room();
+        r.members.retain(|m| m.user_id != "admin");
+        let events = decide(&r, "owner", &Command::Leave, 0).unwrap();
+        let lines: Vec<String> = events
+            .iter()
+            .filter_map(|e| system_line(e, &name))
+            .collect();
+        assert_eq!(lines, ["OWNER left", "The room was terminated"]);
     }
 
     #[test]

@@ -4,9 +4,11 @@
 
 pub mod effects;
 pub mod error;
+pub mod message;
 pub mod room;
 pub mod user;
 pub mod views;
+pub mod wire;
 
 pub use error::{ApiError, ErrorCode};
 pub use user::{Password, User, Username};

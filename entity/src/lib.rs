@@ -4,6 +4,7 @@ pub mod ban;
 pub mod invite;
 pub mod join_request;
 pub mod membership;
+pub mod message;
 pub mod mod_log;
 pub mod notification;
 pub mod room;

@@ -1,10 +1,10 @@
 //! Where committed changes are announced. Services publish here after their transaction
-//! commits; the live channel subscribes. A trait, so a Redis backplane can feed it later.
+//! commits; the live channel (the server's hub) turns them into frames for sockets. A trait,
+//! so a Redis backplane can carry the same items between instances.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 
-use domain::{room::Event, views::NotificationView};
-use tokio::sync::broadcast;
+use domain::{message::MessageView, room::Event, views::NotificationView, User};
 
 #[derive(Debug, Clone)]
 pub enum Published {
@@ -13,38 +13,43 @@ pub enum Published {
         user_id: String,
         notification: NotificationView,
     },
-    /// The events of one committed room decision.
-    Room { room_id: String, events: Vec<Event> },
+    /// The events of one committed room decision, with the users they name.
+    Room {
+        room_id: String,
+        events: Vec<Event>,
+        users: HashMap<String, User>,
+    },
+    /// A stored message (a system line too) for everyone in the room but `origin`, the
+    /// socket that sent it (it gets an `ack` instead).
+    Message {
+        message: MessageView,
+        origin: Option<u64>,
+    },
 }
 
 pub trait Hub: Send + Sync + 'static {
     fn publish(&self, item: Published);
 }
 
-/// The in-process hub: a broadcast channel. Slow subscribers lose the oldest items and learn
-/// it from `RecvError::Lagged`; publishing never waits.
-#[derive(Clone)]
-pub struct LocalHub {
-    tx: broadcast::Sender<Arc<Published>>,
+/// A hub that keeps what is published, in order: for tests of the services and for tools.
+#[derive(Default, Clone)]
+pub struct RecordingHub {
+    items: std::sync::Arc<std::sync::Mutex<Vec<Published>>>,
 }
 
-impl Default for LocalHub {
-    fn default() -> Self {
-        Self {
-            tx: broadcast::channel(1024).0,
-        }
+impl RecordingHub {
+    pub fn take(&self) -> Vec<Published> {
+        self.items
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
     }
 }
 
-impl LocalHub {
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
-        self.tx.subscribe()
-    }
-}
-
-impl Hub for LocalHub {
+impl Hub for RecordingHub {
     fn publish(&self, item: Published) {
-        // No subscriber is not an error: nobody is listening yet.
-        let _ = self.tx.send(Arc::new(item));
+        if let Ok(mut items) = self.items.lock() {
+            items.push(item);
+        }
     }
 }

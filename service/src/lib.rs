@@ -7,11 +7,13 @@ pub mod error;
 pub mod housekeeping;
 pub mod hub;
 pub mod ids;
+pub mod messages;
 pub mod notifications;
 pub mod rooms;
 pub mod session_store;
 
 pub use accounts::Accounts;
 pub use error::ServiceError;
+pub use messages::Messages;
 pub use notifications::Notifications;
 pub use rooms::Rooms;

@@ -32,6 +32,7 @@ use crate::{
     error::ServiceResult,
     hub::{Hub, Published},
     ids::new_id,
+    messages::{insert_system_lines, message_view},
     notifications::{notification_view, users_by_ids},
     ServiceError,
 };
@@ -371,6 +372,29 @@ async fn record_effects(
     Ok(stored)
 }
 
+struct Committed {
+    events: Vec<Event>,
+}
+
+/// The users an event names: they appear in frames and timeline lines.
+fn event_users(event: &Event) -> Vec<String> {
+    match event {
+        Event::Joined { user, .. }
+        | Event::Requested { user }
+        | Event::InviteClosed { user, .. }
+        | Event::Cancelled { user } => vec![user.clone()],
+        Event::Departed { user, by, .. } | Event::RoleChanged { user, by, .. } => {
+            std::iter::once(user.clone()).chain(by.clone()).collect()
+        }
+        Event::RequestClosed { user, by, .. }
+        | Event::Invited { user, by, .. }
+        | Event::BanAdded { user, by, .. }
+        | Event::BanLifted { user, by } => vec![user.clone(), by.clone()],
+        Event::SettingsChanged { by, .. } => vec![by.clone()],
+        Event::Terminated => Vec::new(),
+    }
+}
+
 fn not_member() -> ServiceError {
     ApiError::new(ErrorCode::NotMember, "You are not a member of this room.").into()
 }
@@ -469,11 +493,7 @@ impl Rooms {
             role: Role::Owner,
             via: room::JoinedVia::Created,
         }];
-        for e in &events {
-            persist(&txn, &model.id, e, now).await?;
-        }
-        record_effects(&txn, &model, &before, &events, now).await?;
-        txn.commit().await?;
+        self.commit(txn, &model, &before, events, now).await?;
         Ok(view(&model, 1))
     }
 
@@ -499,30 +519,54 @@ impl Rooms {
             return Err(room_not_found().into());
         }
         let events = room::decide(&before, actor, &command, micros(now))?;
+        let committed = self.commit(txn, &model, &before, events, now).await?;
+        let terminated = committed.events.contains(&Event::Terminated);
+        Ok(Outcome {
+            events: committed.events,
+            terminated,
+        })
+    }
+
+    /// Writes `events` with their notifications, log entries and timeline lines, commits,
+    /// then publishes all of it.
+    async fn commit(
+        &self,
+        txn: DatabaseTransaction,
+        model: &room_row::Model,
+        before: &Room,
+        events: Vec<Event>,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<Committed> {
         for e in &events {
             persist(&txn, &model.id, e, now).await?;
         }
-        let stored = record_effects(&txn, &model, &before, &events, now).await?;
+        let notifications = record_effects(&txn, model, before, &events, now).await?;
+        let named: Vec<String> = events.iter().flat_map(event_users).collect::<Vec<_>>();
+        let mut ids = named;
+        ids.extend(notifications.iter().filter_map(|n| n.actor_id.clone()));
+        let users = users_by_ids(&txn, &ids).await?;
+        let lines = insert_system_lines(&txn, &model.id, &events, &users, now).await?;
         txn.commit().await?;
-        self.publish(&model.id, &events, stored).await;
-        let terminated = events.contains(&Event::Terminated);
-        Ok(Outcome { events, terminated })
-    }
 
-    async fn publish(&self, room_id: &str, events: &[Event], stored: Vec<notification::Model>) {
         self.hub.publish(Published::Room {
-            room_id: room_id.to_owned(),
-            events: events.to_vec(),
+            room_id: model.id.clone(),
+            events: events.clone(),
+            users: users.clone(),
         });
-        let actors: Vec<String> = stored.iter().filter_map(|n| n.actor_id.clone()).collect();
-        let users = users_by_ids(&self.db, &actors).await.unwrap_or_default();
-        for row in stored {
+        for line in lines {
+            self.hub.publish(Published::Message {
+                message: message_view(line, &users),
+                origin: None,
+            });
+        }
+        for row in notifications {
             let user_id = row.user_id.clone();
             self.hub.publish(Published::Notification {
                 user_id,
                 notification: notification_view(row, &users),
             });
         }
+        Ok(Committed { events })
     }
 
     /// `rooms/get`: the room and the caller's role, if the caller may see it.

@@ -3,5 +3,6 @@
 //! JavaScript off) and call the same code.
 
 pub mod auth;
+pub mod messages;
 pub mod notifications;
 pub mod rooms;

@@ -1,0 +1,104 @@
+//! Messages over plain HTTP: history, catch-up, a send for clients without a socket, and the
+//! catalogues of stickers and colours.
+
+use domain::message::MessageView;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use server_fn::codec::Json;
+
+#[cfg(feature = "ssr")]
+use crate::ssr::caller;
+use crate::AppError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagesResponse {
+    pub messages: Vec<MessageView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentResponse {
+    pub message: MessageView,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StickerView {
+    pub name: String,
+    pub art: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StickersResponse {
+    pub stickers: Vec<StickerView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColorsResponse {
+    pub colors: Vec<String>,
+}
+
+/// Newest first; `before` is a message id from an earlier page; `limit` ≤ 100 (default 50).
+#[server(endpoint = "messages/history", input = Json, output = Json)]
+pub async fn message_history(
+    room_id: String,
+    before: Option<String>,
+    limit: Option<u64>,
+) -> Result<MessagesResponse, AppError> {
+    let (me, ctx) = caller().await?;
+    let messages = ctx
+        .messages
+        .history(&me.id, &room_id, before.as_deref(), limit)
+        .await?;
+    Ok(MessagesResponse { messages })
+}
+
+/// Oldest first, everything after the message `after` (up to 1000 at a time).
+#[server(endpoint = "messages/since", input = Json, output = Json)]
+pub async fn messages_since(room_id: String, after: String) -> Result<MessagesResponse, AppError> {
+    let (me, ctx) = caller().await?;
+    let messages = ctx.messages.since(&me.id, &room_id, &after).await?;
+    Ok(MessagesResponse { messages })
+}
+
+/// The same as the live channel's `send` frame, for clients without a socket.
+#[server(endpoint = "messages/send", input = Json, output = Json)]
+pub async fn send_message(
+    room_id: String,
+    client_id: String,
+    body: Option<String>,
+    color: Option<String>,
+    sticker: Option<String>,
+) -> Result<SentResponse, AppError> {
+    let (me, ctx) = caller().await?;
+    let draft = service::messages::Draft {
+        room_id,
+        client_id,
+        body,
+        color,
+        sticker,
+        origin: None,
+    };
+    let message = ctx.messages.send(&me, draft).await?;
+    Ok(SentResponse { message })
+}
+
+#[server(endpoint = "stickers/list", input = Json, output = Json)]
+pub async fn list_stickers() -> Result<StickersResponse, AppError> {
+    let stickers = domain::message::STICKERS
+        .iter()
+        .map(|s| StickerView {
+            name: s.name.to_owned(),
+            art: s.art.to_owned(),
+        })
+        .collect();
+    Ok(StickersResponse { stickers })
+}
+
+#[server(endpoint = "messages/colors", input = Json, output = Json)]
+pub async fn list_colors() -> Result<ColorsResponse, AppError> {
+    Ok(ColorsResponse {
+        colors: domain::message::PALETTE
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect(),
+    })
+}

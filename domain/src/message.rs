@@ -1,0 +1,151 @@
+//! Messages (SPEC §6): validated bodies, the colour palette and the sticker catalogue.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ApiError, User};
+
+/// A message as the API and the live channel show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: String,
+    pub room_id: String,
+    /// `None` for system lines.
+    pub author: Option<User>,
+    /// `text`, `sticker`, `file` or `system`.
+    pub kind: String,
+    pub body: String,
+    pub color: Option<String>,
+    pub sticker: Option<String>,
+    pub file: Option<FileView>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileView {
+    pub id: String,
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+}
+
+pub const BODY_MAX: usize = 4000;
+
+/// 1–4000 characters after trimming. Stored and shown as text, never as HTML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageBody(String);
+
+impl MessageBody {
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let body = raw.trim();
+        if body.is_empty() {
+            return Err(ApiError::invalid_field(
+                "body",
+                "Write something before sending.",
+            ));
+        }
+        let len = body.chars().count();
+        if len > BODY_MAX {
+            return Err(ApiError::invalid_field(
+                "body",
+                format!(
+                    "A message is at most {BODY_MAX} characters; this one has {len}. Split it up."
+                ),
+            ));
+        }
+        Ok(Self(body.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The colours a sender may pick, by name (the client maps names to its theme).
+pub const PALETTE: &[&str] = &[
+    "default", "red", "orange", "amber", "green", "teal", "blue", "indigo", "purple", "pink",
+    "gray",
+];
+
+pub fn parse_color(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    match raw.map(str::trim).filter(|c| !c.is_empty()) {
+        None | Some("default") => Ok(None),
+        Some(c) if PALETTE.contains(&c) => Ok(Some(c.to_owned())),
+        Some(c) => Err(ApiError::invalid_field(
+            "color",
+            format!("\"{c}\" is not one of the colours: {}.", PALETTE.join(", ")),
+        )),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Sticker {
+    pub name: &'static str,
+    pub art: &'static str,
+}
+
+/// The built-in ASCII stickers, sent by name and shown in a monospace block.
+pub const STICKERS: &[Sticker] = &[
+    Sticker { name: "shrug", art: r"¯\_(ツ)_/¯" },
+    Sticker { name: "tableflip", art: r"(╯°□°)╯︵ ┻━┻" },
+    Sticker { name: "unflip", art: r"┬─┬ノ( º _ ºノ)" },
+    Sticker { name: "lenny", art: r"( ͡° ͜ʖ ͡°)" },
+    Sticker { name: "disapproval", art: r"ಠ_ಠ" },
+    Sticker { name: "happy", art: r"(◕‿◕)" },
+    Sticker { name: "bear", art: r"ʕ•ᴥ•ʔ" },
+    Sticker { name: "fight", art: r"(ง'̀-'́)ง" },
+    Sticker { name: "cat", art: " /\\_/\\\n( o.o )\n > ^ <" },
+    Sticker { name: "owl", art: " ,_,\n(O,O)\n(   )\n-\"-\"-" },
+    Sticker { name: "coffee", art: "   ( (\n    ) )\n  ........\n  |      |]\n  \\      /\n   `----'" },
+    Sticker { name: "rocket", art: "    /\\\n   /  \\\n  |    |\n  | () |\n /|    |\\\n/_|____|_\\\n   /\\/\\" },
+    Sticker { name: "heart", art: " .:::.   .:::.\n:::::::.:::::::\n:::::::::::::::\n':::::::::::::'\n  ':::::::::'\n    ':::::'\n      ':'" },
+    Sticker { name: "fish", art: "><(((('>" },
+];
+
+pub fn sticker(name: &str) -> Result<&'static Sticker, ApiError> {
+    STICKERS.iter().find(|s| s.name == name).ok_or_else(|| {
+        ApiError::invalid_field("sticker", format!("There is no sticker called \"{name}\"."))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+
+    #[test]
+    fn bodies_are_trimmed_and_bounded() {
+        assert_eq!(MessageBody::parse("  hi  ").unwrap().as_str(), "hi");
+        assert!(MessageBody::parse(&"x".repeat(4000)).is_ok());
+        for bad in ["", "   \n\t", &"x".repeat(4001)] {
+            let err = MessageBody::parse(bad).unwrap_err();
+            assert_eq!(
+                (err.code, err.field.as_deref()),
+                (ErrorCode::InvalidInput, Some("body"))
+            );
+        }
+        // Markup is kept as typed: it is text, rendering escapes it.
+        assert_eq!(
+            MessageBody::parse("<b>hi</b>").unwrap().as_str(),
+            "<b>hi</b>"
+        );
+    }
+
+    #[test]
+    fn colours_come_from_the_palette() {
+        assert_eq!(parse_color(Some("teal")).unwrap().as_deref(), Some("teal"));
+        assert_eq!(parse_color(None).unwrap(), None);
+        assert_eq!(parse_color(Some("default")).unwrap(), None);
+        assert!(parse_color(Some("#ff0000")).is_err());
+    }
+
+    #[test]
+    fn the_catalogue_has_a_dozen_unique_stickers_with_multi_line_art() {
+        assert!(STICKERS.len() >= 12);
+        let names: std::collections::HashSet<_> = STICKERS.iter().map(|s| s.name).collect();
+        assert_eq!(names.len(), STICKERS.len());
+        assert!(STICKERS.iter().filter(|s| s.art.contains('\n')).count() >= 4);
+        assert!(STICKERS.iter().all(|s| !s.art.trim().is_empty()));
+        assert_eq!(sticker("shrug").unwrap().art, r"¯\_(ツ)_/¯");
+        assert!(sticker("nope").is_err());
+    }
+}

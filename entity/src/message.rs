@@ -1,0 +1,28 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "messages")]
+pub struct Model {
+    /// Increasing within the database: history and catch-up page by it.
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub room_id: String,
+    /// `None` for system lines.
+    pub author_id: Option<String>,
+    /// `text`, `sticker`, `file` or `system`.
+    pub kind: String,
+    #[sea_orm(column_type = "Text")]
+    pub body: String,
+    pub color: Option<String>,
+    pub sticker: Option<String>,
+    pub file_id: Option<String>,
+    /// The sender's id for this message: (author_id, client_id) is unique, so a retried
+    /// send is recognised and acked with the stored message.
+    pub client_id: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,379 @@
+//! Messages (SPEC §6): send (membership, validation, rate limit, store, publish, ack),
+//! history newest-first by cursor, and catch-up after a reconnect.
+//!
+//! Stores go through one writer task that batches whatever sends are waiting into a single
+//! transaction (group commit): a durable commit costs milliseconds on a real disk, and one
+//! commit for many messages is what lets a busy room keep up.
+
+use std::{collections::HashMap, num::NonZeroU32, sync::Arc, time::Duration};
+
+use chrono::{DateTime, Utc};
+use domain::{
+    effects,
+    message::{self, MessageBody, MessageView},
+    room::{room_not_found, Event},
+    ApiError, ErrorCode, User,
+};
+use entity::{membership, message as row, room as room_row};
+use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    error::ServiceResult,
+    hub::{Hub, Published},
+    notifications::users_by_ids,
+    rooms::{begin_write, rfc3339},
+    ServiceError,
+};
+
+pub const CLIENT_ID_MAX: usize = 64;
+pub const HISTORY_MAX: u64 = 100;
+/// The most a catch-up returns at once; a client with more to fetch asks again from the last.
+pub const SINCE_MAX: u64 = 1000;
+
+#[derive(Debug, Clone)]
+pub struct SendLimits {
+    /// Messages a user may send at once.
+    pub burst: u32,
+    /// Then one more per this long.
+    pub period: Duration,
+    /// The most sends one commit carries (1 turns group commit off).
+    pub max_batch: usize,
+}
+
+impl Default for SendLimits {
+    fn default() -> Self {
+        Self {
+            burst: 5,
+            period: Duration::from_secs(1),
+            max_batch: 256,
+        }
+    }
+}
+
+/// What a client asks to post.
+#[derive(Debug, Clone, Default)]
+pub struct Draft {
+    pub room_id: String,
+    pub client_id: String,
+    pub body: Option<String>,
+    pub color: Option<String>,
+    pub sticker: Option<String>,
+    /// The live-channel socket it came from, which gets an `ack` instead of the message.
+    pub origin: Option<u64>,
+}
+
+struct NewMessage {
+    room_id: String,
+    author_id: String,
+    kind: &'static str,
+    body: String,
+    color: Option<String>,
+    sticker: Option<String>,
+    client_id: String,
+}
+
+type Stored = Result<(row::Model, bool), DbErr>;
+
+struct WriteJob {
+    message: NewMessage,
+    reply: oneshot::Sender<Stored>,
+}
+
+#[derive(Clone)]
+pub struct Messages {
+    db: DatabaseConnection,
+    hub: Arc<dyn Hub>,
+    writer: mpsc::Sender<WriteJob>,
+    limiter: Arc<DefaultKeyedRateLimiter<String>>,
+}
+
+pub(crate) fn message_view(m: row::Model, users: &HashMap<String, User>) -> MessageView {
+    MessageView {
+        id: m.id.to_string(),
+        author: m.author_id.as_ref().and_then(|id| users.get(id).cloned()),
+        room_id: m.room_id,
+        kind: m.kind,
+        body: m.body,
+        color: m.color,
+        sticker: m.sticker,
+        file: None,
+        created_at: rfc3339(m.created_at),
+    }
+}
+
+/// Stores the system lines of `events` in the room decision's own transaction.
+pub(crate) async fn insert_system_lines(
+    txn: &DatabaseTransaction,
+    room_id: &str,
+    events: &[Event],
+    users: &HashMap<String, User>,
+    now: DateTime<Utc>,
+) -> ServiceResult<Vec<row::Model>> {
+    let name = |id: &str| {
+        users
+            .get(id)
+            .map_or_else(|| "someone".to_owned(), |u| u.username.clone())
+    };
+    let mut stored = Vec::new();
+    for line in events.iter().filter_map(|e| effects::system_line(e, &name)) {
+        let saved = row::Entity::insert(row::ActiveModel {
+            room_id: Set(room_id.to_owned()),
+            author_id: Set(None),
+            kind: Set("system".to_owned()),
+            body: Set(line),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .exec_with_returning(txn)
+        .await?;
+        stored.push(saved);
+    }
+    Ok(stored)
+}
+
+impl Messages {
+    /// Starts the writer task on the current runtime.
+    pub fn new(db: DatabaseConnection, hub: Arc<dyn Hub>, limits: SendLimits) -> Self {
+        let (writer, jobs) = mpsc::channel(4096);
+        tokio::spawn(write_loop(db.clone(), jobs, limits.max_batch.max(1)));
+        let burst = NonZeroU32::new(limits.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(limits.period.max(Duration::from_micros(1)))
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(burst);
+        Self {
+            db,
+            hub,
+            writer,
+            limiter: Arc::new(RateLimiter::keyed(quota)),
+        }
+    }
+
+    /// Checks that `user_id` may read and post in `room_id`: the room exists for them, is
+    /// active, and they are a current member.
+    pub async fn require_member<C: ConnectionTrait>(
+        conn: &C,
+        user_id: &str,
+        room_id: &str,
+    ) -> ServiceResult<()> {
+        let Some(room) = room_row::Entity::find_by_id(room_id.to_owned())
+            .one(conn)
+            .await?
+        else {
+            return Err(room_not_found().into());
+        };
+        if room.status != "active" {
+            return Err(ApiError::new(
+                ErrorCode::RoomTerminated,
+                "This room has been terminated. Nothing more can be posted to it.",
+            )
+            .into());
+        }
+        let member = membership::Entity::find_by_id((room_id.to_owned(), user_id.to_owned()))
+            .filter(membership::Column::Status.eq("active"))
+            .one(conn)
+            .await?;
+        if member.is_some() {
+            return Ok(());
+        }
+        // Outsiders of a private room, and the banned, learn nothing of it.
+        let banned = entity::ban::Entity::find_by_id((room_id.to_owned(), user_id.to_owned()))
+            .one(conn)
+            .await?
+            .is_some();
+        if banned || room.join_policy == "invite" {
+            return Err(room_not_found().into());
+        }
+        Err(ApiError::new(
+            ErrorCode::NotMember,
+            "You are not a member of this room. Join it to post.",
+        )
+        .into())
+    }
+
+    /// Stores and publishes a message; a repeated `client_id` gets the stored message back.
+    pub async fn send(&self, author: &User, draft: Draft) -> ServiceResult<MessageView> {
+        let client_id = draft.client_id.trim().to_owned();
+        let draft_origin = draft.origin;
+        if client_id.is_empty() || client_id.chars().count() > CLIENT_ID_MAX {
+            return Err(ApiError::invalid_field(
+                "client_id",
+                format!("A client id is 1 to {CLIENT_ID_MAX} characters."),
+            )
+            .into());
+        }
+        let color = message::parse_color(draft.color.as_deref())?;
+        let (kind, body, sticker) = match (&draft.body, &draft.sticker) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid_field(
+                    "sticker",
+                    "Send a text or a sticker, not both at once.",
+                )
+                .into())
+            }
+            (_, Some(name)) => {
+                let s = message::sticker(name)?;
+                ("sticker", s.art.to_owned(), Some(s.name.to_owned()))
+            }
+            (body, None) => (
+                "text",
+                MessageBody::parse(body.as_deref().unwrap_or(""))?
+                    .as_str()
+                    .to_owned(),
+                None,
+            ),
+        };
+        Self::require_member(&self.db, &author.id, &draft.room_id).await?;
+        if let Err(not_until) = self.limiter.check_key(&author.id) {
+            let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+            let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+            return Err(ApiError::rate_limited(ms).into());
+        }
+        let (reply, stored) = oneshot::channel();
+        let job = WriteJob {
+            message: NewMessage {
+                room_id: draft.room_id,
+                author_id: author.id.clone(),
+                kind,
+                body,
+                color,
+                sticker,
+                client_id,
+            },
+            reply,
+        };
+        self.writer
+            .send(job)
+            .await
+            .map_err(|_| ServiceError::Internal("message writer stopped".into()))?;
+        let (model, fresh) = stored
+            .await
+            .map_err(|_| ServiceError::Internal("message writer dropped a send".into()))??;
+        let users = HashMap::from([(author.id.clone(), author.clone())]);
+        let view = message_view(model, &users);
+        if fresh {
+            self.hub.publish(Published::Message {
+                message: view.clone(),
+                origin: draft_origin,
+            });
+        }
+        Ok(view)
+    }
+
+    async fn views(&self, rows: Vec<row::Model>) -> ServiceResult<Vec<MessageView>> {
+        let ids: Vec<String> = rows.iter().filter_map(|m| m.author_id.clone()).collect();
+        let users = users_by_ids(&self.db, &ids).await?;
+        Ok(rows.into_iter().map(|m| message_view(m, &users)).collect())
+    }
+
+    /// Newest first, before the message `before` (exclusive), at most 100.
+    pub async fn history(
+        &self,
+        user_id: &str,
+        room_id: &str,
+        before: Option<&str>,
+        limit: Option<u64>,
+    ) -> ServiceResult<Vec<MessageView>> {
+        Self::require_member(&self.db, user_id, room_id).await?;
+        let mut find = row::Entity::find().filter(row::Column::RoomId.eq(room_id));
+        if let Some(before) = before {
+            find = find.filter(row::Column::Id.lt(parse_cursor(before, "before")?));
+        }
+        let rows = find
+            .order_by(row::Column::Id, Order::Desc)
+            .limit(limit.unwrap_or(50).clamp(1, HISTORY_MAX))
+            .all(&self.db)
+            .await?;
+        self.views(rows).await
+    }
+
+    /// Oldest first, after the message `after` (exclusive): what a reconnecting client missed.
+    pub async fn since(
+        &self,
+        user_id: &str,
+        room_id: &str,
+        after: &str,
+    ) -> ServiceResult<Vec<MessageView>> {
+        Self::require_member(&self.db, user_id, room_id).await?;
+        let rows = row::Entity::find()
+            .filter(row::Column::RoomId.eq(room_id))
+            .filter(row::Column::Id.gt(parse_cursor(after, "after")?))
+            .order_by(row::Column::Id, Order::Asc)
+            .limit(SINCE_MAX)
+            .all(&self.db)
+            .await?;
+        self.views(rows).await
+    }
+}
+
+fn parse_cursor(raw: &str, field: &str) -> ServiceResult<i64> {
+    raw.trim().parse::<i64>().map_err(|_| {
+        ApiError::invalid_field(field, "That is not a message id this server gave out.").into()
+    })
+}
+
+async fn write_loop(db: DatabaseConnection, mut jobs: mpsc::Receiver<WriteJob>, max_batch: usize) {
+    let mut batch = Vec::with_capacity(max_batch);
+    while jobs.recv_many(&mut batch, max_batch).await > 0 {
+        let results = match write_batch(&db, &batch).await {
+            Ok(results) => results.into_iter().map(Ok).collect(),
+            Err(e) => {
+                tracing::error!(error = %e, batch = batch.len(), "storing messages failed");
+                batch
+                    .iter()
+                    .map(|_| Err(DbErr::Custom(e.to_string())))
+                    .collect::<Vec<Stored>>()
+            }
+        };
+        for (job, result) in batch.drain(..).zip(results) {
+            let _ = job.reply.send(result);
+        }
+    }
+}
+
+/// One transaction for the whole batch. A send whose (author, client id) is already stored
+/// — a retry — gets the stored row back instead of a new one.
+async fn write_batch(
+    db: &DatabaseConnection,
+    batch: &[WriteJob],
+) -> Result<Vec<(row::Model, bool)>, DbErr> {
+    let txn = if batch.len() == 1 {
+        db.begin().await?
+    } else {
+        begin_write(db).await?
+    };
+    let now = Utc::now();
+    let mut out = Vec::with_capacity(batch.len());
+    for WriteJob { message: m, .. } in batch {
+        let existing = row::Entity::find()
+            .filter(row::Column::AuthorId.eq(m.author_id.as_str()))
+            .filter(row::Column::ClientId.eq(m.client_id.as_str()))
+            .one(&txn)
+            .await?;
+        if let Some(existing) = existing {
+            out.push((existing, false));
+            continue;
+        }
+        let saved = row::Entity::insert(row::ActiveModel {
+            room_id: Set(m.room_id.clone()),
+            author_id: Set(Some(m.author_id.clone())),
+            kind: Set(m.kind.to_owned()),
+            body: Set(m.body.clone()),
+            color: Set(m.color.clone()),
+            sticker: Set(m.sticker.clone()),
+            file_id: Set(None),
+            client_id: Set(Some(m.client_id.clone())),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .exec_with_returning(&txn)
+        .await?;
+        out.push((saved, true));
+    }
+    txn.commit().await?;
+    Ok(out)
+}

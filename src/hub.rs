@@ -1,0 +1,408 @@
+//! The live hub: which sockets are open for whom, which rooms each carries, and the fan-out
+//! of frames to them. A frame is serialised once and shared by every socket it goes to.
+//! Every socket has a bounded queue; one that falls behind is cancelled (its client
+//! reconnects and catches up) rather than buffered without bound.
+//!
+//! Membership changes update the subscriptions in the same call that delivers the change,
+//! so a kicked user's sockets get the `member` frame and then nothing more of that room.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Mutex, RwLock,
+    },
+    time::{Duration, Instant},
+};
+
+use axum::extract::ws::Utf8Bytes;
+use domain::{
+    room::{Event, LeaveReason, Role, RoleCause},
+    wire::ServerFrame,
+    User,
+};
+use service::hub::{Hub, Published};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// A serialised `ServerFrame`.
+pub type Frame = Utf8Bytes;
+
+pub fn frame(f: &ServerFrame) -> Frame {
+    // Serialising our own enum of strings and numbers cannot fail.
+    Utf8Bytes::from(serde_json::to_string(f).unwrap_or_default())
+}
+
+struct Conn {
+    user: User,
+    tx: mpsc::Sender<Frame>,
+    cancel: CancellationToken,
+}
+
+#[derive(Default)]
+struct Registry {
+    conns: HashMap<u64, Conn>,
+    by_user: HashMap<String, HashSet<u64>>,
+    rooms: HashMap<String, HashSet<u64>>,
+    conn_rooms: HashMap<u64, HashSet<String>>,
+}
+
+/// One open socket's end of the hub.
+pub struct Connection {
+    pub id: u64,
+    pub frames: mpsc::Receiver<Frame>,
+    /// Cancelled when the socket fell behind and must go.
+    pub cancel: CancellationToken,
+}
+
+pub struct LiveHub {
+    registry: RwLock<Registry>,
+    next_id: AtomicU64,
+    queue: usize,
+    typing: Mutex<HashMap<(String, String), Instant>>,
+}
+
+/// How often one user's typing in one room is passed on.
+const TYPING_EVERY: Duration = Duration::from_secs(2);
+
+impl LiveHub {
+    pub fn new(queue: usize) -> Self {
+        Self {
+            registry: RwLock::default(),
+            next_id: AtomicU64::new(1),
+            queue: queue.max(1),
+            typing: Mutex::default(),
+        }
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Registry> {
+        self.registry.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
+        self.registry.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn connect(&self, user: &User) -> Connection {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, frames) = mpsc::channel(self.queue);
+        let cancel = CancellationToken::new();
+        let mut reg = self.write();
+        reg.conns.insert(
+            id,
+            Conn {
+                user: user.clone(),
+                tx,
+                cancel: cancel.clone(),
+            },
+        );
+        reg.by_user.entry(user.id.clone()).or_default().insert(id);
+        Connection { id, frames, cancel }
+    }
+
+    pub fn disconnect(&self, conn: u64) {
+        let rooms = {
+            let mut reg = self.write();
+            Self::remove_conn(&mut reg, conn)
+        };
+        for room in rooms {
+            self.send_presence(&room);
+        }
+    }
+
+    fn remove_conn(reg: &mut Registry, conn: u64) -> HashSet<String> {
+        let Some(c) = reg.conns.remove(&conn) else {
+            return HashSet::new();
+        };
+        c.cancel.cancel();
+        if let Some(set) = reg.by_user.get_mut(&c.user.id) {
+            set.remove(&conn);
+            if set.is_empty() {
+                reg.by_user.remove(&c.user.id);
+            }
+        }
+        let rooms = reg.conn_rooms.remove(&conn).unwrap_or_default();
+        for room in &rooms {
+            if let Some(set) = reg.rooms.get_mut(room) {
+                set.remove(&conn);
+                if set.is_empty() {
+                    reg.rooms.remove(room);
+                }
+            }
+        }
+        rooms
+    }
+
+    /// Starts carrying `room` on one socket.
+    pub fn subscribe(&self, conn: u64, room: &str) {
+        {
+            let mut reg = self.write();
+            if !reg.conns.contains_key(&conn) {
+                return;
+            }
+            reg.rooms.entry(room.to_owned()).or_default().insert(conn);
+            reg.conn_rooms
+                .entry(conn)
+                .or_default()
+                .insert(room.to_owned());
+        }
+        self.send_presence(room);
+    }
+
+    fn subscribe_user(&self, user_id: &str, room: &str) {
+        let conns: Vec<u64> = self
+            .read()
+            .by_user
+            .get(user_id)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default();
+        for conn in conns {
+            self.subscribe(conn, room);
+        }
+    }
+
+    fn unsubscribe_user(&self, user_id: &str, room: &str) {
+        {
+            let mut reg = self.write();
+            let conns: Vec<u64> = reg
+                .by_user
+                .get(user_id)
+                .map(|s| s.iter().copied().collect())
+                .unwrap_or_default();
+            for conn in conns {
+                if let Some(set) = reg.rooms.get_mut(room) {
+                    set.remove(&conn);
+                }
+                if let Some(set) = reg.conn_rooms.get_mut(&conn) {
+                    set.remove(room);
+                }
+            }
+        }
+        self.send_presence(room);
+    }
+
+    fn drop_room(&self, room: &str) {
+        let mut reg = self.write();
+        if let Some(conns) = reg.rooms.remove(room) {
+            for conn in conns {
+                if let Some(set) = reg.conn_rooms.get_mut(&conn) {
+                    set.remove(room);
+                }
+            }
+        }
+    }
+
+    pub fn is_subscribed(&self, conn: u64, room: &str) -> bool {
+        self.read()
+            .rooms
+            .get(room)
+            .is_some_and(|s| s.contains(&conn))
+    }
+
+    /// Queues `frame` on each socket; a full queue cancels that socket.
+    fn deliver<'a>(
+        &self,
+        targets: impl IntoIterator<Item = &'a u64>,
+        reg: &Registry,
+        frame: &Frame,
+    ) -> Vec<u64> {
+        let mut gone = Vec::new();
+        for id in targets {
+            let Some(conn) = reg.conns.get(id) else {
+                continue;
+            };
+            if conn.tx.try_send(frame.clone()).is_err() {
+                gone.push(*id);
+            }
+        }
+        gone
+    }
+
+    fn drop_laggards(&self, gone: Vec<u64>) {
+        if gone.is_empty() {
+            return;
+        }
+        let mut rooms = HashSet::new();
+        {
+            let mut reg = self.write();
+            for id in gone {
+                tracing::warn!(conn = id, "socket fell behind; closing it");
+                rooms.extend(Self::remove_conn(&mut reg, id));
+            }
+        }
+        for room in rooms {
+            self.send_presence(&room);
+        }
+    }
+
+    pub fn to_room(&self, room: &str, frame: &Frame, skip: Option<u64>) {
+        let gone = {
+            let reg = self.read();
+            let Some(conns) = reg.rooms.get(room) else {
+                return;
+            };
+            self.deliver(conns.iter().filter(|c| Some(**c) != skip), &reg, frame)
+        };
+        self.drop_laggards(gone);
+    }
+
+    pub fn to_user(&self, user_id: &str, frame: &Frame) {
+        let gone = {
+            let reg = self.read();
+            let Some(conns) = reg.by_user.get(user_id) else {
+                return;
+            };
+            self.deliver(conns.iter(), &reg, frame)
+        };
+        self.drop_laggards(gone);
+    }
+
+    pub fn to_conn(&self, conn: u64, frame: &Frame) {
+        let gone = {
+            let reg = self.read();
+            self.deliver([conn].iter(), &reg, frame)
+        };
+        self.drop_laggards(gone);
+    }
+
+    /// Who has a socket open carrying `room`.
+    pub fn online(&self, room: &str) -> Vec<User> {
+        let reg = self.read();
+        let mut seen = HashSet::new();
+        let mut users: Vec<User> = reg
+            .rooms
+            .get(room)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| reg.conns.get(c))
+            .filter(|c| seen.insert(c.user.id.clone()))
+            .map(|c| c.user.clone())
+            .collect();
+        users.sort_by(|a, b| a.username.cmp(&b.username));
+        users
+    }
+
+    fn send_presence(&self, room: &str) {
+        let online = self.online(room);
+        self.to_room(
+            room,
+            &frame(&ServerFrame::Presence {
+                room_id: room.to_owned(),
+                online,
+            }),
+            None,
+        );
+    }
+
+    /// Passes on that `user` is typing in `room`, at most once every 2 s.
+    pub fn typing(&self, conn: u64, user: &User, room: &str) {
+        if !self.is_subscribed(conn, room) {
+            return;
+        }
+        {
+            let mut last = self.typing.lock().unwrap_or_else(|e| e.into_inner());
+            let key = (user.id.clone(), room.to_owned());
+            if last.get(&key).is_some_and(|t| t.elapsed() < TYPING_EVERY) {
+                return;
+            }
+            if last.len() > 100_000 {
+                last.retain(|_, t| t.elapsed() < TYPING_EVERY);
+            }
+            last.insert(key, Instant::now());
+        }
+        let f = frame(&ServerFrame::Typing {
+            room_id: room.to_owned(),
+            user: user.clone(),
+        });
+        self.to_room(room, &f, Some(conn));
+    }
+
+    /// Sockets open now (for tests and metrics).
+    pub fn connections(&self) -> usize {
+        self.read().conns.len()
+    }
+
+    fn room_events(&self, room_id: &str, events: &[Event], users: &HashMap<String, User>) {
+        let user = |id: &str| {
+            users.get(id).cloned().unwrap_or_else(|| User {
+                id: id.to_owned(),
+                username: String::new(),
+            })
+        };
+        let member = |event: &str, id: &str, role: Option<Role>| {
+            frame(&ServerFrame::Member {
+                room_id: room_id.to_owned(),
+                event: event.to_owned(),
+                user: user(id),
+                role,
+            })
+        };
+        for event in events {
+            match event {
+                Event::Joined { user: id, role, .. } => {
+                    self.subscribe_user(id, room_id);
+                    self.to_room(room_id, &member("joined", id, Some(*role)), None);
+                }
+                // The termination frame tells the one removed with the room.
+                Event::Departed {
+                    reason: LeaveReason::Terminated,
+                    ..
+                } => {}
+                Event::Departed {
+                    user: id, reason, ..
+                } => {
+                    self.to_room(room_id, &member(reason.as_str(), id, None), None);
+                    self.unsubscribe_user(id, room_id);
+                }
+                Event::RoleChanged {
+                    user: id,
+                    role,
+                    cause,
+                    ..
+                } => {
+                    let name = match (cause, role) {
+                        (RoleCause::Promoted, _) => "promoted",
+                        (RoleCause::Demoted, _) => "demoted",
+                        (RoleCause::Succession, _) => "succession",
+                        (RoleCause::Ownership, Role::Owner) => "owner",
+                        (RoleCause::Ownership, _) => "demoted",
+                    };
+                    self.to_room(room_id, &member(name, id, Some(*role)), None);
+                }
+                Event::Terminated => {
+                    let f = frame(&ServerFrame::RoomTerminated {
+                        room_id: room_id.to_owned(),
+                    });
+                    self.to_room(room_id, &f, None);
+                    self.drop_room(room_id);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl Hub for LiveHub {
+    fn publish(&self, item: Published) {
+        match item {
+            Published::Message { message, origin } => {
+                let room = message.room_id.clone();
+                self.to_room(&room, &frame(&ServerFrame::Message { message }), origin);
+            }
+            Published::Notification {
+                user_id,
+                notification,
+            } => {
+                self.to_user(
+                    &user_id,
+                    &frame(&ServerFrame::Notification { notification }),
+                );
+            }
+            Published::Room {
+                room_id,
+                events,
+                users,
+            } => self.room_events(&room_id, &events, &users),
+        }
+    }
+}

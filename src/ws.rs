@@ -1,0 +1,301 @@
+//! `GET /ws`: the live channel. One socket per tab, authenticated by the session cookie
+//! before the upgrade, `Origin` checked. A writer task drains the socket's bounded queue and
+//! pings every 30 s; the reader handles client frames through the same services as the API.
+
+use std::{
+    sync::{
+        atomic::{AtomicU32, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use axum::{
+    extract::{
+        ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade},
+        State,
+    },
+    http::{header, HeaderMap},
+    response::Response,
+};
+use domain::{
+    wire::{ClientFrame, ServerFrame},
+    ApiError, ErrorCode, User,
+};
+use futures::{SinkExt, StreamExt};
+use service::{messages::Draft, Accounts, Messages, Rooms};
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+use tower_sessions::Session;
+
+use crate::{
+    http::error_response,
+    hub::{frame, LiveHub},
+};
+
+/// Largest frame or message a client may send: a 4000-character body fits with room to spare.
+pub const MAX_FRAME: usize = 32 * 1024;
+const PING_EVERY: Duration = Duration::from_secs(30);
+const MISSED_PONGS: u32 = 2;
+
+#[derive(Clone)]
+pub struct Live {
+    pub hub: Arc<LiveHub>,
+    pub accounts: Accounts,
+    pub rooms: Rooms,
+    pub messages: Messages,
+    /// The site's public origin (`https://chat.example.org`), if configured; otherwise an
+    /// `Origin` must match the `Host` the client connected to.
+    pub public_origin: Option<String>,
+    pub shutdown: CancellationToken,
+    pub tasks: TaskTracker,
+}
+
+fn origin_allowed(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Not a browser: no cookie of a victim rides along with it.
+        return true;
+    };
+    if public_origin.is_some_and(|p| p.trim_end_matches('/') == origin) {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let authority = origin.split_once("://").map(|(_, rest)| rest);
+    matches!((host, authority), (Some(h), Some(a)) if h.eq_ignore_ascii_case(a))
+}
+
+pub async fn upgrade(
+    State(live): State<Live>,
+    session: Session,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !origin_allowed(&headers, live.public_origin.as_deref()) {
+        return error_response(&ApiError::new(
+            ErrorCode::Forbidden,
+            "This page's origin may not open Parlor's live channel.",
+        ));
+    }
+    let user_id = session
+        .get::<String>(app::ssr::SESSION_USER_KEY)
+        .await
+        .ok()
+        .flatten();
+    let user = match user_id {
+        Some(id) => live.accounts.get(&id).await.ok().flatten(),
+        None => None,
+    };
+    let Some(user) = user else {
+        return error_response(&ApiError::unauthenticated());
+    };
+    ws.max_message_size(MAX_FRAME)
+        .max_frame_size(MAX_FRAME)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .max_write_buffer_size(64 * 1024)
+        .on_upgrade(move |socket| {
+            let tasks = live.tasks.clone();
+            tasks.track_future(serve(socket, user, live))
+        })
+}
+
+async fn serve(socket: WebSocket, user: User, live: Live) {
+    let conn = live.hub.connect(&user);
+    let conn_id = conn.id;
+    tracing::info!(user_id = %user.id, conn = conn_id, "live channel opened");
+    let rooms = match live.rooms.mine(&user.id).await {
+        Ok(rooms) => rooms.into_iter().map(|r| r.room.id).collect::<Vec<_>>(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not load rooms for a socket");
+            Vec::new()
+        }
+    };
+    for room in &rooms {
+        live.hub.subscribe(conn_id, room);
+    }
+    live.hub
+        .to_conn(conn_id, &frame(&ServerFrame::Ready { rooms }));
+    let (sink, stream) = socket.split();
+    let missed = Arc::new(AtomicU32::new(0));
+    let cancel = conn.cancel.clone();
+    let writer = write_loop(
+        sink,
+        conn.frames,
+        missed.clone(),
+        cancel.clone(),
+        live.shutdown.clone(),
+    );
+    let reader = read_loop(stream, &user, conn_id, &live, missed);
+    tokio::select! {
+        () = writer => {},
+        () = reader => {},
+        // A socket that fell behind gets 2 s to take its close frame, then is dropped.
+        () = async { cancel.cancelled().await; tokio::time::sleep(Duration::from_secs(2)).await } => {},
+    }
+    live.hub.disconnect(conn_id);
+    tracing::info!(user_id = %user.id, conn = conn_id, "live channel closed");
+}
+
+async fn close(
+    sink: &mut futures::stream::SplitSink<WebSocket, Message>,
+    code: u16,
+    reason: &'static str,
+) {
+    let frame = Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    }));
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(frame)).await;
+}
+
+async fn write_loop(
+    mut sink: futures::stream::SplitSink<WebSocket, Message>,
+    mut frames: tokio::sync::mpsc::Receiver<crate::hub::Frame>,
+    missed: Arc<AtomicU32>,
+    cancel: CancellationToken,
+    shutdown: CancellationToken,
+) {
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    loop {
+        tokio::select! {
+            next = frames.recv() => match next {
+                Some(f) => {
+                    if sink.send(Message::Text(f)).await.is_err() {
+                        return;
+                    }
+                }
+                None => return,
+            },
+            _ = ping.tick() => {
+                if missed.fetch_add(1, Ordering::Relaxed) >= MISSED_PONGS {
+                    close(&mut sink, 1001, "no answer to pings").await;
+                    return;
+                }
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+            }
+            () = cancel.cancelled() => {
+                // 1013: try again later. The client reconnects and catches up.
+                close(&mut sink, 1013, "falling behind: reconnect and resync").await;
+                return;
+            }
+            () = shutdown.cancelled() => {
+                close(&mut sink, 1001, "going away").await;
+                return;
+            }
+        }
+    }
+}
+
+async fn read_loop(
+    mut stream: futures::stream::SplitStream<WebSocket>,
+    user: &User,
+    conn: u64,
+    live: &Live,
+    missed: Arc<AtomicU32>,
+) {
+    while let Some(msg) = stream.next().await {
+        let msg = match msg {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::debug!(error = %e, conn, "socket read failed");
+                return;
+            }
+        };
+        // Any sign of life counts as an answer to our pings.
+        missed.store(0, Ordering::Relaxed);
+        match msg {
+            Message::Text(text) => handle(text.as_str(), user, conn, live).await,
+            Message::Binary(_) => reply_error(
+                live,
+                conn,
+                ApiError::new(
+                    ErrorCode::InvalidInput,
+                    "Binary frames are not accepted; send JSON text frames.",
+                ),
+                None,
+            ),
+            Message::Close(_) => return,
+            Message::Ping(_) | Message::Pong(_) => {}
+        }
+    }
+}
+
+fn reply_error(live: &Live, conn: u64, err: ApiError, client_id: Option<String>) {
+    live.hub
+        .to_conn(conn, &frame(&ServerFrame::error(err, client_id)));
+}
+
+async fn handle(text: &str, user: &User, conn: u64, live: &Live) {
+    let parsed: ClientFrame = match serde_json::from_str(text) {
+        Ok(f) => f,
+        Err(e) => {
+            let err = ApiError::new(
+                ErrorCode::InvalidInput,
+                format!("That frame is not valid: {e}."),
+            );
+            return reply_error(live, conn, err, None);
+        }
+    };
+    match parsed {
+        ClientFrame::Ping => live.hub.to_conn(conn, &frame(&ServerFrame::Pong)),
+        ClientFrame::Typing { room_id } => live.hub.typing(conn, user, &room_id),
+        ClientFrame::Send {
+            room_id,
+            client_id,
+            body,
+            color,
+            sticker,
+        } => {
+            let draft = Draft {
+                room_id,
+                client_id: client_id.clone(),
+                body,
+                color,
+                sticker,
+                origin: Some(conn),
+            };
+            match live.messages.send(user, draft).await {
+                Ok(message) => live
+                    .hub
+                    .to_conn(conn, &frame(&ServerFrame::Ack { client_id, message })),
+                Err(e) => reply_error(live, conn, ApiError::from(e), Some(client_id)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, host.parse().unwrap());
+        if let Some(o) = origin {
+            h.insert(header::ORIGIN, o.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn origin_must_match_the_host_or_the_configured_origin() {
+        assert!(origin_allowed(
+            &headers(Some("http://127.0.0.1:3000"), "127.0.0.1:3000"),
+            None
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("https://evil.example"), "127.0.0.1:3000"),
+            None
+        ));
+        assert!(origin_allowed(
+            &headers(Some("https://chat.example.org"), "10.0.0.5:3000"),
+            Some("https://chat.example.org/")
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("https://chat.example.org.evil"), "10.0.0.5:3000"),
+            Some("https://chat.example.org")
+        ));
+        assert!(origin_allowed(&headers(None, "127.0.0.1:3000"), None));
+    }
+}
