@@ -130,6 +130,10 @@ pub struct Config {
     )]
     pub socket_queue: usize,
 
+    /// Largest upload in bytes.
+    #[arg(long, env = "PARLOR_UPLOAD_LIMIT", default_value_t = 10 * 1024 * 1024, global = true)]
+    pub upload_limit: u64,
+
     /// The site's public origin, e.g. `https://chat.example.org`, accepted in the live
     /// channel's `Origin` check; without it the origin must match the `Host` header.
     #[arg(long, env = "PARLOR_PUBLIC_ORIGIN", global = true)]
@@ -170,6 +174,7 @@ impl std::fmt::Debug for Config {
             .field("send_period_ms", &self.send_period_ms)
             .field("commit_batch", &self.commit_batch)
             .field("socket_queue", &self.socket_queue)
+            .field("upload_limit", &self.upload_limit)
             .field("public_origin", &self.public_origin)
             .finish()
     }

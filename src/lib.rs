@@ -6,6 +6,7 @@ pub mod http;
 pub mod hub;
 pub mod server;
 pub mod telemetry;
+pub mod uploads;
 pub mod ws;
 
 pub use config::Config;

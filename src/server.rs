@@ -28,7 +28,7 @@ use tower_http::{
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use tracing::Level;
 
-use crate::{http, hub::LiveHub, ws, Config};
+use crate::{http, hub::LiveHub, uploads, ws, Config};
 
 /// Largest JSON or form body a server function accepts.
 const API_BODY_LIMIT: usize = 64 * 1024;
@@ -260,11 +260,29 @@ fn router(
         ))
         .with_state(options);
 
+    let files = uploads::Uploads {
+        accounts: live.accounts.clone(),
+        messages: live.messages.clone(),
+        dir: config.data_dir.join("uploads"),
+        limit: config.upload_limit,
+    };
+    // Multipart framing adds a little to the file itself.
+    let upload_body_limit = usize::try_from(config.upload_limit)
+        .unwrap_or(usize::MAX)
+        .saturating_add(64 * 1024);
+    let files = Router::new()
+        .route(
+            "/api/uploads",
+            post(uploads::upload).layer(axum::extract::DefaultBodyLimit::max(upload_body_limit)),
+        )
+        .route("/files/{id}", get(uploads::download))
+        .with_state(files);
     let live = Router::new()
         .route("/ws", get(ws::upgrade))
         .with_state(live);
 
     Ok(Router::new()
+        .merge(files)
         .merge(api)
         .merge(live)
         .merge(site)

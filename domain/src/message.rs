@@ -149,3 +149,84 @@ mod tests {
         assert!(sticker("nope").is_err());
     }
 }
+
+/// A file name fit to show and to put in a header: the last path component, without
+/// control characters or quotes, at most 200 characters; `file` when nothing is left.
+pub fn sanitize_file_name(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '\'' | ';' | '<' | '>' | '`'))
+        .take(200)
+        .collect();
+    let trimmed = cleaned.trim().trim_start_matches('.').trim();
+    if trimmed.is_empty() {
+        "file".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+/// The content type told by a file's first bytes; what a client claims is never trusted.
+pub fn sniff_content_type(head: &[u8]) -> &'static str {
+    const SIGNATURES: &[(&[u8], &str)] = &[
+        (b"\x89PNG\r\n\x1a\n", "image/png"),
+        (b"\xff\xd8\xff", "image/jpeg"),
+        (b"GIF87a", "image/gif"),
+        (b"GIF89a", "image/gif"),
+        (b"%PDF-", "application/pdf"),
+        (b"PK\x03\x04", "application/zip"),
+    ];
+    if let Some((_, ct)) = SIGNATURES.iter().find(|(sig, _)| head.starts_with(sig)) {
+        return ct;
+    }
+    if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP" {
+        return "image/webp";
+    }
+    if std::str::from_utf8(head).is_ok() || head.iter().all(|b| b.is_ascii()) {
+        return "text/plain; charset=utf-8";
+    }
+    "application/octet-stream"
+}
+
+/// Images preview inline; everything else downloads as an attachment.
+pub fn is_inline_image(content_type: &str) -> bool {
+    matches!(
+        content_type,
+        "image/png" | "image/jpeg" | "image/gif" | "image/webp"
+    )
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    #[test]
+    fn file_names_lose_their_paths_and_dangerous_characters() {
+        assert_eq!(sanitize_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(
+            sanitize_file_name("C:\\Users\\me\\report.pdf"),
+            "report.pdf"
+        );
+        assert_eq!(sanitize_file_name("a\"b;c\r\n.txt"), "abc.txt");
+        assert_eq!(sanitize_file_name(".."), "file");
+        assert_eq!(sanitize_file_name(".hidden"), "hidden");
+        assert_eq!(sanitize_file_name(""), "file");
+        assert_eq!(sanitize_file_name(&"x".repeat(500)).len(), 200);
+    }
+
+    #[test]
+    fn content_types_come_from_the_bytes() {
+        assert_eq!(sniff_content_type(b"\x89PNG\r\n\x1a\nrest"), "image/png");
+        assert_eq!(sniff_content_type(b"RIFF\0\0\0\0WEBPVP8 "), "image/webp");
+        assert_eq!(
+            sniff_content_type(b"<html><script>"),
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(
+            sniff_content_type(&[0xff, 0x00, 0xfe, 0x01]),
+            "application/octet-stream"
+        );
+        assert!(is_inline_image("image/gif") && !is_inline_image("text/plain; charset=utf-8"));
+    }
+}

@@ -1,6 +1,7 @@
 //! SeaORM entities: one module per table. Server only; the browser never compiles this.
 
 pub mod ban;
+pub mod file;
 pub mod invite;
 pub mod join_request;
 pub mod membership;

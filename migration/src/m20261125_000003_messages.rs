@@ -24,9 +24,45 @@ enum Rooms {
     Id,
 }
 
+#[derive(DeriveIden)]
+enum Files {
+    Table,
+    Id,
+    RoomId,
+    UploaderId,
+    Name,
+    ContentType,
+    Size,
+    CreatedAt,
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Files::Table)
+                    .col(ColumnDef::new(Files::Id).string().not_null().primary_key())
+                    .col(ColumnDef::new(Files::RoomId).string().not_null())
+                    .col(ColumnDef::new(Files::UploaderId).string().not_null())
+                    .col(ColumnDef::new(Files::Name).string().not_null())
+                    .col(ColumnDef::new(Files::ContentType).string().not_null())
+                    .col(ColumnDef::new(Files::Size).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(Files::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(Files::Table, Files::RoomId)
+                            .to(Rooms::Table, Rooms::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()
@@ -88,6 +124,9 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .drop_table(Table::drop().table(Messages::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Files::Table).to_owned())
             .await
     }
 }

@@ -14,7 +14,7 @@ use domain::{
     room::{room_not_found, Event},
     ApiError, ErrorCode, User,
 };
-use entity::{membership, message as row, room as room_row};
+use entity::{file, membership, message as row, room as room_row};
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
@@ -93,7 +93,29 @@ pub struct Messages {
 }
 
 pub(crate) fn message_view(m: row::Model, users: &HashMap<String, User>) -> MessageView {
+    message_view_with(m, users, &HashMap::new())
+}
+
+fn file_view(f: &file::Model) -> message::FileView {
+    message::FileView {
+        id: f.id.clone(),
+        name: f.name.clone(),
+        size: u64::try_from(f.size).unwrap_or(0),
+        content_type: f.content_type.clone(),
+    }
+}
+
+fn message_view_with(
+    m: row::Model,
+    users: &HashMap<String, User>,
+    files: &HashMap<String, file::Model>,
+) -> MessageView {
     MessageView {
+        file: m
+            .file_id
+            .as_ref()
+            .and_then(|id| files.get(id))
+            .map(file_view),
         id: m.id.to_string(),
         author: m.author_id.as_ref().and_then(|id| users.get(id).cloned()),
         room_id: m.room_id,
@@ -101,7 +123,6 @@ pub(crate) fn message_view(m: row::Model, users: &HashMap<String, User>) -> Mess
         body: m.body,
         color: m.color,
         sticker: m.sticker,
-        file: None,
         created_at: rfc3339(m.created_at),
     }
 }
@@ -195,6 +216,18 @@ impl Messages {
         .into())
     }
 
+    /// Takes one message from `user_id`'s allowance, or says how long to wait.
+    fn check_rate(&self, user_id: &str) -> ServiceResult<()> {
+        match self.limiter.check_key(&user_id.to_owned()) {
+            Ok(()) => Ok(()),
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+                let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+                Err(ApiError::rate_limited(ms).into())
+            }
+        }
+    }
+
     /// Stores and publishes a message; a repeated `client_id` gets the stored message back.
     pub async fn send(&self, author: &User, draft: Draft) -> ServiceResult<MessageView> {
         let client_id = draft.client_id.trim().to_owned();
@@ -228,11 +261,7 @@ impl Messages {
             ),
         };
         Self::require_member(&self.db, &author.id, &draft.room_id).await?;
-        if let Err(not_until) = self.limiter.check_key(&author.id) {
-            let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
-            let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
-            return Err(ApiError::rate_limited(ms).into());
-        }
+        self.check_rate(&author.id)?;
         let (reply, stored) = oneshot::channel();
         let job = WriteJob {
             message: NewMessage {
@@ -267,7 +296,70 @@ impl Messages {
     async fn views(&self, rows: Vec<row::Model>) -> ServiceResult<Vec<MessageView>> {
         let ids: Vec<String> = rows.iter().filter_map(|m| m.author_id.clone()).collect();
         let users = users_by_ids(&self.db, &ids).await?;
-        Ok(rows.into_iter().map(|m| message_view(m, &users)).collect())
+        let file_ids: Vec<String> = rows.iter().filter_map(|m| m.file_id.clone()).collect();
+        let files: HashMap<String, file::Model> = if file_ids.is_empty() {
+            HashMap::new()
+        } else {
+            file::Entity::find()
+                .filter(file::Column::Id.is_in(file_ids))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|f| (f.id.clone(), f))
+                .collect()
+        };
+        Ok(rows
+            .into_iter()
+            .map(|m| message_view_with(m, &users, &files))
+            .collect())
+    }
+
+    /// Records an uploaded file (already on disk under its id) and posts it as a `file`
+    /// message. Counts against the sender's message rate like any other send.
+    pub async fn post_file(
+        &self,
+        author: &User,
+        upload: file::Model,
+    ) -> ServiceResult<MessageView> {
+        Self::require_member(&self.db, &author.id, &upload.room_id).await?;
+        self.check_rate(&author.id)?;
+        let txn = begin_write(&self.db).await?;
+        file::Entity::insert(file::ActiveModel::from(upload.clone()))
+            .exec_without_returning(&txn)
+            .await?;
+        let saved = row::Entity::insert(row::ActiveModel {
+            room_id: Set(upload.room_id.clone()),
+            author_id: Set(Some(author.id.clone())),
+            kind: Set("file".to_owned()),
+            body: Set(upload.name.clone()),
+            file_id: Set(Some(upload.id.clone())),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        })
+        .exec_with_returning(&txn)
+        .await?;
+        txn.commit().await?;
+        let users = HashMap::from([(author.id.clone(), author.clone())]);
+        let files = HashMap::from([(upload.id.clone(), upload)]);
+        let view = message_view_with(saved, &users, &files);
+        self.hub.publish(Published::Message {
+            message: view.clone(),
+            origin: None,
+        });
+        Ok(view)
+    }
+
+    /// The file `file_id`, if `user_id` is a member of its room.
+    pub async fn file_for(&self, user_id: &str, file_id: &str) -> ServiceResult<file::Model> {
+        let not_found = || -> ServiceError {
+            ApiError::new(ErrorCode::NotFound, "There is no such file.").into()
+        };
+        let f = file::Entity::find_by_id(file_id.to_owned())
+            .one(&self.db)
+            .await?
+            .ok_or_else(not_found)?;
+        Self::require_member(&self.db, user_id, &f.room_id).await?;
+        Ok(f)
     }
 
     /// Newest first, before the message `before` (exclusive), at most 100.
