@@ -540,6 +540,7 @@ async fn after_a_reconnect_catch_up_returns_every_missed_message_in_order_even_a
     let mut a = connect(&app, &ann).await;
     let mut b = connect(&app, &bob).await;
     send(&mut a, text(&room, "seen", "seen by bob")).await;
+    expect(&mut a, &["ack"]).await;
     let last_seen = expect(&mut b, &["message"]).await;
     let last_seen = loop {
         if last_seen["message"]["body"] == "seen by bob" {
