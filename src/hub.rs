@@ -60,7 +60,16 @@ pub struct LiveHub {
     next_id: AtomicU64,
     queue: usize,
     typing: Mutex<HashMap<(String, String), Instant>>,
+    /// Rooms whose presence changed since the last flush. Presence goes out at most every
+    /// `PRESENCE_EVERY`: sending the list on every connect would cost the square of a big
+    /// room's size when everyone reconnects at once.
+    presence_dirty: Mutex<HashSet<String>>,
 }
+
+/// How often changed presence is sent.
+pub const PRESENCE_EVERY: Duration = Duration::from_millis(500);
+/// How many online users a presence frame names.
+const PRESENCE_NAMES: usize = 100;
 
 /// How often one user's typing in one room is passed on.
 const TYPING_EVERY: Duration = Duration::from_secs(2);
@@ -72,6 +81,28 @@ impl LiveHub {
             next_id: AtomicU64::new(1),
             queue: queue.max(1),
             typing: Mutex::default(),
+            presence_dirty: Mutex::default(),
+        }
+    }
+
+    /// Sends the presence of every room whose presence changed since the last call.
+    pub fn flush_presence(&self) {
+        let rooms: Vec<String> = {
+            let mut dirty = self
+                .presence_dirty
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            dirty.drain().collect()
+        };
+        for room in rooms {
+            let online = self.online(&room);
+            let online_count = online.len();
+            let f = frame(&ServerFrame::Presence {
+                room_id: room.clone(),
+                online: online.into_iter().take(PRESENCE_NAMES).collect(),
+                online_count,
+            });
+            self.to_room(&room, &f, None);
         }
     }
 
@@ -283,15 +314,10 @@ impl LiveHub {
     }
 
     fn send_presence(&self, room: &str) {
-        let online = self.online(room);
-        self.to_room(
-            room,
-            &frame(&ServerFrame::Presence {
-                room_id: room.to_owned(),
-                online,
-            }),
-            None,
-        );
+        self.presence_dirty
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(room.to_owned());
     }
 
     /// Passes on that `user` is typing in `room`, at most once every 2 s.

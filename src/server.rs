@@ -114,6 +114,16 @@ impl Server {
         let addr = self.local_addr();
         tracing::info!(%addr, "listening on http://{addr}");
         let sweeper = tokio::spawn(hourly_housekeeping(self.db.clone(), self.sessions));
+        let presence = {
+            let hub = self.live.hub.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(crate::hub::PRESENCE_EVERY);
+                loop {
+                    every.tick().await;
+                    hub.flush_presence();
+                }
+            })
+        };
         let live = self.live.clone();
         // On the signal, sockets are told "going away" (1001) while HTTP stops accepting.
         let stop_sockets = live.shutdown.clone();
@@ -137,6 +147,7 @@ impl Server {
             tracing::warn!("some sockets did not close within 5 s");
         }
         sweeper.abort();
+        presence.abort();
         self.db.close().await.ok();
         tracing::info!("stopped");
         Ok(served?)

@@ -155,8 +155,23 @@ async fn write_loop(
     shutdown: CancellationToken,
 ) {
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    // Made once, not once per frame: every socket shares the shutdown token, and a fresh
+    // `cancelled()` each time would register with its lock for every frame sent.
+    let fell_behind = cancel.cancelled();
+    let going_away = shutdown.cancelled();
+    tokio::pin!(fell_behind, going_away);
     loop {
         tokio::select! {
+            biased;
+            () = &mut going_away => {
+                close(&mut sink, 1001, "going away").await;
+                return;
+            }
+            () = &mut fell_behind => {
+                // 1013: try again later. The client reconnects and catches up.
+                close(&mut sink, 1013, "falling behind: reconnect and resync").await;
+                return;
+            }
             next = frames.recv() => match next {
                 Some(f) => {
                     if sink.send(Message::Text(f)).await.is_err() {
@@ -173,15 +188,6 @@ async fn write_loop(
                 if sink.send(Message::Ping(Default::default())).await.is_err() {
                     return;
                 }
-            }
-            () = cancel.cancelled() => {
-                // 1013: try again later. The client reconnects and catches up.
-                close(&mut sink, 1013, "falling behind: reconnect and resync").await;
-                return;
-            }
-            () = shutdown.cancelled() => {
-                close(&mut sink, 1001, "going away").await;
-                return;
             }
         }
     }

@@ -694,6 +694,7 @@ async fn typing_reaches_the_others_and_presence_lists_who_is_online() {
             .map(|u| u["username"].as_str().unwrap().to_owned())
             .collect();
         if names.len() == 2 {
+            assert_eq!(p["online_count"], 2);
             break names;
         }
     };

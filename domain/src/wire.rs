@@ -62,9 +62,11 @@ pub enum ServerFrame {
         room_id: String,
         user: User,
     },
+    /// Who has a socket open in the room: the first 100 by name, and how many in all.
     Presence {
         room_id: String,
         online: Vec<User>,
+        online_count: usize,
     },
     Pong,
     /// Sent once when a socket opens, after it carries every room listed: from here on

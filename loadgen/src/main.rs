@@ -208,18 +208,22 @@ fn parse_body(text: &str) -> Option<(u64, u64)> {
     Some((seq, sent))
 }
 
-/// Reads one receiver's socket until `until`, recording every message it carries.
+/// Reads one receiver's socket from the moment it opens (so the server never waits on an
+/// idle client during set-up) until `stop`, recording every load message it carries.
 async fn receive(
     mut ws: Ws,
     tally: Arc<Tally>,
-    until: Instant,
+    mut stop: tokio::sync::watch::Receiver<bool>,
     extract: fn(&str) -> Option<String>,
 ) {
     let mut seen = HashSet::new();
     let mut local = Vec::with_capacity(4096);
     loop {
-        let next = tokio::time::timeout_at(until.into(), ws.next()).await;
-        let Ok(Some(Ok(msg))) = next else { break };
+        let next = tokio::select! {
+            next = ws.next() => next,
+            _ = stop.wait_for(|stopped| *stopped) => break,
+        };
+        let Some(Ok(msg)) = next else { break };
         let Message::Text(t) = msg else { continue };
         let Some(text) = extract(t.as_str()) else {
             continue;
@@ -248,12 +252,16 @@ fn flush(tally: &Tally, local: &mut Vec<u64>) {
     }
 }
 
+/// The body of a `message` frame of kind `text`. Load bodies hold only digits, `:` and
+/// `x`, so a scan finds them without parsing the whole frame (parsing 1,000 receivers'
+/// frames would load the shared cores more than the server under test does).
 fn parlor_text(frame: &str) -> Option<String> {
-    if !frame.starts_with("{\"type\":\"message\"") {
+    if !frame.starts_with("{\"type\":\"message\"") || !frame.contains("\"kind\":\"text\"") {
         return None;
     }
-    let v: Value = serde_json::from_str(frame).ok()?;
-    (v["message"]["kind"] == "text").then(|| v["message"]["body"].as_str().map(str::to_owned))?
+    let start = frame.find("\"body\":\"")? + "\"body\":\"".len();
+    let len = frame[start..].find('"')?;
+    Some(frame[start..start + len].to_owned())
 }
 
 fn axum_text(frame: &str) -> Option<String> {
@@ -376,20 +384,24 @@ async fn run_parlor(f: Fanout) -> Result<()> {
         .into_iter()
         .collect::<Result<Vec<_>>>()?;
     let (senders, receivers) = people.split_at(f.senders);
-    let mut rx_sockets = Vec::new();
+    let tally = Tally::new()?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut readers = Vec::new();
     for r in receivers {
-        rx_sockets.push(parlor_socket(&f.base, r).await?);
+        let ws = parlor_socket(&f.base, r).await?;
+        readers.push(tokio::spawn(receive(
+            ws,
+            tally.clone(),
+            stopped.clone(),
+            parlor_text,
+        )));
     }
     let mut tx_sockets = Vec::new();
     for s in senders {
         tx_sockets.push(parlor_socket(&f.base, s).await?);
     }
-    let tally = Tally::new()?;
-    let until = Instant::now() + Duration::from_secs(f.secs + 3);
-    let readers: Vec<_> = rx_sockets
-        .into_iter()
-        .map(|ws| tokio::spawn(receive(ws, tally.clone(), until, parlor_text)))
-        .collect();
+    // Let the set-up's presence and join frames pass before measuring.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let start = Instant::now();
     let room_for = room_id.clone();
     let frame: FrameFn = Arc::new(move |seq, body| {
@@ -398,6 +410,8 @@ async fn run_parlor(f: Fanout) -> Result<()> {
     });
     let sent = pace(tx_sockets, f.rate, f.secs, f.body_bytes, frame).await?;
     let elapsed = start.elapsed();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let _ = stop.send(true);
     for r in readers {
         r.await?;
     }
@@ -413,13 +427,20 @@ async fn run_parlor(f: Fanout) -> Result<()> {
 
 async fn run_axum_chat(f: Fanout) -> Result<()> {
     let run = now_micros();
-    let mut rx_sockets = Vec::new();
+    let tally = Tally::new()?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut readers = Vec::new();
     for i in 0..f.receivers {
         let (mut ws, _) = tokio_tungstenite::connect_async(f.url.as_str())
             .await
             .context("connect")?;
         ws.send(Message::text(format!("r{run}x{i}"))).await?;
-        rx_sockets.push(ws);
+        readers.push(tokio::spawn(receive(
+            ws,
+            tally.clone(),
+            stopped.clone(),
+            axum_text,
+        )));
     }
     let mut tx_sockets = Vec::new();
     for i in 0..f.senders {
@@ -431,12 +452,6 @@ async fn run_axum_chat(f: Fanout) -> Result<()> {
     }
     // Let the join announcements pass before measuring.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let tally = Tally::new()?;
-    let until = Instant::now() + Duration::from_secs(f.secs + 3);
-    let readers: Vec<_> = rx_sockets
-        .into_iter()
-        .map(|ws| tokio::spawn(receive(ws, tally.clone(), until, axum_text)))
-        .collect();
     let start = Instant::now();
     let sent = pace(
         tx_sockets,
@@ -447,6 +462,8 @@ async fn run_axum_chat(f: Fanout) -> Result<()> {
     )
     .await?;
     let elapsed = start.elapsed();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let _ = stop.send(true);
     for r in readers {
         r.await?;
     }

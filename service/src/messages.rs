@@ -69,7 +69,9 @@ pub struct Draft {
 
 struct NewMessage {
     room_id: String,
-    author_id: String,
+    author: User,
+    /// The socket that sent it, which gets an `ack` instead of the message.
+    origin: Option<u64>,
     kind: &'static str,
     body: String,
     color: Option<String>,
@@ -161,7 +163,12 @@ impl Messages {
     /// Starts the writer task on the current runtime.
     pub fn new(db: DatabaseConnection, hub: Arc<dyn Hub>, limits: SendLimits) -> Self {
         let (writer, jobs) = mpsc::channel(4096);
-        tokio::spawn(write_loop(db.clone(), jobs, limits.max_batch.max(1)));
+        tokio::spawn(write_loop(
+            db.clone(),
+            hub.clone(),
+            jobs,
+            limits.max_batch.max(1),
+        ));
         let burst = NonZeroU32::new(limits.burst.max(1)).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(limits.period.max(Duration::from_micros(1)))
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
@@ -266,7 +273,8 @@ impl Messages {
         let job = WriteJob {
             message: NewMessage {
                 room_id: draft.room_id,
-                author_id: author.id.clone(),
+                author: author.clone(),
+                origin: draft_origin,
                 kind,
                 body,
                 color,
@@ -279,18 +287,11 @@ impl Messages {
             .send(job)
             .await
             .map_err(|_| ServiceError::Internal("message writer stopped".into()))?;
-        let (model, fresh) = stored
+        let (model, _fresh) = stored
             .await
             .map_err(|_| ServiceError::Internal("message writer dropped a send".into()))??;
         let users = HashMap::from([(author.id.clone(), author.clone())]);
-        let view = message_view(model, &users);
-        if fresh {
-            self.hub.publish(Published::Message {
-                message: view.clone(),
-                origin: draft_origin,
-            });
-        }
-        Ok(view)
+        Ok(message_view(model, &users))
     }
 
     async fn views(&self, rows: Vec<row::Model>) -> ServiceResult<Vec<MessageView>> {
@@ -408,11 +409,32 @@ fn parse_cursor(raw: &str, field: &str) -> ServiceResult<i64> {
     })
 }
 
-async fn write_loop(db: DatabaseConnection, mut jobs: mpsc::Receiver<WriteJob>, max_batch: usize) {
+/// Stores batches and publishes what they stored. Publishing here, not in the caller, means
+/// a stored message reaches the room even if the socket that sent it is already gone.
+async fn write_loop(
+    db: DatabaseConnection,
+    hub: Arc<dyn Hub>,
+    mut jobs: mpsc::Receiver<WriteJob>,
+    max_batch: usize,
+) {
     let mut batch = Vec::with_capacity(max_batch);
     while jobs.recv_many(&mut batch, max_batch).await > 0 {
         let results = match write_batch(&db, &batch).await {
-            Ok(results) => results.into_iter().map(Ok).collect(),
+            Ok(results) => {
+                for (job, (model, fresh)) in batch.iter().zip(&results) {
+                    if *fresh {
+                        let users = HashMap::from([(
+                            job.message.author.id.clone(),
+                            job.message.author.clone(),
+                        )]);
+                        hub.publish(Published::Message {
+                            message: message_view(model.clone(), &users),
+                            origin: job.message.origin,
+                        });
+                    }
+                }
+                results.into_iter().map(Ok).collect()
+            }
             Err(e) => {
                 tracing::error!(error = %e, batch = batch.len(), "storing messages failed");
                 batch
@@ -442,7 +464,7 @@ async fn write_batch(
     let mut out = Vec::with_capacity(batch.len());
     for WriteJob { message: m, .. } in batch {
         let existing = row::Entity::find()
-            .filter(row::Column::AuthorId.eq(m.author_id.as_str()))
+            .filter(row::Column::AuthorId.eq(m.author.id.as_str()))
             .filter(row::Column::ClientId.eq(m.client_id.as_str()))
             .one(&txn)
             .await?;
@@ -452,7 +474,7 @@ async fn write_batch(
         }
         let saved = row::Entity::insert(row::ActiveModel {
             room_id: Set(m.room_id.clone()),
-            author_id: Set(Some(m.author_id.clone())),
+            author_id: Set(Some(m.author.id.clone())),
             kind: Set(m.kind.to_owned()),
             body: Set(m.body.clone()),
             color: Set(m.color.clone()),
