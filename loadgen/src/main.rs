@@ -305,6 +305,7 @@ impl Report {
 type FrameFn = Arc<dyn Fn(u64, String) -> String + Send + Sync>;
 
 async fn pace(
+    wait_for_answers: bool,
     mut senders: Vec<Ws>,
     rate: u64,
     secs: u64,
@@ -324,12 +325,29 @@ async fn pace(
                 let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / per_sender));
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
                 let (mut sink, mut stream) = ws.split();
-                // Drain whatever comes back (acks, frames) so the sender never stalls.
-                let drain =
-                    tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
+                let answered = Arc::new(AtomicU64::new(0));
+                // Drain whatever comes back so the sender never stalls, counting the answers
+                // (acks or errors) to our sends.
+                let drain = {
+                    let answered = answered.clone();
+                    tokio::spawn(async move {
+                        while let Some(Ok(msg)) = stream.next().await {
+                            if let Message::Text(t) = msg {
+                                let t = t.as_str();
+                                if t.starts_with("{\"type\":\"ack\"")
+                                    || t.starts_with("{\"type\":\"error\"")
+                                {
+                                    answered.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                        }
+                    })
+                };
+                let mut mine = 0u64;
                 while Instant::now() < stop {
                     tick.tick().await;
                     let s = seq.fetch_add(1, Ordering::Relaxed);
+                    mine += 1;
                     if sink
                         .send(Message::text(frame(s, body(s, len))))
                         .await
@@ -337,6 +355,14 @@ async fn pace(
                     {
                         break;
                     }
+                }
+                // A client waits for its answers before it hangs up, as a real one would.
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while wait_for_answers
+                    && answered.load(Ordering::Relaxed) < mine
+                    && Instant::now() < deadline
+                {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
                 }
                 drain.abort();
                 let _ = sink.close().await;
@@ -408,7 +434,7 @@ async fn run_parlor(f: Fanout) -> Result<()> {
         json!({"type": "send", "room_id": room_for, "client_id": seq.to_string(), "body": body})
             .to_string()
     });
-    let sent = pace(tx_sockets, f.rate, f.secs, f.body_bytes, frame).await?;
+    let sent = pace(true, tx_sockets, f.rate, f.secs, f.body_bytes, frame).await?;
     let elapsed = start.elapsed();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let _ = stop.send(true);
@@ -453,7 +479,9 @@ async fn run_axum_chat(f: Fanout) -> Result<()> {
     // Let the join announcements pass before measuring.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let start = Instant::now();
+    // The chat example sends no acks: nothing to wait for.
     let sent = pace(
+        false,
         tx_sockets,
         f.rate,
         f.secs,
@@ -511,27 +539,23 @@ async fn run_idle(i: Idle) -> Result<()> {
 async fn run_persist(p: Persist) -> Result<()> {
     let http = reqwest::Client::new();
     let people = accounts(&http, &p.base, p.senders, "ps").await?;
-    let (room, _) = post(
-        &http,
-        &p.base,
-        "/api/rooms/create",
-        Some(&people[0].cookie),
-        json!({"name": format!("persist {}", now_micros()), "join_policy": "open"}),
-    )
-    .await?;
-    let room_id = room["room"]["id"]
-        .as_str()
-        .ok_or_else(|| anyhow!("no room id"))?
-        .to_owned();
-    for person in people.iter().skip(1) {
-        post(
+    // A room each, so what is measured is storing, not fanning out to the other senders.
+    let mut rooms = Vec::new();
+    for (n, person) in people.iter().enumerate() {
+        let (room, _) = post(
             &http,
             &p.base,
-            "/api/rooms/join",
+            "/api/rooms/create",
             Some(&person.cookie),
-            json!({"room_id": room_id}),
+            json!({"name": format!("persist {} {n}", now_micros()), "join_policy": "open"}),
         )
         .await?;
+        rooms.push(
+            room["room"]["id"]
+                .as_str()
+                .ok_or_else(|| anyhow!("no room id"))?
+                .to_owned(),
+        );
     }
     let acked = Arc::new(AtomicU64::new(0));
     let stop = Instant::now() + Duration::from_secs(p.secs);
@@ -539,7 +563,7 @@ async fn run_persist(p: Persist) -> Result<()> {
     for (n, person) in people.iter().enumerate() {
         let mut ws = parlor_socket(&p.base, person).await?;
         let acked = acked.clone();
-        let room_id = room_id.clone();
+        let room_id = rooms[n].clone();
         tasks.push(tokio::spawn(async move {
             let mut seq = 0u64;
             while Instant::now() < stop {

@@ -133,28 +133,84 @@ fn username_taken() -> ServiceError {
     .into()
 }
 
-/// argon2id with the crate's defaults (19 MiB, 2 passes), off the async threads.
+/// The threads that run argon2, off the async runtime. A few dedicated threads rather than
+/// `spawn_blocking`: each hash takes 19 MiB, and the allocator keeps that much per thread
+/// that ever hashed; tokio's blocking pool grows to hundreds of threads under a burst of
+/// logins (measured: 18 MB → 955 MB resident after 50 sign-ups), a fixed pool stays small.
+struct PasswordWorkers {
+    jobs: Mutex<std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>>,
+}
+
+impl PasswordWorkers {
+    fn get() -> &'static Self {
+        static WORKERS: std::sync::OnceLock<PasswordWorkers> = std::sync::OnceLock::new();
+        WORKERS.get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
+            let rx = Arc::new(Mutex::new(rx));
+            let threads = std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(4);
+            for i in 0..threads {
+                let rx = rx.clone();
+                let spawned = std::thread::Builder::new()
+                    .name(format!("argon2-{i}"))
+                    .spawn(move || loop {
+                        let job = match rx.lock() {
+                            Ok(guard) => guard.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    });
+                if let Err(e) = spawned {
+                    tracing::error!(error = %e, "could not start a password thread");
+                }
+            }
+            Self {
+                jobs: Mutex::new(tx),
+            }
+        })
+    }
+
+    async fn run<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> ServiceResult<T> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Box<dyn FnOnce() + Send> = Box::new(move || {
+            let _ = reply.send(work());
+        });
+        Self::get()
+            .jobs
+            .lock()
+            .map_err(|_| ServiceError::Internal("password threads poisoned".into()))?
+            .send(job)
+            .map_err(|_| ServiceError::Internal("password threads stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| ServiceError::Internal("password job dropped".into()))
+    }
+}
+
+/// argon2id with the crate's defaults (19 MiB, 2 passes).
 async fn hash_password(password: String) -> ServiceResult<String> {
-    tokio::task::spawn_blocking(move || {
+    PasswordWorkers::run(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
             .map_err(|e| ServiceError::Internal(format!("argon2 hash: {e}")))
     })
-    .await
-    .map_err(|e| ServiceError::Internal(format!("hash task: {e}")))?
+    .await?
 }
 
 async fn verify_password(password: String, hash: String) -> ServiceResult<bool> {
-    tokio::task::spawn_blocking(move || {
+    PasswordWorkers::run(move || {
         let parsed = PasswordHash::new(&hash)
             .map_err(|e| ServiceError::Internal(format!("stored hash unreadable: {e}")))?;
         Ok(Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok())
     })
-    .await
-    .map_err(|e| ServiceError::Internal(format!("verify task: {e}")))?
+    .await?
 }
 
 /// Slows down guessing one username's password: after a few failures in a row, each
