@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{test_config, Reply, TestApp, TestDb};
+use common::{call, ok, person, test_config, Person, TestApp, TestDb};
 use futures::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -16,29 +16,6 @@ use tokio_tungstenite::{
 };
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-struct Person {
-    id: String,
-    cookie: String,
-}
-
-async fn person(app: &TestApp, name: &str) -> Person {
-    let (user, cookie) = app.signup(name).await;
-    Person {
-        id: user["id"].as_str().unwrap().to_owned(),
-        cookie,
-    }
-}
-
-async fn call(app: &TestApp, who: &Person, path: &str, body: Value) -> Reply {
-    app.post(path, body, Some(&who.cookie)).await
-}
-
-async fn ok(app: &TestApp, who: &Person, path: &str, body: Value) -> Value {
-    let r = call(app, who, path, body.clone()).await;
-    assert_eq!(r.status, StatusCode::OK, "{path} {body}: {}", r.text);
-    r.body
-}
 
 async fn open_room(app: &TestApp, owner: &Person, name: &str, others: &[&Person]) -> String {
     let body = ok(

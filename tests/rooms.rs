@@ -4,35 +4,10 @@
 
 mod common;
 
-use common::{Reply, TestApp, TestDb};
+use common::{call, ok, person, Person, TestApp, TestDb};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
-
-/// A signed-in user of the test app.
-#[derive(Clone)]
-struct Person {
-    id: String,
-    cookie: String,
-}
-
-async fn person(app: &TestApp, name: &str) -> Person {
-    let (user, cookie) = app.signup(name).await;
-    Person {
-        id: user["id"].as_str().unwrap().to_owned(),
-        cookie,
-    }
-}
-
-async fn call(app: &TestApp, who: &Person, path: &str, body: Value) -> Reply {
-    app.post(path, body, Some(&who.cookie)).await
-}
-
-async fn ok(app: &TestApp, who: &Person, path: &str, body: Value) -> Value {
-    let r = call(app, who, path, body.clone()).await;
-    assert_eq!(r.status, StatusCode::OK, "{path} {body}: {}", r.text);
-    r.body
-}
 
 async fn create(app: &TestApp, who: &Person, name: &str, policy: &str) -> String {
     let body = ok(

@@ -262,3 +262,30 @@ impl Reply {
         );
     }
 }
+
+/// A signed-in user of the test app.
+#[derive(Clone)]
+pub struct Person {
+    pub id: String,
+    pub cookie: String,
+}
+
+pub async fn person(app: &TestApp, name: &str) -> Person {
+    let (user, cookie) = app.signup(name).await;
+    Person {
+        id: user["id"].as_str().unwrap().to_owned(),
+        cookie,
+    }
+}
+
+/// POSTs JSON as `who`.
+pub async fn call(app: &TestApp, who: &Person, path: &str, body: Value) -> Reply {
+    app.post(path, body, Some(&who.cookie)).await
+}
+
+/// POSTs JSON as `who` and insists on 200, returning the body.
+pub async fn ok(app: &TestApp, who: &Person, path: &str, body: Value) -> Value {
+    let r = call(app, who, path, body.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{path} {body}: {}", r.text);
+    r.body
+}
