@@ -130,6 +130,15 @@ pub struct Config {
     )]
     pub socket_queue: usize,
 
+    /// How often the live channel pings each socket; two unanswered pings close it.
+    #[arg(
+        long,
+        env = "PARLOR_WS_PING_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub ws_ping_ms: u64,
+
     /// Largest upload in bytes.
     #[arg(long, env = "PARLOR_UPLOAD_LIMIT", default_value_t = 10 * 1024 * 1024, global = true)]
     pub upload_limit: u64,
@@ -174,6 +183,7 @@ impl std::fmt::Debug for Config {
             .field("send_period_ms", &self.send_period_ms)
             .field("commit_batch", &self.commit_batch)
             .field("socket_queue", &self.socket_queue)
+            .field("ws_ping_ms", &self.ws_ping_ms)
             .field("upload_limit", &self.upload_limit)
             .field("public_origin", &self.public_origin)
             .finish()

@@ -85,6 +85,7 @@ impl Server {
             public_origin: config.public_origin.clone(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            ping_every: Duration::from_millis(config.ws_ping_ms),
         };
         let sessions = DbSessionStore::new(db.clone());
         let router = router(config, ctx, db.clone(), sessions.clone(), live.clone())?;

@@ -34,7 +34,6 @@ use crate::{
 
 /// Largest frame or message a client may send: a 4000-character body fits with room to spare.
 pub const MAX_FRAME: usize = 32 * 1024;
-const PING_EVERY: Duration = Duration::from_secs(30);
 const MISSED_PONGS: u32 = 2;
 
 #[derive(Clone)]
@@ -48,6 +47,8 @@ pub struct Live {
     pub public_origin: Option<String>,
     pub shutdown: CancellationToken,
     pub tasks: TaskTracker,
+    /// How often each socket is pinged (30 s by default).
+    pub ping_every: Duration,
 }
 
 fn origin_allowed(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
@@ -123,6 +124,7 @@ async fn serve(socket: WebSocket, user: User, live: Live) {
         missed.clone(),
         cancel.clone(),
         live.shutdown.clone(),
+        live.ping_every,
     );
     let reader = read_loop(stream, &user, conn_id, &live, missed);
     tokio::select! {
@@ -153,8 +155,10 @@ async fn write_loop(
     missed: Arc<AtomicU32>,
     cancel: CancellationToken,
     shutdown: CancellationToken,
+    ping_every: Duration,
 ) {
-    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    let ping_every = ping_every.max(Duration::from_millis(10));
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     // Made once, not once per frame: every socket shares the shutdown token, and a fresh
     // `cancelled()` each time would register with its lock for every frame sent.
     let fell_behind = cancel.cancelled();
@@ -254,6 +258,7 @@ async fn handle(text: &str, user: &User, conn: u64, live: &Live) {
             sticker,
         } => {
             let draft = Draft {
+                known_member: live.hub.is_subscribed(conn, &room_id),
                 room_id,
                 client_id: client_id.clone(),
                 body,

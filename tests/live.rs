@@ -704,3 +704,45 @@ async fn typing_reaches_the_others_and_presence_lists_who_is_online() {
     };
     assert_eq!(online, "ann");
 }
+
+#[tokio::test]
+async fn heartbeats_close_a_silent_socket_and_keep_a_live_one() {
+    let db = TestDb::new().await;
+    let mut config = test_config(&db);
+    config.ws_ping_ms = 200;
+    let app = TestApp::spawn_with(config).await;
+    let ann = person(&app, "ann").await;
+    let mut silent = connect(&app, &ann).await;
+    let mut live = connect(&app, &ann).await;
+    // The live client reads (and so answers pings) for 1.5 s; the silent one does not read.
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1500);
+    let mut pings = 0;
+    while let Ok(Some(msg)) = tokio::time::timeout_at(deadline, live.next()).await {
+        match msg.expect("the live socket stays open") {
+            Message::Ping(_) => pings += 1,
+            Message::Close(frame) => panic!("a live socket was closed: {frame:?}"),
+            _ => {}
+        }
+    }
+    assert!(pings >= 3, "pinged every 200 ms: {pings}");
+    send(&mut live, json!({"type": "ping"})).await;
+    expect(&mut live, &["pong"]).await;
+    // The silent one was closed after two unanswered pings.
+    let reason = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match silent.next().await {
+                Some(Ok(Message::Close(Some(frame)))) => break frame.reason.to_string(),
+                None | Some(Err(_)) | Some(Ok(Message::Close(None))) => break String::new(),
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await
+    .unwrap();
+    // The close frame itself may be lost: the silent client's auto-pong meets a closed
+    // connection first. Either way the server hung up on it, and only on it.
+    assert!(
+        reason == "no answer to pings" || reason.is_empty(),
+        "{reason}"
+    );
+}

@@ -17,8 +17,9 @@ use domain::{
 use entity::{file, membership, message as row, room as room_row};
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::OnConflict, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -65,6 +66,9 @@ pub struct Draft {
     pub sticker: Option<String>,
     /// The live-channel socket it came from, which gets an `ack` instead of the message.
     pub origin: Option<u64>,
+    /// The live hub already knows the sender is a member (its socket carries the room, and
+    /// subscriptions follow membership), so the database need not be asked again.
+    pub known_member: bool,
 }
 
 struct NewMessage {
@@ -267,7 +271,9 @@ impl Messages {
                 None,
             ),
         };
-        Self::require_member(&self.db, &author.id, &draft.room_id).await?;
+        if !draft.known_member {
+            Self::require_member(&self.db, &author.id, &draft.room_id).await?;
+        }
         self.check_rate(&author.id)?;
         let (reply, stored) = oneshot::channel();
         let job = WriteJob {
@@ -463,16 +469,7 @@ async fn write_batch(
     let now = Utc::now();
     let mut out = Vec::with_capacity(batch.len());
     for WriteJob { message: m, .. } in batch {
-        let existing = row::Entity::find()
-            .filter(row::Column::AuthorId.eq(m.author.id.as_str()))
-            .filter(row::Column::ClientId.eq(m.client_id.as_str()))
-            .one(&txn)
-            .await?;
-        if let Some(existing) = existing {
-            out.push((existing, false));
-            continue;
-        }
-        let saved = row::Entity::insert(row::ActiveModel {
+        let fresh = row::ActiveModel {
             room_id: Set(m.room_id.clone()),
             author_id: Set(Some(m.author.id.clone())),
             kind: Set(m.kind.to_owned()),
@@ -483,10 +480,30 @@ async fn write_batch(
             client_id: Set(Some(m.client_id.clone())),
             created_at: Set(now),
             ..Default::default()
-        })
-        .exec_with_returning(&txn)
-        .await?;
-        out.push((saved, true));
+        };
+        // The unique (author, client id) index tells a retry from a new message.
+        let inserted = row::Entity::insert(fresh)
+            .on_conflict(
+                OnConflict::columns([row::Column::AuthorId, row::Column::ClientId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_with_returning(&txn)
+            .await;
+        match inserted {
+            Ok(saved) => out.push((saved, true)),
+            // Nothing inserted (SeaORM words it either way): it is a retry.
+            Err(DbErr::RecordNotInserted | DbErr::RecordNotFound(_)) => {
+                let existing = row::Entity::find()
+                    .filter(row::Column::AuthorId.eq(m.author.id.as_str()))
+                    .filter(row::Column::ClientId.eq(m.client_id.as_str()))
+                    .one(&txn)
+                    .await?
+                    .ok_or(DbErr::RecordNotFound("a message that conflicted".into()))?;
+                out.push((existing, false));
+            }
+            Err(e) => return Err(e),
+        }
     }
     txn.commit().await?;
     Ok(out)

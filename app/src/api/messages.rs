@@ -76,6 +76,7 @@ pub async fn send_message(
         color,
         sticker,
         origin: None,
+        known_member: false,
     };
     let message = ctx.messages.send(&me, draft).await?;
     Ok(SentResponse { message })
