@@ -97,18 +97,8 @@ async fn collect(ws: &mut Ws, types: &[&str], wait: Duration) -> Vec<Value> {
 }
 
 async fn user_message_count(app: &TestApp) -> i64 {
-    use sea_orm::{ConnectionTrait, Statement};
-    let backend = app.db.get_database_backend();
-    let row = app
-        .db
-        .query_one_raw(Statement::from_string(
-            backend,
-            "SELECT COUNT(*) AS n FROM messages WHERE kind <> 'system'",
-        ))
+    app.count("SELECT COUNT(*) AS n FROM messages WHERE kind <> 'system'")
         .await
-        .unwrap()
-        .unwrap();
-    row.try_get::<i64>("", "n").unwrap()
 }
 
 #[tokio::test]

@@ -46,14 +46,7 @@ async fn member_ids(app: &TestApp, who: &Person, room: &str) -> Vec<(String, Str
 }
 
 async fn sql_count(app: &TestApp, sql: &str) -> i64 {
-    let backend = app.db.get_database_backend();
-    let row = app
-        .db
-        .query_one_raw(Statement::from_string(backend, sql))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get::<i64>("", "n").unwrap()
+    app.count(sql).await
 }
 
 #[tokio::test]

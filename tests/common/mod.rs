@@ -194,18 +194,20 @@ impl TestApp {
         )
     }
 
-    pub async fn user_count(&self) -> i64 {
+    /// Runs a `SELECT COUNT(*) AS n …` straight against the test's database.
+    pub async fn count(&self, sql: &str) -> i64 {
         let backend = self.db.get_database_backend();
         let row = self
             .db
-            .query_one_raw(Statement::from_string(
-                backend,
-                "SELECT COUNT(*) AS n FROM users",
-            ))
+            .query_one_raw(Statement::from_string(backend, sql))
             .await
             .unwrap()
             .unwrap();
         row.try_get::<i64>("", "n").unwrap()
+    }
+
+    pub async fn user_count(&self) -> i64 {
+        self.count("SELECT COUNT(*) AS n FROM users").await
     }
 }
 
