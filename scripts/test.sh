@@ -14,7 +14,12 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
 fi
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> %s (%s free on disk)\n' "$*" "$(df -h --output=avail . | tail -1 | tr -d ' ')"; }
+
+if [ -n "${CI:-}" ]; then
+  # A one-off build gains nothing from incremental caches, which double target/'s size.
+  export CARGO_INCREMENTAL=0
+fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -29,6 +34,11 @@ cargo test --workspace --exclude frontend
 
 step "Rust tests on PostgreSQL (a fresh database per test, dropped after)"
 PARLOR_TEST_DB=postgres cargo test --workspace --exclude frontend
+
+if [ -n "${CI:-}" ]; then
+  # The debug tree is done with; CI machines can be short of disk for the release build.
+  rm -rf target/debug
+fi
 
 step "Release build (server + WASM)"
 cargo leptos build --release
