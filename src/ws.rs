@@ -178,7 +178,7 @@ async fn write_loop(
             }
             next = frames.recv() => match next {
                 Some(f) => {
-                    if sink.send(Message::Text(f)).await.is_err() {
+                    if write_burst(&mut sink, f, &mut frames).await.is_err() {
                         return;
                     }
                 }
@@ -195,6 +195,26 @@ async fn write_loop(
             }
         }
     }
+}
+
+/// Most frames a socket writes before one flush.
+const BURST: usize = 64;
+
+/// Writes `first` and whatever else is already queued (up to [`BURST`]), then flushes once:
+/// under load a room's fan-out then costs one write syscall per burst, not one per frame.
+async fn write_burst(
+    sink: &mut futures::stream::SplitSink<WebSocket, Message>,
+    first: crate::hub::Frame,
+    frames: &mut tokio::sync::mpsc::Receiver<crate::hub::Frame>,
+) -> Result<(), axum::Error> {
+    sink.feed(Message::Text(first)).await?;
+    for _ in 1..BURST {
+        match frames.try_recv() {
+            Ok(f) => sink.feed(Message::Text(f)).await?,
+            Err(_) => break,
+        }
+    }
+    sink.flush().await
 }
 
 async fn read_loop(
