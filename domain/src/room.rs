@@ -281,6 +281,23 @@ fn forbidden(message: &str) -> ApiError {
     refuse(ErrorCode::Forbidden, message)
 }
 
+/// `can_rejoin` of a previous room (SPEC §8), from what a listing knows of it: an open room
+/// with space, a request room the user has no pending request in, or a valid invite.
+pub fn can_rejoin(
+    policy: JoinPolicy,
+    max_members: Option<u32>,
+    member_count: usize,
+    has_pending_request: bool,
+    invite_expires: Option<Micros>,
+    now: Micros,
+) -> bool {
+    match policy {
+        JoinPolicy::Open => max_members.is_none_or(|max| member_count < max as usize),
+        JoinPolicy::Request => !has_pending_request,
+        JoinPolicy::Invite => invite_expires.is_some_and(|exp| exp > now),
+    }
+}
+
 impl Room {
     pub fn member(&self, user: &str) -> Option<&Member> {
         self.members.iter().find(|m| m.user_id == user)
@@ -879,6 +896,36 @@ mod tests {
     use Role::{Admin, Member as M, Owner};
 
     // --- §4: departures ---
+
+    #[test]
+    fn can_rejoin_follows_the_join_policy() {
+        let now = 1_000;
+        // Open: while there is space.
+        assert!(can_rejoin(JoinPolicy::Open, None, 9, false, None, now));
+        assert!(can_rejoin(JoinPolicy::Open, Some(3), 2, false, None, now));
+        assert!(!can_rejoin(JoinPolicy::Open, Some(3), 3, false, None, now));
+        // Request: unless a request is already pending.
+        assert!(can_rejoin(JoinPolicy::Request, None, 2, false, None, now));
+        assert!(!can_rejoin(JoinPolicy::Request, None, 2, true, None, now));
+        // Invite: only with an invite that has not expired.
+        assert!(!can_rejoin(JoinPolicy::Invite, None, 2, false, None, now));
+        assert!(!can_rejoin(
+            JoinPolicy::Invite,
+            None,
+            2,
+            false,
+            Some(now),
+            now
+        ));
+        assert!(can_rejoin(
+            JoinPolicy::Invite,
+            None,
+            2,
+            false,
+            Some(now + 1),
+            now
+        ));
+    }
 
     #[test]
     fn the_creator_alone_leaves_and_the_room_terminates() {

@@ -718,30 +718,68 @@ impl Rooms {
             .order_by(membership::Column::LeftAt, Order::Desc)
             .all(&self.db)
             .await?;
-        let now = micros(Utc::now());
-        let mut out = Vec::new();
-        for m in past {
-            let Some((model, state)) = load_room(&self.db, &m.room_id, false).await? else {
-                continue;
-            };
-            if !state.is_active() || state.banned.contains(actor) {
-                continue;
-            }
-            let can_rejoin = match state.policy {
-                JoinPolicy::Open => state
-                    .max_members
-                    .is_none_or(|max| state.members.len() < max as usize),
-                JoinPolicy::Request => !state.requests.contains(actor),
-                JoinPolicy::Invite => state.invites.get(actor).is_some_and(|&exp| exp > now),
-            };
-            out.push(PreviousRoom {
-                room: view(&model, state.members.len()),
-                left_at: rfc3339(m.left_at.unwrap_or(m.joined_at)),
-                reason: m.status.clone(),
-                can_rejoin,
-            });
+        if past.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        let ids: Vec<String> = past.iter().map(|m| m.room_id.clone()).collect();
+        // One query per table for the whole list, not one room load per past room.
+        let rooms: HashMap<String, room_row::Model> = room_row::Entity::find()
+            .filter(room_row::Column::Id.is_in(ids.clone()))
+            .filter(room_row::Column::Status.eq("active"))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id.clone(), m))
+            .collect();
+        let counts = self.member_counts(&ids).await?;
+        let banned: BTreeSet<String> = ban::Entity::find()
+            .filter(ban::Column::UserId.eq(actor))
+            .filter(ban::Column::RoomId.is_in(ids.clone()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|b| b.room_id)
+            .collect();
+        let requested: BTreeSet<String> = join_request::Entity::find()
+            .filter(join_request::Column::UserId.eq(actor))
+            .filter(join_request::Column::RoomId.is_in(ids.clone()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|r| r.room_id)
+            .collect();
+        let invites: HashMap<String, Micros> = invite::Entity::find()
+            .filter(invite::Column::UserId.eq(actor))
+            .filter(invite::Column::RoomId.is_in(ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|i| (i.room_id, micros(i.expires_at)))
+            .collect();
+        let now = micros(Utc::now());
+        Ok(past
+            .into_iter()
+            .filter(|m| !banned.contains(&m.room_id))
+            .filter_map(|m| {
+                let model = rooms.get(&m.room_id)?;
+                let count = counts.get(&m.room_id).copied().unwrap_or(0);
+                let room = view(model, count);
+                let can_rejoin = room::can_rejoin(
+                    room.join_policy,
+                    room.max_members,
+                    count,
+                    requested.contains(&m.room_id),
+                    invites.get(&m.room_id).copied(),
+                    now,
+                );
+                Some(PreviousRoom {
+                    room,
+                    left_at: rfc3339(m.left_at.unwrap_or(m.joined_at)),
+                    reason: m.status,
+                    can_rejoin,
+                })
+            })
+            .collect())
     }
 
     /// Loads a room for a listing: members may read it, admins when `admins_only`.
@@ -764,19 +802,17 @@ impl Rooms {
     /// `rooms/members`: in join order.
     pub async fn members(&self, actor: &str, room_id: &str) -> ServiceResult<Vec<MemberView>> {
         let state = self.readable(actor, room_id, false).await?;
-        let ids: Vec<String> = state.members.iter().map(|m| m.user_id.clone()).collect();
-        let users = users_by_ids(&self.db, &ids).await?;
-        Ok(state
-            .in_join_order()
-            .into_iter()
-            .filter_map(|m| {
-                Some(MemberView {
-                    user: users.get(&m.user_id)?.clone(),
-                    role: m.role,
-                    joined_at: rfc3339(from_micros(m.joined_at)),
-                })
-            })
-            .collect())
+        let members = state.in_join_order().into_iter().cloned().collect();
+        self.with_users(
+            members,
+            |m| &m.user_id,
+            |m, user| MemberView {
+                user,
+                role: m.role,
+                joined_at: rfc3339(from_micros(m.joined_at)),
+            },
+        )
+        .await
     }
 
     /// `rooms/requests`: pending requests, oldest first (admins).
@@ -787,20 +823,18 @@ impl Rooms {
             .order_by(join_request::Column::CreatedAt, Order::Asc)
             .all(&self.db)
             .await?;
-        let ids: Vec<String> = rows.iter().map(|r| r.user_id.clone()).collect();
-        let users = users_by_ids(&self.db, &ids).await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| {
-                Some(RequestView {
-                    user: users.get(&r.user_id)?.clone(),
-                    created_at: rfc3339(r.created_at),
-                })
-            })
-            .collect())
+        self.with_users(
+            rows,
+            |r| &r.user_id,
+            |r, user| RequestView {
+                user,
+                created_at: rfc3339(r.created_at),
+            },
+        )
+        .await
     }
 
-    /// `rooms/bans` (admins).
+    /// `rooms/bans` (admins), newest first.
     pub async fn bans(&self, actor: &str, room_id: &str) -> ServiceResult<Vec<BanView>> {
         self.readable(actor, room_id, true).await?;
         let rows = ban::Entity::find()
@@ -808,16 +842,33 @@ impl Rooms {
             .order_by(ban::Column::CreatedAt, Order::Desc)
             .all(&self.db)
             .await?;
-        let ids: Vec<String> = rows.iter().map(|r| r.user_id.clone()).collect();
+        self.with_users(
+            rows,
+            |r| &r.user_id,
+            |r, user| BanView {
+                user,
+                reason: r.reason,
+                created_at: rfc3339(r.created_at),
+            },
+        )
+        .await
+    }
+
+    /// Turns rows that name a user into views carrying that user, in one query for all
+    /// of them; a row whose user no longer exists is left out.
+    async fn with_users<R, V>(
+        &self,
+        rows: Vec<R>,
+        user_id: impl Fn(&R) -> &String,
+        to_view: impl Fn(R, User) -> V,
+    ) -> ServiceResult<Vec<V>> {
+        let ids: Vec<String> = rows.iter().map(|r| user_id(r).clone()).collect();
         let users = users_by_ids(&self.db, &ids).await?;
         Ok(rows
             .into_iter()
             .filter_map(|r| {
-                Some(BanView {
-                    user: users.get(&r.user_id)?.clone(),
-                    reason: r.reason,
-                    created_at: rfc3339(r.created_at),
-                })
+                let user = users.get(user_id(&r))?.clone();
+                Some(to_view(r, user))
             })
             .collect())
     }
