@@ -1,16 +1,22 @@
 //! HTTP plumbing around the server functions: statuses for error bodies, the rate-limit
 //! answer, the JSON 404 for unknown API paths, and the health probes.
 
+use app::{
+    api::auth::{LoginForm, SignupForm},
+    ssr::form_error_location,
+    AppError,
+};
 use axum::{
     body::Body,
     extract::{Request, State},
     http::{header, HeaderValue, StatusCode},
     middleware::Next,
-    response::{IntoResponse, Response},
+    response::{IntoResponse, Redirect, Response},
     Json,
 };
 use domain::{ApiError, ErrorCode};
 use sea_orm::DatabaseConnection;
+use server_fn::ServerFn;
 use tower_governor::GovernorError;
 
 /// An API error as an HTTP response: the status its code calls for, the JSON body of API.md.
@@ -52,6 +58,59 @@ pub async fn api_error_bodies(req: Request, next: Next) -> Response {
     }
     Response::from_parts(parts, Body::from(bytes))
 }
+
+/// The login and sign-up limiters answer before any server function runs, so a plain form
+/// post (JavaScript off) they refuse would land on a page of JSON. This sends it back to its
+/// form with the error beside the fields and the typed username kept, like any refusal.
+pub async fn refused_forms_back_to_page(req: Request, next: Next) -> Response {
+    let accepts_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let form = match req.uri().path() {
+        p if p == LoginForm::PATH => ("/login", LoginForm::PATH),
+        p if p == SignupForm::PATH => ("/signup", SignupForm::PATH),
+        _ => return next.run(req).await,
+    };
+    if !accepts_html {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, FORM_BODY_LIMIT).await else {
+        return error_response(&ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            "The request is too large. Send less at once.",
+        ));
+    };
+    let username = form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == "username")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let res = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    if res.status() != StatusCode::TOO_MANY_REQUESTS {
+        return res;
+    }
+    let body = axum::body::to_bytes(res.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let err = serde_json::from_slice::<ApiError>(&body).unwrap_or_else(|_| ApiError::internal());
+    let (page, server_fn_path) = form;
+    match form_error_location(
+        page,
+        server_fn_path,
+        &[("username", &username)],
+        &AppError(err),
+    ) {
+        Some(location) => Redirect::to(&location).into_response(),
+        None => error_response(&ApiError::internal()),
+    }
+}
+
+/// Login and sign-up forms carry two short fields.
+const FORM_BODY_LIMIT: usize = 16 * 1024;
 
 /// tower_governor's refusal, in the API's words.
 pub fn rate_limited(err: GovernorError) -> Response {

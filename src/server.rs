@@ -236,7 +236,9 @@ fn router(
         )
         .route(
             "/api/form/login",
-            post(server_fns.clone()).layer(login_limit),
+            post(server_fns.clone())
+                .layer(login_limit)
+                .layer(middleware::from_fn(http::refused_forms_back_to_page)),
         )
         .route(
             "/api/auth/signup",
@@ -244,7 +246,9 @@ fn router(
         )
         .route(
             "/api/form/signup",
-            post(server_fns.clone()).layer(signup_limit),
+            post(server_fns.clone())
+                .layer(signup_limit)
+                .layer(middleware::from_fn(http::refused_forms_back_to_page)),
         )
         .route("/api/{*rest}", post(server_fns_or_404(server_fns)))
         .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))

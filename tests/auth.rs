@@ -354,6 +354,51 @@ async fn a_plain_form_post_comes_back_to_the_form_with_the_error_and_the_usernam
 }
 
 #[tokio::test]
+async fn a_rate_limited_plain_form_post_comes_back_to_the_form_with_the_error() {
+    let db = TestDb::new().await;
+    let mut config = test_config(&db);
+    config.auth_rate_burst = 2;
+    config.auth_rate_period_ms = 60_000;
+    let app = TestApp::spawn_with(config).await;
+    let post = || {
+        app.http
+            .post(app.url("/api/form/login"))
+            .header("accept", "text/html")
+            .form(&[("username", "mona"), ("password", "wrong-password")])
+            .send()
+    };
+    for _ in 0..2 {
+        let res = post().await.unwrap();
+        assert_eq!(res.status(), StatusCode::FOUND);
+    }
+    let res = post().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/login?"), "{location}");
+    assert!(location.contains("username=mona"), "{location}");
+    let html = app
+        .http
+        .get(app.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Too many attempts"), "{html}");
+    assert!(html.contains(r#"value="mona""#), "{html}");
+    // A client asking for JSON still gets the API's error body.
+    let res = app
+        .http
+        .post(app.url("/api/form/login"))
+        .form(&[("username", "mona"), ("password", "wrong-password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
 async fn probes_and_unknown_api_paths() {
     let db = TestDb::new().await;
     let app = TestApp::spawn(&db).await;

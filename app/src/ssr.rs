@@ -110,15 +110,28 @@ pub fn back_to_form(
     err: AppError,
 ) -> AppError {
     if is_plain_form_post() {
-        let base = format!("http://parlor.invalid{page}");
-        if let Ok(mut url) = ServerFnUrlError::new(server_fn_path, err.clone()).to_url(&base) {
-            url.query_pairs_mut().extend_pairs(echo);
-            let location = match url.query() {
-                Some(q) => format!("{}?{q}", url.path()),
-                None => url.path().to_owned(),
-            };
+        if let Some(location) = form_error_location(page, server_fn_path, echo, &err) {
             leptos_axum::redirect(&location);
         }
     }
     err
+}
+
+/// The address a refused plain form post is sent back to: `page`, with the error in the
+/// query (where the page's `ServerAction` of `server_fn_path` finds it) and `echo`'s fields.
+pub fn form_error_location(
+    page: &str,
+    server_fn_path: &str,
+    echo: &[(&str, &str)],
+    err: &AppError,
+) -> Option<String> {
+    let base = format!("http://parlor.invalid{page}");
+    let mut url = ServerFnUrlError::new(server_fn_path, err.clone())
+        .to_url(&base)
+        .ok()?;
+    url.query_pairs_mut().extend_pairs(echo);
+    Some(match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    })
 }
