@@ -307,47 +307,45 @@ async fn a_session_survives_a_server_restart() {
     assert_eq!(r.body["user"], user);
 }
 
+/// Posts `fields` to the form on `page` as a browser without JavaScript does: asking for
+/// HTML, naming the page it came from.
+async fn post_form(app: &TestApp, page: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    app.http
+        .post(app.url(&format!("/api/form{page}")))
+        .header("accept", "text/html")
+        .header("referer", app.url(page))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Where a form post sent the browser, and the HTML of the page found there.
+async fn follow(res: reqwest::Response) -> (String, String) {
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let url = format!("{}{location}", res.url().origin().ascii_serialization());
+    let html = reqwest::get(url).await.unwrap().text().await.unwrap();
+    (location, html)
+}
+
 #[tokio::test]
 async fn a_plain_form_post_comes_back_to_the_form_with_the_error_and_the_username() {
     let db = TestDb::new().await;
     let app = TestApp::spawn(&db).await;
-    let res = app
-        .http
-        .post(app.url("/api/form/signup"))
-        .header("accept", "text/html")
-        .header("referer", app.url("/signup"))
-        .form(&[("username", "x y"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let fields = [("username", "x y"), ("password", PASSWORD)];
+    let res = post_form(&app, "/signup", &fields).await;
     assert_eq!(res.status(), StatusCode::FOUND);
-    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    // The page it lands on shows the message next to the field and keeps the username.
+    let (location, html) = follow(res).await;
     assert!(location.starts_with("/signup?"), "{location}");
     assert!(location.contains("username=x+y"), "{location}");
     assert!(location.contains("__err="), "{location}");
-    // The page it lands on shows the message next to the field and keeps the username.
-    let html = app
-        .http
-        .get(app.url(&location))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
     assert!(html.contains("may use letters, digits"), "{html}");
     assert!(html.contains(r#"value="x y""#), "{html}");
 
     // A good one signs in and lands on the home page.
-    let res = app
-        .http
-        .post(app.url("/api/form/signup"))
-        .header("accept", "text/html")
-        .header("referer", app.url("/signup"))
-        .form(&[("username", "liam"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let fields = [("username", "liam"), ("password", PASSWORD)];
+    let res = post_form(&app, "/signup", &fields).await;
     assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(res.headers()["location"], "/");
     assert_eq!(app.user_count().await, 1);
@@ -360,38 +358,23 @@ async fn a_rate_limited_plain_form_post_comes_back_to_the_form_with_the_error() 
     config.auth_rate_burst = 2;
     config.auth_rate_period_ms = 60_000;
     let app = TestApp::spawn_with(config).await;
-    let post = || {
-        app.http
-            .post(app.url("/api/form/login"))
-            .header("accept", "text/html")
-            .form(&[("username", "mona"), ("password", "wrong-password")])
-            .send()
-    };
+    let fields = [("username", "mona"), ("password", "wrong-password")];
     for _ in 0..2 {
-        let res = post().await.unwrap();
+        let res = post_form(&app, "/login", &fields).await;
         assert_eq!(res.status(), StatusCode::FOUND);
     }
-    let res = post().await.unwrap();
+    let res = post_form(&app, "/login", &fields).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let (location, html) = follow(res).await;
     assert!(location.starts_with("/login?"), "{location}");
     assert!(location.contains("username=mona"), "{location}");
-    let html = app
-        .http
-        .get(app.url(&location))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
     assert!(html.contains("Too many attempts"), "{html}");
     assert!(html.contains(r#"value="mona""#), "{html}");
     // A client asking for JSON still gets the API's error body.
     let res = app
         .http
         .post(app.url("/api/form/login"))
-        .form(&[("username", "mona"), ("password", "wrong-password")])
+        .form(&fields)
         .send()
         .await
         .unwrap();
