@@ -45,6 +45,18 @@ struct Registry {
     by_user: HashMap<String, HashSet<u64>>,
     rooms: HashMap<String, HashSet<u64>>,
     conn_rooms: HashMap<u64, HashSet<String>>,
+    /// Counts membership changes delivered, per user with a socket open, and terminations:
+    /// a socket reads its rooms from the database, and subscribes to them only if neither
+    /// count moved meanwhile (see [`LiveHub::subscribe_if_unchanged`]).
+    user_changes: HashMap<String, u64>,
+    terminations: u64,
+}
+
+/// What a socket saw of its user's membership changes before reading its rooms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MembershipVersion {
+    user_changes: u64,
+    terminations: u64,
 }
 
 /// One open socket's end of the hub.
@@ -150,6 +162,7 @@ impl LiveHub {
             set.remove(&conn);
             if set.is_empty() {
                 reg.by_user.remove(&c.user.id);
+                reg.user_changes.remove(&c.user.id);
             }
         }
         let rooms = reg.conn_rooms.remove(&conn).unwrap_or_default();
@@ -164,37 +177,84 @@ impl LiveHub {
         rooms
     }
 
-    /// Starts carrying `room` on one socket.
-    pub fn subscribe(&self, conn: u64, room: &str) {
+    fn add_subscription(reg: &mut Registry, conn: u64, room: &str) {
+        if !reg.conns.contains_key(&conn) {
+            return;
+        }
+        reg.rooms.entry(room.to_owned()).or_default().insert(conn);
+        reg.conn_rooms
+            .entry(conn)
+            .or_default()
+            .insert(room.to_owned());
+    }
+
+    /// Where `conn`'s user's membership changes stand; read it before reading their rooms.
+    pub fn membership_version(&self, conn: u64) -> MembershipVersion {
+        Self::version(&self.read(), conn)
+    }
+
+    fn version(reg: &Registry, conn: u64) -> MembershipVersion {
+        let user_changes = reg
+            .conns
+            .get(&conn)
+            .and_then(|c| reg.user_changes.get(&c.user.id))
+            .copied()
+            .unwrap_or(0);
+        MembershipVersion {
+            user_changes,
+            terminations: reg.terminations,
+        }
+    }
+
+    /// Starts carrying `rooms` (just read from the database) on a new socket, unless a
+    /// membership change of its user or a termination was delivered since `seen`: the read
+    /// may then be stale (a kick delivered before the socket carried the room would not
+    /// have removed it), and the caller reads again. Returns whether it subscribed.
+    pub fn subscribe_if_unchanged(
+        &self,
+        conn: u64,
+        rooms: &[String],
+        seen: MembershipVersion,
+    ) -> bool {
         {
             let mut reg = self.write();
-            if !reg.conns.contains_key(&conn) {
-                return;
+            if Self::version(&reg, conn) != seen {
+                return false;
             }
-            reg.rooms.entry(room.to_owned()).or_default().insert(conn);
-            reg.conn_rooms
-                .entry(conn)
-                .or_default()
-                .insert(room.to_owned());
+            for room in rooms {
+                Self::add_subscription(&mut reg, conn, room);
+            }
         }
-        self.send_presence(room);
+        for room in rooms {
+            self.send_presence(room);
+        }
+        true
     }
 
     fn subscribe_user(&self, user_id: &str, room: &str) {
-        let conns: Vec<u64> = self
-            .read()
-            .by_user
-            .get(user_id)
-            .map(|s| s.iter().copied().collect())
-            .unwrap_or_default();
-        for conn in conns {
-            self.subscribe(conn, room);
+        {
+            let mut reg = self.write();
+            let conns: Vec<u64> = reg
+                .by_user
+                .get(user_id)
+                .map(|s| s.iter().copied().collect())
+                .unwrap_or_default();
+            if !conns.is_empty() {
+                *reg.user_changes.entry(user_id.to_owned()).or_default() += 1;
+            }
+            for conn in conns {
+                Self::add_subscription(&mut reg, conn, room);
+            }
         }
+        self.send_presence(room);
     }
 
     fn unsubscribe_user(&self, user_id: &str, room: &str) {
         {
             let mut reg = self.write();
+            if reg.by_user.contains_key(user_id) {
+                *reg.user_changes.entry(user_id.to_owned()).or_default() += 1;
+            }
             let conns: Vec<u64> = reg
                 .by_user
                 .get(user_id)
@@ -214,6 +274,7 @@ impl LiveHub {
 
     fn drop_room(&self, room: &str) {
         let mut reg = self.write();
+        reg.terminations += 1;
         if let Some(conns) = reg.rooms.remove(room) {
             for conn in conns {
                 if let Some(set) = reg.conn_rooms.get_mut(&conn) {

@@ -103,19 +103,14 @@ async fn serve(socket: WebSocket, user: User, live: Live) {
     let conn = live.hub.connect(&user);
     let conn_id = conn.id;
     tracing::info!(user_id = %user.id, conn = conn_id, "live channel opened");
-    let rooms = match live.rooms.mine(&user.id).await {
-        Ok(rooms) => rooms.into_iter().map(|r| r.room.id).collect::<Vec<_>>(),
-        Err(e) => {
-            tracing::error!(error = %e, "could not load rooms for a socket");
-            Vec::new()
-        }
+    let (mut sink, stream) = socket.split();
+    let Some(rooms) = subscribe_to_rooms(&live, &user, conn_id).await else {
+        close(&mut sink, 1013, "try again later").await;
+        live.hub.disconnect(conn_id);
+        return;
     };
-    for room in &rooms {
-        live.hub.subscribe(conn_id, room);
-    }
     live.hub
         .to_conn(conn_id, &frame(&ServerFrame::Ready { rooms }));
-    let (sink, stream) = socket.split();
     let missed = Arc::new(AtomicU32::new(0));
     let cancel = conn.cancel.clone();
     let writer = write_loop(
@@ -135,6 +130,27 @@ async fn serve(socket: WebSocket, user: User, live: Live) {
     }
     live.hub.disconnect(conn_id);
     tracing::info!(user_id = %user.id, conn = conn_id, "live channel closed");
+}
+
+/// Subscribes a new socket to its user's rooms as the database has them. Membership
+/// changes delivered while the rooms were being read make the read stale, so it is read
+/// again; `None` when the rooms could not be read.
+async fn subscribe_to_rooms(live: &Live, user: &User, conn: u64) -> Option<Vec<String>> {
+    for _ in 0..10 {
+        let seen = live.hub.membership_version(conn);
+        let rooms: Vec<String> = match live.rooms.mine(&user.id).await {
+            Ok(rooms) => rooms.into_iter().map(|r| r.room.id).collect(),
+            Err(e) => {
+                tracing::error!(error = %e, "could not load rooms for a socket");
+                return None;
+            }
+        };
+        if live.hub.subscribe_if_unchanged(conn, &rooms, seen) {
+            return Some(rooms);
+        }
+    }
+    tracing::warn!(user_id = %user.id, conn, "memberships kept changing while a socket opened");
+    None
 }
 
 async fn close(
