@@ -5,7 +5,12 @@
 //! transaction (group commit): a durable commit costs milliseconds on a real disk, and one
 //! commit for many messages is what lets a busy room keep up.
 
-use std::{collections::HashMap, num::NonZeroU32, sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeSet, HashMap, HashSet},
+    num::NonZeroU32,
+    sync::Arc,
+    time::Duration,
+};
 
 use chrono::{DateTime, Utc};
 use domain::{
@@ -18,8 +23,8 @@ use entity::{file, membership, message as row, room as room_row};
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sea_orm::{
     sea_query::OnConflict, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -27,7 +32,7 @@ use crate::{
     error::ServiceResult,
     hub::{Hub, Published},
     notifications::users_by_ids,
-    rooms::{begin_write, rfc3339},
+    rooms::{begin_write, rfc3339, terminated_answer},
     ServiceError,
 };
 
@@ -83,7 +88,8 @@ struct NewMessage {
     client_id: String,
 }
 
-type Stored = Result<(row::Model, bool), DbErr>;
+/// A stored message and whether this send stored it (false: a retry of a stored one).
+type Stored = Result<(row::Model, bool), ServiceError>;
 
 struct WriteJob {
     message: NewMessage,
@@ -199,11 +205,7 @@ impl Messages {
             return Err(room_not_found().into());
         };
         if room.status != "active" {
-            return Err(ApiError::new(
-                ErrorCode::RoomTerminated,
-                "This room has been terminated. Nothing more can be posted to it.",
-            )
-            .into());
+            return Err(terminated_answer(conn, &room, user_id).await);
         }
         let member = membership::Entity::find_by_id((room_id.to_owned(), user_id.to_owned()))
             .filter(membership::Column::Status.eq("active"))
@@ -331,6 +333,8 @@ impl Messages {
         Self::require_member(&self.db, &author.id, &upload.room_id).await?;
         self.check_rate(&author.id)?;
         let txn = begin_write(&self.db).await?;
+        let may_post = MayPost::read(&txn, [(upload.room_id.as_str(), author.id.as_str())]).await?;
+        may_post.check(&upload.room_id, &author.id)?;
         file::Entity::insert(file::ActiveModel::from(upload.clone()))
             .exec_without_returning(&txn)
             .await?;
@@ -427,8 +431,8 @@ async fn write_loop(
     while jobs.recv_many(&mut batch, max_batch).await > 0 {
         let results = match write_batch(&db, &batch).await {
             Ok(results) => {
-                for (job, (model, fresh)) in batch.iter().zip(&results) {
-                    if *fresh {
+                for (job, result) in batch.iter().zip(&results) {
+                    if let Ok((model, true)) = result {
                         let users = HashMap::from([(
                             job.message.author.id.clone(),
                             job.message.author.clone(),
@@ -439,13 +443,13 @@ async fn write_loop(
                         });
                     }
                 }
-                results.into_iter().map(Ok).collect()
+                results
             }
             Err(e) => {
                 tracing::error!(error = %e, batch = batch.len(), "storing messages failed");
                 batch
                     .iter()
-                    .map(|_| Err(DbErr::Custom(e.to_string())))
+                    .map(|_| Err(ServiceError::Internal(format!("storing messages: {e}"))))
                     .collect::<Vec<Stored>>()
             }
         };
@@ -456,19 +460,28 @@ async fn write_loop(
 }
 
 /// One transaction for the whole batch. A send whose (author, client id) is already stored
-/// — a retry — gets the stored row back instead of a new one.
-async fn write_batch(
-    db: &DatabaseConnection,
-    batch: &[WriteJob],
-) -> Result<Vec<(row::Model, bool)>, DbErr> {
-    let txn = if batch.len() == 1 {
-        db.begin().await?
-    } else {
-        begin_write(db).await?
-    };
+/// — a retry — gets the stored row back instead of a new one; a send whose author stopped
+/// being a member (or whose room terminated) since it was checked is refused, not stored.
+async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<Stored>, DbErr> {
+    let txn = begin_write(db).await?;
+    let may_post = MayPost::read(
+        &txn,
+        batch
+            .iter()
+            .map(|j| (j.message.room_id.as_str(), j.message.author.id.as_str())),
+    )
+    .await?;
     let now = Utc::now();
     let mut out = Vec::with_capacity(batch.len());
     for WriteJob { message: m, .. } in batch {
+        if let Err(refusal) = may_post.check(&m.room_id, &m.author.id) {
+            // A retry of a message stored while they were a member is still acked.
+            out.push(match stored_send(&txn, m).await? {
+                Some(existing) => Ok((existing, false)),
+                None => Err(refusal),
+            });
+            continue;
+        }
         let fresh = row::ActiveModel {
             room_id: Set(m.room_id.clone()),
             author_id: Set(Some(m.author.id.clone())),
@@ -491,20 +504,99 @@ async fn write_batch(
             .exec_with_returning(&txn)
             .await;
         match inserted {
-            Ok(saved) => out.push((saved, true)),
+            Ok(saved) => out.push(Ok((saved, true))),
             // Nothing inserted (SeaORM words it either way): it is a retry.
             Err(DbErr::RecordNotInserted | DbErr::RecordNotFound(_)) => {
-                let existing = row::Entity::find()
-                    .filter(row::Column::AuthorId.eq(m.author.id.as_str()))
-                    .filter(row::Column::ClientId.eq(m.client_id.as_str()))
-                    .one(&txn)
+                let existing = stored_send(&txn, m)
                     .await?
                     .ok_or(DbErr::RecordNotFound("a message that conflicted".into()))?;
-                out.push((existing, false));
+                out.push(Ok((existing, false)));
             }
             Err(e) => return Err(e),
         }
     }
     txn.commit().await?;
     Ok(out)
+}
+
+/// The message an earlier send with the same (author, client id) stored, if any.
+async fn stored_send(
+    txn: &DatabaseTransaction,
+    m: &NewMessage,
+) -> Result<Option<row::Model>, DbErr> {
+    row::Entity::find()
+        .filter(row::Column::AuthorId.eq(m.author.id.as_str()))
+        .filter(row::Column::ClientId.eq(m.client_id.as_str()))
+        .one(txn)
+        .await
+}
+
+/// Who may post where, read inside the transaction that stores the posts. On PostgreSQL
+/// the rooms' rows are locked as room decisions lock them, so a kick or termination either
+/// commits before this read (and is seen) or waits until the posts are committed; SQLite's
+/// write lock, taken at `BEGIN`, does the same for every writer. Per room, message ids are
+/// then handed out in commit order too, so catch-up by "after id" never skips one.
+struct MayPost {
+    active_rooms: HashSet<String>,
+    members: HashSet<(String, String)>,
+}
+
+impl MayPost {
+    async fn read<'a>(
+        txn: &DatabaseTransaction,
+        posts: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, DbErr> {
+        let (mut room_ids, mut user_ids) = (BTreeSet::new(), BTreeSet::new());
+        for (room, user) in posts {
+            room_ids.insert(room.to_owned());
+            user_ids.insert(user.to_owned());
+        }
+        let mut rooms = room_row::Entity::find()
+            .filter(room_row::Column::Id.is_in(room_ids.iter().cloned()))
+            .order_by(room_row::Column::Id, Order::Asc);
+        if txn.get_database_backend() == DbBackend::Postgres {
+            rooms = rooms.lock_exclusive();
+        }
+        let active_rooms: HashSet<String> = rooms
+            .all(txn)
+            .await?
+            .into_iter()
+            .filter(|r| r.status == "active")
+            .map(|r| r.id)
+            .collect();
+        let members = membership::Entity::find()
+            .filter(membership::Column::RoomId.is_in(room_ids))
+            .filter(membership::Column::UserId.is_in(user_ids))
+            .filter(membership::Column::Status.eq("active"))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|m| (m.room_id, m.user_id))
+            .collect();
+        Ok(Self {
+            active_rooms,
+            members,
+        })
+    }
+
+    fn check(&self, room_id: &str, user_id: &str) -> Result<(), ServiceError> {
+        if !self.active_rooms.contains(room_id) {
+            return Err(ApiError::new(
+                ErrorCode::RoomTerminated,
+                "This room has been terminated. Nothing more can be posted to it.",
+            )
+            .into());
+        }
+        if !self
+            .members
+            .contains(&(room_id.to_owned(), user_id.to_owned()))
+        {
+            return Err(ApiError::new(
+                ErrorCode::NotMember,
+                "You are no longer a member of this room.",
+            )
+            .into());
+        }
+        Ok(())
+    }
 }

@@ -93,6 +93,41 @@ fn view(model: &room_row::Model, member_count: usize) -> RoomView {
     }
 }
 
+/// What a terminated room answers `actor`: `room_terminated` to whoever could see it while
+/// it was active (anyone, for a listed room; its past members, for a private one), and
+/// `room_not_found` to the banned and to strangers of a private room, as before it ended.
+pub(crate) async fn terminated_answer<C: ConnectionTrait>(
+    conn: &C,
+    room: &room_row::Model,
+    actor: &str,
+) -> ServiceError {
+    let key = (room.id.clone(), actor.to_owned());
+    let knew_it = async {
+        if ban::Entity::find_by_id(key.clone())
+            .one(conn)
+            .await?
+            .is_some()
+        {
+            return Ok::<_, ServiceError>(false);
+        }
+        let listed = JoinPolicy::parse(&room.join_policy).is_ok_and(JoinPolicy::is_listed);
+        Ok(listed
+            || membership::Entity::find_by_id(key)
+                .one(conn)
+                .await?
+                .is_some())
+    };
+    match knew_it.await {
+        Ok(true) => ApiError::new(
+            ErrorCode::RoomTerminated,
+            "This room has been terminated. Nothing more can happen in it.",
+        )
+        .into(),
+        Ok(false) => room_not_found().into(),
+        Err(e) => e,
+    }
+}
+
 /// Loads a room's decision state; on PostgreSQL with `lock`, the room row stays locked
 /// until the transaction ends, so decisions about one room happen one at a time.
 async fn load_room<C: ConnectionTrait>(
@@ -518,6 +553,9 @@ impl Rooms {
         {
             return Err(room_not_found().into());
         }
+        if !before.is_active() {
+            return Err(terminated_answer(&txn, &model, actor).await);
+        }
         let events = room::decide(&before, actor, &command, micros(now))?;
         let committed = self.commit(txn, &model, &before, events, now).await?;
         let terminated = committed.events.contains(&Event::Terminated);
@@ -575,11 +613,7 @@ impl Rooms {
             return Err(room_not_found().into());
         };
         if !state.is_active() {
-            return Err(ApiError::new(
-                ErrorCode::RoomTerminated,
-                "This room has been terminated. Nothing more can happen in it.",
-            )
-            .into());
+            return Err(terminated_answer(&self.db, &model, actor).await);
         }
         if !state.visible_to(actor, micros(Utc::now())) {
             return Err(room_not_found().into());
