@@ -736,3 +736,97 @@ async fn heartbeats_close_a_silent_socket_and_keep_a_live_one() {
         "{reason}"
     );
 }
+
+/// A config whose send limit never gets in the way of a test that sends a lot.
+fn unlimited_sends(db: &TestDb) -> parlor::config::Config {
+    let mut config = test_config(db);
+    config.send_burst = 10_000;
+    config.send_period_ms = 1;
+    config
+}
+
+#[tokio::test]
+async fn a_socket_opening_during_a_kick_never_carries_the_room() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn_with(unlimited_sends(&db)).await;
+    let ann = person(&app, "ann").await;
+    let bob = person(&app, "bob").await;
+    let room = open_room(&app, &ann, "Race", &[&bob]).await;
+    // Bob's own room: an ack from it fences off everything published before.
+    let side = open_room(&app, &bob, "Side", &[]).await;
+    let mut a = connect(&app, &ann).await;
+    let kick = json!({"room_id": room, "user_id": bob.id});
+    for round in 0..25 {
+        // Bob's socket opens while he is being kicked.
+        let (mut b, _) = tokio::join!(
+            connect(&app, &bob),
+            ok(&app, &ann, "/api/rooms/kick", kick.clone())
+        );
+        send(&mut a, text(&room, &format!("after-{round}"), "bob is out")).await;
+        expect(&mut a, &["ack"]).await;
+        // Everything ann's message was published to is queued before bob's ack.
+        send(&mut b, text(&side, &format!("fence-{round}"), "fence")).await;
+        loop {
+            let f = expect(&mut b, &["message", "ack"]).await;
+            if f["type"] == "ack" {
+                break;
+            }
+            assert_ne!(
+                f["message"]["room_id"],
+                room.as_str(),
+                "round {round}: a kicked user's socket carried the room: {f}"
+            );
+        }
+        ok(&app, &bob, "/api/rooms/join", json!({"room_id": room})).await;
+        b.close(None).await.ok();
+    }
+}
+
+#[tokio::test]
+async fn a_send_racing_a_termination_is_stored_before_it_or_refused() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn_with(unlimited_sends(&db)).await;
+    let ann = person(&app, "ann").await;
+    let bob = person(&app, "bob").await;
+    let mut b = connect(&app, &bob).await;
+    let (mut acked, mut refused) = (0, 0);
+    for round in 0..25 {
+        let room = open_room(&app, &ann, &format!("Doomed {round}"), &[&bob]).await;
+        expect(&mut b, &["member"]).await;
+        // Bob posts while ann's leaving terminates the room (admin + one member).
+        let (_, left) = tokio::join!(
+            send(&mut b, text(&room, &format!("race-{round}"), "last words")),
+            ok(&app, &ann, "/api/rooms/leave", json!({"room_id": room})),
+        );
+        assert_eq!(left["terminated"], true);
+        // Bob hears of the termination and gets an answer to his send, in either order.
+        let mut answer = expect(&mut b, &["ack", "error", "room_terminated"]).await;
+        if answer["type"] == "room_terminated" {
+            answer = expect(&mut b, &["ack", "error"]).await;
+        } else {
+            expect(&mut b, &["room_terminated"]).await;
+        }
+        match answer["type"].as_str() {
+            Some("ack") => acked += 1,
+            _ => {
+                assert!(
+                    ["room_terminated", "not_member"].contains(&answer["code"].as_str().unwrap()),
+                    "{answer}"
+                );
+                refused += 1;
+            }
+        }
+        // Nothing posted after the room's last system line (its termination).
+        let after_end = app
+            .count(&format!(
+                "SELECT COUNT(*) AS n FROM messages WHERE room_id = '{room}' AND kind <> 'system' \
+                 AND id > (SELECT MAX(id) FROM messages WHERE room_id = '{room}' AND kind = 'system')"
+            ))
+            .await;
+        assert_eq!(
+            after_end, 0,
+            "round {round}: a message stored after the termination"
+        );
+    }
+    assert_eq!(acked + refused, 25);
+}

@@ -1108,3 +1108,56 @@ async fn housekeeping_removes_exactly_what_is_stale() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn a_terminated_private_room_stays_hidden_from_strangers_and_the_banned() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let ann = person(&app, "ann").await;
+    let bob = person(&app, "bob").await;
+    let cat = person(&app, "cat").await;
+    let dan = person(&app, "dan").await;
+    let room = create(&app, &ann, "Secret", "invite").await;
+    ok(
+        &app,
+        &ann,
+        "/api/rooms/invite",
+        json!({"room_id": room, "user": "bob"}),
+    )
+    .await;
+    ok(&app, &bob, "/api/rooms/join", json!({"room_id": room})).await;
+    ok(
+        &app,
+        &ann,
+        "/api/rooms/ban",
+        json!({"room_id": room, "user": "cat"}),
+    )
+    .await;
+    // Admin + member: the admin leaves and the room terminates.
+    let left = ok(&app, &ann, "/api/rooms/leave", json!({"room_id": room})).await;
+    assert_eq!(left["terminated"], true);
+
+    // Those who were in it hear that it ended.
+    for p in [&ann, &bob] {
+        call(&app, p, "/api/rooms/get", json!({"room_id": room}))
+            .await
+            .assert_error(StatusCode::GONE, "room_terminated");
+    }
+    // The banned and strangers learn nothing: it is as if it never existed.
+    for p in [&cat, &dan] {
+        for (path, body) in [
+            ("/api/rooms/get", json!({"room_id": room})),
+            ("/api/rooms/join", json!({"room_id": room})),
+            ("/api/invites/accept", json!({"room_id": room})),
+            ("/api/messages/history", json!({"room_id": room})),
+            (
+                "/api/messages/send",
+                json!({"room_id": room, "client_id": "c", "body": "hi"}),
+            ),
+        ] {
+            call(&app, p, path, body)
+                .await
+                .assert_error(StatusCode::NOT_FOUND, "room_not_found");
+        }
+    }
+}
