@@ -22,9 +22,10 @@ use domain::{
 use entity::{file, membership, message as row, room as room_row};
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sea_orm::{
-    sea_query::OnConflict, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbBackend, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect,
+    sea_query::{Expr, OnConflict, Query},
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -333,8 +334,10 @@ impl Messages {
         Self::require_member(&self.db, &author.id, &upload.room_id).await?;
         self.check_rate(&author.id)?;
         let txn = begin_write(&self.db).await?;
-        let may_post = MayPost::read(&txn, [(upload.room_id.as_str(), author.id.as_str())]).await?;
-        may_post.check(&upload.room_id, &author.id)?;
+        lock_rooms(&txn, [upload.room_id.as_str()]).await?;
+        if let Some(refusal) = posting_refusal(&txn, &upload.room_id, &author.id).await? {
+            return Err(refusal);
+        }
         file::Entity::insert(file::ActiveModel::from(upload.clone()))
             .exec_without_returning(&txn)
             .await?;
@@ -464,7 +467,8 @@ async fn write_loop(
 /// being a member (or whose room terminated) since it was checked is refused, not stored.
 async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<Stored>, DbErr> {
     let txn = begin_write(db).await?;
-    let may_post = MayPost::read(
+    lock_rooms(&txn, batch.iter().map(|j| j.message.room_id.as_str())).await?;
+    let may_post = may_post(
         &txn,
         batch
             .iter()
@@ -474,49 +478,97 @@ async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<
     let now = Utc::now();
     let mut out = Vec::with_capacity(batch.len());
     for WriteJob { message: m, .. } in batch {
-        if let Err(refusal) = may_post.check(&m.room_id, &m.author.id) {
-            // A retry of a message stored while they were a member is still acked.
-            out.push(match stored_send(&txn, m).await? {
-                Some(existing) => Ok((existing, false)),
-                None => Err(refusal),
-            });
+        let allowed = may_post.contains(&(m.room_id.clone(), m.author.id.clone()));
+        let inserted = if allowed {
+            insert_message(&txn, m, now).await?
+        } else {
+            None
+        };
+        if let Some(saved) = inserted {
+            out.push(Ok((saved, true)));
             continue;
         }
-        let fresh = row::ActiveModel {
-            room_id: Set(m.room_id.clone()),
-            author_id: Set(Some(m.author.id.clone())),
-            kind: Set(m.kind.to_owned()),
-            body: Set(m.body.clone()),
-            color: Set(m.color.clone()),
-            sticker: Set(m.sticker.clone()),
-            file_id: Set(None),
-            client_id: Set(Some(m.client_id.clone())),
-            created_at: Set(now),
-            ..Default::default()
-        };
-        // The unique (author, client id) index tells a retry from a new message.
-        let inserted = row::Entity::insert(fresh)
-            .on_conflict(
-                OnConflict::columns([row::Column::AuthorId, row::Column::ClientId])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_with_returning(&txn)
-            .await;
-        match inserted {
-            Ok(saved) => out.push(Ok((saved, true))),
-            // Nothing inserted (SeaORM words it either way): it is a retry.
-            Err(DbErr::RecordNotInserted | DbErr::RecordNotFound(_)) => {
-                let existing = stored_send(&txn, m)
-                    .await?
-                    .ok_or(DbErr::RecordNotFound("a message that conflicted".into()))?;
-                out.push(Ok((existing, false)));
-            }
-            Err(e) => return Err(e),
-        }
+        // Nothing inserted: a retry of a stored message (acked again, even if its author
+        // has left since), or a send its author may no longer make.
+        out.push(match stored_send(&txn, m).await? {
+            Some(existing) => Ok((existing, false)),
+            None => Err(posting_refusal(&txn, &m.room_id, &m.author.id)
+                .await?
+                .unwrap_or_else(|| {
+                    ServiceError::Internal("a permitted message was not stored".into())
+                })),
+        });
     }
     txn.commit().await?;
     Ok(out)
+}
+
+/// Of `posts` (room, author), those whose author is an active member of an active room,
+/// in one query for the whole batch.
+async fn may_post<'a>(
+    txn: &DatabaseTransaction,
+    posts: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<HashSet<(String, String)>, DbErr> {
+    // Scoped here: at module level its `max` would shadow `Ord::max` on numbers.
+    use sea_orm::sea_query::ExprTrait;
+    let (mut room_ids, mut user_ids) = (BTreeSet::new(), BTreeSet::new());
+    for (room, user) in posts {
+        room_ids.insert(room.to_owned());
+        user_ids.insert(user.to_owned());
+    }
+    let query = Query::select()
+        .column((membership::Entity, membership::Column::RoomId))
+        .column((membership::Entity, membership::Column::UserId))
+        .from(membership::Entity)
+        .inner_join(
+            room_row::Entity,
+            Expr::col((room_row::Entity, room_row::Column::Id))
+                .equals((membership::Entity, membership::Column::RoomId)),
+        )
+        .and_where(Expr::col((membership::Entity, membership::Column::RoomId)).is_in(room_ids))
+        .and_where(Expr::col((membership::Entity, membership::Column::UserId)).is_in(user_ids))
+        .and_where(Expr::col((membership::Entity, membership::Column::Status)).eq("active"))
+        .and_where(Expr::col((room_row::Entity, room_row::Column::Status)).eq("active"))
+        .to_owned();
+    txn.query_all(&query)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("", "room_id")?, r.try_get("", "user_id")?)))
+        .collect()
+}
+
+/// Inserts `m`; `None` when the unique (author, client id) index says it is a retry.
+async fn insert_message(
+    txn: &DatabaseTransaction,
+    m: &NewMessage,
+    now: DateTime<Utc>,
+) -> Result<Option<row::Model>, DbErr> {
+    let fresh = row::ActiveModel {
+        room_id: Set(m.room_id.clone()),
+        author_id: Set(Some(m.author.id.clone())),
+        kind: Set(m.kind.to_owned()),
+        body: Set(m.body.clone()),
+        color: Set(m.color.clone()),
+        sticker: Set(m.sticker.clone()),
+        file_id: Set(None),
+        client_id: Set(Some(m.client_id.clone())),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    let inserted = row::Entity::insert(fresh)
+        .on_conflict(
+            OnConflict::columns([row::Column::AuthorId, row::Column::ClientId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_with_returning(txn)
+        .await;
+    match inserted {
+        Ok(saved) => Ok(Some(saved)),
+        // Nothing inserted (SeaORM words it either way).
+        Err(DbErr::RecordNotInserted | DbErr::RecordNotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The message an earlier send with the same (author, client id) stored, if any.
@@ -531,72 +583,56 @@ async fn stored_send(
         .await
 }
 
-/// Who may post where, read inside the transaction that stores the posts. On PostgreSQL
-/// the rooms' rows are locked as room decisions lock them, so a kick or termination either
-/// commits before this read (and is seen) or waits until the posts are committed; SQLite's
-/// write lock, taken at `BEGIN`, does the same for every writer. Per room, message ids are
-/// then handed out in commit order too, so catch-up by "after id" never skips one.
-struct MayPost {
-    active_rooms: HashSet<String>,
-    members: HashSet<(String, String)>,
+/// Locks the rooms about to get messages as room decisions lock them (PostgreSQL; SQLite's
+/// write lock, taken at `BEGIN`, already serialises every writer). A kick or termination
+/// then either commits before the posts are checked (and is seen) or waits until they are
+/// committed; and per room, message ids are handed out in commit order, so catch-up by
+/// "after id" never skips one.
+async fn lock_rooms<'a>(
+    txn: &DatabaseTransaction,
+    room_ids: impl IntoIterator<Item = &'a str>,
+) -> Result<(), DbErr> {
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    let ids: BTreeSet<String> = room_ids.into_iter().map(str::to_owned).collect();
+    room_row::Entity::find()
+        .filter(room_row::Column::Id.is_in(ids))
+        .order_by(room_row::Column::Id, Order::Asc)
+        .lock_exclusive()
+        .all(txn)
+        .await?;
+    Ok(())
 }
 
-impl MayPost {
-    async fn read<'a>(
-        txn: &DatabaseTransaction,
-        posts: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Self, DbErr> {
-        let (mut room_ids, mut user_ids) = (BTreeSet::new(), BTreeSet::new());
-        for (room, user) in posts {
-            room_ids.insert(room.to_owned());
-            user_ids.insert(user.to_owned());
-        }
-        let mut rooms = room_row::Entity::find()
-            .filter(room_row::Column::Id.is_in(room_ids.iter().cloned()))
-            .order_by(room_row::Column::Id, Order::Asc);
-        if txn.get_database_backend() == DbBackend::Postgres {
-            rooms = rooms.lock_exclusive();
-        }
-        let active_rooms: HashSet<String> = rooms
-            .all(txn)
-            .await?
-            .into_iter()
-            .filter(|r| r.status == "active")
-            .map(|r| r.id)
-            .collect();
-        let members = membership::Entity::find()
-            .filter(membership::Column::RoomId.is_in(room_ids))
-            .filter(membership::Column::UserId.is_in(user_ids))
-            .filter(membership::Column::Status.eq("active"))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|m| (m.room_id, m.user_id))
-            .collect();
-        Ok(Self {
-            active_rooms,
-            members,
-        })
-    }
-
-    fn check(&self, room_id: &str, user_id: &str) -> Result<(), ServiceError> {
-        if !self.active_rooms.contains(room_id) {
-            return Err(ApiError::new(
+/// Why `user_id` may not post in `room_id` now, if they may not: the room ended, or they
+/// are no longer a member.
+async fn posting_refusal(
+    txn: &DatabaseTransaction,
+    room_id: &str,
+    user_id: &str,
+) -> Result<Option<ServiceError>, DbErr> {
+    let room = room_row::Entity::find_by_id(room_id.to_owned())
+        .one(txn)
+        .await?;
+    if room.is_none_or(|r| r.status != "active") {
+        return Ok(Some(
+            ApiError::new(
                 ErrorCode::RoomTerminated,
                 "This room has been terminated. Nothing more can be posted to it.",
             )
-            .into());
-        }
-        if !self
-            .members
-            .contains(&(room_id.to_owned(), user_id.to_owned()))
-        {
-            return Err(ApiError::new(
-                ErrorCode::NotMember,
-                "You are no longer a member of this room.",
-            )
-            .into());
-        }
-        Ok(())
+            .into(),
+        ));
     }
+    let member = membership::Entity::find_by_id((room_id.to_owned(), user_id.to_owned()))
+        .filter(membership::Column::Status.eq("active"))
+        .one(txn)
+        .await?;
+    Ok(member.is_none().then(|| {
+        ApiError::new(
+            ErrorCode::NotMember,
+            "You are no longer a member of this room.",
+        )
+        .into()
+    }))
 }
