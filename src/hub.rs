@@ -493,3 +493,78 @@ impl Hub for LiveHub {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use domain::room::JoinedVia;
+
+    use super::*;
+
+    fn user(id: &str) -> User {
+        User {
+            id: id.to_owned(),
+            username: id.to_owned(),
+        }
+    }
+
+    fn room_event(room: &str, event: Event) -> Published {
+        Published::Room {
+            room_id: room.to_owned(),
+            events: vec![event],
+            users: HashMap::new(),
+        }
+    }
+
+    fn kicked(id: &str) -> Event {
+        Event::Departed {
+            user: id.to_owned(),
+            reason: LeaveReason::Kicked,
+            by: None,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn a_socket_subscribes_to_what_it_read_only_if_no_membership_change_came_meanwhile() {
+        let hub = LiveHub::new(16);
+        let bob = hub.connect(&user("bob"));
+        let rooms = vec!["r1".to_owned()];
+
+        // Nothing happened between the read and the subscription: it takes.
+        let seen = hub.membership_version(bob.id);
+        assert!(hub.subscribe_if_unchanged(bob.id, &rooms, seen));
+        assert!(hub.is_subscribed(bob.id, "r1"));
+
+        // Bob is kicked from r2 after a second socket read its rooms (r2 among them).
+        let tab = hub.connect(&user("bob"));
+        let seen = hub.membership_version(tab.id);
+        hub.publish(room_event("r2", kicked("bob")));
+        let stale = vec!["r1".to_owned(), "r2".to_owned()];
+        assert!(!hub.subscribe_if_unchanged(tab.id, &stale, seen));
+        assert!(
+            !hub.is_subscribed(tab.id, "r2"),
+            "the stale read is refused"
+        );
+
+        // A join delivered meanwhile also makes the read stale (the socket got it anyway).
+        let seen = hub.membership_version(tab.id);
+        hub.publish(room_event(
+            "r3",
+            Event::Joined {
+                user: "bob".into(),
+                role: Role::Member,
+                via: JoinedVia::Open,
+            },
+        ));
+        assert!(hub.is_subscribed(tab.id, "r3"));
+        assert!(!hub.subscribe_if_unchanged(tab.id, &rooms, seen));
+
+        // Someone else's change does not; a termination anywhere does.
+        let seen = hub.membership_version(tab.id);
+        hub.publish(room_event("r1", kicked("cat")));
+        assert!(hub.subscribe_if_unchanged(tab.id, &rooms, seen));
+        let seen = hub.membership_version(tab.id);
+        hub.publish(room_event("r9", Event::Terminated));
+        assert!(!hub.subscribe_if_unchanged(tab.id, &rooms, seen));
+    }
+}
