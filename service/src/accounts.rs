@@ -80,13 +80,15 @@ impl Accounts {
 
     /// Any failure answers the same `invalid_credentials`, after the same argon2 work.
     pub async fn login(&self, username: &str, password: &str) -> ServiceResult<User> {
-        let key = username.trim().to_ascii_lowercase();
-        if let Some(delay) = self.failures.delay_for(&key) {
+        // Only a well-formed name can have an account, so only those are tracked and logged:
+        // anything else is refused after the same work, without keeping or printing it.
+        let key = Username::parse(username).ok().map(|name| name.key());
+        if let Some(delay) = key.as_deref().and_then(|k| self.failures.delay_for(k)) {
             tokio::time::sleep(delay).await;
         }
-        let found = match Username::parse(username) {
-            Ok(name) => self.find_by_key(&name.key()).await?,
-            Err(_) => None,
+        let found = match &key {
+            Some(key) => self.find_by_key(key).await?,
+            None => None,
         };
         let hash = found
             .as_ref()
@@ -94,13 +96,20 @@ impl Accounts {
         let matches = verify_password(password.to_owned(), hash).await?;
         match found {
             Some(user) if matches => {
-                self.failures.clear(&key);
+                if let Some(key) = &key {
+                    self.failures.clear(key);
+                }
                 tracing::info!(user_id = %user.id, "user logged in");
                 Ok(to_user(user))
             }
             _ => {
-                self.failures.record(&key);
-                tracing::info!(username = %key, "login refused");
+                match &key {
+                    Some(key) => {
+                        self.failures.record(key);
+                        tracing::info!(username = %key, "login refused");
+                    }
+                    None => tracing::info!("login refused: not a valid username"),
+                }
                 Err(ApiError::invalid_credentials().into())
             }
         }
@@ -320,8 +329,18 @@ impl FailedLogins {
         let Ok(mut map) = self.by_key.lock() else {
             return;
         };
-        if map.len() >= Self::MAX_TRACKED {
+        if map.len() >= Self::MAX_TRACKED && !map.contains_key(key) {
             map.retain(|_, (_, at)| at.elapsed() <= Self::FORGET_AFTER);
+            // Still full of recent failures: the oldest makes room, so the map stays bounded.
+            if map.len() >= Self::MAX_TRACKED {
+                let oldest = map
+                    .iter()
+                    .min_by_key(|(_, (_, at))| *at)
+                    .map(|(k, _)| k.clone());
+                if let Some(oldest) = oldest {
+                    map.remove(&oldest);
+                }
+            }
         }
         let entry = map.entry(key.to_owned()).or_insert((0, Instant::now()));
         if entry.1.elapsed() > Self::FORGET_AFTER {
@@ -397,5 +416,16 @@ mod tests {
         assert_eq!(f.delay_for("alice"), None);
         f.clear("bob");
         assert_eq!(f.delay_for("bob"), None);
+    }
+
+    #[test]
+    fn failed_logins_stay_bounded_when_every_entry_is_recent() {
+        let f = FailedLogins::default();
+        for i in 0..FailedLogins::MAX_TRACKED + 5 {
+            f.record(&format!("user{i}"));
+        }
+        let map = f.by_key.lock().unwrap();
+        assert_eq!(map.len(), FailedLogins::MAX_TRACKED);
+        assert!(map.contains_key(&format!("user{}", FailedLogins::MAX_TRACKED + 4)));
     }
 }
