@@ -35,8 +35,11 @@ pub fn frame(f: &ServerFrame) -> Frame {
 
 struct Conn {
     user: User,
+    /// The session that authorised the socket; its logout closes the socket.
+    session_id: Option<String>,
     tx: mpsc::Sender<Frame>,
     cancel: CancellationToken,
+    signed_out: CancellationToken,
 }
 
 #[derive(Default)]
@@ -65,6 +68,8 @@ pub struct Connection {
     pub frames: mpsc::Receiver<Frame>,
     /// Cancelled when the socket fell behind and must go.
     pub cancel: CancellationToken,
+    /// Cancelled when the session that opened the socket logged out.
+    pub signed_out: CancellationToken,
 }
 
 pub struct LiveHub {
@@ -126,21 +131,41 @@ impl LiveHub {
         self.registry.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn connect(&self, user: &User) -> Connection {
+    pub fn connect(&self, user: &User, session_id: Option<String>) -> Connection {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, frames) = mpsc::channel(self.queue);
         let cancel = CancellationToken::new();
+        let signed_out = CancellationToken::new();
         let mut reg = self.write();
         reg.conns.insert(
             id,
             Conn {
                 user: user.clone(),
+                session_id,
                 tx,
                 cancel: cancel.clone(),
+                signed_out: signed_out.clone(),
             },
         );
         reg.by_user.entry(user.id.clone()).or_default().insert(id);
-        Connection { id, frames, cancel }
+        Connection {
+            id,
+            frames,
+            cancel,
+            signed_out,
+        }
+    }
+
+    /// Closes the sockets that `session_id` (of `user_id`) opened.
+    fn end_session(&self, user_id: &str, session_id: &str) {
+        let reg = self.read();
+        for conn in reg.by_user.get(user_id).into_iter().flatten() {
+            if let Some(c) = reg.conns.get(conn) {
+                if c.session_id.as_deref() == Some(session_id) {
+                    c.signed_out.cancel();
+                }
+            }
+        }
     }
 
     pub fn disconnect(&self, conn: u64) {
@@ -490,6 +515,10 @@ impl Hub for LiveHub {
                 events,
                 users,
             } => self.room_events(&room_id, &events, &users),
+            Published::SessionEnded {
+                user_id,
+                session_id,
+            } => self.end_session(&user_id, &session_id),
         }
     }
 }
@@ -527,7 +556,7 @@ mod tests {
     #[test]
     fn a_socket_subscribes_to_what_it_read_only_if_no_membership_change_came_meanwhile() {
         let hub = LiveHub::new(16);
-        let bob = hub.connect(&user("bob"));
+        let bob = hub.connect(&user("bob"), None);
         let rooms = vec!["r1".to_owned()];
 
         // Nothing happened between the read and the subscription: it takes.
@@ -536,7 +565,7 @@ mod tests {
         assert!(hub.is_subscribed(bob.id, "r1"));
 
         // Bob is kicked from r2 after a second socket read its rooms (r2 among them).
-        let tab = hub.connect(&user("bob"));
+        let tab = hub.connect(&user("bob"), None);
         let seen = hub.membership_version(tab.id);
         hub.publish(room_event("r2", kicked("bob")));
         let stale = vec!["r1".to_owned(), "r2".to_owned()];

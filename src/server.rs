@@ -76,6 +76,7 @@ impl Server {
             rooms: Rooms::new(db.clone(), hub.clone()),
             notifications: Notifications::new(db.clone()),
             messages: Messages::new(db.clone(), hub.clone(), limits),
+            hub: hub.clone(),
         };
         let live = ws::Live {
             hub,

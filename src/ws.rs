@@ -88,6 +88,7 @@ pub async fn upgrade(
     let Some(user) = user else {
         return error_response(&ApiError::unauthenticated());
     };
+    let session_id = session.id().map(|id| id.to_string());
     ws.max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
         .read_buffer_size(4 * 1024)
@@ -95,12 +96,12 @@ pub async fn upgrade(
         .max_write_buffer_size(64 * 1024)
         .on_upgrade(move |socket| {
             let tasks = live.tasks.clone();
-            tasks.track_future(serve(socket, user, live))
+            tasks.track_future(serve(socket, user, session_id, live))
         })
 }
 
-async fn serve(socket: WebSocket, user: User, live: Live) {
-    let conn = live.hub.connect(&user);
+async fn serve(socket: WebSocket, user: User, session_id: Option<String>, live: Live) {
+    let conn = live.hub.connect(&user, session_id);
     let conn_id = conn.id;
     tracing::info!(user_id = %user.id, conn = conn_id, "live channel opened");
     let (mut sink, stream) = socket.split();
@@ -118,6 +119,7 @@ async fn serve(socket: WebSocket, user: User, live: Live) {
         conn.frames,
         missed.clone(),
         cancel.clone(),
+        conn.signed_out,
         live.shutdown.clone(),
         live.ping_every,
     );
@@ -170,6 +172,7 @@ async fn write_loop(
     mut frames: tokio::sync::mpsc::Receiver<crate::hub::Frame>,
     missed: Arc<AtomicU32>,
     cancel: CancellationToken,
+    signed_out: CancellationToken,
     shutdown: CancellationToken,
     ping_every: Duration,
 ) {
@@ -179,12 +182,18 @@ async fn write_loop(
     // `cancelled()` each time would register with its lock for every frame sent.
     let fell_behind = cancel.cancelled();
     let going_away = shutdown.cancelled();
-    tokio::pin!(fell_behind, going_away);
+    let session_ended = signed_out.cancelled();
+    tokio::pin!(fell_behind, going_away, session_ended);
     loop {
         tokio::select! {
             biased;
             () = &mut going_away => {
                 close(&mut sink, 1001, "going away").await;
+                return;
+            }
+            () = &mut session_ended => {
+                // 1008: the session that authorised this socket logged out.
+                close(&mut sink, 1008, "signed out").await;
                 return;
             }
             () = &mut fell_behind => {

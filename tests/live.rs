@@ -830,3 +830,49 @@ async fn a_send_racing_a_termination_is_stored_before_it_or_refused() {
     }
     assert_eq!(acked + refused, 25);
 }
+
+#[tokio::test]
+async fn logging_out_closes_that_sessions_sockets_and_no_others() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let ann = person(&app, "ann").await;
+    let bob = person(&app, "bob").await;
+    // Bob signs in a second time, on another device.
+    let r = app
+        .post(
+            "/api/auth/login",
+            json!({"username": "bob", "password": common::PASSWORD}),
+            None,
+        )
+        .await;
+    let phone = Person {
+        id: bob.id.clone(),
+        cookie: r.cookie().expect("login sets a session cookie"),
+    };
+    let room = open_room(&app, &ann, "Lobby", &[&bob]).await;
+    let mut laptop_ws = connect(&app, &bob).await;
+    let mut phone_ws = connect(&app, &phone).await;
+
+    ok(&app, &bob, "/api/auth/logout", json!({})).await;
+    // The laptop's socket is closed as signed out, and reads nothing more.
+    let closed = loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), laptop_ws.next())
+            .await
+            .expect("the socket closes within 10 s");
+        match msg {
+            Some(Ok(Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    let frame = closed.expect("a close code");
+    assert_eq!(
+        (u16::from(frame.code), frame.reason.as_str()),
+        (1008, "signed out")
+    );
+    // The phone's session is another one: its socket still carries the room.
+    let mut a = connect(&app, &ann).await;
+    send(&mut a, text(&room, "after-logout", "still there?")).await;
+    let m = expect(&mut phone_ws, &["message"]).await;
+    assert_eq!(m["message"]["body"], "still there?");
+}

@@ -15,6 +15,7 @@ pub struct ServerCtx {
     pub rooms: service::Rooms,
     pub notifications: service::Notifications,
     pub messages: service::Messages,
+    pub hub: std::sync::Arc<dyn service::hub::Hub>,
 }
 
 impl From<service::ServiceError> for AppError {
@@ -81,9 +82,23 @@ pub async fn start_session(user: &User) -> Result<(), AppError> {
         .map_err(store_failed)
 }
 
-/// Deletes the session from the store and tells the browser to drop the cookie.
+/// Deletes the session from the store, tells the browser to drop the cookie, and closes the
+/// live channels the session opened (they were authorised by it at their upgrade).
 pub async fn end_session() -> Result<(), AppError> {
-    session().await?.flush().await.map_err(store_failed)
+    let session = session().await?;
+    let user_id = session
+        .get::<String>(SESSION_USER_KEY)
+        .await
+        .map_err(store_failed)?;
+    let session_id = session.id();
+    session.flush().await.map_err(store_failed)?;
+    if let (Some(user_id), Some(session_id)) = (user_id, session_id) {
+        ctx()?.hub.publish(service::hub::Published::SessionEnded {
+            user_id,
+            session_id: session_id.to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// True for a form the browser posted by itself (JavaScript off or not yet loaded).

@@ -25,6 +25,8 @@ pub enum Published {
         message: MessageView,
         origin: Option<u64>,
     },
+    /// A session ended (logout): the live channels it opened close.
+    SessionEnded { user_id: String, session_id: String },
 }
 
 pub trait Hub: Send + Sync + 'static {
