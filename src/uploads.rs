@@ -82,12 +82,16 @@ async fn receive(
     {
         match field.name() {
             Some("room_id") => {
-                room_id = Some(
-                    field
-                        .text()
-                        .await
-                        .map_err(|e| bad(format!("The room id could not be read: {e}.")))?,
-                )
+                let id = field
+                    .text()
+                    .await
+                    .map_err(|e| bad(format!("The room id could not be read: {e}.")))?;
+                // Refused before a file that follows is streamed to disk, not after.
+                up.messages
+                    .check_member(&user.id, &id)
+                    .await
+                    .map_err(ApiError::from)?;
+                room_id = Some(id);
             }
             Some("file") => {
                 let name = message::sanitize_file_name(field.file_name().unwrap_or(""));

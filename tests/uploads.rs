@@ -86,6 +86,13 @@ async fn uploads_are_limited_sanitised_and_served_to_members_only() {
         (StatusCode::FORBIDDEN, Some("not_member"))
     );
     assert!(stored_files(db.data_dir.path()).is_empty());
+    // ...refused before the file is read: an oversize one gets `not_member`, not
+    // `file_too_large`, because nothing of it was streamed to disk.
+    let (status, body) = upload(&app, &bob, &room, "big.bin", vec![7; 65 * 1024]).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("not_member"))
+    );
 
     // A hostile name is cut down to its last part; the file is stored under a random id.
     let (status, body) = upload(

@@ -230,6 +230,11 @@ impl Messages {
         .into())
     }
 
+    /// [`Self::require_member`] on the service's own connection.
+    pub async fn check_member(&self, user_id: &str, room_id: &str) -> ServiceResult<()> {
+        Self::require_member(&self.db, user_id, room_id).await
+    }
+
     /// Takes one message from `user_id`'s allowance, or says how long to wait.
     fn check_rate(&self, user_id: &str) -> ServiceResult<()> {
         match self.limiter.check_key(&user_id.to_owned()) {
