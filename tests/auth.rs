@@ -245,6 +245,18 @@ async fn login_renews_the_session_id_and_the_old_one_stops_working() {
 }
 
 #[tokio::test]
+async fn a_session_in_use_is_saved_again_once_a_day_so_its_expiry_moves_on() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let (_, cookie) = app.signup("ines").await;
+    let noted = "SELECT COUNT(*) AS n FROM sessions WHERE data LIKE '%active_day%'";
+    assert_eq!(app.count(noted).await, 0);
+    // The first use of the day writes the session, and with it a fresh expiry.
+    assert_eq!(me(&app, &cookie).await.status, StatusCode::OK);
+    assert_eq!(app.count(noted).await, 1);
+}
+
+#[tokio::test]
 async fn logout_ends_the_session_on_the_server() {
     let db = TestDb::new().await;
     let app = TestApp::spawn(&db).await;

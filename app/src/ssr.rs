@@ -63,7 +63,31 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
     else {
         return Ok(None);
     };
+    keep_alive(&session).await?;
     Ok(ctx()?.accounts.get(&id).await.map_err(ApiError::from)?)
+}
+
+/// Where a session notes the last day it was used.
+const ACTIVE_DAY_KEY: &str = "active_day";
+
+/// A session expires after `--session-days` without activity, but the store only learns of
+/// activity when the session changes: noting the day changes it once a day, which moves the
+/// stored expiry on without a write on every request.
+async fn keep_alive(session: &Session) -> Result<(), AppError> {
+    let today = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400);
+    let noted = session
+        .get::<u64>(ACTIVE_DAY_KEY)
+        .await
+        .map_err(store_failed)?;
+    if noted != Some(today) {
+        session
+            .insert(ACTIVE_DAY_KEY, today)
+            .await
+            .map_err(store_failed)?;
+    }
+    Ok(())
 }
 
 pub async fn require_user() -> Result<User, AppError> {
