@@ -1161,3 +1161,37 @@ async fn a_terminated_private_room_stays_hidden_from_strangers_and_the_banned() 
         }
     }
 }
+
+#[tokio::test]
+async fn without_a_session_bad_input_still_gets_unauthenticated() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let long = "x".repeat(501);
+    for (path, body) in [
+        (
+            "/api/rooms/kick",
+            json!({"room_id": "r", "user_id": "u", "reason": long}),
+        ),
+        (
+            "/api/rooms/ban",
+            json!({"room_id": "r", "user": "u", "reason": long}),
+        ),
+        (
+            "/api/rooms/update",
+            json!({"room_id": "r", "join_policy": "nonsense"}),
+        ),
+        ("/api/rooms/create", json!({"name": ""})),
+        (
+            "/api/messages/send",
+            json!({"room_id": "r", "client_id": "c", "body": ""}),
+        ),
+    ] {
+        let r = app.post(path, body, None).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            "{path}: {}",
+            r.text
+        );
+    }
+}

@@ -217,15 +217,19 @@ pub async fn kick_member(
     user_id: String,
     reason: Option<String>,
 ) -> Result<Terminated, AppError> {
+    let (me, ctx) = caller().await?;
     let reason = domain::room::parse_reason(reason.as_deref())?;
-    let outcome = act(
-        &room_id,
-        Command::Kick {
-            user: user_id,
-            reason,
-        },
-    )
-    .await?;
+    let outcome = ctx
+        .rooms
+        .act(
+            &me.id,
+            &room_id,
+            Command::Kick {
+                user: user_id,
+                reason,
+            },
+        )
+        .await?;
     Ok(Terminated {
         terminated: outcome.terminated,
     })
@@ -238,8 +242,8 @@ pub async fn ban_user(
     user: String,
     reason: Option<String>,
 ) -> Result<Terminated, AppError> {
-    let reason = domain::room::parse_reason(reason.as_deref())?;
     let (me, ctx) = caller().await?;
+    let reason = domain::room::parse_reason(reason.as_deref())?;
     let target = ctx.rooms.resolve_user(&user).await?;
     let outcome = ctx
         .rooms
@@ -297,6 +301,7 @@ pub async fn update_room(
     join_policy: Option<String>,
     max_members: Option<i64>,
 ) -> Result<RoomResponse, AppError> {
+    let (me, ctx) = caller().await?;
     let settings = Settings {
         topic: topic
             .map(|t| domain::room::parse_topic(Some(&t)))
@@ -308,7 +313,6 @@ pub async fn update_room(
             .map(|n| domain::room::parse_max_members((n != 0).then_some(n)))
             .transpose()?,
     };
-    let (me, ctx) = caller().await?;
     ctx.rooms
         .act(&me.id, &room_id, Command::Update(settings))
         .await?;
