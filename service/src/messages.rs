@@ -340,9 +340,8 @@ impl Messages {
         self.check_rate(&author.id)?;
         let txn = begin_write(&self.db).await?;
         lock_rooms(&txn, [upload.room_id.as_str()]).await?;
-        if let Some(refusal) = posting_refusal(&txn, &upload.room_id, &author.id).await? {
-            return Err(refusal);
-        }
+        // Again under the lock: a kick or termination may have committed since.
+        Self::require_member(&txn, &author.id, &upload.room_id).await?;
         file::Entity::insert(file::ActiveModel::from(upload.clone()))
             .exec_without_returning(&txn)
             .await?;
@@ -497,11 +496,13 @@ async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<
         // has left since), or a send its author may no longer make.
         out.push(match stored_send(&txn, m).await? {
             Some(existing) => Ok((existing, false)),
-            None => Err(posting_refusal(&txn, &m.room_id, &m.author.id)
-                .await?
-                .unwrap_or_else(|| {
-                    ServiceError::Internal("a permitted message was not stored".into())
-                })),
+            None => match Messages::require_member(&txn, &m.author.id, &m.room_id).await {
+                Err(ServiceError::Db(e)) => return Err(e),
+                Err(refusal) => Err(refusal),
+                Ok(()) => Err(ServiceError::Internal(
+                    "a permitted message was not stored".into(),
+                )),
+            },
         });
     }
     txn.commit().await?;
@@ -608,36 +609,4 @@ async fn lock_rooms<'a>(
         .all(txn)
         .await?;
     Ok(())
-}
-
-/// Why `user_id` may not post in `room_id` now, if they may not: the room ended, or they
-/// are no longer a member.
-async fn posting_refusal(
-    txn: &DatabaseTransaction,
-    room_id: &str,
-    user_id: &str,
-) -> Result<Option<ServiceError>, DbErr> {
-    let room = room_row::Entity::find_by_id(room_id.to_owned())
-        .one(txn)
-        .await?;
-    if room.is_none_or(|r| r.status != "active") {
-        return Ok(Some(
-            ApiError::new(
-                ErrorCode::RoomTerminated,
-                "This room has been terminated. Nothing more can be posted to it.",
-            )
-            .into(),
-        ));
-    }
-    let member = membership::Entity::find_by_id((room_id.to_owned(), user_id.to_owned()))
-        .filter(membership::Column::Status.eq("active"))
-        .one(txn)
-        .await?;
-    Ok(member.is_none().then(|| {
-        ApiError::new(
-            ErrorCode::NotMember,
-            "You are no longer a member of this room.",
-        )
-        .into()
-    }))
 }
