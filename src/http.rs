@@ -3,7 +3,7 @@
 
 use app::{
     api::auth::{LoginForm, SignupForm},
-    ssr::form_error_location,
+    ssr::{asks_for_html, form_error_location},
     AppError,
 };
 use axum::{
@@ -36,10 +36,7 @@ pub async fn api_error_bodies(req: Request, next: Next) -> Response {
             .headers()
             .contains_key(server_fn::error::SERVER_FN_ERROR_HEADER)
     {
-        return error_response(&ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            "The request is too large. Send less at once.",
-        ));
+        return error_response(&too_large());
     }
     if res.status() != StatusCode::INTERNAL_SERVER_ERROR
         || !res
@@ -63,11 +60,7 @@ pub async fn api_error_bodies(req: Request, next: Next) -> Response {
 /// post (JavaScript off) they refuse would land on a page of JSON. This sends it back to its
 /// form with the error beside the fields and the typed username kept, like any refusal.
 pub async fn refused_forms_back_to_page(req: Request, next: Next) -> Response {
-    let accepts_html = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
+    let accepts_html = asks_for_html(req.headers());
     let form = match req.uri().path() {
         p if p == LoginForm::PATH => ("/login", LoginForm::PATH),
         p if p == SignupForm::PATH => ("/signup", SignupForm::PATH),
@@ -78,10 +71,7 @@ pub async fn refused_forms_back_to_page(req: Request, next: Next) -> Response {
     }
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, FORM_BODY_LIMIT).await else {
-        return error_response(&ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            "The request is too large. Send less at once.",
-        ));
+        return error_response(&too_large());
     };
     let username = form_urlencoded::parse(&bytes)
         .find(|(k, _)| k == "username")
@@ -107,6 +97,13 @@ pub async fn refused_forms_back_to_page(req: Request, next: Next) -> Response {
         Some(location) => Redirect::to(&location).into_response(),
         None => error_response(&ApiError::internal()),
     }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        "The request is too large. Send less at once.",
+    )
 }
 
 /// Login and sign-up forms carry two short fields.

@@ -256,6 +256,13 @@ impl LiveHub {
         true
     }
 
+    /// Counts a membership change of `user_id`, if they have a socket open to notice it.
+    fn note_membership_change(reg: &mut Registry, user_id: &str) {
+        if reg.by_user.contains_key(user_id) {
+            *reg.user_changes.entry(user_id.to_owned()).or_default() += 1;
+        }
+    }
+
     fn subscribe_user(&self, user_id: &str, room: &str) {
         {
             let mut reg = self.write();
@@ -264,9 +271,7 @@ impl LiveHub {
                 .get(user_id)
                 .map(|s| s.iter().copied().collect())
                 .unwrap_or_default();
-            if !conns.is_empty() {
-                *reg.user_changes.entry(user_id.to_owned()).or_default() += 1;
-            }
+            Self::note_membership_change(&mut reg, user_id);
             for conn in conns {
                 Self::add_subscription(&mut reg, conn, room);
             }
@@ -277,9 +282,7 @@ impl LiveHub {
     fn unsubscribe_user(&self, user_id: &str, room: &str) {
         {
             let mut reg = self.write();
-            if reg.by_user.contains_key(user_id) {
-                *reg.user_changes.entry(user_id.to_owned()).or_default() += 1;
-            }
+            Self::note_membership_change(&mut reg, user_id);
             let conns: Vec<u64> = reg
                 .by_user
                 .get(user_id)

@@ -127,15 +127,15 @@ pub async fn end_session() -> Result<(), AppError> {
 
 /// True for a form the browser posted by itself (JavaScript off or not yet loaded).
 fn is_plain_form_post() -> bool {
-    use_context::<http::request::Parts>()
-        .and_then(|parts| {
-            parts
-                .headers
-                .get(http::header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.contains("text/html"))
-        })
-        .unwrap_or(false)
+    use_context::<http::request::Parts>().is_some_and(|parts| asks_for_html(&parts.headers))
+}
+
+/// True when a request asks for a page, as a browser posting a form by itself does.
+pub fn asks_for_html(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
 }
 
 /// After a failed plain form post, sends the browser back to `page` with the error (read by
