@@ -1,6 +1,7 @@
 //! HTTP plumbing around the server functions: statuses for error bodies, the rate-limit
 //! answer, the JSON 404 for unknown API paths, and the health probes.
 
+pub use app::ssr::error_response;
 use app::{
     api::auth::{LoginForm, SignupForm},
     ssr::{asks_for_html, form_error_location},
@@ -12,19 +13,11 @@ use axum::{
     http::{header, HeaderValue, StatusCode},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
-    Json,
 };
 use domain::{ApiError, ErrorCode};
 use sea_orm::DatabaseConnection;
 use server_fn::ServerFn;
 use tower_governor::GovernorError;
-
-/// An API error as an HTTP response: the status its code calls for, the JSON body of API.md.
-pub fn error_response(err: &ApiError) -> Response {
-    let status =
-        StatusCode::from_u16(err.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(err)).into_response()
-}
 
 /// Server functions answer every error with 500; this gives each the status of its code
 /// (`invalid_input` → 400, `unauthenticated` → 401, …), in one place for all of them. It

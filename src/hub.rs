@@ -16,11 +16,7 @@ use std::{
 };
 
 use axum::extract::ws::Utf8Bytes;
-use domain::{
-    room::{Event, LeaveReason, Role, RoleCause},
-    wire::ServerFrame,
-    User,
-};
+use domain::{effects::member_event, room::Event, wire::ServerFrame, RoomId, User, UserId};
 use service::hub::{Hub, Published};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -45,13 +41,13 @@ struct Conn {
 #[derive(Default)]
 struct Registry {
     conns: HashMap<u64, Conn>,
-    by_user: HashMap<String, HashSet<u64>>,
-    rooms: HashMap<String, HashSet<u64>>,
-    conn_rooms: HashMap<u64, HashSet<String>>,
+    by_user: HashMap<UserId, HashSet<u64>>,
+    rooms: HashMap<RoomId, HashSet<u64>>,
+    conn_rooms: HashMap<u64, HashSet<RoomId>>,
     /// Counts membership changes delivered, per user with a socket open, and terminations:
     /// a socket reads its rooms from the database, and subscribes to them only if neither
     /// count moved meanwhile (see [`LiveHub::subscribe_if_unchanged`]).
-    user_changes: HashMap<String, u64>,
+    user_changes: HashMap<UserId, u64>,
     terminations: u64,
 }
 
@@ -76,11 +72,11 @@ pub struct LiveHub {
     registry: RwLock<Registry>,
     next_id: AtomicU64,
     queue: usize,
-    typing: Mutex<HashMap<(String, String), Instant>>,
+    typing: Mutex<HashMap<(UserId, RoomId), Instant>>,
     /// Rooms whose presence changed since the last flush. Presence goes out at most every
     /// `PRESENCE_EVERY`: sending the list on every connect would cost the square of a big
     /// room's size when everyone reconnects at once.
-    presence_dirty: Mutex<HashSet<String>>,
+    presence_dirty: Mutex<HashSet<RoomId>>,
 }
 
 /// How often changed presence is sent.
@@ -104,7 +100,7 @@ impl LiveHub {
 
     /// Sends the presence of every room whose presence changed since the last call.
     pub fn flush_presence(&self) {
-        let rooms: Vec<String> = {
+        let rooms: Vec<RoomId> = {
             let mut dirty = self
                 .presence_dirty
                 .lock()
@@ -178,16 +174,16 @@ impl LiveHub {
         }
     }
 
-    fn remove_conn(reg: &mut Registry, conn: u64) -> HashSet<String> {
+    fn remove_conn(reg: &mut Registry, conn: u64) -> HashSet<RoomId> {
         let Some(c) = reg.conns.remove(&conn) else {
             return HashSet::new();
         };
         c.cancel.cancel();
-        if let Some(set) = reg.by_user.get_mut(&c.user.id) {
+        if let Some(set) = reg.by_user.get_mut(c.user.id.as_str()) {
             set.remove(&conn);
             if set.is_empty() {
-                reg.by_user.remove(&c.user.id);
-                reg.user_changes.remove(&c.user.id);
+                reg.by_user.remove(c.user.id.as_str());
+                reg.user_changes.remove(c.user.id.as_str());
             }
         }
         let rooms = reg.conn_rooms.remove(&conn).unwrap_or_default();
@@ -202,15 +198,12 @@ impl LiveHub {
         rooms
     }
 
-    fn add_subscription(reg: &mut Registry, conn: u64, room: &str) {
+    fn add_subscription(reg: &mut Registry, conn: u64, room: &RoomId) {
         if !reg.conns.contains_key(&conn) {
             return;
         }
-        reg.rooms.entry(room.to_owned()).or_default().insert(conn);
-        reg.conn_rooms
-            .entry(conn)
-            .or_default()
-            .insert(room.to_owned());
+        reg.rooms.entry(room.clone()).or_default().insert(conn);
+        reg.conn_rooms.entry(conn).or_default().insert(room.clone());
     }
 
     /// Where `conn`'s user's membership changes stand; read it before reading their rooms.
@@ -222,7 +215,7 @@ impl LiveHub {
         let user_changes = reg
             .conns
             .get(&conn)
-            .and_then(|c| reg.user_changes.get(&c.user.id))
+            .and_then(|c| reg.user_changes.get(c.user.id.as_str()))
             .copied()
             .unwrap_or(0);
         MembershipVersion {
@@ -238,7 +231,7 @@ impl LiveHub {
     pub fn subscribe_if_unchanged(
         &self,
         conn: u64,
-        rooms: &[String],
+        rooms: &[RoomId],
         seen: MembershipVersion,
     ) -> bool {
         {
@@ -257,13 +250,13 @@ impl LiveHub {
     }
 
     /// Counts a membership change of `user_id`, if they have a socket open to notice it.
-    fn note_membership_change(reg: &mut Registry, user_id: &str) {
+    fn note_membership_change(reg: &mut Registry, user_id: &UserId) {
         if reg.by_user.contains_key(user_id) {
-            *reg.user_changes.entry(user_id.to_owned()).or_default() += 1;
+            *reg.user_changes.entry(user_id.clone()).or_default() += 1;
         }
     }
 
-    fn subscribe_user(&self, user_id: &str, room: &str) {
+    fn subscribe_user(&self, user_id: &UserId, room: &RoomId) {
         {
             let mut reg = self.write();
             let conns: Vec<u64> = reg
@@ -279,7 +272,7 @@ impl LiveHub {
         self.send_presence(room);
     }
 
-    fn unsubscribe_user(&self, user_id: &str, room: &str) {
+    fn unsubscribe_user(&self, user_id: &UserId, room: &RoomId) {
         {
             let mut reg = self.write();
             Self::note_membership_change(&mut reg, user_id);
@@ -402,21 +395,21 @@ impl LiveHub {
         users
     }
 
-    fn send_presence(&self, room: &str) {
+    fn send_presence(&self, room: &RoomId) {
         self.presence_dirty
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(room.to_owned());
+            .insert(room.clone());
     }
 
     /// Passes on that `user` is typing in `room`, at most once every 2 s.
-    pub fn typing(&self, conn: u64, user: &User, room: &str) {
+    pub fn typing(&self, conn: u64, user: &User, room: &RoomId) {
         if !self.is_subscribed(conn, room) {
             return;
         }
         {
             let mut last = self.typing.lock().unwrap_or_else(|e| e.into_inner());
-            let key = (user.id.clone(), room.to_owned());
+            let key = (user.id.clone(), room.clone());
             if last.get(&key).is_some_and(|t| t.elapsed() < TYPING_EVERY) {
                 return;
             }
@@ -426,7 +419,7 @@ impl LiveHub {
             last.insert(key, Instant::now());
         }
         let f = frame(&ServerFrame::Typing {
-            room_id: room.to_owned(),
+            room_id: room.clone(),
             user: user.clone(),
         });
         self.to_room(room, &f, Some(conn));
@@ -437,61 +430,39 @@ impl LiveHub {
         self.read().conns.len()
     }
 
-    fn room_events(&self, room_id: &str, events: &[Event], users: &HashMap<String, User>) {
-        let user = |id: &str| {
-            users.get(id).cloned().unwrap_or_else(|| User {
-                id: id.to_owned(),
-                username: String::new(),
-            })
-        };
-        let member = |event: &str, id: &str, role: Option<Role>| {
-            frame(&ServerFrame::Member {
-                room_id: room_id.to_owned(),
-                event: event.to_owned(),
-                user: user(id),
-                role,
-            })
-        };
+    fn room_events(&self, room_id: &RoomId, events: &[Event], users: &HashMap<UserId, User>) {
         for event in events {
-            match event {
-                Event::Joined { user: id, role, .. } => {
-                    self.subscribe_user(id, room_id);
-                    self.to_room(room_id, &member("joined", id, Some(*role)), None);
-                }
-                // The termination frame tells the one removed with the room.
-                Event::Departed {
-                    reason: LeaveReason::Terminated,
-                    ..
-                } => {}
-                Event::Departed {
-                    user: id, reason, ..
-                } => {
-                    self.to_room(room_id, &member(reason.as_str(), id, None), None);
-                    self.unsubscribe_user(id, room_id);
-                }
-                Event::RoleChanged {
-                    user: id,
+            if let Some((id, what, role)) = member_event(event) {
+                let user = users.get(id).cloned().unwrap_or_else(|| User {
+                    id: id.clone(),
+                    username: String::new(),
+                });
+                let f = frame(&ServerFrame::Member {
+                    room_id: room_id.clone(),
+                    event: what,
+                    user,
                     role,
-                    cause,
-                    ..
-                } => {
-                    let name = match (cause, role) {
-                        (RoleCause::Promoted, _) => "promoted",
-                        (RoleCause::Demoted, _) => "demoted",
-                        (RoleCause::Succession, _) => "succession",
-                        (RoleCause::Ownership, Role::Owner) => "owner",
-                        (RoleCause::Ownership, _) => "demoted",
-                    };
-                    self.to_room(room_id, &member(name, id, Some(*role)), None);
+                });
+                match event {
+                    // Subscribed first, so the joiner's sockets hear of it too.
+                    Event::Joined { .. } => {
+                        self.subscribe_user(id, room_id);
+                        self.to_room(room_id, &f, None);
+                    }
+                    // Told first, then nothing more of the room reaches them.
+                    Event::Departed { .. } => {
+                        self.to_room(room_id, &f, None);
+                        self.unsubscribe_user(id, room_id);
+                    }
+                    _ => self.to_room(room_id, &f, None),
                 }
-                Event::Terminated => {
-                    let f = frame(&ServerFrame::RoomTerminated {
-                        room_id: room_id.to_owned(),
-                    });
-                    self.to_room(room_id, &f, None);
-                    self.drop_room(room_id);
-                }
-                _ => {}
+            }
+            if let Event::Terminated = event {
+                let f = frame(&ServerFrame::RoomTerminated {
+                    room_id: room_id.clone(),
+                });
+                self.to_room(room_id, &f, None);
+                self.drop_room(room_id);
             }
         }
     }
@@ -528,20 +499,20 @@ impl Hub for LiveHub {
 
 #[cfg(test)]
 mod tests {
-    use domain::room::JoinedVia;
+    use domain::room::{JoinedVia, LeaveReason, Role};
 
     use super::*;
 
     fn user(id: &str) -> User {
         User {
-            id: id.to_owned(),
+            id: id.into(),
             username: id.to_owned(),
         }
     }
 
     fn room_event(room: &str, event: Event) -> Published {
         Published::Room {
-            room_id: room.to_owned(),
+            room_id: room.into(),
             events: vec![event],
             users: HashMap::new(),
         }
@@ -549,7 +520,7 @@ mod tests {
 
     fn kicked(id: &str) -> Event {
         Event::Departed {
-            user: id.to_owned(),
+            user: id.into(),
             reason: LeaveReason::Kicked,
             by: None,
             note: None,
@@ -560,7 +531,7 @@ mod tests {
     fn a_socket_subscribes_to_what_it_read_only_if_no_membership_change_came_meanwhile() {
         let hub = LiveHub::new(16);
         let bob = hub.connect(&user("bob"), None);
-        let rooms = vec!["r1".to_owned()];
+        let rooms = vec![RoomId::from("r1")];
 
         // Nothing happened between the read and the subscription: it takes.
         let seen = hub.membership_version(bob.id);
@@ -571,7 +542,7 @@ mod tests {
         let tab = hub.connect(&user("bob"), None);
         let seen = hub.membership_version(tab.id);
         hub.publish(room_event("r2", kicked("bob")));
-        let stale = vec!["r1".to_owned(), "r2".to_owned()];
+        let stale = vec![RoomId::from("r1"), RoomId::from("r2")];
         assert!(!hub.subscribe_if_unchanged(tab.id, &stale, seen));
         assert!(
             !hub.is_subscribed(tab.id, "r2"),

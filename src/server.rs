@@ -9,7 +9,7 @@ use axum::{
     extract::Request,
     middleware,
     routing::{get, post},
-    Router,
+    Extension, Router,
 };
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -80,7 +80,6 @@ impl Server {
         };
         let live = ws::Live {
             hub,
-            accounts,
             rooms: ctx.rooms.clone(),
             messages: ctx.messages.clone(),
             public_origin: config.public_origin.clone(),
@@ -89,7 +88,9 @@ impl Server {
             ping_every: Duration::from_millis(config.ws_ping_ms),
         };
         let sessions = DbSessionStore::new(db.clone());
-        let router = router(config, ctx, db.clone(), sessions.clone(), live.clone())?;
+        let router = router(config, ctx, db.clone(), sessions.clone(), live.clone())?
+            // Every route finds the caller the same way (`CurrentUser`), through this.
+            .layer(Extension(accounts));
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.addr))?;
@@ -278,7 +279,6 @@ fn router(
         .with_state(options);
 
     let files = uploads::Uploads {
-        accounts: live.accounts.clone(),
         messages: live.messages.clone(),
         dir: config.data_dir.join("uploads"),
         limit: config.upload_limit,

@@ -5,6 +5,10 @@
 
 use std::path::PathBuf;
 
+use app::{
+    ssr::{error_response, CurrentUser},
+    AppError,
+};
 use axum::{
     body::Body,
     extract::{Multipart, Path, State},
@@ -13,27 +17,14 @@ use axum::{
     Json,
 };
 use domain::{message, ApiError, ErrorCode, User};
-use service::{Accounts, Messages};
+use service::Messages;
 use tokio::io::AsyncWriteExt;
-use tower_sessions::Session;
-
-use crate::http::error_response;
 
 #[derive(Clone)]
 pub struct Uploads {
-    pub accounts: Accounts,
     pub messages: Messages,
     pub dir: PathBuf,
     pub limit: u64,
-}
-
-async fn signed_in(session: &Session, accounts: &Accounts) -> Option<User> {
-    let id = session
-        .get::<String>(app::ssr::SESSION_USER_KEY)
-        .await
-        .ok()
-        .flatten()?;
-    accounts.get(&id).await.ok().flatten()
 }
 
 fn too_large(limit: u64) -> ApiError {
@@ -57,9 +48,14 @@ impl Drop for TempFile {
     }
 }
 
-pub async fn upload(State(up): State<Uploads>, session: Session, mut form: Multipart) -> Response {
-    let Some(user) = signed_in(&session, &up.accounts).await else {
-        return error_response(&ApiError::unauthenticated());
+pub async fn upload(
+    State(up): State<Uploads>,
+    caller: Result<CurrentUser, AppError>,
+    mut form: Multipart,
+) -> Response {
+    let user = match caller {
+        Ok(caller) => caller.user,
+        Err(refused) => return refused.into_response(),
     };
     match receive(&up, &user, &mut form).await {
         Ok(message) => Json(serde_json::json!({ "message": message })).into_response(),
@@ -140,7 +136,7 @@ async fn receive(
     let row = entity::file::Model {
         id: id.clone(),
         room_id,
-        uploader_id: user.id.clone(),
+        uploader_id: user.id.to_string(),
         name: name.to_owned(),
         content_type: content_type.to_owned(),
         size: i64::try_from(size).unwrap_or(i64::MAX),
@@ -180,11 +176,12 @@ fn multipart_error(e: axum::extract::multipart::MultipartError, limit: u64) -> A
 
 pub async fn download(
     State(up): State<Uploads>,
-    session: Session,
+    caller: Result<CurrentUser, AppError>,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(user) = signed_in(&session, &up.accounts).await else {
-        return error_response(&ApiError::unauthenticated());
+    let user = match caller {
+        Ok(caller) => caller.user,
+        Err(refused) => return refused.into_response(),
     };
     let f = match up.messages.file_for(&user.id, &id).await {
         Ok(f) => f,

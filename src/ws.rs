@@ -10,27 +10,27 @@ use std::{
     time::Duration,
 };
 
+use app::{
+    ssr::{error_response, CurrentUser},
+    AppError,
+};
 use axum::{
     extract::{
         ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade},
         State,
     },
     http::{header, HeaderMap},
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use domain::{
     wire::{ClientFrame, ServerFrame},
-    ApiError, ErrorCode, User,
+    ApiError, ErrorCode, RoomId, User,
 };
 use futures::{SinkExt, StreamExt};
-use service::{messages::Draft, Accounts, Messages, Rooms};
+use service::{messages::Draft, Messages, Rooms};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
-use tower_sessions::Session;
 
-use crate::{
-    http::error_response,
-    hub::{frame, LiveHub},
-};
+use crate::hub::{frame, LiveHub};
 
 /// Largest frame or message a client may send: a 4000-character body fits with room to spare.
 pub const MAX_FRAME: usize = 32 * 1024;
@@ -39,7 +39,6 @@ const MISSED_PONGS: u32 = 2;
 #[derive(Clone)]
 pub struct Live {
     pub hub: Arc<LiveHub>,
-    pub accounts: Accounts,
     pub rooms: Rooms,
     pub messages: Messages,
     /// The site's public origin (`https://chat.example.org`), if configured; otherwise an
@@ -66,7 +65,7 @@ fn origin_allowed(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
 
 pub async fn upgrade(
     State(live): State<Live>,
-    session: Session,
+    caller: Result<CurrentUser, AppError>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -76,19 +75,10 @@ pub async fn upgrade(
             "This page's origin may not open Parlor's live channel.",
         ));
     }
-    let user_id = session
-        .get::<String>(app::ssr::SESSION_USER_KEY)
-        .await
-        .ok()
-        .flatten();
-    let user = match user_id {
-        Some(id) => live.accounts.get(&id).await.ok().flatten(),
-        None => None,
+    let CurrentUser { user, session_id } = match caller {
+        Ok(caller) => caller,
+        Err(refused) => return refused.into_response(),
     };
-    let Some(user) = user else {
-        return error_response(&ApiError::unauthenticated());
-    };
-    let session_id = session.id().map(|id| id.to_string());
     ws.max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
         .read_buffer_size(4 * 1024)
@@ -137,10 +127,10 @@ async fn serve(socket: WebSocket, user: User, session_id: Option<String>, live: 
 /// Subscribes a new socket to its user's rooms as the database has them. Membership
 /// changes delivered while the rooms were being read make the read stale, so it is read
 /// again; `None` when the rooms could not be read.
-async fn subscribe_to_rooms(live: &Live, user: &User, conn: u64) -> Option<Vec<String>> {
+async fn subscribe_to_rooms(live: &Live, user: &User, conn: u64) -> Option<Vec<RoomId>> {
     for _ in 0..10 {
         let seen = live.hub.membership_version(conn);
-        let rooms: Vec<String> = match live.rooms.mine(&user.id).await {
+        let rooms: Vec<RoomId> = match live.rooms.mine(&user.id).await {
             Ok(rooms) => rooms.into_iter().map(|r| r.room.id).collect(),
             Err(e) => {
                 tracing::error!(error = %e, "could not load rooms for a socket");

@@ -1,7 +1,12 @@
 //! Server-side plumbing shared by the server functions: the services in context, and the
 //! signed-in user in the session.
 
-use domain::{ApiError, User};
+use axum::{
+    extract::FromRequestParts,
+    response::{IntoResponse, Response},
+};
+use domain::{ApiError, User, UserId};
+use http::{request::Parts, StatusCode};
 use leptos::prelude::*;
 use server_fn::error::ServerFnUrlError;
 use tower_sessions::Session;
@@ -53,18 +58,61 @@ fn store_failed(e: impl std::fmt::Display) -> AppError {
     AppError(ApiError::internal())
 }
 
-/// The signed-in user, if any. A session whose user no longer exists counts as none.
-pub async fn current_user() -> Result<Option<User>, AppError> {
-    let session = session().await?;
-    let Some(id) = session
-        .get::<String>(SESSION_USER_KEY)
-        .await
-        .map_err(store_failed)?
-    else {
-        return Ok(None);
-    };
-    keep_alive(&session).await?;
-    Ok(ctx()?.accounts.get(&id).await.map_err(ApiError::from)?)
+/// The signed-in user of a request, from its session cookie: the one way every part of the
+/// server (server functions, `/ws`, uploads and downloads) learns who is asking. A session
+/// whose user no longer exists counts as none. Extracting it keeps the session alive.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    /// The session that signed them in: its logout closes the sockets it opened.
+    pub session_id: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, why)| {
+                tracing::error!(why, "no session layer in front of an authenticated route");
+                AppError(ApiError::internal())
+            })?;
+        let Some(accounts) = parts.extensions.get::<service::Accounts>().cloned() else {
+            tracing::error!("the accounts service is not in the request extensions");
+            return Err(AppError(ApiError::internal()));
+        };
+        let Some(id) = session
+            .get::<UserId>(SESSION_USER_KEY)
+            .await
+            .map_err(store_failed)?
+        else {
+            return Err(AppError(ApiError::unauthenticated()));
+        };
+        keep_alive(&session).await?;
+        let user = accounts
+            .get(&id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| AppError(ApiError::unauthenticated()))?;
+        Ok(Self {
+            user,
+            session_id: session.id().map(|id| id.to_string()),
+        })
+    }
+}
+
+/// An API error as an HTTP response: the status its code calls for, the JSON error body.
+pub fn error_response(err: &ApiError) -> Response {
+    let status =
+        StatusCode::from_u16(err.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(err)).into_response()
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        error_response(&self.0)
+    }
 }
 
 /// Where a session notes the last day it was used.
@@ -90,10 +138,13 @@ async fn keep_alive(session: &Session) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The [`CurrentUser`] of the request a server function serves.
 pub async fn require_user() -> Result<User, AppError> {
-    current_user()
-        .await?
-        .ok_or_else(|| AppError(ApiError::unauthenticated()))
+    let Some(mut parts) = use_context::<Parts>() else {
+        tracing::error!("request parts missing from the Leptos context");
+        return Err(AppError(ApiError::internal()));
+    };
+    Ok(CurrentUser::from_request_parts(&mut parts, &()).await?.user)
 }
 
 /// Signs `user` in with a fresh session id, so an id planted before login is worthless.
@@ -111,7 +162,7 @@ pub async fn start_session(user: &User) -> Result<(), AppError> {
 pub async fn end_session() -> Result<(), AppError> {
     let session = session().await?;
     let user_id = session
-        .get::<String>(SESSION_USER_KEY)
+        .get::<UserId>(SESSION_USER_KEY)
         .await
         .map_err(store_failed)?;
     let session_id = session.id();
@@ -127,7 +178,7 @@ pub async fn end_session() -> Result<(), AppError> {
 
 /// True for a form the browser posted by itself (JavaScript off or not yet loaded).
 fn is_plain_form_post() -> bool {
-    use_context::<http::request::Parts>().is_some_and(|parts| asks_for_html(&parts.headers))
+    use_context::<Parts>().is_some_and(|parts| asks_for_html(&parts.headers))
 }
 
 /// True when a request asks for a page, as a browser posting a form by itself does.

@@ -1,43 +1,41 @@
-//! What a room's events mean for people: the notifications they cause (SPEC §8) and the
-//! moderation-log entries they leave (SPEC §5). Pure mappings, one place each.
+//! What a room's events mean for people: the notifications they cause (docs/RULES.md §8),
+//! the moderation-log entries they leave (§5), the `member` frames the live channel sends and
+//! the timeline's system lines (§6). Pure mappings, one place each.
 
 use crate::room::{Event, JoinedVia, LeaveReason, Role, RoleCause, Room, UserId};
+pub use crate::vocab::{LogKind, MemberEvent, NotificationKind};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotificationKind {
-    Invited,
-    RequestApproved,
-    RequestDenied,
-    Kicked,
-    Banned,
-    Unbanned,
-    Promoted,
-    Demoted,
-    /// Made admin because no admin was left.
-    Succession,
-    OwnershipReceived,
-    RoomTerminated,
-    /// To every admin: someone asks to join.
-    JoinRequest,
-}
-
-impl NotificationKind {
-    pub fn as_str(self) -> &'static str {
-        use NotificationKind::*;
-        match self {
-            Invited => "invited",
-            RequestApproved => "request_approved",
-            RequestDenied => "request_denied",
-            Kicked => "kicked",
-            Banned => "banned",
-            Unbanned => "unbanned",
-            Promoted => "promoted",
-            Demoted => "demoted",
-            Succession => "succession",
-            OwnershipReceived => "ownership_received",
-            RoomTerminated => "room_terminated",
-            JoinRequest => "join_request",
+/// The `member` frame of one event, if the room's members hear of it: who, what, and
+/// their role afterwards where it changed.
+pub fn member_event(event: &Event) -> Option<(&UserId, MemberEvent, Option<Role>)> {
+    match event {
+        Event::Joined { user, role, .. } => Some((user, MemberEvent::Joined, Some(*role))),
+        // The termination frame tells the one removed with the room.
+        Event::Departed {
+            reason: LeaveReason::Terminated,
+            ..
+        } => None,
+        Event::Departed { user, reason, .. } => {
+            let what = match reason {
+                LeaveReason::Left => MemberEvent::Left,
+                LeaveReason::Kicked => MemberEvent::Kicked,
+                LeaveReason::Banned | LeaveReason::Terminated => MemberEvent::Banned,
+            };
+            Some((user, what, None))
         }
+        Event::RoleChanged {
+            user, role, cause, ..
+        } => {
+            let what = match (cause, role) {
+                (RoleCause::Promoted, _) => MemberEvent::Promoted,
+                (RoleCause::Demoted, _) => MemberEvent::Demoted,
+                (RoleCause::Succession, _) => MemberEvent::Succession,
+                (RoleCause::Ownership, Role::Owner) => MemberEvent::Owner,
+                (RoleCause::Ownership, _) => MemberEvent::Demoted,
+            };
+            Some((user, what, Some(*role)))
+        }
+        _ => None,
     }
 }
 
@@ -56,7 +54,7 @@ fn note(
     reason: Option<&String>,
 ) -> NotificationDraft {
     NotificationDraft {
-        user: user.to_owned(),
+        user: user.into(),
         kind,
         actor: actor.cloned(),
         reason: reason.cloned(),
@@ -128,14 +126,14 @@ pub fn notifications(before: &Room, events: &[Event]) -> Vec<NotificationDraft> 
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogDraft {
-    pub kind: &'static str,
+    pub kind: LogKind,
     pub actor: Option<UserId>,
     pub target: Option<UserId>,
     pub reason: Option<String>,
 }
 
 fn log(
-    kind: &'static str,
+    kind: LogKind,
     actor: Option<&UserId>,
     target: Option<&UserId>,
     reason: Option<&String>,
@@ -155,63 +153,67 @@ pub fn log_entry(event: &Event) -> Option<LogDraft> {
             user,
             via: JoinedVia::Created,
             ..
-        } => log("created", Some(user), None, None),
-        Event::Joined { user, .. } => log("joined", Some(user), Some(user), None),
+        } => log(LogKind::Created, Some(user), None, None),
+        Event::Joined { user, .. } => log(LogKind::Joined, Some(user), Some(user), None),
         Event::Departed {
             user,
             reason: LeaveReason::Left,
             ..
-        } => log("left", Some(user), Some(user), None),
+        } => log(LogKind::Left, Some(user), Some(user), None),
         Event::Departed {
             user,
             reason: LeaveReason::Kicked,
             by,
             note,
-        } => log("kicked", by.as_ref(), Some(user), note.as_ref()),
+        } => log(LogKind::Kicked, by.as_ref(), Some(user), note.as_ref()),
         // A ban's own entry says it; a member removed by termination is in `terminated`.
         Event::Departed { .. } | Event::Cancelled { .. } => None,
-        Event::Requested { user } => log("requested", Some(user), Some(user), None),
+        Event::Requested { user } => log(LogKind::Requested, Some(user), Some(user), None),
         Event::RequestClosed { user, approved, by } => log(
-            if *approved { "approved" } else { "denied" },
+            if *approved {
+                LogKind::Approved
+            } else {
+                LogKind::Denied
+            },
             Some(by),
             Some(user),
             None,
         ),
-        Event::Invited { user, by, .. } => log("invited", Some(by), Some(user), None),
+        Event::Invited { user, by, .. } => log(LogKind::Invited, Some(by), Some(user), None),
         Event::InviteClosed { user, accepted } => log(
             if *accepted {
-                "invite_accepted"
+                LogKind::InviteAccepted
             } else {
-                "invite_declined"
+                LogKind::InviteDeclined
             },
             Some(user),
             Some(user),
             None,
         ),
         Event::BanAdded { user, by, reason } => {
-            log("banned", Some(by), Some(user), reason.as_ref())
+            log(LogKind::Banned, Some(by), Some(user), reason.as_ref())
         }
-        Event::BanLifted { user, by } => log("unbanned", Some(by), Some(user), None),
+        Event::BanLifted { user, by } => log(LogKind::Unbanned, Some(by), Some(user), None),
         Event::RoleChanged {
             user,
             role,
             cause,
             by,
         } => match (cause, role) {
-            (RoleCause::Promoted, _) => log("promoted", by.as_ref(), Some(user), None),
-            (RoleCause::Demoted, _) => log("demoted", by.as_ref(), Some(user), None),
-            (RoleCause::Succession, _) => log("admin_succession", None, Some(user), None),
+            (RoleCause::Promoted, _) => log(LogKind::Promoted, by.as_ref(), Some(user), None),
+            (RoleCause::Demoted, _) => log(LogKind::Demoted, by.as_ref(), Some(user), None),
+            (RoleCause::Succession, _) => log(LogKind::AdminSuccession, None, Some(user), None),
             (RoleCause::Ownership, Role::Owner) => {
-                log("ownership_transfer", by.as_ref(), Some(user), None)
+                log(LogKind::OwnershipTransfer, by.as_ref(), Some(user), None)
             }
             (RoleCause::Ownership, _) => None,
         },
-        Event::SettingsChanged { by, .. } => log("settings_updated", Some(by), None, None),
-        Event::Terminated => log("terminated", None, None, None),
+        Event::SettingsChanged { by, .. } => log(LogKind::SettingsUpdated, Some(by), None, None),
+        Event::Terminated => log(LogKind::Terminated, None, None, None),
     }
 }
 
-/// The room timeline's line for an event (SPEC §6: join, leave, kick, ban, succession,
+/// The room timeline's line for an event (docs/RULES.md §6: join, leave, kick, ban, succession,
 /// ownership, termination), with `name` turning a user id into a display name.
 pub fn system_line(event: &Event, name: &dyn Fn(&str) -> String) -> Option<String> {
     let by = |by: &Option<UserId>| {
@@ -292,11 +294,11 @@ mod tests {
         }
     }
 
-    fn kinds(before: &Room, actor: &str, cmd: Command) -> Vec<(String, &'static str)> {
+    fn kinds(before: &Room, actor: &str, cmd: Command) -> Vec<(UserId, NotificationKind)> {
         let events = decide(before, actor, &cmd, 0).unwrap();
         notifications(before, &events)
             .into_iter()
-            .map(|n| (n.user, n.kind.as_str()))
+            .map(|n| (n.user, n.kind))
             .collect()
     }
 
@@ -305,8 +307,8 @@ mod tests {
         assert_eq!(
             kinds(&room(), "x", Command::Join),
             vec![
-                ("owner".into(), "join_request"),
-                ("admin".into(), "join_request")
+                ("owner".into(), NotificationKind::JoinRequest),
+                ("admin".into(), NotificationKind::JoinRequest)
             ]
         );
     }
@@ -318,19 +320,25 @@ mod tests {
             user: "m1".into(),
             reason: Some("rude".into()),
         };
-        assert_eq!(kinds(&r, "admin", kick), vec![("m1".into(), "kicked")]);
+        assert_eq!(
+            kinds(&r, "admin", kick),
+            vec![("m1".into(), NotificationKind::Kicked)]
+        );
         let ban = Command::Ban {
             user: "stranger".into(),
             reason: None,
         };
-        assert_eq!(kinds(&r, "admin", ban), vec![("stranger".into(), "banned")]);
+        assert_eq!(
+            kinds(&r, "admin", ban),
+            vec![("stranger".into(), NotificationKind::Banned)]
+        );
         assert_eq!(
             kinds(&r, "owner", Command::Promote { user: "m1".into() }),
-            vec![("m1".into(), "promoted")]
+            vec![("m1".into(), NotificationKind::Promoted)]
         );
         assert_eq!(
             kinds(&r, "owner", Command::Transfer { user: "m1".into() }),
-            vec![("m1".into(), "ownership_received")]
+            vec![("m1".into(), NotificationKind::OwnershipReceived)]
         );
     }
 
@@ -340,7 +348,7 @@ mod tests {
         r.members.retain(|m| m.user_id != "admin");
         assert_eq!(
             kinds(&r, "owner", Command::Leave),
-            vec![("m1".into(), "room_terminated")]
+            vec![("m1".into(), NotificationKind::RoomTerminated)]
         );
     }
 
@@ -356,8 +364,8 @@ mod tests {
         assert_eq!(
             kinds(&r, "owner", Command::Leave),
             vec![
-                ("m1".into(), "succession"),
-                ("m1".into(), "ownership_received")
+                ("m1".into(), NotificationKind::Succession),
+                ("m1".into(), NotificationKind::OwnershipReceived)
             ]
         );
     }
@@ -411,10 +419,13 @@ mod tests {
         )
         .unwrap();
         let entry = log_entry(&events[0]).unwrap();
-        assert_eq!(entry.kind, "kicked");
+        assert_eq!(entry.kind, LogKind::Kicked);
         assert_eq!(entry.actor.as_deref(), Some("admin"));
         assert_eq!(entry.target.as_deref(), Some("m1"));
         assert_eq!(entry.reason.as_deref(), Some("spam"));
-        assert_eq!(log_entry(&Event::Terminated).unwrap().kind, "terminated");
+        assert_eq!(
+            log_entry(&Event::Terminated).unwrap().kind,
+            LogKind::Terminated
+        );
     }
 }

@@ -1,14 +1,22 @@
 //! Parlor's pure core: validated input types, the wire types shared by server and
 //! browser, and the stable error codes. No async, no database, no UI framework, so every
 //! rule here is tested with plain `#[test]`s and compiles to WebAssembly unchanged.
+//!
+//! The `sea-orm` feature (server only) adds nothing but derives: the stored enums become
+//! SeaORM active enums, so the entities hold these very types, stored as their snake_case
+//! names.
 
+pub mod access;
 pub mod effects;
 pub mod error;
+pub mod ids;
 pub mod message;
 pub mod room;
 pub mod user;
 pub mod views;
+pub mod vocab;
 pub mod wire;
 
 pub use error::{ApiError, ErrorCode};
+pub use ids::{FileId, MessageId, NotificationId, RoomId, UserId};
 pub use user::{Password, User, Username};

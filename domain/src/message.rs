@@ -1,18 +1,19 @@
-//! Messages (SPEC §6): validated bodies, the colour palette and the sticker catalogue.
+//! Messages (docs/RULES.md §6): validated bodies, the colour palette and the sticker
+//! catalogue.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ApiError, User};
+pub use crate::vocab::MessageKind;
+use crate::{ApiError, FileId, MessageId, RoomId, User};
 
 /// A message as the API and the live channel show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageView {
-    pub id: String,
-    pub room_id: String,
+    pub id: MessageId,
+    pub room_id: RoomId,
     /// `None` for system lines.
     pub author: Option<User>,
-    /// `text`, `sticker`, `file` or `system`.
-    pub kind: String,
+    pub kind: MessageKind,
     pub body: String,
     pub color: Option<String>,
     pub sticker: Option<String>,
@@ -22,7 +23,7 @@ pub struct MessageView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileView {
-    pub id: String,
+    pub id: FileId,
     pub name: String,
     pub size: u64,
     pub content_type: String,

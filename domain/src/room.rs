@@ -1,96 +1,26 @@
-//! Rooms (SPEC §2–§5): the state a decision needs, the commands people give, the events
-//! decisions cause, and `decide`, which turns one into the other without touching anything.
-//! The service layer loads a [`Room`], calls [`decide`], saves the events in one transaction
-//! and publishes them; [`Room::apply`] evolves the state the same way the database does.
+//! Rooms (docs/RULES.md §2–§5): the state a decision needs, the commands people give, the
+//! events decisions cause, and `decide`, which turns one into the other without touching
+//! anything. The service layer loads a [`Room`], calls [`decide`], saves the events in one
+//! transaction and publishes them; [`Room::apply`] evolves the state the same way the
+//! database does.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ApiError, ErrorCode};
+use crate::{
+    access::{self, banned, not_invited, not_member, room_full, Standing},
+    ApiError, ErrorCode,
+};
+pub use crate::{
+    ids::{RoomId, UserId},
+    vocab::{JoinPolicy, LeaveReason, MembershipStatus, Role, RoomStatus},
+};
 
-pub type UserId = String;
 /// Microseconds since the Unix epoch: the domain's clock, as plain numbers.
 pub type Micros = i64;
 
 pub const INVITE_LIFETIME: Micros = 7 * 24 * 3600 * 1_000_000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum JoinPolicy {
-    /// Listed; anyone not banned joins at once.
-    Open,
-    /// Listed; people ask and an admin approves or denies.
-    #[default]
-    Request,
-    /// Private: never listed; joining needs an invite.
-    Invite,
-}
-
-impl JoinPolicy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Request => "request",
-            Self::Invite => "invite",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        match raw {
-            "open" => Ok(Self::Open),
-            "request" => Ok(Self::Request),
-            "invite" => Ok(Self::Invite),
-            other => Err(ApiError::invalid_field(
-                "join_policy",
-                format!("A join policy is \"open\", \"request\" or \"invite\", not \"{other}\"."),
-            )),
-        }
-    }
-
-    pub fn is_listed(self) -> bool {
-        !matches!(self, Self::Invite)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Member,
-    Admin,
-    Owner,
-}
-
-impl Role {
-    /// Owners and admins are "admins" in the rules.
-    pub fn is_admin(self) -> bool {
-        matches!(self, Self::Admin | Self::Owner)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Member => "member",
-            Self::Admin => "admin",
-            Self::Owner => "owner",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "member" => Some(Self::Member),
-            "admin" => Some(Self::Admin),
-            "owner" => Some(Self::Owner),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RoomStatus {
-    Active,
-    Terminated,
-}
 
 /// A current member. Join order is `(joined_at, user_id)`: the current membership's join
 /// time, ties broken by id.
@@ -104,7 +34,7 @@ pub struct Member {
 /// Everything a decision about one room needs to know.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Room {
-    pub id: String,
+    pub id: RoomId,
     pub status: RoomStatus,
     pub policy: JoinPolicy,
     pub max_members: Option<u32>,
@@ -114,28 +44,6 @@ pub struct Room {
     pub requests: BTreeSet<UserId>,
     /// Invitee → when the invite expires.
     pub invites: BTreeMap<UserId, Micros>,
-}
-
-/// How a member came to leave.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LeaveReason {
-    Left,
-    Kicked,
-    Banned,
-    /// Removed because the room terminated around them.
-    Terminated,
-}
-
-impl LeaveReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Left => "left",
-            Self::Kicked => "kicked",
-            Self::Banned => "banned",
-            Self::Terminated => "terminated",
-        }
-    }
 }
 
 /// Why someone's role changed.
@@ -270,18 +178,13 @@ fn refuse(code: ErrorCode, message: &str) -> ApiError {
     ApiError::new(code, message)
 }
 
-pub fn room_not_found() -> ApiError {
-    refuse(
-        ErrorCode::RoomNotFound,
-        "There is no such room. Check the id, or ask an admin of the room for an invite.",
-    )
-}
+pub use access::room_not_found;
 
 fn forbidden(message: &str) -> ApiError {
     refuse(ErrorCode::Forbidden, message)
 }
 
-/// `can_rejoin` of a previous room (SPEC §8), from what a listing knows of it: an open room
+/// `can_rejoin` of a previous room (docs/RULES.md §8), from what a listing knows of it: an open room
 /// with space, a request room the user has no pending request in, or a valid invite.
 pub fn can_rejoin(
     policy: JoinPolicy,
@@ -320,13 +223,21 @@ impl Room {
         self.invites.get(user).is_some_and(|&exp| exp > now)
     }
 
-    /// Whether `user` may see this room at all: a ban hides it, and a private room is seen
-    /// only by its members and invitees.
-    pub fn visible_to(&self, user: &str, now: Micros) -> bool {
-        if self.banned.contains(user) || !self.is_active() {
-            return false;
+    /// What the room knows of `user`, for the access rule. It holds current members only,
+    /// which is all an active room's visibility needs.
+    pub fn standing(&self, user: &str, now: Micros) -> Standing {
+        Standing {
+            status: self.status,
+            policy: self.policy,
+            membership: self.member(user).map(|_| MembershipStatus::Active),
+            banned: self.banned.contains(user),
+            invited: self.has_invite(user, now),
         }
-        self.policy.is_listed() || self.member(user).is_some() || self.has_invite(user, now)
+    }
+
+    /// Whether `user` may see this room at all (see [`Standing::may_see`]).
+    pub fn visible_to(&self, user: &str, now: Micros) -> bool {
+        self.is_active() && self.standing(user, now).may_see().is_ok()
     }
 
     /// The owner's id (an active room has exactly one).
@@ -406,7 +317,7 @@ impl Room {
         }
     }
 
-    /// The rooms' invariants (SPEC §4): an active room has at least one admin and exactly one
+    /// The rooms' invariants (docs/RULES.md §4): an active room has at least one admin and exactly one
     /// owner, and is never left with one non-admin alone; a terminated one has no members.
     pub fn check_invariants(&self) -> Result<(), String> {
         match self.status {
@@ -444,10 +355,7 @@ pub fn decide(
     now: Micros,
 ) -> Result<Vec<Event>, ApiError> {
     if !room.is_active() {
-        return Err(refuse(
-            ErrorCode::RoomTerminated,
-            "This room has been terminated. Nothing more can happen in it.",
-        ));
+        return Err(access::room_terminated());
     }
     match command {
         Command::Join => join(room, actor, now),
@@ -457,7 +365,7 @@ pub fn decide(
                 return Err(not_invited());
             }
             Ok(vec![Event::InviteClosed {
-                user: actor.to_owned(),
+                user: actor.into(),
                 accepted: false,
             }])
         }
@@ -482,7 +390,7 @@ pub fn decide(
             let mut events = vec![Event::RequestClosed {
                 user: user.clone(),
                 approved,
-                by: actor.to_owned(),
+                by: actor.into(),
             }];
             if approved {
                 events.push(Event::Joined {
@@ -509,17 +417,14 @@ pub fn decide(
             }
             Ok(vec![Event::Invited {
                 user: user.clone(),
-                by: actor.to_owned(),
+                by: actor.into(),
                 expires_at: now + INVITE_LIFETIME,
             }])
         }
         Command::Kick { user, reason } => {
             let target = moderate(room, actor, user, "kick")?;
             let Some(_) = target else {
-                return Err(refuse(
-                    ErrorCode::NotMember,
-                    "That person is not a member of this room.",
-                ));
+                return Err(access::target_not_member());
             };
             Ok(depart(
                 room,
@@ -539,7 +444,7 @@ pub fn decide(
             }
             let mut events = vec![Event::BanAdded {
                 user: user.clone(),
-                by: actor.to_owned(),
+                by: actor.into(),
                 reason: reason.clone(),
             }];
             if room.requests.contains(user) || room.invites.contains_key(user) {
@@ -566,18 +471,15 @@ pub fn decide(
             }
             Ok(vec![Event::BanLifted {
                 user: user.clone(),
-                by: actor.to_owned(),
+                by: actor.into(),
             }])
         }
         Command::Promote { user } | Command::Demote { user } | Command::Transfer { user } => {
             require_owner(room, actor)?;
             let Some(target) = room.member(user) else {
-                return Err(refuse(
-                    ErrorCode::NotMember,
-                    "That person is not a member of this room.",
-                ));
+                return Err(access::target_not_member());
             };
-            let by = Some(actor.to_owned());
+            let by = Some(actor.into());
             match (command, target.role) {
                 (_, Role::Owner) => Err(refuse(
                     ErrorCode::InvalidInput,
@@ -611,7 +513,7 @@ pub fn decide(
                         by: by.clone(),
                     },
                     Event::RoleChanged {
-                        user: actor.to_owned(),
+                        user: actor.into(),
                         role: Role::Admin,
                         cause: RoleCause::Ownership,
                         by,
@@ -633,39 +535,17 @@ pub fn decide(
                 }
             }
             Ok(vec![Event::SettingsChanged {
-                by: actor.to_owned(),
+                by: actor.into(),
                 settings: settings.clone(),
             }])
         }
     }
 }
 
-fn not_member() -> ApiError {
-    refuse(ErrorCode::NotMember, "You are not a member of this room.")
-}
-
-fn not_invited() -> ApiError {
-    refuse(
-        ErrorCode::NotInvited,
-        "You have no valid invite to this room. Invites expire after 7 days; ask an admin for a new one.",
-    )
-}
-
-fn room_full() -> ApiError {
-    refuse(
-        ErrorCode::RoomFull,
-        "This room is full. Try again when someone leaves.",
-    )
-}
-
-fn banned() -> ApiError {
-    refuse(ErrorCode::Banned, "You are banned from this room.")
-}
-
 fn require_admin(room: &Room, actor: &str) -> Result<Role, ApiError> {
     match room.role_of(actor) {
         Some(role) if role.is_admin() => Ok(role),
-        Some(_) => Err(forbidden("Only the room's admins can do that.")),
+        Some(_) => Err(access::admins_only()),
         None => Err(not_member()),
     }
 }
@@ -673,7 +553,7 @@ fn require_admin(room: &Room, actor: &str) -> Result<Role, ApiError> {
 fn require_owner(room: &Room, actor: &str) -> Result<(), ApiError> {
     match room.role_of(actor) {
         Some(Role::Owner) => Ok(()),
-        Some(_) => Err(forbidden("Only the room's owner can do that.")),
+        Some(_) => Err(access::owner_only()),
         None => Err(not_member()),
     }
 }
@@ -721,7 +601,7 @@ fn join(room: &Room, user: &str, now: Micros) -> Result<Vec<Event>, ApiError> {
         JoinPolicy::Invite => Err(room_not_found()),
         JoinPolicy::Open if room.is_full() => Err(room_full()),
         JoinPolicy::Open => Ok(vec![Event::Joined {
-            user: user.to_owned(),
+            user: user.into(),
             role: Role::Member,
             via: JoinedVia::Open,
         }]),
@@ -729,9 +609,7 @@ fn join(room: &Room, user: &str, now: Micros) -> Result<Vec<Event>, ApiError> {
             ErrorCode::RequestPending,
             "You have already asked to join this room. An admin will answer your request.",
         )),
-        JoinPolicy::Request => Ok(vec![Event::Requested {
-            user: user.to_owned(),
-        }]),
+        JoinPolicy::Request => Ok(vec![Event::Requested { user: user.into() }]),
     }
 }
 
@@ -752,23 +630,21 @@ fn accept_invite(room: &Room, user: &str, now: Micros) -> Result<Vec<Event>, Api
         return Err(room_full());
     }
     let mut events = vec![Event::InviteClosed {
-        user: user.to_owned(),
+        user: user.into(),
         accepted: true,
     }];
     if room.requests.contains(user) {
-        events.push(Event::Cancelled {
-            user: user.to_owned(),
-        });
+        events.push(Event::Cancelled { user: user.into() });
     }
     events.push(Event::Joined {
-        user: user.to_owned(),
+        user: user.into(),
         role: Role::Member,
         via: JoinedVia::Invite,
     });
     Ok(events)
 }
 
-/// SPEC §4: `user` departs; then, with `n` members remaining, in this order: terminate on 0;
+/// docs/RULES.md §4: `user` departs; then, with `n` members remaining, in this order: terminate on 0;
 /// stay with one admin; terminate on one non-admin (removing them); with two or more and no
 /// admin, the earliest joiner becomes admin; if the owner left, ownership passes to the
 /// earliest-joined remaining admin.
@@ -780,9 +656,9 @@ fn depart(
     note: Option<String>,
 ) -> Vec<Event> {
     let mut events = vec![Event::Departed {
-        user: user.to_owned(),
+        user: user.into(),
         reason,
-        by: by.map(str::to_owned),
+        by: by.map(UserId::from),
         note,
     }];
     let departed_owner = room.role_of(user) == Some(Role::Owner);
@@ -852,7 +728,7 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(i, (id, role))| Member {
-                    user_id: (*id).to_owned(),
+                    user_id: (*id).into(),
                     role: *role,
                     joined_at: i as i64 * 1_000_000,
                 })
@@ -1319,7 +1195,7 @@ mod properties {
     }
 
     fn to_command(target: &str, kind: u8) -> Command {
-        let user = target.to_owned();
+        let user = UserId::from(target);
         match kind {
             0 | 1 => Command::Join,
             2 => Command::Leave,

@@ -1,14 +1,14 @@
-//! Accounts (SPEC §1): validated usernames and passwords, and the public `user` object.
+//! Accounts (docs/RULES.md §1): validated usernames and passwords, and the public `user` object.
 
 use serde::{Deserialize, Serialize};
 
-use crate::ApiError;
+use crate::{ApiError, UserId};
 
 /// The public face of an account: `{id, username}`. `id` is stable and opaque; others use it
 /// (or the username) to invite.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
 }
 

@@ -1,23 +1,23 @@
-//! The JSON shapes of API.md's objects, shared by server and browser. Times are RFC 3339
-//! UTC strings, ids opaque strings.
+//! The JSON shapes of the API's objects (docs/API.md), shared by server and browser. Times
+//! are RFC 3339 UTC strings, ids opaque strings.
 
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    room::{JoinPolicy, Role},
-    User,
+    effects::{LogKind, NotificationKind},
+    room::{JoinPolicy, LeaveReason, Role, RoomStatus},
+    NotificationId, RoomId, User,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomView {
-    pub id: String,
+    pub id: RoomId,
     pub name: String,
     pub topic: Option<String>,
     pub join_policy: JoinPolicy,
     pub max_members: Option<u32>,
     pub member_count: u32,
-    /// `active` or `terminated`.
-    pub status: String,
+    pub status: RoomStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,9 +31,17 @@ pub struct MyRoom {
 pub struct PreviousRoom {
     pub room: RoomView,
     pub left_at: String,
-    /// `left` or `kicked`.
-    pub reason: String,
+    /// `left` or `kicked`: banned and terminated memberships are never listed.
+    pub reason: LeaveReason,
     pub can_rejoin: bool,
+}
+
+/// What `rooms/join` did: joined at once, or asked the admins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinStatus {
+    Joined,
+    Requested,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +67,7 @@ pub struct BanView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogEntryView {
     pub id: String,
-    pub kind: String,
+    pub kind: LogKind,
     pub actor: Option<User>,
     pub target: Option<User>,
     pub reason: Option<String>,
@@ -68,9 +76,9 @@ pub struct LogEntryView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotificationView {
-    pub id: String,
-    pub kind: String,
-    pub room_id: Option<String>,
+    pub id: NotificationId,
+    pub kind: NotificationKind,
+    pub room_id: Option<RoomId>,
     pub room_name: Option<String>,
     pub actor: Option<User>,
     pub reason: Option<String>,

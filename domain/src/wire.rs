@@ -1,9 +1,12 @@
-//! The live channel's frames (API.md, "WebSocket /ws"): one type per direction, tagged by
-//! `type`, snake_case, the same on server and browser.
+//! The live channel's frames (docs/API.md, "Live channel"): one type per direction, tagged
+//! by `type`, snake_case, the same on server and browser.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{message::MessageView, room::Role, views::NotificationView, ErrorCode, User};
+use crate::{
+    effects::MemberEvent, message::MessageView, room::Role, views::NotificationView, ErrorCode,
+    RoomId, User,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -11,7 +14,7 @@ pub enum ClientFrame {
     /// A text message (`body`) or a sticker (`sticker`), with the client's own id so a retry
     /// never posts twice.
     Send {
-        room_id: String,
+        room_id: RoomId,
         client_id: String,
         #[serde(default)]
         body: Option<String>,
@@ -21,7 +24,7 @@ pub enum ClientFrame {
         sticker: Option<String>,
     },
     Typing {
-        room_id: String,
+        room_id: RoomId,
     },
     Ping,
 }
@@ -45,26 +48,25 @@ pub enum ServerFrame {
         retry_after_ms: Option<u64>,
     },
     Member {
-        room_id: String,
-        /// `joined`, `left`, `kicked`, `banned`, `promoted`, `demoted`, `succession`, `owner`.
-        event: String,
+        room_id: RoomId,
+        event: MemberEvent,
         user: User,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         role: Option<Role>,
     },
     RoomTerminated {
-        room_id: String,
+        room_id: RoomId,
     },
     Notification {
         notification: NotificationView,
     },
     Typing {
-        room_id: String,
+        room_id: RoomId,
         user: User,
     },
     /// Who has a socket open in the room: the first 100 by name, and how many in all.
     Presence {
-        room_id: String,
+        room_id: RoomId,
         online: Vec<User>,
         online_count: usize,
     },
@@ -72,7 +74,7 @@ pub enum ServerFrame {
     /// Sent once when a socket opens, after it carries every room listed: from here on
     /// nothing is missed, so a client fetches `messages/since` for each room it shows.
     Ready {
-        rooms: Vec<String>,
+        rooms: Vec<RoomId>,
     },
 }
 

@@ -1,3 +1,4 @@
+use domain::room::{MembershipStatus, Role};
 use sea_orm::entity::prelude::*;
 
 /// One row per user and room, kept after they leave: the previous-rooms log reads it.
@@ -8,10 +9,9 @@ pub struct Model {
     pub room_id: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: String,
-    /// `owner`, `admin` or `member`.
-    pub role: String,
-    /// `active` while a member; else how they left: `left`, `kicked`, `banned`, `terminated`.
-    pub status: String,
+    pub role: Role,
+    /// `Active` while a member; else how they left.
+    pub status: MembershipStatus,
     /// When the current (or last) membership began: join order and housekeeping use it.
     pub joined_at: DateTimeUtc,
     /// Microseconds of `joined_at`, the exact key of join order on every database.

@@ -1,3 +1,4 @@
+use domain::message::MessageKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,8 +10,7 @@ pub struct Model {
     pub room_id: String,
     /// `None` for system lines.
     pub author_id: Option<String>,
-    /// `text`, `sticker`, `file` or `system`.
-    pub kind: String,
+    pub kind: MessageKind,
     #[sea_orm(column_type = "Text")]
     pub body: String,
     pub color: Option<String>,

@@ -1,3 +1,4 @@
+use domain::effects::LogKind;
 use sea_orm::entity::prelude::*;
 
 /// The moderation log: every membership event of a room, read by its admins.
@@ -8,7 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub room_id: String,
-    pub kind: String,
+    pub kind: LogKind,
     pub actor_id: Option<String>,
     pub target_id: Option<String>,
     pub reason: Option<String>,

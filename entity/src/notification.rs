@@ -1,3 +1,4 @@
+use domain::effects::NotificationKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,8 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub user_id: String,
-    /// See `domain::notification::NotificationKind`.
-    pub kind: String,
+    pub kind: NotificationKind,
     pub room_id: Option<String>,
     /// The room's name when it was sent: terminated rooms keep a readable notification.
     pub room_name: Option<String>,

@@ -1,3 +1,4 @@
+use domain::room::{JoinPolicy, RoomStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,11 +11,9 @@ pub struct Model {
     /// Lower-cased name: unique among active rooms (a partial unique index).
     pub name_key: String,
     pub topic: Option<String>,
-    /// `open`, `request` or `invite`.
-    pub join_policy: String,
+    pub join_policy: JoinPolicy,
     pub max_members: Option<i32>,
-    /// `active` or `terminated`.
-    pub status: String,
+    pub status: RoomStatus,
     pub created_by: String,
     pub created_at: DateTimeUtc,
     pub terminated_at: Option<DateTimeUtc>,

@@ -1,4 +1,4 @@
-//! Accounts (SPEC §1): sign-up, login, lookup.
+//! Accounts (docs/RULES.md §1): sign-up, login, lookup.
 
 use std::{
     collections::HashMap,
@@ -20,7 +20,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr,
 };
 
-use crate::{error::ServiceResult, ids::new_id, ServiceError};
+use crate::{error::ServiceResult, ids::new_id, users::to_user, ServiceError};
 
 #[derive(Clone)]
 pub struct Accounts {
@@ -127,13 +127,6 @@ impl Accounts {
             .filter(user::Column::UsernameKey.eq(key))
             .one(&self.db)
             .await?)
-    }
-}
-
-fn to_user(m: user::Model) -> User {
-    User {
-        id: m.id,
-        username: m.username,
     }
 }
 

@@ -1,8 +1,9 @@
-//! Housekeeping (SPEC §8), hourly and by `parlor cleanup`: forget old past memberships
+//! Housekeeping (docs/RULES.md §8), hourly and by `parlor cleanup`: forget old past memberships
 //! (never bans), old notifications and expired invites. `now` is a parameter so tests can
 //! move the clock instead of the data.
 
 use chrono::{DateTime, Duration, Utc};
+use domain::room::MembershipStatus;
 use entity::{invite, membership, notification};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 
@@ -30,7 +31,11 @@ pub async fn cleanup(db: &DatabaseConnection, now: DateTime<Utc>) -> ServiceResu
     // days old. Current memberships are the room itself and are never touched; a ban keeps
     // its own row in `bans` and its membership row in status `banned`.
     let associations = membership::Entity::delete_many()
-        .filter(membership::Column::Status.is_in(["left", "kicked", "terminated"]))
+        .filter(membership::Column::Status.is_in([
+            MembershipStatus::Left,
+            MembershipStatus::Kicked,
+            MembershipStatus::Terminated,
+        ]))
         .filter(membership::Column::JoinedAt.lt(now - Duration::days(30)))
         .exec(db)
         .await?

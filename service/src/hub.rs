@@ -4,20 +4,20 @@
 
 use std::collections::HashMap;
 
-use domain::{message::MessageView, room::Event, views::NotificationView, User};
+use domain::{message::MessageView, room::Event, views::NotificationView, RoomId, User, UserId};
 
 #[derive(Debug, Clone)]
 pub enum Published {
     /// A notification for one user, already stored.
     Notification {
-        user_id: String,
+        user_id: UserId,
         notification: NotificationView,
     },
     /// The events of one committed room decision, with the users they name.
     Room {
-        room_id: String,
+        room_id: RoomId,
         events: Vec<Event>,
-        users: HashMap<String, User>,
+        users: HashMap<UserId, User>,
     },
     /// A stored message (a system line too) for everyone in the room but `origin`, the
     /// socket that sent it (it gets an `ack` instead).
@@ -26,7 +26,7 @@ pub enum Published {
         origin: Option<u64>,
     },
     /// A session ended (logout): the live channels it opened close.
-    SessionEnded { user_id: String, session_id: String },
+    SessionEnded { user_id: UserId, session_id: String },
 }
 
 pub trait Hub: Send + Sync + 'static {

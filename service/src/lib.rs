@@ -1,6 +1,7 @@
 //! Parlor's use cases. Each one loads what it needs, lets `domain` decide, saves in one
 //! transaction and publishes to the hub. Server only.
 
+pub mod access;
 pub mod accounts;
 pub mod db;
 pub mod error;
@@ -11,6 +12,10 @@ pub mod messages;
 pub mod notifications;
 pub mod rooms;
 pub mod session_store;
+pub mod time;
+pub mod timeline;
+pub mod tx;
+pub mod users;
 
 pub use accounts::Accounts;
 pub use error::ServiceError;

@@ -1,5 +1,5 @@
-//! Messages (SPEC §6): send (membership, validation, rate limit, store, publish, ack),
-//! history newest-first by cursor, and catch-up after a reconnect.
+//! Messages (docs/RULES.md §6): send (membership, validation, rate limit, store, publish,
+//! ack), history newest-first by cursor, and catch-up after a reconnect.
 //!
 //! Stores go through one writer task that batches whatever sends are waiting into a single
 //! transaction (group commit): a durable commit costs milliseconds on a real disk, and one
@@ -14,26 +14,27 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use domain::{
-    effects,
-    message::{self, MessageBody, MessageView},
-    room::{room_not_found, Event},
-    ApiError, ErrorCode, User,
+    message::{self, MessageBody, MessageKind, MessageView},
+    room::{MembershipStatus, RoomStatus},
+    ApiError, ErrorCode, MessageId, RoomId, User, UserId,
 };
 use entity::{file, membership, message as row, room as room_row};
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sea_orm::{
     sea_query::{Expr, OnConflict, Query},
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    Order, QueryFilter, QueryOrder, QuerySelect,
 };
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
+    access,
     error::ServiceResult,
     hub::{Hub, Published},
-    notifications::users_by_ids,
-    rooms::{begin_write, rfc3339, terminated_answer},
+    timeline::{message_view, message_view_with},
+    tx::{begin_write, lock_rooms},
+    users::users_by_ids,
     ServiceError,
 };
 
@@ -65,7 +66,7 @@ impl Default for SendLimits {
 /// What a client asks to post.
 #[derive(Debug, Clone, Default)]
 pub struct Draft {
-    pub room_id: String,
+    pub room_id: RoomId,
     pub client_id: String,
     pub body: Option<String>,
     pub color: Option<String>,
@@ -78,11 +79,11 @@ pub struct Draft {
 }
 
 struct NewMessage {
-    room_id: String,
+    room_id: RoomId,
     author: User,
     /// The socket that sent it, which gets an `ack` instead of the message.
     origin: Option<u64>,
-    kind: &'static str,
+    kind: MessageKind,
     body: String,
     color: Option<String>,
     sticker: Option<String>,
@@ -103,71 +104,6 @@ pub struct Messages {
     hub: Arc<dyn Hub>,
     writer: mpsc::Sender<WriteJob>,
     limiter: Arc<DefaultKeyedRateLimiter<String>>,
-}
-
-pub(crate) fn message_view(m: row::Model, users: &HashMap<String, User>) -> MessageView {
-    message_view_with(m, users, &HashMap::new())
-}
-
-fn file_view(f: &file::Model) -> message::FileView {
-    message::FileView {
-        id: f.id.clone(),
-        name: f.name.clone(),
-        size: u64::try_from(f.size).unwrap_or(0),
-        content_type: f.content_type.clone(),
-    }
-}
-
-fn message_view_with(
-    m: row::Model,
-    users: &HashMap<String, User>,
-    files: &HashMap<String, file::Model>,
-) -> MessageView {
-    MessageView {
-        file: m
-            .file_id
-            .as_ref()
-            .and_then(|id| files.get(id))
-            .map(file_view),
-        id: m.id.to_string(),
-        author: m.author_id.as_ref().and_then(|id| users.get(id).cloned()),
-        room_id: m.room_id,
-        kind: m.kind,
-        body: m.body,
-        color: m.color,
-        sticker: m.sticker,
-        created_at: rfc3339(m.created_at),
-    }
-}
-
-/// Stores the system lines of `events` in the room decision's own transaction.
-pub(crate) async fn insert_system_lines(
-    txn: &DatabaseTransaction,
-    room_id: &str,
-    events: &[Event],
-    users: &HashMap<String, User>,
-    now: DateTime<Utc>,
-) -> ServiceResult<Vec<row::Model>> {
-    let name = |id: &str| {
-        users
-            .get(id)
-            .map_or_else(|| "someone".to_owned(), |u| u.username.clone())
-    };
-    let mut stored = Vec::new();
-    for line in events.iter().filter_map(|e| effects::system_line(e, &name)) {
-        let saved = row::Entity::insert(row::ActiveModel {
-            room_id: Set(room_id.to_owned()),
-            author_id: Set(None),
-            kind: Set("system".to_owned()),
-            body: Set(line),
-            created_at: Set(now),
-            ..Default::default()
-        })
-        .exec_with_returning(txn)
-        .await?;
-        stored.push(saved);
-    }
-    Ok(stored)
 }
 
 impl Messages {
@@ -192,47 +128,11 @@ impl Messages {
         }
     }
 
-    /// Checks that `user_id` may read and post in `room_id`: the room exists for them, is
-    /// active, and they are a current member.
-    pub async fn require_member<C: ConnectionTrait>(
-        conn: &C,
-        user_id: &str,
-        room_id: &str,
-    ) -> ServiceResult<()> {
-        let Some(room) = room_row::Entity::find_by_id(room_id.to_owned())
-            .one(conn)
-            .await?
-        else {
-            return Err(room_not_found().into());
-        };
-        if room.status != "active" {
-            return Err(terminated_answer(conn, &room, user_id).await);
-        }
-        let member = membership::Entity::find_by_id((room_id.to_owned(), user_id.to_owned()))
-            .filter(membership::Column::Status.eq("active"))
-            .one(conn)
-            .await?;
-        if member.is_some() {
-            return Ok(());
-        }
-        // Outsiders of a private room, and the banned, learn nothing of it.
-        let banned = entity::ban::Entity::find_by_id((room_id.to_owned(), user_id.to_owned()))
-            .one(conn)
-            .await?
-            .is_some();
-        if banned || room.join_policy == "invite" {
-            return Err(room_not_found().into());
-        }
-        Err(ApiError::new(
-            ErrorCode::NotMember,
-            "You are not a member of this room. Join it to post.",
-        )
-        .into())
-    }
-
-    /// [`Self::require_member`] on the service's own connection.
+    /// Checks that `user_id` may read and post in `room_id` (the access rule of
+    /// `domain::access`), on the service's own connection.
     pub async fn check_member(&self, user_id: &str, room_id: &str) -> ServiceResult<()> {
-        Self::require_member(&self.db, user_id, room_id).await
+        access::require_member(&self.db, user_id, room_id).await?;
+        Ok(())
     }
 
     /// Takes one message from `user_id`'s allowance, or says how long to wait.
@@ -269,10 +169,14 @@ impl Messages {
             }
             (_, Some(name)) => {
                 let s = message::sticker(name)?;
-                ("sticker", s.art.to_owned(), Some(s.name.to_owned()))
+                (
+                    MessageKind::Sticker,
+                    s.art.to_owned(),
+                    Some(s.name.to_owned()),
+                )
             }
             (body, None) => (
-                "text",
+                MessageKind::Text,
                 MessageBody::parse(body.as_deref().unwrap_or(""))?
                     .as_str()
                     .to_owned(),
@@ -280,7 +184,7 @@ impl Messages {
             ),
         };
         if !draft.known_member {
-            Self::require_member(&self.db, &author.id, &draft.room_id).await?;
+            access::require_member(&self.db, &author.id, &draft.room_id).await?;
         }
         self.check_rate(&author.id)?;
         let (reply, stored) = oneshot::channel();
@@ -309,7 +213,10 @@ impl Messages {
     }
 
     async fn views(&self, rows: Vec<row::Model>) -> ServiceResult<Vec<MessageView>> {
-        let ids: Vec<String> = rows.iter().filter_map(|m| m.author_id.clone()).collect();
+        let ids: Vec<UserId> = rows
+            .iter()
+            .filter_map(|m| m.author_id.clone().map(UserId::from))
+            .collect();
         let users = users_by_ids(&self.db, &ids).await?;
         let file_ids: Vec<String> = rows.iter().filter_map(|m| m.file_id.clone()).collect();
         let files: HashMap<String, file::Model> = if file_ids.is_empty() {
@@ -336,19 +243,19 @@ impl Messages {
         author: &User,
         upload: file::Model,
     ) -> ServiceResult<MessageView> {
-        Self::require_member(&self.db, &author.id, &upload.room_id).await?;
+        access::require_member(&self.db, &author.id, &upload.room_id).await?;
         self.check_rate(&author.id)?;
         let txn = begin_write(&self.db).await?;
         lock_rooms(&txn, [upload.room_id.as_str()]).await?;
         // Again under the lock: a kick or termination may have committed since.
-        Self::require_member(&txn, &author.id, &upload.room_id).await?;
+        access::require_member(&txn, &author.id, &upload.room_id).await?;
         file::Entity::insert(file::ActiveModel::from(upload.clone()))
             .exec_without_returning(&txn)
             .await?;
         let saved = row::Entity::insert(row::ActiveModel {
             room_id: Set(upload.room_id.clone()),
-            author_id: Set(Some(author.id.clone())),
-            kind: Set("file".to_owned()),
+            author_id: Set(Some(author.id.to_string())),
+            kind: Set(MessageKind::File),
             body: Set(upload.name.clone()),
             file_id: Set(Some(upload.id.clone())),
             created_at: Set(Utc::now()),
@@ -376,7 +283,7 @@ impl Messages {
             .one(&self.db)
             .await?
             .ok_or_else(not_found)?;
-        Self::require_member(&self.db, user_id, &f.room_id).await?;
+        access::require_member(&self.db, user_id, &f.room_id).await?;
         Ok(f)
     }
 
@@ -388,10 +295,10 @@ impl Messages {
         before: Option<&str>,
         limit: Option<u64>,
     ) -> ServiceResult<Vec<MessageView>> {
-        Self::require_member(&self.db, user_id, room_id).await?;
+        access::require_member(&self.db, user_id, room_id).await?;
         let mut find = row::Entity::find().filter(row::Column::RoomId.eq(room_id));
         if let Some(before) = before {
-            find = find.filter(row::Column::Id.lt(parse_cursor(before, "before")?));
+            find = find.filter(row::Column::Id.lt(MessageId::parse(before, "before")?.get()));
         }
         let rows = find
             .order_by(row::Column::Id, Order::Desc)
@@ -408,22 +315,16 @@ impl Messages {
         room_id: &str,
         after: &str,
     ) -> ServiceResult<Vec<MessageView>> {
-        Self::require_member(&self.db, user_id, room_id).await?;
+        access::require_member(&self.db, user_id, room_id).await?;
         let rows = row::Entity::find()
             .filter(row::Column::RoomId.eq(room_id))
-            .filter(row::Column::Id.gt(parse_cursor(after, "after")?))
+            .filter(row::Column::Id.gt(MessageId::parse(after, "after")?.get()))
             .order_by(row::Column::Id, Order::Asc)
             .limit(SINCE_MAX)
             .all(&self.db)
             .await?;
         self.views(rows).await
     }
-}
-
-fn parse_cursor(raw: &str, field: &str) -> ServiceResult<i64> {
-    raw.trim().parse::<i64>().map_err(|_| {
-        ApiError::invalid_field(field, "That is not a message id this server gave out.").into()
-    })
 }
 
 /// Stores batches and publishes what they stored. Publishing here, not in the caller, means
@@ -482,7 +383,7 @@ async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<
     let now = Utc::now();
     let mut out = Vec::with_capacity(batch.len());
     for WriteJob { message: m, .. } in batch {
-        let allowed = may_post.contains(&(m.room_id.clone(), m.author.id.clone()));
+        let allowed = may_post.contains(&(m.room_id.to_string(), m.author.id.to_string()));
         let inserted = if allowed {
             insert_message(&txn, m, now).await?
         } else {
@@ -496,10 +397,10 @@ async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<
         // has left since), or a send its author may no longer make.
         out.push(match stored_send(&txn, m).await? {
             Some(existing) => Ok((existing, false)),
-            None => match Messages::require_member(&txn, &m.author.id, &m.room_id).await {
+            None => match access::require_member(&txn, &m.author.id, &m.room_id).await {
                 Err(ServiceError::Db(e)) => return Err(e),
                 Err(refusal) => Err(refusal),
-                Ok(()) => Err(ServiceError::Internal(
+                Ok(_) => Err(ServiceError::Internal(
                     "a permitted message was not stored".into(),
                 )),
             },
@@ -533,8 +434,11 @@ async fn may_post<'a>(
         )
         .and_where(Expr::col((membership::Entity, membership::Column::RoomId)).is_in(room_ids))
         .and_where(Expr::col((membership::Entity, membership::Column::UserId)).is_in(user_ids))
-        .and_where(Expr::col((membership::Entity, membership::Column::Status)).eq("active"))
-        .and_where(Expr::col((room_row::Entity, room_row::Column::Status)).eq("active"))
+        .and_where(
+            Expr::col((membership::Entity, membership::Column::Status))
+                .eq(MembershipStatus::Active),
+        )
+        .and_where(Expr::col((room_row::Entity, room_row::Column::Status)).eq(RoomStatus::Active))
         .to_owned();
     txn.query_all(&query)
         .await?
@@ -550,9 +454,9 @@ async fn insert_message(
     now: DateTime<Utc>,
 ) -> Result<Option<row::Model>, DbErr> {
     let fresh = row::ActiveModel {
-        room_id: Set(m.room_id.clone()),
-        author_id: Set(Some(m.author.id.clone())),
-        kind: Set(m.kind.to_owned()),
+        room_id: Set(m.room_id.to_string()),
+        author_id: Set(Some(m.author.id.to_string())),
+        kind: Set(m.kind),
         body: Set(m.body.clone()),
         color: Set(m.color.clone()),
         sticker: Set(m.sticker.clone()),
@@ -587,26 +491,4 @@ async fn stored_send(
         .filter(row::Column::ClientId.eq(m.client_id.as_str()))
         .one(txn)
         .await
-}
-
-/// Locks the rooms about to get messages as room decisions lock them (PostgreSQL; SQLite's
-/// write lock, taken at `BEGIN`, already serialises every writer). A kick or termination
-/// then either commits before the posts are checked (and is seen) or waits until they are
-/// committed; and per room, message ids are handed out in commit order, so catch-up by
-/// "after id" never skips one.
-async fn lock_rooms<'a>(
-    txn: &DatabaseTransaction,
-    room_ids: impl IntoIterator<Item = &'a str>,
-) -> Result<(), DbErr> {
-    if txn.get_database_backend() != DbBackend::Postgres {
-        return Ok(());
-    }
-    let ids: BTreeSet<String> = room_ids.into_iter().map(str::to_owned).collect();
-    room_row::Entity::find()
-        .filter(room_row::Column::Id.is_in(ids))
-        .order_by(room_row::Column::Id, Order::Asc)
-        .lock_exclusive()
-        .all(txn)
-        .await?;
-    Ok(())
 }

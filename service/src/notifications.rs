@@ -1,55 +1,34 @@
-//! Notifications (SPEC §8): listed newest first with the unread count, marked read one by
+//! Notifications (docs/RULES.md §8): listed newest first with the unread count, marked read one by
 //! one or all at once. They are written by the room use cases, in the same transaction as
 //! the change they tell of.
 
 use std::collections::HashMap;
 
 use chrono::Utc;
-use domain::{views::NotificationView, User};
-use entity::{notification, user};
+use domain::{views::NotificationView, User, UserId};
+use entity::notification;
 use sea_orm::{
-    sea_query::Expr, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr, ColumnTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::{error::ServiceResult, rooms::rfc3339};
+use crate::{error::ServiceResult, time::rfc3339, users::users_by_ids};
 
 /// The newest notifications a listing returns.
 const LIST_LIMIT: u64 = 100;
 
-pub(crate) async fn users_by_ids<C: ConnectionTrait>(
-    conn: &C,
-    ids: &[String],
-) -> ServiceResult<HashMap<String, User>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(user::Entity::find()
-        .filter(user::Column::Id.is_in(ids.iter().cloned()))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|u| {
-            (
-                u.id.clone(),
-                User {
-                    id: u.id,
-                    username: u.username,
-                },
-            )
-        })
-        .collect())
-}
-
 pub(crate) fn notification_view(
     row: notification::Model,
-    users: &HashMap<String, User>,
+    users: &HashMap<UserId, User>,
 ) -> NotificationView {
     NotificationView {
-        actor: row.actor_id.as_ref().and_then(|id| users.get(id).cloned()),
-        id: row.id,
+        actor: row
+            .actor_id
+            .as_deref()
+            .and_then(|id| users.get(id).cloned()),
+        id: row.id.into(),
         kind: row.kind,
-        room_id: row.room_id,
+        room_id: row.room_id.map(Into::into),
         room_name: row.room_name,
         reason: row.reason,
         created_at: rfc3339(row.created_at),
@@ -89,7 +68,10 @@ impl Notifications {
             .filter(notification::Column::ReadAt.is_null())
             .count(&self.db)
             .await?;
-        let actors: Vec<String> = rows.iter().filter_map(|r| r.actor_id.clone()).collect();
+        let actors: Vec<UserId> = rows
+            .iter()
+            .filter_map(|r| r.actor_id.clone().map(UserId::from))
+            .collect();
         let users = users_by_ids(&self.db, &actors).await?;
         Ok((
             rows.into_iter()

@@ -1,65 +1,44 @@
-//! Rooms (SPEC §2–§5, §8): every use case loads the room inside a write transaction (row
-//! lock on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), lets `domain::room::decide` rule, writes
-//! the events, their notifications and log entries, commits, then publishes.
+//! Rooms (docs/RULES.md §2–§5, §8): every use case loads the room inside a write transaction
+//! (row lock on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), lets `domain::room::decide` rule,
+//! writes the events, their notifications and log entries, commits, then publishes.
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
     sync::Arc,
 };
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use domain::{
+    access::room_not_found,
     effects::{self, NotificationDraft},
     room::{
-        self, parse_max_members, parse_topic, room_not_found, Command, Event, JoinPolicy, Member,
+        self, parse_max_members, parse_topic, Command, Event, JoinPolicy, Member, MembershipStatus,
         Micros, Role, Room, RoomName, RoomStatus,
     },
     views::{BanView, LogEntryView, MemberView, MyRoom, PreviousRoom, RequestView, RoomView},
-    ApiError, ErrorCode, User,
+    ApiError, ErrorCode, RoomId, User, UserId,
 };
-use entity::{
-    ban, invite, join_request, membership, mod_log, notification, room as room_row, user,
-};
+use entity::{ban, invite, join_request, membership, mod_log, notification, room as room_row};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, LikeExpr, OnConflict, Query},
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
     EntityTrait, FromQueryResult, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    SqlErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    SqlErr,
 };
 
 use crate::{
+    access,
     error::ServiceResult,
     hub::{Hub, Published},
     ids::new_id,
-    messages::{insert_system_lines, message_view},
-    notifications::{notification_view, users_by_ids},
+    notifications::notification_view,
+    time::{from_micros, micros, rfc3339},
+    timeline::{insert_system_lines, message_view},
+    tx::begin_write,
+    users::{resolve_user, users_by_ids},
     ServiceError,
 };
-
-pub(crate) fn micros(t: DateTime<Utc>) -> Micros {
-    t.timestamp_micros()
-}
-
-pub(crate) fn from_micros(us: Micros) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(us).unwrap_or(DateTime::UNIX_EPOCH)
-}
-
-pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// A write transaction that serialises with every other writer of the same room: SQLite
-/// takes the write lock at `BEGIN`; PostgreSQL locks the room row in [`load_room`].
-pub(crate) async fn begin_write(
-    db: &DatabaseConnection,
-) -> Result<DatabaseTransaction, sea_orm::DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    })
-    .await
-}
 
 /// What a command did: its events, and whether the room terminated.
 #[derive(Debug, Clone)]
@@ -83,48 +62,13 @@ pub struct NewRoom<'a> {
 
 fn view(model: &room_row::Model, member_count: usize) -> RoomView {
     RoomView {
-        id: model.id.clone(),
+        id: RoomId::from(model.id.clone()),
         name: model.name.clone(),
         topic: model.topic.clone(),
-        join_policy: JoinPolicy::parse(&model.join_policy).unwrap_or_default(),
+        join_policy: model.join_policy,
         max_members: model.max_members.and_then(|n| u32::try_from(n).ok()),
         member_count: u32::try_from(member_count).unwrap_or(u32::MAX),
-        status: model.status.clone(),
-    }
-}
-
-/// What a terminated room answers `actor`: `room_terminated` to whoever could see it while
-/// it was active (anyone, for a listed room; its past members, for a private one), and
-/// `room_not_found` to the banned and to strangers of a private room, as before it ended.
-pub(crate) async fn terminated_answer<C: ConnectionTrait>(
-    conn: &C,
-    room: &room_row::Model,
-    actor: &str,
-) -> ServiceError {
-    let key = (room.id.clone(), actor.to_owned());
-    let knew_it = async {
-        if ban::Entity::find_by_id(key.clone())
-            .one(conn)
-            .await?
-            .is_some()
-        {
-            return Ok::<_, ServiceError>(false);
-        }
-        let listed = JoinPolicy::parse(&room.join_policy).is_ok_and(JoinPolicy::is_listed);
-        Ok(listed
-            || membership::Entity::find_by_id(key)
-                .one(conn)
-                .await?
-                .is_some())
-    };
-    match knew_it.await {
-        Ok(true) => ApiError::new(
-            ErrorCode::RoomTerminated,
-            "This room has been terminated. Nothing more can happen in it.",
-        )
-        .into(),
-        Ok(false) => room_not_found().into(),
-        Err(e) => e,
+        status: model.status,
     }
 }
 
@@ -144,45 +88,41 @@ async fn load_room<C: ConnectionTrait>(
     };
     let members = membership::Entity::find()
         .filter(membership::Column::RoomId.eq(room_id))
-        .filter(membership::Column::Status.eq("active"))
+        .filter(membership::Column::Status.eq(MembershipStatus::Active))
         .all(conn)
         .await?
         .into_iter()
         .map(|m| Member {
-            role: Role::parse(&m.role).unwrap_or(Role::Member),
-            user_id: m.user_id,
+            role: m.role,
+            user_id: m.user_id.into(),
             joined_at: m.join_seq,
         })
         .collect();
-    let banned: BTreeSet<String> = ban::Entity::find()
+    let banned: BTreeSet<UserId> = ban::Entity::find()
         .filter(ban::Column::RoomId.eq(room_id))
         .all(conn)
         .await?
         .into_iter()
-        .map(|b| b.user_id)
+        .map(|b| b.user_id.into())
         .collect();
     let requests = join_request::Entity::find()
         .filter(join_request::Column::RoomId.eq(room_id))
         .all(conn)
         .await?
         .into_iter()
-        .map(|r| r.user_id)
+        .map(|r| r.user_id.into())
         .collect();
-    let invites: BTreeMap<String, Micros> = invite::Entity::find()
+    let invites: BTreeMap<UserId, Micros> = invite::Entity::find()
         .filter(invite::Column::RoomId.eq(room_id))
         .all(conn)
         .await?
         .into_iter()
-        .map(|i| (i.user_id, micros(i.expires_at)))
+        .map(|i| (i.user_id.into(), micros(i.expires_at)))
         .collect();
     let state = Room {
-        id: model.id.clone(),
-        status: if model.status == "active" {
-            RoomStatus::Active
-        } else {
-            RoomStatus::Terminated
-        },
-        policy: JoinPolicy::parse(&model.join_policy).unwrap_or_default(),
+        id: model.id.clone().into(),
+        status: model.status,
+        policy: model.join_policy,
         max_members: model.max_members.and_then(|n| u32::try_from(n).ok()),
         topic: model.topic.clone(),
         members,
@@ -200,14 +140,14 @@ async fn persist(
     event: &Event,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    let key = |user: &str| (room_id.to_owned(), user.to_owned());
+    let key = |user: &UserId| (room_id.to_owned(), user.to_string());
     match event {
         Event::Joined { user, role, .. } => {
             let row = membership::ActiveModel {
                 room_id: Set(room_id.to_owned()),
-                user_id: Set(user.clone()),
-                role: Set(role.as_str().to_owned()),
-                status: Set("active".to_owned()),
+                user_id: Set(user.to_string()),
+                role: Set(*role),
+                status: Set(MembershipStatus::Active),
                 joined_at: Set(now),
                 join_seq: Set(micros(now)),
                 first_joined_at: Set(now),
@@ -234,25 +174,28 @@ async fn persist(
         }
         Event::Departed { user, reason, .. } => {
             membership::Entity::update_many()
-                .col_expr(membership::Column::Status, Expr::value(reason.as_str()))
+                .col_expr(
+                    membership::Column::Status,
+                    Expr::value(MembershipStatus::from(*reason)),
+                )
                 .col_expr(membership::Column::LeftAt, Expr::value(now))
                 .filter(membership::Column::RoomId.eq(room_id))
-                .filter(membership::Column::UserId.eq(user))
+                .filter(membership::Column::UserId.eq(user.as_str()))
                 .exec(txn)
                 .await?;
         }
         Event::RoleChanged { user, role, .. } => {
             membership::Entity::update_many()
-                .col_expr(membership::Column::Role, Expr::value(role.as_str()))
+                .col_expr(membership::Column::Role, Expr::value(*role))
                 .filter(membership::Column::RoomId.eq(room_id))
-                .filter(membership::Column::UserId.eq(user))
+                .filter(membership::Column::UserId.eq(user.as_str()))
                 .exec(txn)
                 .await?;
         }
         Event::Requested { user } => {
             join_request::Entity::insert(join_request::ActiveModel {
                 room_id: Set(room_id.to_owned()),
-                user_id: Set(user.clone()),
+                user_id: Set(user.to_string()),
                 created_at: Set(now),
             })
             .exec_without_returning(txn)
@@ -270,8 +213,8 @@ async fn persist(
         } => {
             invite::Entity::insert(invite::ActiveModel {
                 room_id: Set(room_id.to_owned()),
-                user_id: Set(user.clone()),
-                invited_by: Set(by.clone()),
+                user_id: Set(user.to_string()),
+                invited_by: Set(by.to_string()),
                 created_at: Set(now),
                 expires_at: Set(from_micros(*expires_at)),
             })
@@ -299,8 +242,8 @@ async fn persist(
         Event::BanAdded { user, by, reason } => {
             ban::Entity::insert(ban::ActiveModel {
                 room_id: Set(room_id.to_owned()),
-                user_id: Set(user.clone()),
-                banned_by: Set(by.clone()),
+                user_id: Set(user.to_string()),
+                banned_by: Set(by.to_string()),
                 reason: Set(reason.clone()),
                 created_at: Set(now),
             })
@@ -317,8 +260,7 @@ async fn persist(
                 update = update.col_expr(room_row::Column::Topic, Expr::value(topic.clone()));
             }
             if let Some(policy) = settings.policy {
-                update =
-                    update.col_expr(room_row::Column::JoinPolicy, Expr::value(policy.as_str()));
+                update = update.col_expr(room_row::Column::JoinPolicy, Expr::value(policy));
             }
             if let Some(max) = settings.max_members {
                 update = update.col_expr(
@@ -330,7 +272,10 @@ async fn persist(
         }
         Event::Terminated => {
             room_row::Entity::update_many()
-                .col_expr(room_row::Column::Status, Expr::value("terminated"))
+                .col_expr(
+                    room_row::Column::Status,
+                    Expr::value(RoomStatus::Terminated),
+                )
                 .col_expr(room_row::Column::TerminatedAt, Expr::value(Some(now)))
                 .filter(room_row::Column::Id.eq(room_id))
                 .exec(txn)
@@ -366,11 +311,11 @@ async fn record_effects(
     {
         let row = notification::Model {
             id: new_id(),
-            user_id: user,
-            kind: kind.as_str().to_owned(),
+            user_id: user.into_string(),
+            kind,
             room_id: Some(room.id.clone()),
             room_name: Some(room.name.clone()),
-            actor_id: actor,
+            actor_id: actor.map(UserId::into_string),
             reason,
             created_at: now,
             read_at: None,
@@ -386,7 +331,7 @@ async fn record_effects(
         };
         tracing::info!(
             room_id = %room.id,
-            event = entry.kind,
+            event = ?entry.kind,
             actor_id = entry.actor.as_deref().unwrap_or("-"),
             target_id = entry.target.as_deref().unwrap_or("-"),
             reason = entry.reason.as_deref().unwrap_or(""),
@@ -394,9 +339,9 @@ async fn record_effects(
         );
         mod_log::Entity::insert(mod_log::ActiveModel {
             room_id: Set(room.id.clone()),
-            kind: Set(entry.kind.to_owned()),
-            actor_id: Set(entry.actor),
-            target_id: Set(entry.target),
+            kind: Set(entry.kind),
+            actor_id: Set(entry.actor.map(UserId::into_string)),
+            target_id: Set(entry.target.map(UserId::into_string)),
             reason: Set(entry.reason),
             created_at: Set(now),
             ..Default::default()
@@ -412,7 +357,7 @@ struct Committed {
 }
 
 /// The users an event names: they appear in frames and timeline lines.
-fn event_users(event: &Event) -> Vec<String> {
+fn event_users(event: &Event) -> Vec<UserId> {
     match event {
         Event::Joined { user, .. }
         | Event::Requested { user }
@@ -430,10 +375,6 @@ fn event_users(event: &Event) -> Vec<String> {
     }
 }
 
-fn not_member() -> ServiceError {
-    ApiError::new(ErrorCode::NotMember, "You are not a member of this room.").into()
-}
-
 #[derive(FromQueryResult)]
 struct RoomCount {
     room_id: String,
@@ -447,32 +388,7 @@ impl Rooms {
 
     /// Finds a user by id or, failing that, by username (any case).
     pub async fn resolve_user(&self, reference: &str) -> ServiceResult<User> {
-        let reference = reference.trim();
-        let found = match user::Entity::find_by_id(reference.to_owned())
-            .one(&self.db)
-            .await?
-        {
-            Some(u) => Some(u),
-            None => {
-                user::Entity::find()
-                    .filter(user::Column::UsernameKey.eq(reference.to_ascii_lowercase()))
-                    .one(&self.db)
-                    .await?
-            }
-        };
-        found
-            .map(|u| User {
-                id: u.id,
-                username: u.username,
-            })
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::UserNotFound,
-                    "There is no user with that id or username.",
-                )
-                .for_field("user")
-                .into()
-            })
+        resolve_user(&self.db, reference).await
     }
 
     pub async fn create(&self, actor: &str, input: NewRoom<'_>) -> ServiceResult<RoomView> {
@@ -489,9 +405,9 @@ impl Rooms {
             name: name.as_str().to_owned(),
             name_key: name.key(),
             topic,
-            join_policy: policy.as_str().to_owned(),
+            join_policy: policy,
             max_members: max_members.map(|n| n as i32),
-            status: "active".to_owned(),
+            status: RoomStatus::Active,
             created_by: actor.to_owned(),
             created_at: now,
             terminated_at: None,
@@ -513,7 +429,7 @@ impl Rooms {
             });
         }
         let before = Room {
-            id: model.id.clone(),
+            id: model.id.clone().into(),
             status: RoomStatus::Active,
             policy,
             max_members,
@@ -524,7 +440,7 @@ impl Rooms {
             invites: BTreeMap::new(),
         };
         let events = vec![Event::Joined {
-            user: actor.to_owned(),
+            user: actor.into(),
             role: Role::Owner,
             via: room::JoinedVia::Created,
         }];
@@ -544,17 +460,22 @@ impl Rooms {
         let Some((model, before)) = load_room(&txn, room_id, true).await? else {
             return Err(room_not_found().into());
         };
+        if !before.is_active() {
+            // Whether it says "terminated" depends on their past, which the room no longer
+            // holds: ask the access rule with what is stored.
+            access::load(&txn, actor, room_id)
+                .await?
+                .standing
+                .may_see()?;
+        }
         // A room that banned the actor, or a private one they may not see, does not exist
         // for them — except to hear `banned` when they try to get back in.
         let trying_to_enter = matches!(command, Command::Join | Command::AcceptInvite);
-        if before.is_active()
-            && !before.visible_to(actor, micros(now))
-            && !(trying_to_enter && before.banned.contains(actor))
-        {
-            return Err(room_not_found().into());
-        }
-        if !before.is_active() {
-            return Err(terminated_answer(&txn, &model, actor).await);
+        let standing = before.standing(actor, micros(now));
+        if let Err(hidden) = standing.may_see() {
+            if !(trying_to_enter && standing.banned) {
+                return Err(hidden.into());
+            }
         }
         let events = room::decide(&before, actor, &command, micros(now))?;
         let committed = self.commit(txn, &model, &before, events, now).await?;
@@ -579,15 +500,18 @@ impl Rooms {
             persist(&txn, &model.id, e, now).await?;
         }
         let notifications = record_effects(&txn, model, before, &events, now).await?;
-        let named: Vec<String> = events.iter().flat_map(event_users).collect::<Vec<_>>();
-        let mut ids = named;
-        ids.extend(notifications.iter().filter_map(|n| n.actor_id.clone()));
+        let mut ids: Vec<UserId> = events.iter().flat_map(event_users).collect();
+        ids.extend(
+            notifications
+                .iter()
+                .filter_map(|n| n.actor_id.clone().map(UserId::from)),
+        );
         let users = users_by_ids(&txn, &ids).await?;
         let lines = insert_system_lines(&txn, &model.id, &events, &users, now).await?;
         txn.commit().await?;
 
         self.hub.publish(Published::Room {
-            room_id: model.id.clone(),
+            room_id: model.id.clone().into(),
             events: events.clone(),
             users: users.clone(),
         });
@@ -598,7 +522,7 @@ impl Rooms {
             });
         }
         for row in notifications {
-            let user_id = row.user_id.clone();
+            let user_id = UserId::from(row.user_id.clone());
             self.hub.publish(Published::Notification {
                 user_id,
                 notification: notification_view(row, &users),
@@ -609,16 +533,11 @@ impl Rooms {
 
     /// `rooms/get`: the room and the caller's role, if the caller may see it.
     pub async fn get(&self, actor: &str, room_id: &str) -> ServiceResult<(RoomView, Option<Role>)> {
-        let Some((model, state)) = load_room(&self.db, room_id, false).await? else {
-            return Err(room_not_found().into());
-        };
-        if !state.is_active() {
-            return Err(terminated_answer(&self.db, &model, actor).await);
-        }
-        if !state.visible_to(actor, micros(Utc::now())) {
-            return Err(room_not_found().into());
-        }
-        Ok((view(&model, state.members.len()), state.role_of(actor)))
+        let access = access::load(&self.db, actor, room_id).await?;
+        access.standing.may_see()?;
+        let count = self.member_counts(&[room_id.to_owned()]).await?;
+        let members = count.get(room_id).copied().unwrap_or(0);
+        Ok((view(&access.room, members), access.role))
     }
 
     async fn member_counts(&self, room_ids: &[String]) -> ServiceResult<HashMap<String, usize>> {
@@ -630,7 +549,7 @@ impl Rooms {
             .column(membership::Column::RoomId)
             .column_as(membership::Column::UserId.count(), "n")
             .filter(membership::Column::RoomId.is_in(room_ids.iter().cloned()))
-            .filter(membership::Column::Status.eq("active"))
+            .filter(membership::Column::Status.eq(MembershipStatus::Active))
             .group_by(membership::Column::RoomId)
             .into_model::<RoomCount>()
             .all(&self.db)
@@ -661,8 +580,8 @@ impl Rooms {
     ) -> ServiceResult<(Vec<RoomView>, Option<String>)> {
         let limit = limit.unwrap_or(20).clamp(1, 100);
         let mut find = room_row::Entity::find()
-            .filter(room_row::Column::Status.eq("active"))
-            .filter(room_row::Column::JoinPolicy.is_in(["open", "request"]))
+            .filter(room_row::Column::Status.eq(RoomStatus::Active))
+            .filter(room_row::Column::JoinPolicy.is_in([JoinPolicy::Open, JoinPolicy::Request]))
             .filter(
                 room_row::Column::Id.not_in_subquery(
                     Query::select()
@@ -714,21 +633,16 @@ impl Rooms {
     pub async fn mine(&self, actor: &str) -> ServiceResult<Vec<MyRoom>> {
         let memberships = membership::Entity::find()
             .filter(membership::Column::UserId.eq(actor))
-            .filter(membership::Column::Status.eq("active"))
+            .filter(membership::Column::Status.eq(MembershipStatus::Active))
             .all(&self.db)
             .await?;
         let roles: HashMap<String, Role> = memberships
             .iter()
-            .map(|m| {
-                (
-                    m.room_id.clone(),
-                    Role::parse(&m.role).unwrap_or(Role::Member),
-                )
-            })
+            .map(|m| (m.room_id.clone(), m.role))
             .collect();
         let models = room_row::Entity::find()
             .filter(room_row::Column::Id.is_in(roles.keys().cloned()))
-            .filter(room_row::Column::Status.eq("active"))
+            .filter(room_row::Column::Status.eq(RoomStatus::Active))
             .order_by(room_row::Column::NameKey, Order::Asc)
             .all(&self.db)
             .await?;
@@ -737,7 +651,7 @@ impl Rooms {
             .await?
             .into_iter()
             .map(|room| MyRoom {
-                my_role: roles.get(&room.id).copied().unwrap_or(Role::Member),
+                my_role: roles.get(room.id.as_str()).copied().unwrap_or(Role::Member),
                 room,
             })
             .collect())
@@ -748,7 +662,10 @@ impl Rooms {
     pub async fn previous(&self, actor: &str) -> ServiceResult<Vec<PreviousRoom>> {
         let past = membership::Entity::find()
             .filter(membership::Column::UserId.eq(actor))
-            .filter(membership::Column::Status.is_in(["left", "kicked"]))
+            .filter(
+                membership::Column::Status
+                    .is_in([MembershipStatus::Left, MembershipStatus::Kicked]),
+            )
             .order_by(membership::Column::LeftAt, Order::Desc)
             .all(&self.db)
             .await?;
@@ -759,7 +676,7 @@ impl Rooms {
         // One query per table for the whole list, not one room load per past room.
         let rooms: HashMap<String, room_row::Model> = room_row::Entity::find()
             .filter(room_row::Column::Id.is_in(ids.clone()))
-            .filter(room_row::Column::Status.eq("active"))
+            .filter(room_row::Column::Status.eq(RoomStatus::Active))
             .all(&self.db)
             .await?
             .into_iter()
@@ -809,41 +726,30 @@ impl Rooms {
                 Some(PreviousRoom {
                     room,
                     left_at: rfc3339(m.left_at.unwrap_or(m.joined_at)),
-                    reason: m.status,
+                    reason: m.status.leave_reason()?,
                     can_rejoin,
                 })
             })
             .collect())
     }
 
-    /// Loads a room for a listing: members may read it, admins when `admins_only`.
-    async fn readable(&self, actor: &str, room_id: &str, admins_only: bool) -> ServiceResult<Room> {
-        let Some((_, state)) = load_room(&self.db, room_id, false).await? else {
-            return Err(room_not_found().into());
-        };
-        match state.role_of(actor) {
-            Some(role) if role.is_admin() || !admins_only => Ok(state),
-            Some(_) => Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "Only the room's admins can see that.",
-            )
-            .into()),
-            None if state.visible_to(actor, micros(Utc::now())) => Err(not_member()),
-            None => Err(room_not_found().into()),
-        }
-    }
-
     /// `rooms/members`: in join order.
     pub async fn members(&self, actor: &str, room_id: &str) -> ServiceResult<Vec<MemberView>> {
-        let state = self.readable(actor, room_id, false).await?;
-        let members = state.in_join_order().into_iter().cloned().collect();
+        access::require_member(&self.db, actor, room_id).await?;
+        let rows = membership::Entity::find()
+            .filter(membership::Column::RoomId.eq(room_id))
+            .filter(membership::Column::Status.eq(MembershipStatus::Active))
+            .order_by(membership::Column::JoinSeq, Order::Asc)
+            .order_by(membership::Column::UserId, Order::Asc)
+            .all(&self.db)
+            .await?;
         self.with_users(
-            members,
+            rows,
             |m| &m.user_id,
             |m, user| MemberView {
                 user,
                 role: m.role,
-                joined_at: rfc3339(from_micros(m.joined_at)),
+                joined_at: rfc3339(from_micros(m.join_seq)),
             },
         )
         .await
@@ -851,7 +757,7 @@ impl Rooms {
 
     /// `rooms/requests`: pending requests, oldest first (admins).
     pub async fn requests(&self, actor: &str, room_id: &str) -> ServiceResult<Vec<RequestView>> {
-        self.readable(actor, room_id, true).await?;
+        access::require_admin(&self.db, actor, room_id).await?;
         let rows = join_request::Entity::find()
             .filter(join_request::Column::RoomId.eq(room_id))
             .order_by(join_request::Column::CreatedAt, Order::Asc)
@@ -870,7 +776,7 @@ impl Rooms {
 
     /// `rooms/bans` (admins), newest first.
     pub async fn bans(&self, actor: &str, room_id: &str) -> ServiceResult<Vec<BanView>> {
-        self.readable(actor, room_id, true).await?;
+        access::require_admin(&self.db, actor, room_id).await?;
         let rows = ban::Entity::find()
             .filter(ban::Column::RoomId.eq(room_id))
             .order_by(ban::Column::CreatedAt, Order::Desc)
@@ -896,12 +802,12 @@ impl Rooms {
         user_id: impl Fn(&R) -> &String,
         to_view: impl Fn(R, User) -> V,
     ) -> ServiceResult<Vec<V>> {
-        let ids: Vec<String> = rows.iter().map(|r| user_id(r).clone()).collect();
+        let ids: Vec<UserId> = rows.iter().map(|r| user_id(r).as_str().into()).collect();
         let users = users_by_ids(&self.db, &ids).await?;
         Ok(rows
             .into_iter()
             .filter_map(|r| {
-                let user = users.get(user_id(&r))?.clone();
+                let user = users.get(user_id(&r).as_str())?.clone();
                 Some(to_view(r, user))
             })
             .collect())
@@ -915,7 +821,7 @@ impl Rooms {
         cursor: Option<&str>,
     ) -> ServiceResult<(Vec<LogEntryView>, Option<String>)> {
         const PAGE: u64 = 50;
-        self.readable(actor, room_id, true).await?;
+        access::require_admin(&self.db, actor, room_id).await?;
         let mut find = mod_log::Entity::find().filter(mod_log::Column::RoomId.eq(room_id));
         if let Some(cursor) = cursor {
             let before: i64 = cursor.parse().map_err(|_| {
@@ -934,18 +840,19 @@ impl Rooms {
         } else {
             None
         };
-        let ids: Vec<String> = rows
+        let ids: Vec<UserId> = rows
             .iter()
             .flat_map(|r| [r.actor_id.clone(), r.target_id.clone()])
             .flatten()
+            .map(UserId::from)
             .collect();
         let users = users_by_ids(&self.db, &ids).await?;
-        let user = |id: &Option<String>| id.as_ref().and_then(|id| users.get(id).cloned());
+        let user = |id: &Option<String>| id.as_deref().and_then(|id| users.get(id).cloned());
         let entries = rows
             .iter()
             .map(|r| LogEntryView {
                 id: r.id.to_string(),
-                kind: r.kind.clone(),
+                kind: r.kind,
                 actor: user(&r.actor_id),
                 target: user(&r.target_id),
                 reason: r.reason.clone(),
@@ -958,7 +865,7 @@ impl Rooms {
     /// How many rooms exist (tests and housekeeping reports).
     pub async fn count_active(&self) -> ServiceResult<u64> {
         Ok(room_row::Entity::find()
-            .filter(room_row::Column::Status.eq("active"))
+            .filter(room_row::Column::Status.eq(RoomStatus::Active))
             .count(&self.db)
             .await?)
     }

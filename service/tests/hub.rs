@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use domain::room::{Command, Event};
+use domain::{
+    effects::NotificationKind,
+    room::{Command, Event},
+};
 use service::{
     db,
     hub::{Published, RecordingHub},
@@ -63,7 +66,7 @@ async fn a_committed_decision_publishes_its_events_and_notifications() {
             notification,
         } => {
             assert_eq!(user_id, &bob.id);
-            assert_eq!(notification.kind, "invited");
+            assert_eq!(notification.kind, NotificationKind::Invited);
             assert_eq!(
                 notification.actor.as_ref().map(|u| u.username.as_str()),
                 Some("ann")

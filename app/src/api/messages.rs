@@ -1,7 +1,7 @@
 //! Messages over plain HTTP: history, catch-up, a send for clients without a socket, and the
 //! catalogues of stickers and colours.
 
-use domain::message::MessageView;
+use domain::{message::MessageView, RoomId};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::Json;
@@ -39,7 +39,7 @@ pub struct ColorsResponse {
 /// Newest first; `before` is a message id from an earlier page; `limit` ≤ 100 (default 50).
 #[server(endpoint = "messages/history", input = Json, output = Json)]
 pub async fn message_history(
-    room_id: String,
+    room_id: RoomId,
     before: Option<String>,
     limit: Option<u64>,
 ) -> Result<MessagesResponse, AppError> {
@@ -53,7 +53,7 @@ pub async fn message_history(
 
 /// Oldest first, everything after the message `after` (up to 1000 at a time).
 #[server(endpoint = "messages/since", input = Json, output = Json)]
-pub async fn messages_since(room_id: String, after: String) -> Result<MessagesResponse, AppError> {
+pub async fn messages_since(room_id: RoomId, after: String) -> Result<MessagesResponse, AppError> {
     let (me, ctx) = caller().await?;
     let messages = ctx.messages.since(&me.id, &room_id, &after).await?;
     Ok(MessagesResponse { messages })
@@ -62,7 +62,7 @@ pub async fn messages_since(room_id: String, after: String) -> Result<MessagesRe
 /// The same as the live channel's `send` frame, for clients without a socket.
 #[server(endpoint = "messages/send", input = Json, output = Json)]
 pub async fn send_message(
-    room_id: String,
+    room_id: RoomId,
     client_id: String,
     body: Option<String>,
     color: Option<String>,

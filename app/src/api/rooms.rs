@@ -2,7 +2,10 @@
 
 use domain::{
     room::Role,
-    views::{BanView, LogEntryView, MemberView, MyRoom, PreviousRoom, RequestView, RoomView},
+    views::{
+        BanView, JoinStatus, LogEntryView, MemberView, MyRoom, PreviousRoom, RequestView, RoomView,
+    },
+    RoomId, UserId,
 };
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -44,8 +47,7 @@ pub struct PreviousRoomsResponse {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JoinResponse {
-    /// `joined` or `requested`.
-    pub status: String,
+    pub status: JoinStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +77,7 @@ pub struct Log {
 }
 
 #[cfg(feature = "ssr")]
-async fn act(room_id: &str, command: Command) -> Result<service::rooms::Outcome, AppError> {
+async fn act(room_id: &RoomId, command: Command) -> Result<service::rooms::Outcome, AppError> {
     let (me, ctx) = caller().await?;
     Ok(ctx.rooms.act(&me.id, room_id, command).await?)
 }
@@ -118,7 +120,7 @@ pub async fn search_rooms(
 }
 
 #[server(endpoint = "rooms/get", input = Json, output = Json)]
-pub async fn get_room(room_id: String) -> Result<RoomWithRole, AppError> {
+pub async fn get_room(room_id: RoomId) -> Result<RoomWithRole, AppError> {
     let (me, ctx) = caller().await?;
     let (room, my_role) = ctx.rooms.get(&me.id, &room_id).await?;
     Ok(RoomWithRole { room, my_role })
@@ -141,19 +143,23 @@ pub async fn previous_rooms() -> Result<PreviousRoomsResponse, AppError> {
 }
 
 #[server(endpoint = "rooms/join", input = Json, output = Json)]
-pub async fn join_room(room_id: String) -> Result<JoinResponse, AppError> {
+pub async fn join_room(room_id: RoomId) -> Result<JoinResponse, AppError> {
     let outcome = act(&room_id, Command::Join).await?;
     let joined = outcome
         .events
         .iter()
         .any(|e| matches!(e, domain::room::Event::Joined { .. }));
     Ok(JoinResponse {
-        status: if joined { "joined" } else { "requested" }.to_owned(),
+        status: if joined {
+            JoinStatus::Joined
+        } else {
+            JoinStatus::Requested
+        },
     })
 }
 
 #[server(endpoint = "rooms/leave", input = Json, output = Json)]
-pub async fn leave_room(room_id: String) -> Result<Terminated, AppError> {
+pub async fn leave_room(room_id: RoomId) -> Result<Terminated, AppError> {
     let outcome = act(&room_id, Command::Leave).await?;
     Ok(Terminated {
         terminated: outcome.terminated,
@@ -161,7 +167,7 @@ pub async fn leave_room(room_id: String) -> Result<Terminated, AppError> {
 }
 
 #[server(endpoint = "rooms/members", input = Json, output = Json)]
-pub async fn room_members(room_id: String) -> Result<Members, AppError> {
+pub async fn room_members(room_id: RoomId) -> Result<Members, AppError> {
     let (me, ctx) = caller().await?;
     Ok(Members {
         members: ctx.rooms.members(&me.id, &room_id).await?,
@@ -169,7 +175,7 @@ pub async fn room_members(room_id: String) -> Result<Members, AppError> {
 }
 
 #[server(endpoint = "rooms/requests", input = Json, output = Json)]
-pub async fn room_requests(room_id: String) -> Result<Requests, AppError> {
+pub async fn room_requests(room_id: RoomId) -> Result<Requests, AppError> {
     let (me, ctx) = caller().await?;
     Ok(Requests {
         requests: ctx.rooms.requests(&me.id, &room_id).await?,
@@ -177,20 +183,20 @@ pub async fn room_requests(room_id: String) -> Result<Requests, AppError> {
 }
 
 #[server(endpoint = "rooms/approve", input = Json, output = Json)]
-pub async fn approve_request(room_id: String, user_id: String) -> Result<Empty, AppError> {
+pub async fn approve_request(room_id: RoomId, user_id: UserId) -> Result<Empty, AppError> {
     act(&room_id, Command::Approve { user: user_id }).await?;
     Ok(Empty {})
 }
 
 #[server(endpoint = "rooms/deny", input = Json, output = Json)]
-pub async fn deny_request(room_id: String, user_id: String) -> Result<Empty, AppError> {
+pub async fn deny_request(room_id: RoomId, user_id: UserId) -> Result<Empty, AppError> {
     act(&room_id, Command::Deny { user: user_id }).await?;
     Ok(Empty {})
 }
 
 /// `user` is an id or a username.
 #[server(endpoint = "rooms/invite", input = Json, output = Json)]
-pub async fn invite_user(room_id: String, user: String) -> Result<Empty, AppError> {
+pub async fn invite_user(room_id: RoomId, user: String) -> Result<Empty, AppError> {
     let (me, ctx) = caller().await?;
     let target = ctx.rooms.resolve_user(&user).await?;
     ctx.rooms
@@ -200,21 +206,21 @@ pub async fn invite_user(room_id: String, user: String) -> Result<Empty, AppErro
 }
 
 #[server(endpoint = "invites/accept", input = Json, output = Json)]
-pub async fn accept_invite(room_id: String) -> Result<Empty, AppError> {
+pub async fn accept_invite(room_id: RoomId) -> Result<Empty, AppError> {
     act(&room_id, Command::AcceptInvite).await?;
     Ok(Empty {})
 }
 
 #[server(endpoint = "invites/decline", input = Json, output = Json)]
-pub async fn decline_invite(room_id: String) -> Result<Empty, AppError> {
+pub async fn decline_invite(room_id: RoomId) -> Result<Empty, AppError> {
     act(&room_id, Command::DeclineInvite).await?;
     Ok(Empty {})
 }
 
 #[server(endpoint = "rooms/kick", input = Json, output = Json)]
 pub async fn kick_member(
-    room_id: String,
-    user_id: String,
+    room_id: RoomId,
+    user_id: UserId,
     reason: Option<String>,
 ) -> Result<Terminated, AppError> {
     let (me, ctx) = caller().await?;
@@ -238,7 +244,7 @@ pub async fn kick_member(
 /// `user` is an id or a username; they need not be a member.
 #[server(endpoint = "rooms/ban", input = Json, output = Json)]
 pub async fn ban_user(
-    room_id: String,
+    room_id: RoomId,
     user: String,
     reason: Option<String>,
 ) -> Result<Terminated, AppError> {
@@ -262,13 +268,13 @@ pub async fn ban_user(
 }
 
 #[server(endpoint = "rooms/unban", input = Json, output = Json)]
-pub async fn unban_user(room_id: String, user_id: String) -> Result<Empty, AppError> {
+pub async fn unban_user(room_id: RoomId, user_id: UserId) -> Result<Empty, AppError> {
     act(&room_id, Command::Unban { user: user_id }).await?;
     Ok(Empty {})
 }
 
 #[server(endpoint = "rooms/bans", input = Json, output = Json)]
-pub async fn room_bans(room_id: String) -> Result<Bans, AppError> {
+pub async fn room_bans(room_id: RoomId) -> Result<Bans, AppError> {
     let (me, ctx) = caller().await?;
     Ok(Bans {
         bans: ctx.rooms.bans(&me.id, &room_id).await?,
@@ -276,19 +282,19 @@ pub async fn room_bans(room_id: String) -> Result<Bans, AppError> {
 }
 
 #[server(endpoint = "rooms/promote", input = Json, output = Json)]
-pub async fn promote_member(room_id: String, user_id: String) -> Result<Empty, AppError> {
+pub async fn promote_member(room_id: RoomId, user_id: UserId) -> Result<Empty, AppError> {
     act(&room_id, Command::Promote { user: user_id }).await?;
     Ok(Empty {})
 }
 
 #[server(endpoint = "rooms/demote", input = Json, output = Json)]
-pub async fn demote_admin(room_id: String, user_id: String) -> Result<Empty, AppError> {
+pub async fn demote_admin(room_id: RoomId, user_id: UserId) -> Result<Empty, AppError> {
     act(&room_id, Command::Demote { user: user_id }).await?;
     Ok(Empty {})
 }
 
 #[server(endpoint = "rooms/transfer", input = Json, output = Json)]
-pub async fn transfer_ownership(room_id: String, user_id: String) -> Result<Empty, AppError> {
+pub async fn transfer_ownership(room_id: RoomId, user_id: UserId) -> Result<Empty, AppError> {
     act(&room_id, Command::Transfer { user: user_id }).await?;
     Ok(Empty {})
 }
@@ -296,7 +302,7 @@ pub async fn transfer_ownership(room_id: String, user_id: String) -> Result<Empt
 /// Absent fields stay as they are; `topic: ""` clears the topic, `max_members: 0` the limit.
 #[server(endpoint = "rooms/update", input = Json, output = Json)]
 pub async fn update_room(
-    room_id: String,
+    room_id: RoomId,
     topic: Option<String>,
     join_policy: Option<String>,
     max_members: Option<i64>,
@@ -321,7 +327,7 @@ pub async fn update_room(
 }
 
 #[server(endpoint = "rooms/log", input = Json, output = Json)]
-pub async fn room_log(room_id: String, cursor: Option<String>) -> Result<Log, AppError> {
+pub async fn room_log(room_id: RoomId, cursor: Option<String>) -> Result<Log, AppError> {
     let (me, ctx) = caller().await?;
     let (events, next_cursor) = ctx.rooms.log(&me.id, &room_id, cursor.as_deref()).await?;
     Ok(Log {

@@ -20,7 +20,7 @@ pub fn HomePage() -> impl IntoView {
                         <section class="card">
                             <h1>"Welcome, " <span class="username">{res.user.username.clone()}</span></h1>
                             <p class="muted">
-                                "Your user id is " <code class="user-id">{res.user.id.clone()}</code>
+                                "Your user id is " <code class="user-id">{res.user.id.to_string()}</code>
                                 ". Others can invite you by it or by your username."
                             </p>
                             <ActionForm action=logout>

@@ -1,0 +1,83 @@
+//! A room's timeline as the API shows it: stored rows into `MessageView`s, and the system
+//! lines a room decision writes in its own transaction.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use domain::{
+    effects,
+    message::{FileView, MessageKind, MessageView},
+    room::Event,
+    FileId, MessageId, User, UserId,
+};
+use entity::{file, message as row};
+use sea_orm::{ActiveValue::Set, DatabaseTransaction, EntityTrait};
+
+use crate::{error::ServiceResult, time::rfc3339};
+
+pub fn file_view(f: &file::Model) -> FileView {
+    FileView {
+        id: FileId::from(f.id.clone()),
+        name: f.name.clone(),
+        size: u64::try_from(f.size).unwrap_or(0),
+        content_type: f.content_type.clone(),
+    }
+}
+
+/// A stored message with its author (from `users`) and file (from `files`).
+pub fn message_view_with(
+    m: row::Model,
+    users: &HashMap<UserId, User>,
+    files: &HashMap<String, file::Model>,
+) -> MessageView {
+    MessageView {
+        file: m
+            .file_id
+            .as_ref()
+            .and_then(|id| files.get(id))
+            .map(file_view),
+        id: MessageId::new(m.id),
+        author: m.author_id.as_deref().and_then(|id| users.get(id).cloned()),
+        room_id: m.room_id.into(),
+        kind: m.kind,
+        body: m.body,
+        color: m.color,
+        sticker: m.sticker,
+        created_at: rfc3339(m.created_at),
+    }
+}
+
+/// A stored message without a file.
+pub fn message_view(m: row::Model, users: &HashMap<UserId, User>) -> MessageView {
+    message_view_with(m, users, &HashMap::new())
+}
+
+/// Stores the system lines of `events` in the room decision's own transaction.
+pub async fn insert_system_lines(
+    txn: &DatabaseTransaction,
+    room_id: &str,
+    events: &[Event],
+    users: &HashMap<UserId, User>,
+    now: DateTime<Utc>,
+) -> ServiceResult<Vec<row::Model>> {
+    let name = |id: &str| {
+        users
+            .get(id)
+            .map_or_else(|| "someone".to_owned(), |u| u.username.clone())
+    };
+    let mut stored = Vec::new();
+    for line in events.iter().filter_map(|e| effects::system_line(e, &name)) {
+        let saved = row::Entity::insert(row::ActiveModel {
+            room_id: Set(room_id.to_owned()),
+            author_id: Set(None),
+            kind: Set(MessageKind::System),
+            body: Set(line),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .exec_with_returning(txn)
+        .await?;
+        stored.push(saved);
+    }
+    Ok(stored)
+}
