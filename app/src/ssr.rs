@@ -176,6 +176,14 @@ pub async fn end_session() -> Result<(), AppError> {
     Ok(())
 }
 
+/// Sends a browser's own form post on to `path` once it worked; a hydrated page that
+/// posted the form stays where it is.
+pub fn redirect_plain_post(path: &str) {
+    if is_plain_form_post() {
+        leptos_axum::redirect(path);
+    }
+}
+
 /// True for a form the browser posted by itself (JavaScript off or not yet loaded).
 fn is_plain_form_post() -> bool {
     use_context::<Parts>().is_some_and(|parts| asks_for_html(&parts.headers))

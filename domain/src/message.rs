@@ -31,6 +31,11 @@ pub struct FileView {
 
 pub const BODY_MAX: usize = 4000;
 
+/// Messages in one page of history, as the client asks for them.
+pub const HISTORY_PAGE: u64 = 50;
+/// The most one catch-up (`messages/since`) returns; a client with more to fetch asks again.
+pub const SINCE_MAX: u64 = 1000;
+
 /// 1–4000 characters after trimming. Stored and shown as text, never as HTML.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageBody(String);

@@ -583,6 +583,21 @@ fn moderate<'a>(
     }
 }
 
+/// The rank rule of kick and ban (docs/RULES.md §5), for pages that offer the actions:
+/// admins act on members, only the owner on admins, nobody on the owner or on themselves.
+/// `decide` enforces the same rule with its reasons.
+pub fn may_moderate(actor: Option<Role>, target: Option<Role>, themselves: bool) -> bool {
+    let Some(actor) = actor.filter(|r| r.is_admin()) else {
+        return false;
+    };
+    match target {
+        _ if themselves => false,
+        Some(Role::Owner) => false,
+        Some(Role::Admin) => actor == Role::Owner,
+        Some(Role::Member) | None => true,
+    }
+}
+
 fn join(room: &Room, user: &str, now: Micros) -> Result<Vec<Event>, ApiError> {
     if room.banned.contains(user) {
         return Err(banned());
@@ -772,6 +787,35 @@ mod tests {
     use Role::{Admin, Member as M, Owner};
 
     // --- §4: departures ---
+
+    #[test]
+    fn may_moderate_agrees_with_decide_on_every_pair_of_roles() {
+        let roles = [None, Some(M), Some(Admin), Some(Owner)];
+        for actor in roles {
+            for target in roles {
+                let mut members = Vec::new();
+                // An owner is always there; the actor and target are added as given.
+                if actor != Some(Owner) && target != Some(Owner) {
+                    members.push(("boss", Owner));
+                }
+                if let Some(r) = actor {
+                    members.push(("actor", r));
+                }
+                if let Some(r) = target {
+                    members.push(("target", r));
+                }
+                let r = room(&members);
+                let decided = decide(&r, "actor", &kick("target"), NOW).is_ok()
+                    || (target.is_none() && decide(&r, "actor", &ban("target"), NOW).is_ok());
+                assert_eq!(
+                    may_moderate(actor, target, false),
+                    decided,
+                    "{actor:?} on {target:?}"
+                );
+            }
+            assert!(!may_moderate(actor, actor, true), "never oneself");
+        }
+    }
 
     #[test]
     fn can_rejoin_follows_the_join_policy() {

@@ -40,8 +40,7 @@ use crate::{
 
 pub const CLIENT_ID_MAX: usize = 64;
 pub const HISTORY_MAX: u64 = 100;
-/// The most a catch-up returns at once; a client with more to fetch asks again from the last.
-pub const SINCE_MAX: u64 = 1000;
+pub use domain::message::SINCE_MAX;
 
 #[derive(Debug, Clone)]
 pub struct SendLimits {

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use domain::{views::NotificationView, User, UserId};
+use domain::{views::NotificationView, NotificationId, User, UserId};
 use entity::notification;
 use sea_orm::{
     sea_query::Expr, ColumnTrait, DatabaseConnection, EntityTrait, Order, PaginatorTrait,
@@ -83,13 +83,18 @@ impl Notifications {
 
     /// Marks the given notifications (or all) of `user_id` read. Ids that are not theirs
     /// are not theirs to touch and change nothing.
-    pub async fn mark_read(&self, user_id: &str, ids: Option<&[String]>) -> ServiceResult<u64> {
+    pub async fn mark_read(
+        &self,
+        user_id: &str,
+        ids: Option<&[NotificationId]>,
+    ) -> ServiceResult<u64> {
         let mut update = notification::Entity::update_many()
             .col_expr(notification::Column::ReadAt, Expr::value(Some(Utc::now())))
             .filter(notification::Column::UserId.eq(user_id))
             .filter(notification::Column::ReadAt.is_null());
         if let Some(ids) = ids {
-            update = update.filter(notification::Column::Id.is_in(ids.iter().cloned()));
+            update =
+                update.filter(notification::Column::Id.is_in(ids.iter().map(|id| id.as_str())));
         }
         Ok(update.exec(&self.db).await?.rows_affected)
     }

@@ -540,6 +540,20 @@ impl Rooms {
         Ok((view(&access.room, members), access.role))
     }
 
+    /// Whether `actor` has a pending request to join `room_id`, and a valid invite to it.
+    pub async fn pending_for(&self, actor: &str, room_id: &str) -> ServiceResult<(bool, bool)> {
+        let key = (room_id.to_owned(), actor.to_owned());
+        let requested = join_request::Entity::find_by_id(key)
+            .one(&self.db)
+            .await?
+            .is_some();
+        let invited = access::load(&self.db, actor, room_id)
+            .await?
+            .standing
+            .invited;
+        Ok((requested, invited))
+    }
+
     async fn member_counts(&self, room_ids: &[String]) -> ServiceResult<HashMap<String, usize>> {
         if room_ids.is_empty() {
             return Ok(HashMap::new());

@@ -3,6 +3,8 @@
 //! JavaScript off) and call the same code.
 
 pub mod auth;
+pub mod forms;
 pub mod messages;
 pub mod notifications;
+pub mod overview;
 pub mod rooms;

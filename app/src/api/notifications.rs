@@ -1,6 +1,6 @@
 //! Notifications: list with the unread count; mark read by id or all.
 
-use domain::views::NotificationView;
+use domain::{views::NotificationView, NotificationId};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::Json;
@@ -32,7 +32,7 @@ pub async fn list_notifications(unread_only: Option<bool>) -> Result<Notificatio
 /// Either `ids` or `all: true`.
 #[server(endpoint = "notifications/read", input = Json, output = Json)]
 pub async fn read_notifications(
-    ids: Option<Vec<String>>,
+    ids: Option<Vec<NotificationId>>,
     all: Option<bool>,
 ) -> Result<Empty, AppError> {
     let (me, ctx) = caller().await?;

@@ -6,7 +6,7 @@ use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
-use super::widgets::{Field, FormError};
+use crate::ui::components::widgets::{Field, FormError};
 use crate::{
     api::auth::{LoginForm, SignupForm},
     AppError,

@@ -1,0 +1,899 @@
+//! Everything the browser knows of the chat, and the one function that changes it:
+//! [`ChatState::apply`]. It is pure — the state, an [`Update`] and the time in, the new
+//! state and the [`Followup`]s out — so every rule of the client is tested natively, like
+//! `domain::room::decide`. Server frames, server-function results and the person's own
+//! actions all arrive here as updates; the `live` module carries out the followups.
+
+use std::collections::{BTreeMap, HashMap};
+
+use domain::{
+    effects::{MemberEvent, NotificationKind},
+    message::MessageView,
+    room::{Role, RoomStatus},
+    views::{MemberView, MyRoom, NotificationView, PreviousRoom, RoomView},
+    wire::{ClientFrame, ServerFrame},
+    ApiError, ErrorCode, MessageId, NotificationId, RoomId, User, UserId,
+};
+
+use super::text;
+use crate::api::{overview::Overview, rooms::RoomOpen};
+
+/// Milliseconds since the Unix epoch, by the browser's clock.
+pub type Millis = i64;
+
+/// How long a `typing` frame keeps its name under the composer.
+pub const TYPING_SHOWN_MS: Millis = 5_000;
+
+/// What can change the state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Update {
+    /// A frame from the live channel.
+    Frame(ServerFrame),
+    /// A server function's answer.
+    Loaded(Loaded),
+    /// Something the person did, or the connection's state.
+    Local(Local),
+}
+
+impl From<ServerFrame> for Update {
+    fn from(frame: ServerFrame) -> Self {
+        Self::Frame(frame)
+    }
+}
+
+impl From<Loaded> for Update {
+    fn from(loaded: Loaded) -> Self {
+        Self::Loaded(loaded)
+    }
+}
+
+impl From<Local> for Update {
+    fn from(local: Local) -> Self {
+        Self::Local(local)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loaded {
+    /// `me/overview`: who I am, my rooms, my past rooms, my notifications.
+    Overview(Overview),
+    /// `rooms/open`: a room's page.
+    Room(RoomOpen),
+    /// `messages/history`: an older page, newest first, as asked with `limit`.
+    Older {
+        room: RoomId,
+        messages: Vec<MessageView>,
+        limit: u64,
+    },
+    /// `messages/since`: what was missed, oldest first.
+    Since {
+        room: RoomId,
+        messages: Vec<MessageView>,
+    },
+    /// `notifications/list`.
+    Notifications {
+        notifications: Vec<NotificationView>,
+        unread: u64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Local {
+    /// This room is now shown in the middle.
+    Show(RoomId),
+    /// This room's page closed.
+    Hide(RoomId),
+    /// I joined, asked to join or took an invite from this room's page: load it again.
+    Joined(RoomId),
+    Draft {
+        room: RoomId,
+        text: String,
+    },
+    /// Send a text (`body`) or a sticker, under the client's own id.
+    Send {
+        room: RoomId,
+        client_id: String,
+        body: Option<String>,
+        sticker: Option<String>,
+        color: Option<String>,
+    },
+    /// Try a failed send again, with its same client id.
+    Retry {
+        room: RoomId,
+        client_id: String,
+    },
+    Discard {
+        room: RoomId,
+        client_id: String,
+    },
+    /// A message the server stored outside the live channel (an upload).
+    Posted(MessageView),
+    Connection(Connection),
+    /// Marks notifications read: these, or all.
+    MarkRead(Option<Vec<NotificationId>>),
+    DismissNotice(u64),
+    /// A refusal or failure to tell the person about.
+    Failed(ApiError),
+    /// I left this room (through the API).
+    Left(RoomId),
+}
+
+/// What the `live` module does after an update.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Followup {
+    /// Send this frame on the live channel (dropped if it is down: `ready` resends).
+    Transmit(ClientFrame),
+    /// Fetch `messages/since` for a room.
+    CatchUp { room: RoomId, after: MessageId },
+    /// Fetch the room's page again (nothing of it is known yet).
+    Reload { room: RoomId },
+    /// Fetch the overview again: my rooms changed in a way frames do not fully tell.
+    Refresh,
+    /// Tell the server these notifications were read (`None`: all).
+    MarkRead(Option<Vec<NotificationId>>),
+}
+
+/// The live channel's state, as the banner shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    /// Opening: the first time (`attempt` 0), or again after it went down.
+    Connecting { attempt: u32 },
+    /// `ready` came: everything from here on arrives.
+    Online,
+    /// Down; the next try is at `retry_at`, and this is try number `attempt`.
+    Offline { retry_at: Millis, attempt: u32 },
+    /// The session ended (logged out elsewhere): no more tries.
+    SignedOut,
+}
+
+impl Default for Connection {
+    fn default() -> Self {
+        Self::Connecting { attempt: 0 }
+    }
+}
+
+/// A send not yet acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub client_id: String,
+    pub body: Option<String>,
+    pub sticker: Option<String>,
+    pub color: Option<String>,
+    /// `None` while it is on its way; the server's sentence when it was refused.
+    pub failed: Option<String>,
+}
+
+impl Pending {
+    fn frame(&self, room: &RoomId) -> ClientFrame {
+        ClientFrame::Send {
+            room_id: room.clone(),
+            client_id: self.client_id.clone(),
+            body: self.body.clone(),
+            color: self.color.clone(),
+            sticker: self.sticker.clone(),
+        }
+    }
+}
+
+/// Why a room I was looking at is no longer mine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    Left,
+    Kicked {
+        by: Option<String>,
+        reason: Option<String>,
+    },
+    Banned {
+        by: Option<String>,
+        reason: Option<String>,
+    },
+    Terminated,
+}
+
+/// One room as its page shows it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Conversation {
+    pub room: Option<RoomView>,
+    pub my_role: Option<Role>,
+    /// `rooms/open` answered: the latest messages are here.
+    pub loaded: bool,
+    /// Stored messages by id: a room's ids follow commit order, so this is the timeline.
+    pub messages: BTreeMap<MessageId, MessageView>,
+    /// Sends not yet acknowledged, in the order they were made; shown after the timeline.
+    pub pending: Vec<Pending>,
+    pub has_older: bool,
+    pub members: Vec<MemberView>,
+    pub online: Vec<User>,
+    pub online_count: usize,
+    /// Who is typing, until when.
+    pub typing: Vec<(User, Millis)>,
+    pub draft: String,
+    /// How much of the start of `draft` is text given back by refused sends (kept in the
+    /// order they were sent, ahead of anything typed since).
+    pub restored: usize,
+    pub ended: Option<Ending>,
+    /// Not a member: I asked to join and wait for an answer.
+    pub requested: bool,
+    /// Not a member: I hold a valid invite.
+    pub invited: bool,
+}
+
+impl Conversation {
+    pub fn is_member(&self) -> bool {
+        self.my_role.is_some() && self.ended.is_none()
+    }
+
+    pub fn oldest(&self) -> Option<MessageId> {
+        self.messages.keys().next().copied()
+    }
+
+    pub fn newest(&self) -> Option<MessageId> {
+        self.messages.keys().next_back().copied()
+    }
+
+    /// Stores `m`; true if it was new.
+    fn insert(&mut self, m: MessageView) -> bool {
+        self.messages.insert(m.id, m).is_none()
+    }
+
+    pub fn typing_now(&self, now: Millis) -> Vec<&User> {
+        self.typing
+            .iter()
+            .filter(|(_, until)| *until > now)
+            .map(|(u, _)| u)
+            .collect()
+    }
+}
+
+/// One of my rooms in the sidebar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomEntry {
+    pub room: RoomView,
+    pub role: Role,
+    /// Messages from others since I last looked at it.
+    pub unread: u32,
+}
+
+/// A short message in the corner: something happened that the person should see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub id: u64,
+    pub text: String,
+    pub room: Option<RoomId>,
+    /// Bad news stays until dismissed; the rest fades.
+    pub alert: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChatState {
+    pub me: Option<User>,
+    /// My rooms, by name.
+    pub rooms: Vec<RoomEntry>,
+    pub previous: Vec<PreviousRoom>,
+    /// Newest first.
+    pub notifications: Vec<NotificationView>,
+    pub unread_notifications: u64,
+    pub conversations: HashMap<RoomId, Conversation>,
+    /// The room in the middle of the screen.
+    pub shown: Option<RoomId>,
+    pub connection: Connection,
+    pub notices: Vec<Notice>,
+    /// The send rate limit: nothing is sent before this.
+    pub send_wait_until: Millis,
+    next_notice: u64,
+}
+
+fn sort_rooms(rooms: &mut [RoomEntry]) {
+    rooms.sort_by(|a, b| {
+        (a.room.name.to_lowercase(), &a.room.id).cmp(&(b.room.name.to_lowercase(), &b.room.id))
+    });
+}
+
+impl ChatState {
+    pub fn conversation(&self, room: &RoomId) -> Option<&Conversation> {
+        self.conversations.get(room)
+    }
+
+    pub fn room_entry(&self, room: &RoomId) -> Option<&RoomEntry> {
+        self.rooms.iter().find(|r| &r.room.id == room)
+    }
+
+    pub fn is_me(&self, user: &UserId) -> bool {
+        self.me.as_ref().is_some_and(|me| &me.id == user)
+    }
+
+    /// The room's name as I last knew it, for sentences.
+    pub fn room_name(&self, room: &RoomId) -> Option<String> {
+        self.room_entry(room)
+            .map(|r| r.room.name.clone())
+            .or_else(|| {
+                self.conversations
+                    .get(room)
+                    .and_then(|c| c.room.as_ref())
+                    .map(|r| r.name.clone())
+            })
+    }
+
+    fn notice(&mut self, text: String, room: Option<RoomId>, alert: bool) {
+        self.next_notice += 1;
+        self.notices.push(Notice {
+            id: self.next_notice,
+            text,
+            room,
+            alert,
+        });
+        // A burst of bad news should not bury the page.
+        if self.notices.len() > 5 {
+            self.notices.remove(0);
+        }
+    }
+
+    fn conv(&mut self, room: &RoomId) -> &mut Conversation {
+        self.conversations.entry(room.clone()).or_default()
+    }
+
+    /// Applies one update at time `now`; returns what the live module must do next.
+    pub fn apply(&mut self, update: Update, now: Millis) -> Vec<Followup> {
+        match update {
+            Update::Frame(frame) => self.frame(frame, now),
+            Update::Loaded(loaded) => self.loaded(loaded),
+            Update::Local(local) => self.local(local, now),
+        }
+    }
+
+    fn frame(&mut self, frame: ServerFrame, now: Millis) -> Vec<Followup> {
+        match frame {
+            ServerFrame::Ready { rooms } => self.ready(&rooms),
+            ServerFrame::Message { message } => {
+                self.stored(message);
+                Vec::new()
+            }
+            ServerFrame::Ack { client_id, message } => {
+                if let Some(c) = self.conversations.get_mut(&message.room_id) {
+                    c.pending.retain(|p| p.client_id != client_id);
+                }
+                self.stored(message);
+                Vec::new()
+            }
+            ServerFrame::Error {
+                code,
+                message,
+                client_id,
+                retry_after_ms,
+            } => {
+                self.refused(code, message, client_id, retry_after_ms, now);
+                Vec::new()
+            }
+            ServerFrame::Member {
+                room_id,
+                event,
+                user,
+                role,
+            } => self.member(room_id, event, user, role, now),
+            ServerFrame::RoomTerminated { room_id } => {
+                let name = self.room_name(&room_id);
+                let was_mine = self.room_entry(&room_id).is_some();
+                self.rooms.retain(|r| r.room.id != room_id);
+                self.previous.retain(|p| p.room.id != room_id);
+                if let Some(c) = self.conversations.get_mut(&room_id) {
+                    c.ended = Some(Ending::Terminated);
+                    if let Some(room) = c.room.as_mut() {
+                        room.status = RoomStatus::Terminated;
+                    }
+                }
+                if was_mine {
+                    let text = text::terminated(name.as_deref());
+                    self.notice(text, Some(room_id), true);
+                }
+                Vec::new()
+            }
+            ServerFrame::Notification { notification } => self.notification(notification),
+            ServerFrame::Typing { room_id, user } => {
+                if !self.is_me(&user.id) {
+                    if let Some(c) = self.conversations.get_mut(&room_id) {
+                        c.typing
+                            .retain(|(u, until)| u.id != user.id && *until > now);
+                        c.typing.push((user, now + TYPING_SHOWN_MS));
+                    }
+                }
+                Vec::new()
+            }
+            ServerFrame::Presence {
+                room_id,
+                online,
+                online_count,
+            } => {
+                let c = self.conv(&room_id);
+                c.online = online;
+                c.online_count = online_count;
+                Vec::new()
+            }
+            ServerFrame::Pong => Vec::new(),
+        }
+    }
+
+    /// The socket carries my rooms from here on: catch up on what was missed while it was
+    /// down, resend what was never acknowledged, and refresh the overview.
+    fn ready(&mut self, rooms: &[RoomId]) -> Vec<Followup> {
+        self.connection = Connection::Online;
+        let mut out = vec![Followup::Refresh];
+        let mut ids: Vec<&RoomId> = self.conversations.keys().collect();
+        ids.sort();
+        for id in ids {
+            let c = &self.conversations[id];
+            if !c.loaded || !c.is_member() {
+                continue;
+            }
+            if !rooms.contains(id) {
+                // No longer mine: the refreshed overview says why.
+                continue;
+            }
+            match c.newest() {
+                Some(after) => out.push(Followup::CatchUp {
+                    room: id.clone(),
+                    after,
+                }),
+                None => out.push(Followup::Reload { room: id.clone() }),
+            }
+            out.extend(
+                c.pending
+                    .iter()
+                    .filter(|p| p.failed.is_none())
+                    .map(|p| Followup::Transmit(p.frame(id))),
+            );
+        }
+        out
+    }
+
+    /// A stored message: into its timeline if that is loaded, else counted as unread.
+    fn stored(&mut self, message: MessageView) {
+        let room = message.room_id.clone();
+        let from_other = message.author.as_ref().is_some_and(|a| !self.is_me(&a.id));
+        let shown = self.shown.as_ref() == Some(&room);
+        let fresh = match self.conversations.get_mut(&room) {
+            Some(c) if c.loaded => {
+                if let Some(author) = &message.author {
+                    c.typing.retain(|(u, _)| u.id != author.id);
+                }
+                c.insert(message)
+            }
+            _ => true,
+        };
+        if fresh && from_other && !shown {
+            if let Some(entry) = self.rooms.iter_mut().find(|r| r.room.id == room) {
+                entry.unread = entry.unread.saturating_add(1);
+            }
+        }
+    }
+
+    fn refused(
+        &mut self,
+        code: ErrorCode,
+        message: String,
+        client_id: Option<String>,
+        retry_after_ms: Option<u64>,
+        now: Millis,
+    ) {
+        let Some(client_id) = client_id else {
+            self.notice(message, None, true);
+            return;
+        };
+        let Some(c) = self
+            .conversations
+            .values_mut()
+            .find(|c| c.pending.iter().any(|p| p.client_id == client_id))
+        else {
+            return;
+        };
+        let Some(at) = c.pending.iter().position(|p| p.client_id == client_id) else {
+            return;
+        };
+        if code == ErrorCode::RateLimited {
+            // Nothing is lost: the text goes back into the composer, and the composer
+            // waits as long as the server said.
+            let refused = c.pending.remove(at);
+            let text = refused.body.unwrap_or_default();
+            if !text.is_empty() {
+                let at = c.restored.min(c.draft.len());
+                let typed = c.draft.split_off(at);
+                if !c.draft.is_empty() {
+                    c.draft.push('\n');
+                }
+                c.draft.push_str(&text);
+                c.restored = c.draft.len();
+                if !typed.trim().is_empty() {
+                    c.draft.push('\n');
+                    c.draft.push_str(typed.trim_start_matches('\n'));
+                }
+            }
+            let wait = i64::try_from(retry_after_ms.unwrap_or(1000)).unwrap_or(i64::MAX);
+            self.send_wait_until = self.send_wait_until.max(now.saturating_add(wait));
+        } else {
+            c.pending[at].failed = Some(message);
+        }
+    }
+
+    fn member(
+        &mut self,
+        room: RoomId,
+        event: MemberEvent,
+        user: User,
+        role: Option<Role>,
+        now: Millis,
+    ) -> Vec<Followup> {
+        let me = self.is_me(&user.id);
+        // The member list and count, for everyone. Where the list is known, the count
+        // moves only when the list did: a repeated frame changes nothing.
+        let mut delta: i64 = match event {
+            MemberEvent::Joined => 1,
+            MemberEvent::Left | MemberEvent::Kicked | MemberEvent::Banned => -1,
+            _ => 0,
+        };
+        if let Some(c) = self.conversations.get_mut(&room).filter(|c| c.loaded) {
+            let before = c.members.len();
+            match event {
+                MemberEvent::Joined => {
+                    if !c.members.iter().any(|m| m.user.id == user.id) {
+                        c.members.push(MemberView {
+                            user: user.clone(),
+                            role: role.unwrap_or(Role::Member),
+                            joined_at: text::iso_from_millis(now),
+                        });
+                    }
+                }
+                MemberEvent::Left | MemberEvent::Kicked | MemberEvent::Banned => {
+                    c.members.retain(|m| m.user.id != user.id);
+                    c.typing.retain(|(u, _)| u.id != user.id);
+                }
+                MemberEvent::Promoted
+                | MemberEvent::Demoted
+                | MemberEvent::Succession
+                | MemberEvent::Owner => {
+                    if let (Some(m), Some(role)) =
+                        (c.members.iter_mut().find(|m| m.user.id == user.id), role)
+                    {
+                        m.role = role;
+                    }
+                }
+            }
+            delta = c.members.len() as i64 - before as i64;
+        }
+        if let Some(r) = self
+            .conversations
+            .get_mut(&room)
+            .and_then(|c| c.room.as_mut())
+        {
+            r.member_count = apply_delta(r.member_count, delta);
+        }
+        let mut out = Vec::new();
+        if let Some(entry) = self.rooms.iter_mut().find(|r| r.room.id == room) {
+            entry.room.member_count = apply_delta(entry.room.member_count, delta);
+        }
+        if !me {
+            return out;
+        }
+        // What it means for me.
+        match event {
+            MemberEvent::Joined => {
+                if let Some(c) = self.conversations.get_mut(&room) {
+                    c.my_role = role.or(Some(Role::Member));
+                    c.ended = None;
+                    c.requested = false;
+                    c.invited = false;
+                    if !c.loaded {
+                        out.push(Followup::Reload { room: room.clone() });
+                    }
+                }
+                if self.room_entry(&room).is_none() {
+                    out.push(Followup::Refresh);
+                }
+            }
+            MemberEvent::Left | MemberEvent::Kicked | MemberEvent::Banned => {
+                self.rooms.retain(|r| r.room.id != room);
+                if let Some(c) = self.conversations.get_mut(&room) {
+                    c.my_role = None;
+                    c.pending.clear();
+                    c.typing.clear();
+                    // The notification that follows a kick or ban carries who and why.
+                    if c.ended.is_none() {
+                        c.ended = Some(match event {
+                            MemberEvent::Kicked => Ending::Kicked {
+                                by: None,
+                                reason: None,
+                            },
+                            MemberEvent::Banned => Ending::Banned {
+                                by: None,
+                                reason: None,
+                            },
+                            _ => Ending::Left,
+                        });
+                    }
+                }
+                out.push(Followup::Refresh);
+            }
+            MemberEvent::Promoted
+            | MemberEvent::Demoted
+            | MemberEvent::Succession
+            | MemberEvent::Owner => {
+                if let Some(role) = role {
+                    if let Some(entry) = self.rooms.iter_mut().find(|r| r.room.id == room) {
+                        entry.role = role;
+                    }
+                    if let Some(c) = self.conversations.get_mut(&room) {
+                        c.my_role = Some(role);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn notification(&mut self, n: NotificationView) -> Vec<Followup> {
+        if self.notifications.iter().any(|x| x.id == n.id) {
+            return Vec::new();
+        }
+        if !n.read {
+            self.unread_notifications += 1;
+        }
+        let mut out = Vec::new();
+        let who = n.actor.as_ref().map(|a| a.username.clone());
+        let alert = matches!(
+            n.kind,
+            NotificationKind::Kicked | NotificationKind::Banned | NotificationKind::RoomTerminated
+        );
+        if let Some(room) = &n.room_id {
+            let ending = match n.kind {
+                NotificationKind::Kicked => Some(Ending::Kicked {
+                    by: who.clone(),
+                    reason: n.reason.clone(),
+                }),
+                NotificationKind::Banned => Some(Ending::Banned {
+                    by: who.clone(),
+                    reason: n.reason.clone(),
+                }),
+                NotificationKind::RoomTerminated => Some(Ending::Terminated),
+                _ => None,
+            };
+            if let Some(ending) = ending {
+                if let Some(c) = self.conversations.get_mut(room) {
+                    c.ended = Some(ending);
+                    c.my_role = None;
+                    c.pending.clear();
+                }
+                self.rooms.retain(|r| &r.room.id != room);
+                out.push(Followup::Refresh);
+            }
+        }
+        self.notice(text::notification(&n), n.room_id.clone(), alert);
+        self.notifications.insert(0, n);
+        out
+    }
+
+    fn loaded(&mut self, loaded: Loaded) -> Vec<Followup> {
+        match loaded {
+            Loaded::Overview(o) => {
+                let unread: HashMap<RoomId, u32> = self
+                    .rooms
+                    .iter()
+                    .map(|r| (r.room.id.clone(), r.unread))
+                    .collect();
+                self.me = Some(o.user);
+                self.rooms = o
+                    .rooms
+                    .into_iter()
+                    .map(|MyRoom { room, my_role }| RoomEntry {
+                        unread: unread.get(&room.id).copied().unwrap_or(0),
+                        room,
+                        role: my_role,
+                    })
+                    .collect();
+                sort_rooms(&mut self.rooms);
+                for entry in &self.rooms {
+                    if let Some(c) = self.conversations.get_mut(&entry.room.id) {
+                        c.my_role = Some(entry.role);
+                        c.room = Some(entry.room.clone());
+                    }
+                }
+                self.previous = o.previous;
+                self.set_notifications(o.notifications, o.unread);
+                Vec::new()
+            }
+            Loaded::Room(open) => {
+                let id = open.room.id.clone();
+                if let (Some(role), Some(entry)) = (
+                    open.my_role,
+                    self.rooms.iter_mut().find(|r| r.room.id == id),
+                ) {
+                    entry.role = role;
+                    entry.room = open.room.clone();
+                }
+                let c = self.conv(&id);
+                c.my_role = open.my_role;
+                c.room = Some(open.room);
+                c.members = open.members;
+                c.requested = open.requested;
+                c.invited = open.invited;
+                // The server's word on where I stand now replaces the story of how I left.
+                c.ended = None;
+                if open.my_role.is_some() {
+                    c.loaded = true;
+                    c.has_older = open.has_older;
+                    for m in open.messages {
+                        c.insert(m);
+                    }
+                }
+                Vec::new()
+            }
+            Loaded::Older {
+                room,
+                messages,
+                limit,
+            } => {
+                let c = self.conv(&room);
+                c.has_older = messages.len() as u64 >= limit;
+                for m in messages {
+                    c.insert(m);
+                }
+                Vec::new()
+            }
+            Loaded::Since { room, messages } => {
+                let full = messages.len() as u64 >= SINCE_PAGE;
+                let c = self.conv(&room);
+                for m in messages {
+                    c.insert(m);
+                }
+                match (full, c.newest()) {
+                    (true, Some(after)) => vec![Followup::CatchUp { room, after }],
+                    _ => Vec::new(),
+                }
+            }
+            Loaded::Notifications {
+                notifications,
+                unread,
+            } => {
+                self.set_notifications(notifications, unread);
+                Vec::new()
+            }
+        }
+    }
+
+    fn set_notifications(&mut self, list: Vec<NotificationView>, unread: u64) {
+        self.notifications = list;
+        self.unread_notifications = unread;
+    }
+
+    fn local(&mut self, local: Local, now: Millis) -> Vec<Followup> {
+        match local {
+            Local::Show(room) => {
+                if let Some(entry) = self.rooms.iter_mut().find(|r| r.room.id == room) {
+                    entry.unread = 0;
+                }
+                self.shown = Some(room);
+                Vec::new()
+            }
+            Local::Hide(room) => {
+                if self.shown.as_ref() == Some(&room) {
+                    self.shown = None;
+                }
+                Vec::new()
+            }
+            Local::Joined(room) => vec![Followup::Reload { room }, Followup::Refresh],
+            Local::Draft { room, text } => {
+                let c = self.conv(&room);
+                // Typing inside the given-back text ends the order it keeps.
+                if !text.starts_with(&c.draft[..c.restored.min(c.draft.len())]) {
+                    c.restored = 0;
+                }
+                c.draft = text;
+                Vec::new()
+            }
+            Local::Send {
+                room,
+                client_id,
+                body,
+                sticker,
+                color,
+            } => {
+                if now < self.send_wait_until {
+                    return Vec::new();
+                }
+                let body = body.map(|b| b.trim().to_owned()).filter(|b| !b.is_empty());
+                if body.is_none() && sticker.is_none() {
+                    return Vec::new();
+                }
+                let c = self.conv(&room);
+                if !c.is_member() || c.pending.iter().any(|p| p.client_id == client_id) {
+                    return Vec::new();
+                }
+                let pending = Pending {
+                    client_id,
+                    body: body.clone(),
+                    sticker,
+                    color,
+                    failed: None,
+                };
+                let frame = pending.frame(&room);
+                c.pending.push(pending);
+                if body.is_some() {
+                    c.draft.clear();
+                    c.restored = 0;
+                }
+                vec![Followup::Transmit(frame)]
+            }
+            Local::Retry { room, client_id } => {
+                if now < self.send_wait_until {
+                    return Vec::new();
+                }
+                let c = self.conv(&room);
+                match c.pending.iter_mut().find(|p| p.client_id == client_id) {
+                    Some(p) => {
+                        p.failed = None;
+                        vec![Followup::Transmit(p.frame(&room))]
+                    }
+                    None => Vec::new(),
+                }
+            }
+            Local::Discard { room, client_id } => {
+                self.conv(&room)
+                    .pending
+                    .retain(|p| p.client_id != client_id);
+                Vec::new()
+            }
+            Local::Posted(message) => {
+                self.stored(message);
+                Vec::new()
+            }
+            Local::Connection(connection) => {
+                if matches!(connection, Connection::Offline { .. }) {
+                    // Who is online and typing is unknown while the channel is down.
+                    for c in self.conversations.values_mut() {
+                        c.online.clear();
+                        c.online_count = 0;
+                        c.typing.clear();
+                    }
+                }
+                self.connection = connection;
+                Vec::new()
+            }
+            Local::MarkRead(ids) => {
+                let mut changed = 0;
+                for n in &mut self.notifications {
+                    let hit = ids.as_ref().is_none_or(|ids| ids.contains(&n.id));
+                    if hit && !n.read {
+                        n.read = true;
+                        changed += 1;
+                    }
+                }
+                self.unread_notifications = match ids {
+                    None => 0,
+                    Some(_) => self.unread_notifications.saturating_sub(changed),
+                };
+                vec![Followup::MarkRead(ids)]
+            }
+            Local::DismissNotice(id) => {
+                self.notices.retain(|n| n.id != id);
+                Vec::new()
+            }
+            Local::Failed(err) => {
+                self.notice(err.message, None, true);
+                Vec::new()
+            }
+            Local::Left(room) => {
+                self.rooms.retain(|r| r.room.id != room);
+                if let Some(c) = self.conversations.get_mut(&room) {
+                    c.my_role = None;
+                    c.pending.clear();
+                    c.ended = Some(Ending::Left);
+                }
+                vec![Followup::Refresh]
+            }
+        }
+    }
+}
+
+/// The most `messages/since` answers at once: a full page means there is more.
+pub const SINCE_PAGE: u64 = domain::message::SINCE_MAX;
+
+fn apply_delta(count: u32, delta: i64) -> u32 {
+    u32::try_from((i64::from(count) + delta).max(0)).unwrap_or(u32::MAX)
+}

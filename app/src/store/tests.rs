@@ -1,0 +1,869 @@
+//! The reducer, fed by frames, server-function results and the person's own actions.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use domain::{
+    effects::{MemberEvent, NotificationKind},
+    message::{MessageKind, MessageView},
+    room::{JoinPolicy, Role, RoomStatus},
+    views::{MemberView, MyRoom, NotificationView, PreviousRoom, RoomView},
+    vocab::LeaveReason,
+    wire::{ClientFrame, ServerFrame},
+    ErrorCode, MessageId, NotificationId, RoomId, User, UserId,
+};
+
+use super::state::*;
+use super::text;
+use crate::api::{overview::Overview, rooms::RoomOpen};
+
+const NOW: Millis = 1_700_000_000_000;
+
+fn user(name: &str) -> User {
+    User {
+        id: UserId::from(format!("id-{name}")),
+        username: name.to_owned(),
+    }
+}
+
+fn room(id: &str, name: &str) -> RoomView {
+    RoomView {
+        id: id.into(),
+        name: name.to_owned(),
+        topic: None,
+        join_policy: JoinPolicy::Request,
+        max_members: None,
+        member_count: 2,
+        status: RoomStatus::Active,
+    }
+}
+
+fn msg(id: i64, room: &str, author: Option<&str>, body: &str) -> MessageView {
+    MessageView {
+        id: MessageId::new(id),
+        room_id: room.into(),
+        author: author.map(user),
+        kind: if author.is_some() {
+            MessageKind::Text
+        } else {
+            MessageKind::System
+        },
+        body: body.to_owned(),
+        color: None,
+        sticker: None,
+        file: None,
+        created_at: text::iso_from_millis(NOW),
+    }
+}
+
+fn member(name: &str, role: Role) -> MemberView {
+    MemberView {
+        user: user(name),
+        role,
+        joined_at: text::iso_from_millis(NOW),
+    }
+}
+
+fn notification(id: &str, kind: NotificationKind, room: &str) -> NotificationView {
+    NotificationView {
+        id: NotificationId::from(id),
+        kind,
+        room_id: Some(room.into()),
+        room_name: Some("games".into()),
+        actor: Some(user("ana")),
+        reason: Some("spamming".into()),
+        created_at: text::iso_from_millis(NOW),
+        read: false,
+    }
+}
+
+/// "me" is a member of r1 (#games, with ana the owner) and r2 (#lounge), with r1 open.
+fn signed_in() -> ChatState {
+    let mut s = ChatState::default();
+    s.apply(
+        Loaded::Overview(Overview {
+            user: user("me"),
+            rooms: vec![
+                MyRoom {
+                    room: room("r2", "lounge"),
+                    my_role: Role::Member,
+                },
+                MyRoom {
+                    room: room("r1", "Games"),
+                    my_role: Role::Member,
+                },
+            ],
+            previous: vec![],
+            notifications: vec![],
+            unread: 0,
+        })
+        .into(),
+        NOW,
+    );
+    s.apply(
+        Loaded::Room(RoomOpen {
+            room: room("r1", "Games"),
+            my_role: Some(Role::Member),
+            members: vec![member("ana", Role::Owner), member("me", Role::Member)],
+            messages: vec![
+                msg(12, "r1", Some("ana"), "b"),
+                msg(10, "r1", Some("ana"), "a"),
+            ],
+            has_older: true,
+            requested: false,
+            invited: false,
+        })
+        .into(),
+        NOW,
+    );
+    s.apply(Local::Show("r1".into()).into(), NOW);
+    s
+}
+
+fn r1() -> RoomId {
+    "r1".into()
+}
+
+fn bodies(s: &ChatState, room: &str) -> Vec<String> {
+    s.conversation(&room.into())
+        .unwrap()
+        .messages
+        .values()
+        .map(|m| m.body.clone())
+        .collect()
+}
+
+fn send(s: &mut ChatState, client_id: &str, body: &str, now: Millis) -> Vec<Followup> {
+    s.apply(
+        Local::Send {
+            room: r1(),
+            client_id: client_id.into(),
+            body: Some(body.into()),
+            sticker: None,
+            color: None,
+        }
+        .into(),
+        now,
+    )
+}
+
+#[test]
+fn the_overview_lists_my_rooms_by_name_and_keeps_unread_counts() {
+    let mut s = signed_in();
+    let names: Vec<_> = s.rooms.iter().map(|r| r.room.name.as_str()).collect();
+    assert_eq!(names, ["Games", "lounge"], "by name, ignoring case");
+    s.apply(
+        ServerFrame::Message {
+            message: msg(20, "r2", Some("ana"), "hi"),
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(s.room_entry(&"r2".into()).unwrap().unread, 1);
+    // A refreshed overview keeps what it cannot know.
+    let again = s.clone();
+    s.apply(
+        Loaded::Overview(Overview {
+            user: user("me"),
+            rooms: again
+                .rooms
+                .iter()
+                .map(|r| MyRoom {
+                    room: r.room.clone(),
+                    my_role: r.role,
+                })
+                .collect(),
+            previous: vec![],
+            notifications: vec![],
+            unread: 0,
+        })
+        .into(),
+        NOW,
+    );
+    assert_eq!(s.room_entry(&"r2".into()).unwrap().unread, 1);
+    // Showing the room reads it.
+    s.apply(Local::Show("r2".into()).into(), NOW);
+    assert_eq!(s.room_entry(&"r2".into()).unwrap().unread, 0);
+}
+
+#[test]
+fn messages_are_ordered_by_id_whatever_order_they_arrive_in_and_never_doubled() {
+    let mut s = signed_in();
+    s.apply(
+        ServerFrame::Message {
+            message: msg(15, "r1", Some("ana"), "d"),
+        }
+        .into(),
+        NOW,
+    );
+    s.apply(
+        ServerFrame::Message {
+            message: msg(13, "r1", Some("ana"), "c"),
+        }
+        .into(),
+        NOW,
+    );
+    // The same message again, by catch-up and by the socket.
+    s.apply(
+        Loaded::Since {
+            room: r1(),
+            messages: vec![
+                msg(13, "r1", Some("ana"), "c"),
+                msg(15, "r1", Some("ana"), "d"),
+            ],
+        }
+        .into(),
+        NOW,
+    );
+    s.apply(
+        ServerFrame::Message {
+            message: msg(15, "r1", Some("ana"), "d"),
+        }
+        .into(),
+        NOW,
+    );
+    // An older page lands before everything.
+    s.apply(
+        Loaded::Older {
+            room: r1(),
+            messages: vec![msg(9, "r1", Some("ana"), "z"), msg(3, "r1", None, "y")],
+            limit: 50,
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(bodies(&s, "r1"), ["y", "z", "a", "b", "c", "d"]);
+    let c = s.conversation(&r1()).unwrap();
+    assert!(!c.has_older, "a short page is the last one");
+    assert_eq!(c.oldest(), Some(MessageId::new(3)));
+    assert_eq!(c.newest(), Some(MessageId::new(15)));
+    // Ids order as numbers, not as strings.
+    s.apply(
+        ServerFrame::Message {
+            message: msg(100, "r1", Some("ana"), "e"),
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(bodies(&s, "r1").last().unwrap(), "e");
+}
+
+#[test]
+fn unread_counts_only_others_messages_in_rooms_not_shown() {
+    let mut s = signed_in();
+    s.apply(
+        ServerFrame::Message {
+            message: msg(20, "r1", Some("ana"), "shown"),
+        }
+        .into(),
+        NOW,
+    );
+    s.apply(
+        ServerFrame::Message {
+            message: msg(21, "r2", Some("me"), "mine"),
+        }
+        .into(),
+        NOW,
+    );
+    s.apply(
+        ServerFrame::Message {
+            message: msg(22, "r2", None, "ana joined"),
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(s.room_entry(&r1()).unwrap().unread, 0);
+    assert_eq!(s.room_entry(&"r2".into()).unwrap().unread, 0);
+    s.apply(
+        ServerFrame::Message {
+            message: msg(23, "r2", Some("ana"), "x"),
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(s.room_entry(&"r2".into()).unwrap().unread, 1);
+}
+
+#[test]
+fn a_send_is_pending_until_its_ack_and_the_ack_replaces_it_once() {
+    let mut s = signed_in();
+    s.apply(
+        Local::Draft {
+            room: r1(),
+            text: "hello".into(),
+        }
+        .into(),
+        NOW,
+    );
+    let out = send(&mut s, "c1", "  hello  ", NOW);
+    assert_eq!(
+        out,
+        vec![Followup::Transmit(ClientFrame::Send {
+            room_id: r1(),
+            client_id: "c1".into(),
+            body: Some("hello".into()),
+            color: None,
+            sticker: None,
+        })]
+    );
+    let c = s.conversation(&r1()).unwrap();
+    assert_eq!(c.pending.len(), 1);
+    assert_eq!(c.draft, "", "the composer empties");
+    // The same client id twice is one send.
+    assert!(send(&mut s, "c1", "hello", NOW).is_empty());
+    // Blank sends do nothing.
+    assert!(send(&mut s, "c2", "   ", NOW).is_empty());
+    s.apply(
+        ServerFrame::Ack {
+            client_id: "c1".into(),
+            message: msg(13, "r1", Some("me"), "hello"),
+        }
+        .into(),
+        NOW,
+    );
+    let c = s.conversation(&r1()).unwrap();
+    assert!(c.pending.is_empty());
+    assert_eq!(bodies(&s, "r1"), ["a", "b", "hello"]);
+    // A repeated ack (a retried send) changes nothing.
+    s.apply(
+        ServerFrame::Ack {
+            client_id: "c1".into(),
+            message: msg(13, "r1", Some("me"), "hello"),
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(bodies(&s, "r1"), ["a", "b", "hello"]);
+}
+
+#[test]
+fn rate_limited_puts_the_text_back_and_holds_the_composer_for_the_wait() {
+    let mut s = signed_in();
+    send(&mut s, "c1", "first", NOW);
+    send(&mut s, "c2", "second", NOW);
+    s.apply(
+        Local::Draft {
+            room: r1(),
+            text: "typing more".into(),
+        }
+        .into(),
+        NOW,
+    );
+    let limited = |id: &str| ServerFrame::Error {
+        code: ErrorCode::RateLimited,
+        message: "Too many".into(),
+        client_id: Some(id.into()),
+        retry_after_ms: Some(2_500),
+    };
+    s.apply(limited("c1").into(), NOW);
+    s.apply(limited("c2").into(), NOW);
+    let c = s.conversation(&r1()).unwrap();
+    assert!(c.pending.is_empty());
+    assert_eq!(
+        c.draft, "first\nsecond\ntyping more",
+        "nothing is lost, and the refused texts keep the order they were sent in"
+    );
+    assert_eq!(s.send_wait_until, NOW + 2_500);
+    // While waiting, sends are held back and the draft stays.
+    assert!(send(&mut s, "c3", "again", NOW + 1_000).is_empty());
+    assert_eq!(
+        s.conversation(&r1()).unwrap().draft,
+        "first\nsecond\ntyping more"
+    );
+    assert_eq!(send(&mut s, "c4", "again", NOW + 2_500).len(), 1);
+}
+
+#[test]
+fn other_refusals_mark_the_send_failed_and_retry_uses_the_same_client_id() {
+    let mut s = signed_in();
+    send(&mut s, "c1", "x".repeat(10).as_str(), NOW);
+    s.apply(
+        ServerFrame::Error {
+            code: ErrorCode::InvalidInput,
+            message: "Too long".into(),
+            client_id: Some("c1".into()),
+            retry_after_ms: None,
+        }
+        .into(),
+        NOW,
+    );
+    let p = &s.conversation(&r1()).unwrap().pending[0];
+    assert_eq!(p.failed.as_deref(), Some("Too long"));
+    let out = s.apply(
+        Local::Retry {
+            room: r1(),
+            client_id: "c1".into(),
+        }
+        .into(),
+        NOW,
+    );
+    assert!(
+        matches!(&out[..], [Followup::Transmit(ClientFrame::Send { client_id, .. })] if client_id == "c1")
+    );
+    assert!(s.conversation(&r1()).unwrap().pending[0].failed.is_none());
+    s.apply(
+        Local::Discard {
+            room: r1(),
+            client_id: "c1".into(),
+        }
+        .into(),
+        NOW,
+    );
+    assert!(s.conversation(&r1()).unwrap().pending.is_empty());
+    // An error with no client id becomes a notice.
+    s.apply(
+        ServerFrame::Error {
+            code: ErrorCode::InvalidInput,
+            message: "That frame is not valid.".into(),
+            client_id: None,
+            retry_after_ms: None,
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(s.notices.last().unwrap().text, "That frame is not valid.");
+}
+
+#[test]
+fn ready_catches_up_every_loaded_room_resends_what_was_not_acked_and_refreshes() {
+    let mut s = signed_in();
+    s.apply(
+        Local::Connection(Connection::Offline {
+            retry_at: NOW,
+            attempt: 1,
+        })
+        .into(),
+        NOW,
+    );
+    send(&mut s, "c1", "while offline", NOW);
+    send(&mut s, "c2", "refused", NOW);
+    s.apply(
+        ServerFrame::Error {
+            code: ErrorCode::InvalidInput,
+            message: "no".into(),
+            client_id: Some("c2".into()),
+            retry_after_ms: None,
+        }
+        .into(),
+        NOW,
+    );
+    let out = s.apply(
+        ServerFrame::Ready {
+            rooms: vec![r1(), "r2".into()],
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(s.connection, Connection::Online);
+    assert_eq!(
+        out,
+        vec![
+            Followup::Refresh,
+            Followup::CatchUp {
+                room: r1(),
+                after: MessageId::new(12)
+            },
+            Followup::Transmit(ClientFrame::Send {
+                room_id: r1(),
+                client_id: "c1".into(),
+                body: Some("while offline".into()),
+                color: None,
+                sticker: None,
+            }),
+        ],
+        "r2 was never opened, and a failed send waits for the person"
+    );
+    // A full page of catch-up asks for the rest.
+    let page: Vec<_> = (13..13 + SINCE_PAGE as i64)
+        .map(|i| msg(i, "r1", Some("ana"), "m"))
+        .collect();
+    let out = s.apply(
+        Loaded::Since {
+            room: r1(),
+            messages: page,
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(
+        out,
+        vec![Followup::CatchUp {
+            room: r1(),
+            after: MessageId::new(12 + SINCE_PAGE as i64)
+        }]
+    );
+}
+
+#[test]
+fn member_frames_keep_the_member_list_count_and_my_role() {
+    let mut s = signed_in();
+    s.apply(
+        ServerFrame::Member {
+            room_id: r1(),
+            event: MemberEvent::Joined,
+            user: user("bob"),
+            role: Some(Role::Member),
+        }
+        .into(),
+        NOW,
+    );
+    let c = s.conversation(&r1()).unwrap();
+    assert_eq!(c.members.len(), 3);
+    assert_eq!(c.room.as_ref().unwrap().member_count, 3);
+    assert_eq!(s.room_entry(&r1()).unwrap().room.member_count, 3);
+    // Twice is once.
+    s.apply(
+        ServerFrame::Member {
+            room_id: r1(),
+            event: MemberEvent::Joined,
+            user: user("bob"),
+            role: Some(Role::Member),
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(s.conversation(&r1()).unwrap().members.len(), 3);
+    // Promoted: the admin entry points follow my role, without a reload.
+    s.apply(
+        ServerFrame::Member {
+            room_id: r1(),
+            event: MemberEvent::Promoted,
+            user: user("me"),
+            role: Some(Role::Admin),
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(s.room_entry(&r1()).unwrap().role, Role::Admin);
+    assert_eq!(s.conversation(&r1()).unwrap().my_role, Some(Role::Admin));
+    s.apply(
+        ServerFrame::Member {
+            room_id: r1(),
+            event: MemberEvent::Left,
+            user: user("bob"),
+            role: None,
+        }
+        .into(),
+        NOW,
+    );
+    let c = s.conversation(&r1()).unwrap();
+    assert_eq!(
+        c.members
+            .iter()
+            .map(|m| m.user.username.as_str())
+            .collect::<Vec<_>>(),
+        ["ana", "me"]
+    );
+    assert_eq!(c.room.as_ref().unwrap().member_count, 2);
+}
+
+#[test]
+fn joining_a_room_i_do_not_know_refreshes_the_overview() {
+    let mut s = signed_in();
+    let out = s.apply(
+        ServerFrame::Member {
+            room_id: "r9".into(),
+            event: MemberEvent::Joined,
+            user: user("me"),
+            role: Some(Role::Member),
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(out, vec![Followup::Refresh]);
+    let out = s.apply(
+        ServerFrame::Member {
+            room_id: r1(),
+            event: MemberEvent::Joined,
+            user: user("me"),
+            role: Some(Role::Member),
+        }
+        .into(),
+        NOW,
+    );
+    assert!(out.is_empty(), "a room I have needs nothing");
+}
+
+#[test]
+fn a_kick_tells_me_who_and_why_and_the_room_leaves_my_sidebar() {
+    let mut s = signed_in();
+    send(&mut s, "c1", "unsent", NOW);
+    // The member frame comes first, then the notification with who and why.
+    let out = s.apply(
+        ServerFrame::Member {
+            room_id: r1(),
+            event: MemberEvent::Kicked,
+            user: user("me"),
+            role: None,
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(out, vec![Followup::Refresh]);
+    assert!(s.room_entry(&r1()).is_none());
+    let c = s.conversation(&r1()).unwrap();
+    assert!(!c.is_member());
+    assert!(c.pending.is_empty());
+    s.apply(
+        ServerFrame::Notification {
+            notification: notification("n1", NotificationKind::Kicked, "r1"),
+        }
+        .into(),
+        NOW,
+    );
+    let c = s.conversation(&r1()).unwrap();
+    assert_eq!(
+        text::ending(c.ended.as_ref().unwrap(), Some("games")),
+        "You were removed from #games by ana: spamming"
+    );
+    let notice = s.notices.last().unwrap();
+    assert_eq!(notice.text, "You were removed from #games by ana: spamming");
+    assert!(notice.alert);
+    assert_eq!(s.unread_notifications, 1);
+    // The refreshed overview lists it under previous rooms.
+    s.apply(
+        Loaded::Overview(Overview {
+            user: user("me"),
+            rooms: vec![MyRoom {
+                room: room("r2", "lounge"),
+                my_role: Role::Member,
+            }],
+            previous: vec![PreviousRoom {
+                room: room("r1", "Games"),
+                left_at: text::iso_from_millis(NOW),
+                reason: LeaveReason::Kicked,
+                can_rejoin: true,
+            }],
+            notifications: vec![],
+            unread: 1,
+        })
+        .into(),
+        NOW,
+    );
+    assert_eq!(s.previous.len(), 1);
+    // Sends to it are not made.
+    assert!(send(&mut s, "c2", "still here?", NOW).is_empty());
+    // Asking again: the room's page, loaded anew, says where I stand now.
+    s.apply(
+        Loaded::Room(RoomOpen {
+            room: room("r1", "Games"),
+            my_role: None,
+            members: vec![],
+            messages: vec![],
+            has_older: false,
+            requested: true,
+            invited: false,
+        })
+        .into(),
+        NOW,
+    );
+    let c = s.conversation(&r1()).unwrap();
+    assert!(c.ended.is_none() && c.requested && !c.is_member());
+}
+
+#[test]
+fn a_terminated_room_disappears_everywhere_and_says_so() {
+    let mut s = signed_in();
+    s.previous.push(PreviousRoom {
+        room: room("r1", "Games"),
+        left_at: text::iso_from_millis(NOW),
+        reason: LeaveReason::Left,
+        can_rejoin: true,
+    });
+    s.apply(ServerFrame::RoomTerminated { room_id: r1() }.into(), NOW);
+    assert!(s.room_entry(&r1()).is_none());
+    assert!(s.previous.is_empty());
+    let c = s.conversation(&r1()).unwrap();
+    assert_eq!(c.ended, Some(Ending::Terminated));
+    assert_eq!(c.room.as_ref().unwrap().status, RoomStatus::Terminated);
+    assert_eq!(
+        s.notices.last().unwrap().text,
+        "#Games was terminated: nobody is left to talk to."
+    );
+}
+
+#[test]
+fn notifications_arrive_once_and_are_marked_read_one_or_all() {
+    let mut s = signed_in();
+    let n1 = notification("n1", NotificationKind::Invited, "r7");
+    s.apply(
+        ServerFrame::Notification {
+            notification: n1.clone(),
+        }
+        .into(),
+        NOW,
+    );
+    s.apply(ServerFrame::Notification { notification: n1 }.into(), NOW);
+    s.apply(
+        ServerFrame::Notification {
+            notification: notification("n2", NotificationKind::JoinRequest, "r1"),
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(s.notifications.len(), 2);
+    assert_eq!(
+        s.notifications[0].id,
+        NotificationId::from("n2"),
+        "newest first"
+    );
+    assert_eq!(s.unread_notifications, 2);
+    let out = s.apply(Local::MarkRead(Some(vec!["n1".into()])).into(), NOW);
+    assert_eq!(out, vec![Followup::MarkRead(Some(vec!["n1".into()]))]);
+    assert_eq!(s.unread_notifications, 1);
+    s.apply(Local::MarkRead(None).into(), NOW);
+    assert_eq!(s.unread_notifications, 0);
+    assert!(s.notifications.iter().all(|n| n.read));
+}
+
+#[test]
+fn typing_shows_others_for_five_seconds_and_ends_with_their_message() {
+    let mut s = signed_in();
+    s.apply(
+        ServerFrame::Typing {
+            room_id: r1(),
+            user: user("ana"),
+        }
+        .into(),
+        NOW,
+    );
+    s.apply(
+        ServerFrame::Typing {
+            room_id: r1(),
+            user: user("me"),
+        }
+        .into(),
+        NOW,
+    );
+    let c = s.conversation(&r1()).unwrap();
+    assert_eq!(c.typing_now(NOW + 1).len(), 1, "never myself");
+    assert!(c.typing_now(NOW + TYPING_SHOWN_MS).is_empty());
+    s.apply(
+        ServerFrame::Message {
+            message: msg(30, "r1", Some("ana"), "done"),
+        }
+        .into(),
+        NOW,
+    );
+    assert!(s
+        .conversation(&r1())
+        .unwrap()
+        .typing_now(NOW + 1)
+        .is_empty());
+}
+
+#[test]
+fn presence_and_pong_frames() {
+    let mut s = signed_in();
+    s.apply(
+        ServerFrame::Presence {
+            room_id: r1(),
+            online: vec![user("ana")],
+            online_count: 1,
+        }
+        .into(),
+        NOW,
+    );
+    let c = s.conversation(&r1()).unwrap();
+    assert_eq!((c.online.len(), c.online_count), (1, 1));
+    let before = s.clone();
+    s.apply(ServerFrame::Pong.into(), NOW);
+    assert_eq!(s, before);
+    // While the channel is down, nobody is known to be online.
+    s.apply(
+        Local::Connection(Connection::Offline {
+            retry_at: NOW,
+            attempt: 1,
+        })
+        .into(),
+        NOW,
+    );
+    assert_eq!(s.conversation(&r1()).unwrap().online_count, 0);
+}
+
+#[test]
+fn messages_of_rooms_never_opened_only_count() {
+    let mut s = signed_in();
+    s.apply(
+        ServerFrame::Message {
+            message: msg(40, "r2", Some("ana"), "x"),
+        }
+        .into(),
+        NOW,
+    );
+    assert!(s
+        .conversation(&"r2".into())
+        .is_none_or(|c| c.messages.is_empty()));
+    assert_eq!(s.room_entry(&"r2".into()).unwrap().unread, 1);
+}
+
+#[test]
+fn leaving_asks_the_room_rules_what_will_happen() {
+    let me = UserId::from("id-me");
+    let said = |members: &[MemberView]| text::leave_consequence(members, &me);
+    assert!(said(&[member("me", Role::Owner)]).contains("the room will be terminated"));
+    assert!(
+        said(&[member("me", Role::Owner), member("bob", Role::Member)])
+            .contains("bob is the only other member: the room will be terminated")
+    );
+    let three = [
+        member("me", Role::Owner),
+        member("ana", Role::Member),
+        member("bob", Role::Member),
+    ];
+    let s = said(&three);
+    assert!(s.contains("ana becomes admin"), "{s}");
+    assert!(s.contains("ana becomes the owner"), "{s}");
+    let s = said(&[
+        member("ana", Role::Owner),
+        member("me", Role::Member),
+        member("bob", Role::Member),
+    ]);
+    assert!(s.contains("goes on without you"), "{s}");
+}
+
+#[test]
+fn times_read_and_write_the_api_format() {
+    let t = text::parse_iso("2026-11-26T13:53:08.123Z").unwrap();
+    assert_eq!(text::iso_from_millis(t), "2026-11-26T13:53:08.123Z");
+    assert_eq!(text::parse_iso("1970-01-01T00:00:01Z"), Some(1000));
+    assert_eq!(text::clock(t, 0), "13:53");
+    assert_eq!(text::clock(t, -60), "14:53", "UTC+1");
+    assert_eq!(text::exact(t, 0), "2026-11-26 13:53:08");
+    assert_eq!(text::relative(t, t + 10_000, 0), "just now");
+    assert_eq!(text::relative(t, t + 5 * 60_000, 0), "5 min ago");
+    assert_eq!(text::relative(t, t + 3 * 3_600_000, 0), "3 h ago");
+    assert_eq!(text::relative(t, t + 30 * 3_600_000, 0), "yesterday");
+    assert_eq!(text::relative(t, t + 30 * 86_400_000, 0), "2026-11-26");
+    assert!(text::parse_iso("garbage").is_none());
+}
+
+#[test]
+fn only_http_links_are_made_clickable_and_markup_stays_text() {
+    use text::Segment::{Link, Text};
+    assert_eq!(
+        text::linkify("see https://example.org/a?b=1, then <b>x</b>"),
+        vec![
+            Text("see ".into()),
+            Link("https://example.org/a?b=1".into()),
+            Text(", then <b>x</b>".into()),
+        ]
+    );
+    assert_eq!(
+        text::linkify("javascript:alert(1)"),
+        vec![Text("javascript:alert(1)".into())]
+    );
+    assert_eq!(
+        text::linkify("http:// nothing"),
+        vec![Text("http:// nothing".into())]
+    );
+    assert_eq!(text::linkify(""), vec![]);
+}
+
+#[test]
+fn author_colours_are_stable_and_spread() {
+    let a = text::author_hue(&"abc".into());
+    assert_eq!(a, text::author_hue(&"abc".into()));
+    let hues: std::collections::HashSet<_> = (0..50)
+        .map(|i| text::author_hue(&format!("user{i}").as_str().into()))
+        .collect();
+    assert!(hues.len() >= 6, "{hues:?}");
+}

@@ -1,0 +1,344 @@
+//! The client's words: sentences for notifications and departures, times, sizes, links and
+//! author colours. Pure functions, so they read the same on the server and in the browser
+//! and are tested natively.
+
+use domain::{
+    effects::NotificationKind,
+    room::{decide, Command, Event, JoinPolicy, Member, RoleCause, Room, RoomStatus},
+    views::{MemberView, NotificationView},
+    vocab::LeaveReason,
+    UserId,
+};
+
+use super::state::{Ending, Millis};
+
+fn room_label(name: Option<&str>) -> String {
+    match name {
+        Some(name) => format!("#{name}"),
+        None => "a room".to_owned(),
+    }
+}
+
+fn with_reason(sentence: String, reason: Option<&str>) -> String {
+    match reason.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(reason) => format!("{sentence}: {reason}"),
+        None => format!("{sentence}."),
+    }
+}
+
+/// A notification as a sentence, for the bell and the corner notices.
+pub fn notification(n: &NotificationView) -> String {
+    let room = room_label(n.room_name.as_deref());
+    let actor = n.actor.as_ref().map_or("An admin", |a| a.username.as_str());
+    match n.kind {
+        NotificationKind::Invited => format!("{actor} invited you to {room}."),
+        NotificationKind::RequestApproved => {
+            format!("{actor} approved your request: you are now a member of {room}.")
+        }
+        NotificationKind::RequestDenied => format!("{actor} declined your request to join {room}."),
+        NotificationKind::Kicked => with_reason(
+            format!("You were removed from {room} by {actor}"),
+            n.reason.as_deref(),
+        ),
+        NotificationKind::Banned => with_reason(
+            format!("You were banned from {room} by {actor}"),
+            n.reason.as_deref(),
+        ),
+        NotificationKind::Unbanned => format!("{actor} lifted your ban from {room}."),
+        NotificationKind::Promoted => format!("{actor} made you an admin of {room}."),
+        NotificationKind::Demoted => format!("{actor} made you a member of {room} again."),
+        NotificationKind::Succession => {
+            format!("You are now an admin of {room}: no admin was left, and you joined earliest.")
+        }
+        NotificationKind::OwnershipReceived => format!("You are now the owner of {room}."),
+        NotificationKind::RoomTerminated => terminated(n.room_name.as_deref()),
+        NotificationKind::JoinRequest => format!("{actor} asks to join {room}."),
+    }
+}
+
+pub fn terminated(name: Option<&str>) -> String {
+    format!(
+        "{} was terminated: nobody is left to talk to.",
+        room_label(name)
+    )
+}
+
+/// Why a room is no longer mine, as its page says it.
+pub fn ending(e: &Ending, name: Option<&str>) -> String {
+    let room = room_label(name);
+    match e {
+        Ending::Left => format!("You left {room}."),
+        Ending::Kicked { by, reason } => with_reason(
+            format!(
+                "You were removed from {room} by {}",
+                by.as_deref().unwrap_or("an admin")
+            ),
+            reason.as_deref(),
+        ),
+        Ending::Banned { by, reason } => with_reason(
+            format!(
+                "You were banned from {room} by {}",
+                by.as_deref().unwrap_or("an admin")
+            ),
+            reason.as_deref(),
+        ),
+        Ending::Terminated => terminated(name),
+    }
+}
+
+/// What joining a room will do, for a search result or a room you are not in.
+pub fn join_action(policy: JoinPolicy) -> &'static str {
+    match policy {
+        JoinPolicy::Open => "Join",
+        JoinPolicy::Request => "Ask to join",
+        JoinPolicy::Invite => "Invite only",
+    }
+}
+
+/// Why a past room is in the list.
+pub fn left_because(reason: LeaveReason) -> &'static str {
+    match reason {
+        LeaveReason::Left => "You left",
+        LeaveReason::Kicked => "You were removed",
+        LeaveReason::Banned => "You were banned",
+        LeaveReason::Terminated => "It was terminated",
+    }
+}
+
+/// What leaving will do, decided by the room rules themselves (`domain::room::decide`) on
+/// the member list as this page knows it, so the warning and the outcome cannot disagree.
+pub fn leave_consequence(members: &[MemberView], me: &UserId) -> String {
+    // The list is in join order already; positions stand in for join times.
+    let room = Room {
+        id: "room".into(),
+        status: RoomStatus::Active,
+        policy: JoinPolicy::Request,
+        max_members: None,
+        topic: None,
+        members: members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| Member {
+                user_id: m.user.id.clone(),
+                role: m.role,
+                joined_at: i as i64,
+            })
+            .collect(),
+        banned: Default::default(),
+        requests: Default::default(),
+        invites: Default::default(),
+    };
+    let name = |id: &UserId| {
+        members
+            .iter()
+            .find(|m| &m.user.id == id)
+            .map_or_else(|| "someone".to_owned(), |m| m.user.username.clone())
+    };
+    let Ok(events) = decide(&room, me, &Command::Leave, 0) else {
+        return "You will leave this room.".to_owned();
+    };
+    let mut out = Vec::new();
+    let alone = members.len() == 1;
+    for e in &events {
+        match e {
+            Event::Terminated if alone => {
+                out.push("You are the last member: the room will be terminated.".to_owned());
+            }
+            Event::Terminated => {}
+            Event::Departed {
+                user,
+                reason: LeaveReason::Terminated,
+                ..
+            } => out.push(format!(
+                "You are the only admin and {} is the only other member: the room will be terminated.",
+                name(user)
+            )),
+            Event::RoleChanged {
+                user,
+                cause: RoleCause::Succession,
+                ..
+            } => out.push(format!(
+                "You are the only admin: {} becomes admin, as the earliest member.",
+                name(user)
+            )),
+            Event::RoleChanged {
+                user,
+                cause: RoleCause::Ownership,
+                ..
+            } => out.push(format!("{} becomes the owner.", name(user))),
+            _ => {}
+        }
+    }
+    if out.is_empty() {
+        out.push("The room goes on without you; you can ask to come back later.".to_owned());
+    }
+    format!("You will leave this room. {}", out.join(" "))
+}
+
+/// `1.2 MB`, `340 KB`, `12 bytes`.
+pub fn file_size(bytes: u64) -> String {
+    const KB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b < KB {
+        format!("{bytes} bytes")
+    } else if b < KB * KB {
+        format!("{:.0} KB", b / KB)
+    } else {
+        format!("{:.1} MB", b / (KB * KB))
+    }
+}
+
+/// How many author colours the theme has.
+pub const AUTHOR_HUES: u32 = 8;
+
+/// A stable colour for a person: the same everywhere, from their id.
+pub fn author_hue(id: &UserId) -> u32 {
+    // FNV-1a: tiny, stable across builds and platforms.
+    let mut h: u32 = 0x811c_9dc5;
+    for b in id.as_str().bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h % AUTHOR_HUES
+}
+
+/// A piece of a message's text: plain, or a link to make clickable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Text(String),
+    Link(String),
+}
+
+/// Splits text into plain runs and `http(s)://` links. Nothing else is ever interpreted.
+pub fn linkify(text: &str) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = find_link_start(rest) {
+        let tail = &rest[start..];
+        let mut end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
+            .unwrap_or(tail.len());
+        // Trailing punctuation belongs to the sentence, not the address.
+        while end > 0 && tail[..end].ends_with(['.', ',', ')', '!', '?', ';', ':', '\'']) {
+            end -= 1;
+        }
+        let link = &tail[..end];
+        if link.len() <= "https://".len() {
+            push_text(&mut out, &rest[..start + end.max(1)]);
+            rest = &rest[start + end.max(1)..];
+            continue;
+        }
+        push_text(&mut out, &rest[..start]);
+        out.push(Segment::Link(link.to_owned()));
+        rest = &tail[end..];
+    }
+    push_text(&mut out, rest);
+    out
+}
+
+fn find_link_start(s: &str) -> Option<usize> {
+    let lower = s.to_ascii_lowercase();
+    match (lower.find("http://"), lower.find("https://")) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn push_text(out: &mut Vec<Segment>, s: &str) {
+    if s.is_empty() {
+        return;
+    }
+    if let Some(Segment::Text(last)) = out.last_mut() {
+        last.push_str(s);
+    } else {
+        out.push(Segment::Text(s.to_owned()));
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// Reads the API's times (`2026-11-26T13:53:08.123Z`).
+pub fn parse_iso(s: &str) -> Option<Millis> {
+    let num = |a: usize, b: usize| s.get(a..b)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (h, mi, sec) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let ms = match s.get(19..20) {
+        Some(".") => {
+            let frac: String = s[20..].chars().take_while(char::is_ascii_digit).collect();
+            let padded = format!("{frac:0<3}");
+            padded.get(..3)?.parse::<i64>().ok()?
+        }
+        _ => 0,
+    };
+    Some((((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60 + sec) * 1000 + ms)
+}
+
+/// The API's format for a time.
+pub fn iso_from_millis(ms: Millis) -> String {
+    let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (y, m, d) = civil_from_days(days);
+    let (h, mi, s, milli) = (
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000,
+    );
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}Z")
+}
+
+/// "just now", "5 min ago", "3 h ago", "yesterday", "4 days ago", or the date.
+pub fn relative(then: Millis, now: Millis, offset_min: i64) -> String {
+    let secs = (now - then) / 1000;
+    match secs {
+        i64::MIN..=44 => "just now".to_owned(),
+        45..=3_599 => format!("{} min ago", (secs / 60).max(1)),
+        3_600..=86_399 => format!("{} h ago", secs / 3600),
+        86_400..=172_799 => "yesterday".to_owned(),
+        172_800..=604_799 => format!("{} days ago", secs / 86_400),
+        _ => date(then, offset_min),
+    }
+}
+
+fn local(ms: Millis, offset_min: i64) -> Millis {
+    ms - offset_min * 60_000
+}
+
+/// `14:05`, in the reader's time zone (`offset_min` as JavaScript gives it: UTC − local).
+pub fn clock(ms: Millis, offset_min: i64) -> String {
+    let rem = local(ms, offset_min).rem_euclid(86_400_000);
+    format!("{:02}:{:02}", rem / 3_600_000, rem / 60_000 % 60)
+}
+
+/// `2026-11-26`.
+pub fn date(ms: Millis, offset_min: i64) -> String {
+    let (y, m, d) = civil_from_days(local(ms, offset_min).div_euclid(86_400_000));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `2026-11-26 14:05:09`, for a tooltip.
+pub fn exact(ms: Millis, offset_min: i64) -> String {
+    let s = local(ms, offset_min).rem_euclid(60_000) / 1000;
+    format!("{} {}:{s:02}", date(ms, offset_min), clock(ms, offset_min))
+}

@@ -1,0 +1,175 @@
+//! The sidebar: the brand and the bell, your rooms (unread counts, the shown one marked),
+//! the rooms you left with a way back, and who you are. On phones it is a drawer.
+
+use domain::{room::JoinPolicy, views::PreviousRoom};
+use leptos::{form::ActionForm, prelude::*};
+use leptos_router::hooks::use_location;
+
+use super::{bell::NotificationBell, widgets::TimeAgo};
+use crate::{
+    api::{auth::LogoutForm, forms::JoinRoomForm},
+    store::{text, use_store},
+    ui::layout::Drawer,
+};
+
+#[component]
+pub fn Sidebar() -> impl IntoView {
+    let store = use_store();
+    let drawer = expect_context::<Drawer>();
+    let rooms = Memo::new(move |_| store.with(|s| s.rooms.clone()));
+    let previous = Memo::new(move |_| store.with(|s| s.previous.clone()));
+    let me = Memo::new(move |_| store.with(|s| s.me.clone()));
+    let location = use_location();
+    let logout = ServerAction::<LogoutForm>::new();
+    view! {
+        <nav class="sidebar" id="sidebar" aria-label="Rooms">
+            <div class="sidebar-head">
+                <a href="/" class="brand">
+                    "Parlor"
+                </a>
+                <NotificationBell />
+                <button
+                    type="button"
+                    class="icon-button drawer-close"
+                    aria-label="Close the room list"
+                    on:click=move |_| drawer.0.set(false)
+                >
+                    {super::icons::close()}
+                </button>
+            </div>
+            <div class="sidebar-actions">
+                <a href="/rooms/new" class="button primary small">
+                    "New room"
+                </a>
+                <a href="/rooms" class="button secondary small">
+                    "Find rooms"
+                </a>
+            </div>
+            <h2 class="side-heading" id="my-rooms">
+                "Your rooms"
+            </h2>
+            <Show
+                when=move || !rooms.read().is_empty()
+                fallback=|| view! { <p class="side-empty">"No rooms yet. Create one or find one to join."</p> }
+            >
+                <ul class="room-list" aria-labelledby="my-rooms">
+                    <For
+                        each=move || rooms.get()
+                        key=|r| (r.room.id.clone(), r.room.name.clone(), r.unread)
+                        let:entry
+                    >
+                        {
+                            let href = format!("/rooms/{}", entry.room.id);
+                            let active = {
+                                let href = href.clone();
+                                move || {
+                                    let path = location.pathname.get();
+                                    path == href || path.starts_with(&format!("{href}/"))
+                                }
+                            };
+                            let unread = entry.unread;
+                            view! {
+                                <li>
+                                    <a
+                                        href=href
+                                        class="room-link"
+                                        class:active=active.clone()
+                                        aria-current=move || active().then_some("page")
+                                    >
+                                        <span class="hash" aria-hidden="true">
+                                            "#"
+                                        </span>
+                                        <span class="room-name">{entry.room.name.clone()}</span>
+                                        <Show when=move || { unread > 0 }>
+                                            <span class="badge" aria-label=format!("{unread} unread")>
+                                                {unread.min(99)}
+                                            </span>
+                                        </Show>
+                                    </a>
+                                </li>
+                            }
+                        }
+                    </For>
+                </ul>
+            </Show>
+            <Show when=move || !previous.read().is_empty()>
+                <details class="previous">
+                    <summary class="side-heading">
+                        "Previous rooms " <span class="count">{move || previous.read().len()}</span>
+                    </summary>
+                    <ul class="previous-list">
+                        <For
+                            each=move || previous.get()
+                            key=|p| (p.room.id.clone(), p.left_at.clone(), p.can_rejoin)
+                            let:past
+                        >
+                            <PreviousItem past />
+                        </For>
+                    </ul>
+                </details>
+            </Show>
+            <div class="me">
+                <div class="me-name">
+                    <span class="visually-hidden">"Signed in as "</span>
+                    <strong>{move || me.get().map(|u| u.username).unwrap_or_default()}</strong>
+                </div>
+                <ActionForm action=logout>
+                    <button type="submit" class="link-button">
+                        "Log out"
+                    </button>
+                </ActionForm>
+            </div>
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+fn PreviousItem(past: PreviousRoom) -> impl IntoView {
+    let join = ServerAction::<JoinRoomForm>::new();
+    let error = Signal::derive(move || join.value().get().and_then(Result::err));
+    let way_back = match (past.can_rejoin, past.room.join_policy) {
+        (true, JoinPolicy::Open) => Some("Rejoin"),
+        (true, JoinPolicy::Request) => Some("Ask to join again"),
+        (true, JoinPolicy::Invite) => Some("Accept the invite"),
+        (false, _) => None,
+    };
+    let why_not = match past.room.join_policy {
+        JoinPolicy::Open => "The room is full.",
+        JoinPolicy::Request => "Your request is waiting for an admin.",
+        JoinPolicy::Invite => "Private: an admin must invite you.",
+    };
+    let id = past.room.id.to_string();
+    view! {
+        <li class="previous-item">
+            <div class="previous-name">
+                <span class="hash" aria-hidden="true">
+                    "#"
+                </span>
+                {past.room.name.clone()}
+            </div>
+            <div class="previous-why">
+                {text::left_because(past.reason)} " " <TimeAgo at=past.left_at.clone() />
+            </div>
+            {match way_back {
+                Some(label) => view! {
+                    <ActionForm action=join attr:class="inline-form">
+                        <input type="hidden" name="room_id" value=id />
+                        <input type="hidden" name="back" value="/" />
+                        <button type="submit" class="link-button" disabled=move || join.pending().get()>
+                            {label}
+                        </button>
+                    </ActionForm>
+                }
+                .into_any(),
+                None => view! { <p class="previous-why">{why_not}</p> }.into_any(),
+            }}
+            <Show when=move || error.get().is_some()>
+                <p class="field-error" role="alert">
+                    {move || error.get().map(|e| e.0.message)}
+                </p>
+            </Show>
+        </li>
+    }
+    .into_any()
+}

@@ -1,0 +1,382 @@
+//! A room's timeline: its messages in id order (a `log` region), older pages loaded as you
+//! scroll up without the view jumping, a jump button when new messages arrive while you
+//! read older ones, and your own sends shown as pending until their `ack`.
+
+use domain::{
+    message::{MessageKind, MessageView},
+    RoomId,
+};
+use leptos::prelude::*;
+
+use super::widgets::TimeAgo;
+use crate::{
+    live::use_live,
+    store::{
+        state::{Conversation, Pending},
+        text::{self, Segment},
+        use_store, Local,
+    },
+};
+
+/// One line of the timeline and whether it continues the one before (same author, soon
+/// after), which then shows without the author's name.
+#[derive(Debug, Clone, PartialEq)]
+struct Row {
+    message: MessageView,
+    continued: bool,
+}
+
+const GROUP_WITHIN_MS: i64 = 5 * 60 * 1000;
+
+fn rows(c: &Conversation) -> Vec<Row> {
+    let mut out: Vec<Row> = Vec::with_capacity(c.messages.len());
+    for m in c.messages.values() {
+        let continued = out.last().is_some_and(|prev| {
+            let same = match (&prev.message.author, &m.author) {
+                (Some(a), Some(b)) => a.id == b.id,
+                _ => false,
+            };
+            let soon = match (
+                text::parse_iso(&prev.message.created_at),
+                text::parse_iso(&m.created_at),
+            ) {
+                (Some(a), Some(b)) => b - a < GROUP_WITHIN_MS,
+                _ => false,
+            };
+            same && soon && m.kind != MessageKind::System
+        });
+        out.push(Row {
+            message: m.clone(),
+            continued,
+        });
+    }
+    out
+}
+
+#[component]
+pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoView {
+    let store = use_store();
+    #[cfg(feature = "hydrate")]
+    let live = use_live();
+    let rows = {
+        let room = room.clone();
+        Memo::new(move |_| store.with(|s| s.conversation(&room).map(rows).unwrap_or_default()))
+    };
+    let pending = {
+        let room = room.clone();
+        Memo::new(move |_| {
+            store.with(|s| {
+                s.conversation(&room)
+                    .map(|c| c.pending.clone())
+                    .unwrap_or_default()
+            })
+        })
+    };
+    let has_older = {
+        let room = room.clone();
+        Memo::new(move |_| store.with(|s| s.conversation(&room).is_some_and(|c| c.has_older)))
+    };
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    let at_bottom = RwSignal::new(true);
+    let unseen = RwSignal::new(false);
+    let loading_older = RwSignal::new(false);
+    // Buttons that need the script appear once it runs: never a button that does nothing.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    #[cfg(feature = "hydrate")]
+    let load_older = {
+        let room = room.clone();
+        Callback::new(move |()| {
+            if loading_older.get_untracked() || !has_older.get_untracked() {
+                return;
+            }
+            let Some(oldest) =
+                store.with_untracked(|s| s.conversation(&room).and_then(|c| c.oldest()))
+            else {
+                return;
+            };
+            loading_older.set(true);
+            let room = room.clone();
+            leptos::task::spawn_local(async move {
+                let limit = domain::message::HISTORY_PAGE;
+                let result = crate::api::messages::message_history(
+                    room.clone(),
+                    Some(oldest.to_string()),
+                    Some(limit),
+                )
+                .await;
+                match result {
+                    Ok(page) => {
+                        let before = scroller
+                            .get_untracked()
+                            .map(|el| (el.scroll_height(), el.scroll_top()));
+                        live.dispatch(crate::store::Loaded::Older {
+                            room,
+                            messages: page.messages,
+                            limit,
+                        });
+                        // Keep what was on screen where it was: move down by what was added.
+                        request_animation_frame(move || {
+                            if let (Some(el), Some((height, top))) =
+                                (scroller.get_untracked(), before)
+                            {
+                                el.set_scroll_top(top + el.scroll_height() - height);
+                            }
+                            loading_older.set(false);
+                        });
+                    }
+                    Err(e) => {
+                        crate::live::note_error(live, &e);
+                        loading_older.set(false);
+                    }
+                }
+            });
+        })
+    };
+    #[cfg(not(feature = "hydrate"))]
+    let load_older = Callback::new(|()| {});
+
+    #[cfg(feature = "hydrate")]
+    {
+        // Follow the newest message while the reader is at the bottom; otherwise offer the
+        // jump button. My own sends always bring the view down.
+        let last_seen = StoredValue::new((None, 0usize));
+        Effect::new(move |_| {
+            let newest = rows.with(|r| r.last().map(|r| r.message.id));
+            let mine = pending.with(Vec::len);
+            let (prev_newest, prev_mine) = last_seen.get_value();
+            last_seen.set_value((newest, mine));
+            let appended =
+                newest != prev_newest && prev_newest.is_some_and(|p| newest.is_some_and(|n| n > p));
+            let first = prev_newest.is_none();
+            let sent = mine > prev_mine;
+            if first || sent || (appended && at_bottom.get_untracked()) {
+                request_animation_frame(move || {
+                    if let Some(el) = scroller.get_untracked() {
+                        el.set_scroll_top(el.scroll_height());
+                    }
+                });
+            } else if appended {
+                unseen.set(true);
+            }
+        });
+    }
+    let on_scroll = {
+        move |_| {
+            let Some(el) = scroller.get_untracked() else {
+                return;
+            };
+            let bottom = el.scroll_height() - el.scroll_top() - el.client_height() < 80;
+            at_bottom.set(bottom);
+            if bottom {
+                unseen.set(false);
+            }
+            if el.scroll_top() < 300 {
+                load_older.run(());
+            }
+        }
+    };
+    let jump = move |_| {
+        if let Some(el) = scroller.get_untracked() {
+            el.set_scroll_top(el.scroll_height());
+        }
+        unseen.set(false);
+    };
+    let room_for_pending = room.clone();
+    view! {
+        <div class="timeline-wrap">
+            <div
+                class="timeline"
+                role="log"
+                tabindex="0"
+                aria-label=move || format!("Messages in #{}", name.get())
+                node_ref=scroller
+                on:scroll=on_scroll
+            >
+                <div class="timeline-top">
+                    <Show
+                        when=move || has_older.get()
+                        fallback=move || view! {
+                            <p class="timeline-start">
+                                "This is the beginning of " <strong>"#" {name}</strong> "."
+                            </p>
+                        }
+                    >
+                        <Show when=move || hydrated.get()>
+                            <button
+                                type="button"
+                                class="link-button"
+                                disabled=move || loading_older.get()
+                                on:click=move |_| load_older.run(())
+                            >
+                                {move || if loading_older.get() { "Loading older messages…" } else { "Load older messages" }}
+                            </button>
+                        </Show>
+                    </Show>
+                </div>
+                <For
+                    each=move || rows.get()
+                    key=|r| (r.message.id, r.continued)
+                    let:row
+                >
+                    <MessageItem message=row.message continued=row.continued />
+                </For>
+                <For
+                    each=move || pending.get()
+                    key=|p| (p.client_id.clone(), p.failed.clone())
+                    let:p
+                >
+                    <PendingItem room=room_for_pending.clone() pending=p />
+                </For>
+            </div>
+            <Show when=move || !at_bottom.get() && hydrated.get()>
+                <button type="button" class="jump" on:click=jump>
+                    {move || if unseen.get() { "New messages ↓" } else { "Jump to the latest ↓" }}
+                </button>
+            </Show>
+        </div>
+    }
+    .into_any()
+}
+
+/// Text with its links made clickable; everything else stays text, never markup.
+fn body_text(body: &str) -> impl IntoView {
+    text::linkify(body)
+        .into_iter()
+        .map(|segment| match segment {
+            Segment::Text(t) => t.into_any(),
+            Segment::Link(href) => {
+                let shown = href.clone();
+                view! {
+                    <a href=href target="_blank" rel="noopener noreferrer">
+                        {shown}
+                    </a>
+                }
+                .into_any()
+            }
+        })
+        .collect_view()
+}
+
+#[component]
+fn MessageItem(message: MessageView, continued: bool) -> impl IntoView {
+    let color = message
+        .color
+        .as_deref()
+        .map(|c| format!("msg-body color-{c}"))
+        .unwrap_or_else(|| "msg-body".to_owned());
+    if message.kind == MessageKind::System {
+        return view! {
+            <div class="msg system" id=format!("m{}", message.id)>
+                <p>
+                    <span class="system-text">{message.body}</span>
+                    " · "
+                    <TimeAgo at=message.created_at />
+                </p>
+            </div>
+        }
+        .into_any();
+    }
+    let author = message.author.clone();
+    let head = (!continued).then(|| {
+        let (name, hue) = match &author {
+            Some(a) => (a.username.clone(), text::author_hue(&a.id)),
+            None => ("someone".to_owned(), 0),
+        };
+        view! {
+            <div class="msg-head">
+                <span class=format!("author hue-{hue}")>{name}</span>
+                <TimeAgo at=message.created_at.clone() />
+            </div>
+        }
+    });
+    let body = match message.kind {
+        MessageKind::Sticker => view! {
+            <pre
+                class="sticker"
+                role="img"
+                aria-label=format!("Sticker: {}", message.sticker.clone().unwrap_or_default())
+            >
+                {message.body.clone()}
+            </pre>
+        }
+        .into_any(),
+        MessageKind::File => match message.file.clone() {
+            Some(file) if domain::message::is_inline_image(&file.content_type) => {
+                let href = format!("/files/{}", file.id);
+                let src = href.clone();
+                view! {
+                    <a class="image-link" href=href target="_blank" rel="noopener noreferrer">
+                        <img class="preview" src=src alt=file.name.clone() loading="lazy" />
+                    </a>
+                }
+                .into_any()
+            }
+            Some(file) => view! {
+                <a class="file-link" href=format!("/files/{}", file.id) download=file.name.clone()>
+                    <span class="file-icon" aria-hidden="true">
+                        "📎"
+                    </span>
+                    <span class="file-name">{file.name.clone()}</span>
+                    <span class="file-size">{text::file_size(file.size)}</span>
+                </a>
+            }
+            .into_any(),
+            None => view! { <p class="msg-body muted">{message.body.clone()}</p> }.into_any(),
+        },
+        _ => view! { <p class=color>{body_text(&message.body)}</p> }.into_any(),
+    };
+    view! {
+        <div class="msg" class:continued=continued id=format!("m{}", message.id)>
+            {head}
+            {body}
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn PendingItem(room: RoomId, pending: Pending) -> impl IntoView {
+    let live = use_live();
+    let client_id = pending.client_id.clone();
+    let failed = pending.failed.clone();
+    let body = match (&pending.sticker, &pending.body) {
+        (Some(name), _) => view! { <p class="msg-body">"Sticker: " {name.clone()}</p> }.into_any(),
+        (None, Some(text)) => view! { <p class="msg-body">{body_text(text)}</p> }.into_any(),
+        (None, None) => ().into_any(),
+    };
+    let status = match failed {
+        None => view! { <p class="pending-status">"Sending…"</p> }.into_any(),
+        Some(why) => {
+            let (r1, r2, c1, c2) = (room.clone(), room, client_id.clone(), client_id);
+            view! {
+                <p class="pending-status failed" role="alert">
+                    "Not sent: " {why} " "
+                    <button
+                        type="button"
+                        class="link-button"
+                        on:click=move |_| live.dispatch(Local::Retry { room: r1.clone(), client_id: c1.clone() })
+                    >
+                        "Retry"
+                    </button>
+                    " "
+                    <button
+                        type="button"
+                        class="link-button"
+                        on:click=move |_| live.dispatch(Local::Discard { room: r2.clone(), client_id: c2.clone() })
+                    >
+                        "Discard"
+                    </button>
+                </p>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <div class="msg pending" aria-busy="true">
+            {body}
+            {status}
+        </div>
+    }
+}

@@ -1,0 +1,136 @@
+//! Small pieces the pages share.
+
+use leptos::prelude::*;
+
+/// A labelled input with its error message right beside it.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] value: String,
+    #[prop(optional)] autocomplete: &'static str,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field" class:has-error=move || error.get().is_some()>
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                value=value
+                autocomplete=autocomplete
+                required=true
+                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby=error_id.clone()
+            />
+            <p class="field-error" id=error_id role="alert">
+                {move || error.get()}
+            </p>
+        </div>
+    }
+}
+
+/// An error that belongs to no single field, shown above a form.
+#[component]
+pub fn FormError(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <Show when=move || error.get().is_some()>
+            <p class="form-error" role="alert">{move || error.get()}</p>
+        </Show>
+    }
+}
+
+/// A server's refusal or failure, shown where the page would have been.
+#[component]
+pub fn ErrorPanel(error: crate::AppError) -> impl IntoView {
+    view! {
+        <section class="card error-panel">
+            <h1>"Something went wrong"</h1>
+            <p class="form-error" role="alert">
+                {error.0.message}
+            </p>
+            <p>
+                <a href="/">"Go to the start page"</a>
+            </p>
+        </section>
+    }
+}
+
+/// A time as "5 min ago", with the exact local time on hover.
+#[component]
+pub fn TimeAgo(#[prop(into)] at: String) -> impl IntoView {
+    let store = crate::store::use_store();
+    let ms = crate::store::text::parse_iso(&at).unwrap_or_default();
+    view! {
+        <time
+            datetime=at
+            title=move || crate::store::text::exact(ms, store.tz_offset())
+        >
+            {move || crate::store::text::relative(ms, store.now(), store.tz_offset())}
+        </time>
+    }
+}
+
+/// A modal dialog: labelled by its title, focus moves into it when it opens and back when
+/// it closes, and Esc closes it (`on_close`).
+#[component]
+pub fn Dialog(
+    title: String,
+    #[prop(into)] on_close: Callback<()>,
+    children: Children,
+) -> impl IntoView {
+    // One dialog is open at a time.
+    let title_id = "dialog-title";
+    let panel = NodeRef::<leptos::html::Div>::new();
+    #[cfg(not(feature = "hydrate"))]
+    let _ = on_close;
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let before = leptos::prelude::document()
+            .active_element()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        Effect::new(move |_| {
+            if let Some(panel) = panel.get() {
+                let first = panel
+                    .query_selector("textarea, input:not([type=hidden]), select, button")
+                    .ok()
+                    .flatten()
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+                if let Some(first) = first {
+                    let _ = first.focus();
+                }
+            }
+        });
+        let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.key() == "Escape" {
+                on_close.run(());
+            }
+        });
+        let before = StoredValue::new_local(before);
+        on_cleanup(move || {
+            keys.remove();
+            if let Some(Some(el)) = before.try_get_value() {
+                let _ = el.focus();
+            }
+        });
+    }
+    view! {
+        <div class="dialog-backdrop">
+            <div
+                class="dialog"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby=title_id
+                node_ref=panel
+            >
+                <h2 id=title_id>{title}</h2>
+                {children()}
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,117 @@
+//! The signed-in app shell: the sidebar with your rooms, the notifications bell, the banner
+//! that says when the server cannot be reached, the corner notices, and the page in the
+//! middle. It loads the overview once, seeds the store with it, and opens the live channel.
+
+use domain::ErrorCode;
+use leptos::prelude::*;
+use leptos_router::{
+    components::{Outlet, Redirect},
+    hooks::use_location,
+};
+
+use super::components::{
+    banner::ConnectionBanner, notices::Notices, sidebar::Sidebar, widgets::ErrorPanel,
+};
+use crate::{
+    api::overview::get_overview,
+    live::Live,
+    store::{current_time, Loaded, Store},
+};
+
+/// Whether the sidebar drawer is open (phones).
+#[derive(Clone, Copy)]
+pub struct Drawer(pub RwSignal<bool>);
+
+#[component]
+pub fn AppShell() -> impl IntoView {
+    let store = Store::new(current_time());
+    provide_context(store);
+    let overview = Resource::new_blocking(|| (), |_| get_overview());
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(o) => {
+                        store.apply(Loaded::Overview(o));
+                        view! { <Frame store /> }.into_any()
+                    }
+                    Err(e) if e.code() == ErrorCode::Unauthenticated => {
+                        view! { <Redirect path="/login" /> }.into_any()
+                    }
+                    Err(e) => view! {
+                        <main class="page" id="main">
+                            <ErrorPanel error=e />
+                        </main>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Frame(store: Store) -> impl IntoView {
+    Live::provide(store);
+    let drawer = Drawer(RwSignal::new(false));
+    provide_context(drawer);
+    // Any navigation closes the drawer.
+    let location = use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        drawer.0.set(false);
+    });
+    view! {
+        <a class="skip-link" href="#main">
+            "Skip to content"
+        </a>
+        <div class="app" class:drawer-open=move || drawer.0.get()>
+            <Sidebar />
+            <div
+                class="scrim"
+                aria-hidden="true"
+                on:click=move |_| drawer.0.set(false)
+            ></div>
+            <div class="stage">
+                <ConnectionBanner />
+                <noscript>
+                    <p class="nojs-note">
+                        "JavaScript is off: Parlor works, but new messages appear only when you reload the page."
+                    </p>
+                </noscript>
+                <Outlet />
+            </div>
+            <Notices />
+        </div>
+    }
+    .into_any()
+}
+
+/// Opens the room list on phones (hidden on wide screens, where the list is always there).
+#[component]
+pub fn MenuButton() -> impl IntoView {
+    let drawer = expect_context::<Drawer>();
+    view! {
+        <button
+            type="button"
+            class="icon-button menu"
+            aria-label="Open the room list"
+            aria-controls="sidebar"
+            aria-expanded=move || drawer.0.get().to_string()
+            on:click=move |_| drawer.0.set(true)
+        >
+            {super::components::icons::menu()}
+        </button>
+    }
+}
+
+/// The bar above pages other than a room's: on phones it holds the menu button.
+#[component]
+pub fn PageBar(#[prop(into)] title: String) -> impl IntoView {
+    view! {
+        <header class="page-bar">
+            <MenuButton />
+            <span class="page-bar-title">{title}</span>
+        </header>
+    }
+}

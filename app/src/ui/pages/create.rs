@@ -1,0 +1,129 @@
+//! Making a room: name, topic, join policy and member limit, each with its error beside it.
+
+use domain::room::JoinPolicy;
+use leptos::{form::ActionForm, prelude::*};
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    api::forms::CreateRoomForm,
+    ui::{
+        components::widgets::{Field, FormError},
+        layout::PageBar,
+    },
+};
+
+fn policy_text(policy: JoinPolicy) -> (&'static str, &'static str) {
+    match policy {
+        JoinPolicy::Open => ("Open", "Listed in search; anyone joins at once."),
+        JoinPolicy::Request => (
+            "By request",
+            "Listed in search; people ask, and an admin approves.",
+        ),
+        JoinPolicy::Invite => (
+            "Invite only",
+            "Private: never listed; people join with an invite.",
+        ),
+    }
+}
+
+#[component]
+pub fn CreateRoomPage() -> impl IntoView {
+    let action = ServerAction::<CreateRoomForm>::new();
+    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let field_error = move |field: &'static str| {
+        Signal::derive(move || error.get().and_then(|e| e.for_field(field)))
+    };
+    // What a browser without JavaScript typed, sent back with a refusal.
+    let query = use_query_map();
+    let echoed = move |key: &str| query.read_untracked().get(key).unwrap_or_default();
+    let chosen = {
+        let raw = echoed("join_policy");
+        JoinPolicy::parse(&raw).unwrap_or_default()
+    };
+    view! {
+        <Title text="New room" />
+        <PageBar title="New room" />
+        <main class="page" id="main">
+            <section class="card">
+                <h1>"Create a room"</h1>
+                <FormError error=Signal::derive(move || error.get().and_then(|e| e.general())) />
+                <ActionForm action>
+                    <Field
+                        label="Name"
+                        name="name"
+                        value=echoed("name")
+                        error=field_error("name")
+                    />
+                    <p class="hint">"1–64 characters. No other active room may have it."</p>
+                    <div class="field" class:has-error=move || field_error("topic").get().is_some()>
+                        <label for="field-topic">"Topic " <span class="muted">"(optional)"</span></label>
+                        <textarea
+                            id="field-topic"
+                            name="topic"
+                            rows="2"
+                            maxlength="300"
+                            aria-describedby="field-topic-error"
+                        >
+                            {echoed("topic")}
+                        </textarea>
+                        <p class="field-error" id="field-topic-error" role="alert">
+                            {move || field_error("topic").get()}
+                        </p>
+                    </div>
+                    <fieldset class="field choices" aria-describedby="field-join_policy-error">
+                        <legend>"Who can join"</legend>
+                        {JoinPolicy::ALL
+                            .into_iter()
+                            .map(|p| {
+                                let (label, hint) = policy_text(p);
+                                let id = format!("policy-{}", p.as_str());
+                                view! {
+                                    <div class="choice">
+                                        <input
+                                            type="radio"
+                                            name="join_policy"
+                                            id=id.clone()
+                                            value=p.as_str()
+                                            checked=p == chosen
+                                        />
+                                        <label for=id>
+                                            <strong>{label}</strong>
+                                            <span class="muted">{hint}</span>
+                                        </label>
+                                    </div>
+                                }
+                            })
+                            .collect_view()}
+                        <p class="field-error" id="field-join_policy-error" role="alert">
+                            {move || field_error("join_policy").get()}
+                        </p>
+                    </fieldset>
+                    <div class="field" class:has-error=move || field_error("max_members").get().is_some()>
+                        <label for="field-max_members">
+                            "Member limit " <span class="muted">"(optional, 2–100000)"</span>
+                        </label>
+                        <input
+                            id="field-max_members"
+                            name="max_members"
+                            type="number"
+                            min="2"
+                            max="100000"
+                            inputmode="numeric"
+                            value=echoed("max_members")
+                            aria-invalid=move || field_error("max_members").get().is_some().then_some("true")
+                            aria-describedby="field-max_members-error"
+                        />
+                        <p class="field-error" id="field-max_members-error" role="alert">
+                            {move || field_error("max_members").get()}
+                        </p>
+                    </div>
+                    <button type="submit" class="button primary wide" disabled=move || action.pending().get()>
+                        "Create room"
+                    </button>
+                </ActionForm>
+            </section>
+        </main>
+    }
+    .into_any()
+}

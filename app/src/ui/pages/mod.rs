@@ -1,0 +1,10 @@
+//! One file per page.
+
+pub mod auth;
+pub mod create;
+pub mod directory;
+pub mod home;
+pub mod leave;
+pub mod not_found;
+pub mod notifications;
+pub mod room;

@@ -1,0 +1,20 @@
+//! All your notifications, for phones and for browsers without JavaScript (the bell opens
+//! the same list in place).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::ui::{components::bell::NotificationList, layout::PageBar};
+
+#[component]
+pub fn NotificationsPage() -> impl IntoView {
+    view! {
+        <Title text="Notifications" />
+        <PageBar title="Notifications" />
+        <main class="page" id="main">
+            <section class="card">
+                <NotificationList />
+            </section>
+        </main>
+    }
+}

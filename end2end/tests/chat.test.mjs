@@ -1,0 +1,220 @@
+// The chat client with JavaScript on, several people as several browser contexts: joining by
+// request and moderation, invites, succession and termination, message content, the send
+// rate limit. Everything a person sees here arrives live, without a reload.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  launch, person, open, shot, uniqueName, api, createRoom, log, composer, yourRooms, say,
+  seeMessage, countMessages,
+} from './browser.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const bell = (page) => page.getByRole('button', { name: /^Notifications/ });
+
+test('a request, an approval from the notification, live chat, a kick with a reason, a ban', async () => {
+  const a = await person(browser, 'ana');
+  const b = await person(browser, 'bob');
+  const name = uniqueName('Games');
+
+  // Ana creates a request-only room from the page.
+  await open(a.page, '/rooms/new');
+  await a.page.getByLabel('Name').fill(name);
+  await a.page.getByLabel(/^Topic/).fill('Board games and the odd tableflip');
+  await a.page.getByLabel(/By request/).check();
+  await a.page.getByRole('button', { name: 'Create room' }).click();
+  await a.page.waitForURL(/\/rooms\/[0-9a-z]{20}$/);
+  const roomPath = new URL(a.page.url()).pathname;
+  await a.page.getByRole('heading', { name, exact: true }).waitFor();
+  await yourRooms(a.page).getByRole('link', { name: new RegExp(name) }).waitFor();
+
+  // Bob finds it by typing, and asks to join.
+  await open(b.page, '/rooms');
+  await b.page.getByLabel('Search rooms by name').fill(name.slice(0, -2));
+  await b.page.waitForURL((u) => u.searchParams.get('q') === name.slice(0, -2));
+  const ask = b.page.getByRole('button', { name: `Ask to join: #${name}` });
+  await ask.click();
+  await b.page.waitForURL((u) => u.pathname === roomPath);
+  await b.page.getByText('You asked to join').waitFor();
+
+  // Ana hears of it live, and approves from the notification.
+  await bell(a.page).getByText('1').waitFor();
+  await bell(a.page).click();
+  const request = a.page.getByRole('listitem').filter({ hasText: `${b.name} asks to join #${name}.` });
+  await request.getByRole('button', { name: 'Approve' }).click();
+  await request.getByText('Answered.').waitFor();
+  await a.page.keyboard.press('Escape');
+
+  // Bob is let in where he stands, and they talk both ways without a reload.
+  await composer(b.page).waitFor();
+  await yourRooms(b.page).getByRole('link', { name: new RegExp(name) }).waitFor();
+  await say(b.page, 'hello ana');
+  await seeMessage(a.page, 'hello ana');
+  await say(a.page, 'welcome, bob');
+  await seeMessage(b.page, 'welcome, bob');
+  await shot(b.page, 'chat-member');
+
+  // Ana removes Bob with a reason; Bob is told why, in words.
+  await a.page.getByRole('button', { name: `Remove ${b.name} from the room` }).click();
+  const dialog = a.page.getByRole('dialog', { name: `Remove ${b.name}?` });
+  await dialog.getByLabel(/^Reason/).fill('spamming');
+  await dialog.getByRole('button', { name: `Remove ${b.name}` }).click();
+  await dialog.waitFor({ state: 'detached' });
+  const told = `You were removed from #${name} by ${a.name}: spamming`;
+  await b.page.locator('.ended-sentence', { hasText: told }).waitFor();
+  await b.page.locator('.notice', { hasText: told }).waitFor();
+  await shot(b.page, 'chat-kicked');
+  // The room leaves his sidebar and waits under "Previous rooms".
+  await yourRooms(b.page).getByRole('link', { name: new RegExp(name) }).waitFor({ state: 'detached' });
+  const previous = b.page.locator('.previous');
+  await previous.getByText(name).waitFor({ state: 'attached' });
+  assert.equal(await composer(b.page).count(), 0, 'no composer in a room he left');
+
+  // He asks again, from the room's page.
+  await b.page.getByRole('button', { name: 'Ask to join again' }).click();
+  await b.page.getByText('You asked to join').waitFor();
+
+  // Ana bans him (he is only asking: the ban needs no membership) ...
+  await api(a.page, '/api/rooms/ban', { room_id: roomPath.split('/').pop(), user: b.name, reason: 'enough' });
+  // ... and the room is gone from his search.
+  await open(b.page, `/rooms?q=${encodeURIComponent(name)}`);
+  await b.page.getByText(`No room's name contains`).waitFor();
+  assert.equal(await b.page.getByRole('link', { name: `#${name}` }).count(), 0);
+
+  await a.page.context().close();
+  await b.page.context().close();
+});
+
+test('invites by username and by id are accepted from the notification; join by id needs one', async () => {
+  const a = await person(browser, 'ana');
+  const b = await person(browser, 'bob');
+  const c = await person(browser, 'cat');
+  const room = await createRoom(a.page, { name: uniqueName('Private'), join_policy: 'invite' });
+
+  // Without an invite, "Join by id" answers with the server's sentence.
+  await open(c.page, '/rooms');
+  await c.page.getByLabel('Room id').fill(room.id);
+  await c.page.getByRole('button', { name: 'Join', exact: true }).click();
+  await c.page.locator('#field-room_id-error').getByText('There is no such room').waitFor();
+  await shot(c.page, 'join-by-id-refused');
+
+  // Ana invites Bob by username and Cat by id.
+  await api(a.page, '/api/rooms/invite', { room_id: room.id, user: b.name });
+  await api(a.page, '/api/rooms/invite', { room_id: room.id, user: c.user.id });
+
+  for (const who of [b, c]) {
+    await bell(who.page).getByText('1').waitFor();
+    await bell(who.page).click();
+    const invite = who.page.getByRole('listitem').filter({ hasText: `${a.name} invited you to #${room.name}.` });
+    await invite.getByRole('button', { name: 'Accept' }).click();
+    await who.page.waitForURL((u) => u.pathname === `/rooms/${room.id}`);
+    await composer(who.page).waitFor();
+    await yourRooms(who.page).getByRole('link', { name: new RegExp(room.name) }).waitFor();
+  }
+  await say(b.page, 'in by name');
+  await seeMessage(c.page, 'in by name');
+  await say(c.page, 'in by id');
+  await seeMessage(b.page, 'in by id');
+  for (const p of [a, b, c]) await p.page.context().close();
+});
+
+test('the admin leaves: the earliest joiner becomes admin live; the last one left is told the room ended', async () => {
+  const a = await person(browser, 'ana');
+  const b = await person(browser, 'bob');
+  const c = await person(browser, 'cat');
+  const room = await createRoom(a.page, { name: uniqueName('Club'), join_policy: 'open' });
+  await api(b.page, '/api/rooms/join', { room_id: room.id });
+  await api(c.page, '/api/rooms/join', { room_id: room.id });
+  for (const p of [a, b, c]) await open(p.page, `/rooms/${room.id}`);
+  // Bob sees no moderation yet.
+  assert.equal(await b.page.getByRole('button', { name: `Remove ${c.name} from the room` }).count(), 0);
+
+  // Ana leaves; the dialog says what will happen, from the room rules.
+  await a.page.getByRole('link', { name: 'Leave' }).click();
+  const dialog = a.page.getByRole('dialog', { name: `Leave #${room.name}?` });
+  await dialog.getByText(`${b.name} becomes admin`).waitFor();
+  await shot(a.page, 'leave-dialog');
+  await dialog.getByRole('button', { name: 'Leave the room' }).click();
+  await a.page.waitForURL((u) => u.pathname === '/');
+
+  // Bob, the earliest joiner left, gets the admin's entry points without a reload.
+  await b.page.getByRole('button', { name: `Remove ${c.name} from the room` }).waitFor();
+  await b.page.locator('.role-chip', { hasText: 'Owner' }).waitFor();
+  await b.page.locator('.notice', { hasText: 'You are now an admin' }).first().waitFor();
+
+  // Bob leaves too: Cat is the last one, not an admin, so the room ends around her.
+  await b.page.getByRole('link', { name: 'Leave' }).click();
+  await b.page.getByRole('dialog').getByText(`${c.name} is the only other member: the room will be terminated`).waitFor();
+  await b.page.getByRole('dialog').getByRole('button', { name: 'Leave the room' }).click();
+  await c.page.locator('.ended-sentence', { hasText: `#${room.name} was terminated` }).waitFor();
+  await c.page.locator('.notice', { hasText: `#${room.name} was terminated` }).first().waitFor();
+  await yourRooms(c.page).getByRole('link', { name: new RegExp(room.name) }).waitFor({ state: 'detached' });
+  await shot(c.page, 'room-terminated');
+  for (const p of [a, b, c]) await p.page.context().close();
+});
+
+test('stickers, colours and images reach the other person; markup stays text', async () => {
+  const a = await person(browser, 'ana');
+  const b = await person(browser, 'bob');
+  const evil = '<img src=x onerror=alert(1)>';
+  const room = await createRoom(a.page, { name: `${evil}${uniqueName('')}`, topic: '<script>alert(2)</script>', join_policy: 'open' });
+  await api(b.page, '/api/rooms/join', { room_id: room.id });
+  let dialogs = 0;
+  for (const p of [a, b]) p.page.on('dialog', (d) => { dialogs += 1; d.dismiss(); });
+  await open(a.page, `/rooms/${room.id}`);
+  await open(b.page, `/rooms/${room.id}`);
+
+  // A sticker from the picker, in a monospace block.
+  await a.page.locator('summary[aria-label="Stickers"]').click();
+  await a.page.getByRole('button', { name: 'Send the shrug sticker' }).click();
+  await log(b.page).locator('pre.sticker', { hasText: '¯\\_(ツ)_/¯' }).waitFor();
+
+  // A colour from the palette.
+  await a.page.locator('summary[aria-label="Colour"]').click();
+  await a.page.getByText('teal', { exact: true }).click();
+  await say(a.page, 'in teal');
+  await log(b.page).locator('.msg-body.color-teal', { hasText: 'in teal' }).waitFor();
+
+  // An image, uploaded with the attach button, previewed inline.
+  const png = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAHElEQVR4nGP8z4AfMBGQZxhVMKpgVMGoAqoBAEbWAR9qFMQ3AAAAAElFTkSuQmCC',
+    'base64',
+  );
+  await a.page.locator('input[type=file]').setInputFiles({ name: 'dot.png', mimeType: 'image/png', buffer: png });
+  const img = log(b.page).locator('img.preview[alt="dot.png"]');
+  await img.waitFor();
+  await b.page.waitForFunction(() => [...document.querySelectorAll('img.preview')].some((i) => i.complete && i.naturalWidth === 16));
+
+  // Markup as a message, a room name and a topic shows as typed, and runs nothing.
+  await say(a.page, evil);
+  await say(a.page, '<script>alert(3)</script>');
+  await seeMessage(b.page, '<script>alert(3)</script>');
+  assert.equal(await countMessages(b.page, evil), 1);
+  await b.page.getByRole('heading', { name: room.name, exact: true }).waitFor();
+  await b.page.locator('.room-title .topic', { hasText: '<script>alert(2)</script>' }).waitFor();
+  assert.equal(await b.page.locator('.timeline img[src="x"]').count(), 0);
+  assert.equal(dialogs, 0, 'no script ran');
+  await shot(b.page, 'message-content');
+  for (const p of [a, b]) await p.page.context().close();
+});
+
+test('rapid sends hit the rate limit: a countdown in the composer, and the text is kept', async () => {
+  const a = await person(browser, 'ana');
+  const room = await createRoom(a.page, { name: uniqueName('Fast'), join_policy: 'open' });
+  await open(a.page, `/rooms/${room.id}`);
+  // The burst is 5 by default; the sixth, sent at once, is refused with the wait.
+  for (let i = 1; i <= 7; i++) await say(a.page, `burst ${i}`);
+  const status = a.page.locator('#composer-status');
+  await status.getByText(/You can send again in \d+ s/).waitFor();
+  // The refused texts are back in the composer, not lost.
+  await a.page.waitForFunction(() => document.querySelector('#composer-input').value.includes('burst 7'));
+  assert.equal(await a.page.getByRole('button', { name: 'Send' }).isDisabled(), true);
+  await shot(a.page, 'rate-limited');
+  // When the wait is over, the kept text goes out.
+  await status.getByText(/You can send again/).waitFor({ state: 'detached', timeout: 10_000 });
+  await composer(a.page).press('Enter');
+  await seeMessage(a.page, 'burst 7');
+  await a.page.context().close();
+});

@@ -1,0 +1,134 @@
+// When the server goes away, the page says so and counts down; when it is back, the page
+// recovers by itself. A browser that goes offline misses nothing and doubles nothing.
+// This spec runs a server of its own, so it can stop and start it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  launch, person, open, shot, uniqueName, api, createRoom, composer, say, seeMessage,
+  countMessages, eventually,
+} from './browser.mjs';
+
+const binary = process.env.PARLOR_BIN;
+const siteRoot = process.env.PARLOR_SITE_ROOT;
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+
+/// A Parlor of this spec's own, on a fixed port and data folder, that it can stop and start.
+class OwnServer {
+  async init() {
+    this.port = await freePort();
+    this.dataDir = mkdtempSync(join(tmpdir(), 'parlor-offline-'));
+    this.base = `http://127.0.0.1:${this.port}`;
+  }
+
+  async start() {
+    this.child = spawn(binary, [
+      'serve', '--addr', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir,
+      '--site-root', siteRoot, '--auth-rate-burst', '1000',
+    ], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
+    await eventually(async () => {
+      try { return (await fetch(`${this.base}/readyz`)).ok; } catch { return false; }
+    }, 'the server to start', 30_000);
+  }
+
+  async stop() {
+    if (!this.child || this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+
+  async remove() {
+    await this.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+let browser;
+const server = new OwnServer();
+before(async () => {
+  browser = await launch();
+  await server.init();
+  await server.start();
+});
+after(async () => {
+  await browser?.close();
+  await server.remove();
+});
+
+const banner = (page) => page.getByRole('alert').filter({ hasText: "Can't reach the server." });
+
+test('the server stops: a banner with a countdown; it starts again: the page recovers by itself', async () => {
+  const a = await person(browser, 'ana', { base: server.base });
+  const b = await person(browser, 'bob', { base: server.base });
+  const room = await createRoom(a.page, { name: uniqueName('Down'), join_policy: 'open' });
+  await api(b.page, '/api/rooms/join', { room_id: room.id });
+  await open(a.page, `/rooms/${room.id}`);
+  await a.page.evaluate(() => { window.__samePage = true; });
+  await composer(a.page).fill('a draft to keep');
+
+  await server.stop();
+  const stoppedAt = Date.now();
+  await banner(a.page).waitFor({ timeout: 5_000 });
+  console.log(`# banner after ${Date.now() - stoppedAt} ms`);
+  await banner(a.page).getByText(/Retrying in \d+ s/).waitFor();
+  await shot(a.page, 'server-unreachable');
+
+  await server.start();
+  // Nobody reloads: the countdown runs out, the page reconnects and the banner goes.
+  await banner(a.page).waitFor({ state: 'detached', timeout: 45_000 });
+  assert.equal(await a.page.evaluate(() => window.__samePage), true, 'the page was not reloaded');
+  assert.equal(await composer(a.page).inputValue(), 'a draft to keep');
+  // Live again: Bob's message arrives.
+  await api(b.page, '/api/messages/send', { room_id: room.id, client_id: 'back-1', body: 'are you back?' });
+  await seeMessage(a.page, 'are you back?');
+  for (const p of [a, b]) await p.page.context().close();
+});
+
+test('offline and back: every missed message exactly once, the one typed offline sent once', async () => {
+  const a = await person(browser, 'ana', { base: server.base });
+  const b = await person(browser, 'bob', { base: server.base });
+  const room = await createRoom(a.page, { name: uniqueName('Off'), join_policy: 'open' });
+  await api(b.page, '/api/rooms/join', { room_id: room.id });
+  await open(a.page, `/rooms/${room.id}`);
+  await open(b.page, `/rooms/${room.id}`);
+  await say(b.page, 'before');
+  await seeMessage(a.page, 'before');
+
+  await a.page.context().setOffline(true);
+  await banner(a.page).waitFor();
+  for (const text of ['missed one', 'missed two', 'missed three']) {
+    await say(b.page, text);
+    await seeMessage(b.page, text);
+  }
+  await say(a.page, 'typed while offline');
+  await a.page.locator('.msg.pending', { hasText: 'typed while offline' }).waitFor();
+  await shot(a.page, 'offline-pending');
+
+  await a.page.context().setOffline(false);
+  await banner(a.page).waitFor({ state: 'detached', timeout: 45_000 });
+  await seeMessage(a.page, 'missed three');
+  await seeMessage(b.page, 'typed while offline');
+  for (const text of ['missed one', 'missed two', 'missed three', 'typed while offline']) {
+    assert.equal(await countMessages(a.page, text), 1, `A shows "${text}" once`);
+  }
+  assert.equal(await a.page.locator('.msg.pending').count(), 0, 'nothing left pending');
+  assert.equal(await countMessages(b.page, 'typed while offline'), 1, 'sent once');
+  // And stored once: the history agrees.
+  const { messages } = await api(b.page, '/api/messages/history', { room_id: room.id, limit: 100 });
+  assert.equal(messages.filter((m) => m.body === 'typed while offline').length, 1);
+  for (const p of [a, b]) await p.page.context().close();
+});
