@@ -20,7 +20,16 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q '0.2.130'; then
   cargo install wasm-bindgen-cli --version 0.2.130 --force
 fi
 
-if [ "$need_chromium" = 1 ] && ! [ -x /usr/bin/chromium ]; then
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+if [ "$need_chromium" = 1 ]; then
+  # Chromium for the browser specs; the fonts draw the stickers' Japanese, Kannada and Thai
+  # characters in the screenshots instead of empty boxes.
+  missing=""
+  [ -x /usr/bin/chromium ] || missing="$missing chromium"
+  dpkg -s fonts-ipafont-gothic >/dev/null 2>&1 || missing="$missing fonts-ipafont-gothic"
+  dpkg -s fonts-noto-core >/dev/null 2>&1 || missing="$missing fonts-noto-core"
+  if [ -n "$missing" ]; then
+    apt-get update
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y $missing
+  fi
 fi

@@ -157,7 +157,7 @@ impl Server {
     }
 }
 
-/// SPEC §8's hourly job, plus expired sessions.
+/// The hourly housekeeping of docs/RULES.md §8, plus expired sessions.
 async fn hourly_housekeeping(db: DatabaseConnection, sessions: DbSessionStore) {
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
     loop {

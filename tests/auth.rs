@@ -1,4 +1,4 @@
-//! Accounts and sessions (SPEC §1) through the real HTTP API.
+//! Accounts and sessions (docs/RULES.md §1) through the real HTTP API.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

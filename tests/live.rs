@@ -1,4 +1,4 @@
-//! The live channel (SPEC §6–§7) with real WebSocket clients against a real server.
+//! The live channel (docs/RULES.md §6–§7) with real WebSocket clients against a real server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

@@ -1,4 +1,4 @@
-//! Rooms, joining, moderation, succession, notifications and housekeeping (SPEC §2–§5, §8)
+//! Rooms, joining, moderation, succession, notifications and housekeeping (docs/RULES.md §2–§5, §8)
 //! through the real HTTP API, on SQLite and (with PARLOR_TEST_DB=postgres) PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -940,7 +940,7 @@ async fn notifications_are_marked_read_one_by_one_or_all() {
         .assert_error(StatusCode::BAD_REQUEST, "invalid_input");
 }
 
-/// Checks SPEC §4's invariants straight from the database.
+/// Checks the invariants of docs/RULES.md §4 straight from the database.
 async fn assert_room_invariants(app: &TestApp, room: &str) {
     let status: String = {
         let backend = app.db.get_database_backend();

@@ -1,4 +1,4 @@
-//! Uploads (SPEC §6): size limit, empty files, hostile names, members-only downloads, safe
+//! Uploads (docs/RULES.md §6): size limit, empty files, hostile names, members-only downloads, safe
 //! headers; a kept file is posted as a `file` message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -32,8 +32,11 @@ impl From<service::ServiceError> for AppError {
 /// The signed-in caller and the services: the first line of every authenticated server
 /// function.
 pub async fn caller() -> Result<(User, ServerCtx), AppError> {
+    // Contexts are read before the first await: a page render may drop the owner that
+    // started this call while it waits, and the context goes with it.
+    let ctx = ctx()?;
     let user = require_user().await?;
-    Ok((user, ctx()?))
+    Ok((user, ctx))
 }
 
 /// The session key that holds the signed-in user's id.

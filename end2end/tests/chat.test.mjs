@@ -25,7 +25,7 @@ test('a request, an approval from the notification, live chat, a kick with a rea
   await a.page.getByLabel(/^Topic/).fill('Board games and the odd tableflip');
   await a.page.getByLabel(/By request/).check();
   await a.page.getByRole('button', { name: 'Create room' }).click();
-  await a.page.waitForURL(/\/rooms\/[0-9a-z]{20}$/);
+  await a.page.waitForURL((u) => /^\/rooms\/[0-9a-z]{20}$/.test(u.pathname));
   const roomPath = new URL(a.page.url()).pathname;
   await a.page.getByRole('heading', { name, exact: true }).waitFor();
   await yourRooms(a.page).getByRole('link', { name: new RegExp(name) }).waitFor();

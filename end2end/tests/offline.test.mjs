@@ -71,7 +71,7 @@ after(async () => {
 
 const banner = (page) => page.getByRole('alert').filter({ hasText: "Can't reach the server." });
 
-test('the server stops: a banner with a countdown; it starts again: the page recovers by itself', async () => {
+test('the server stops: a banner with a countdown; it starts again: the page recovers by itself', async (t) => {
   const a = await person(browser, 'ana', { base: server.base });
   const b = await person(browser, 'bob', { base: server.base });
   const room = await createRoom(a.page, { name: uniqueName('Down'), join_policy: 'open' });
@@ -83,7 +83,7 @@ test('the server stops: a banner with a countdown; it starts again: the page rec
   await server.stop();
   const stoppedAt = Date.now();
   await banner(a.page).waitFor({ timeout: 5_000 });
-  console.log(`# banner after ${Date.now() - stoppedAt} ms`);
+  t.diagnostic(`banner after ${Date.now() - stoppedAt} ms`);
   await banner(a.page).getByText(/Retrying in \d+ s/).waitFor();
   await shot(a.page, 'server-unreachable');
 

@@ -11,9 +11,9 @@ use leptos::prelude::*;
 
 use crate::AppError;
 
-/// A room's page.
+/// A room's page, scrolled to its newest message (the timeline ends with `#latest`).
 pub fn room_path(room: &RoomId) -> String {
-    format!("/rooms/{room}")
+    format!("/rooms/{room}#latest")
 }
 
 /// `back` if it is a path on this site, else the start page: a form cannot send anyone
@@ -108,7 +108,7 @@ pub async fn leave_room_form(room_id: RoomId) -> Result<(), AppError> {
             Ok(())
         }
         Err(e) => Err(crate::ssr::back_to_form(
-            &format!("{}/leave", room_path(&room_id)),
+            &format!("/rooms/{room_id}/leave"),
             LeaveRoomForm::PATH,
             &[],
             e,
@@ -142,7 +142,7 @@ pub async fn send_message_form(
             Ok(())
         }
         Err(e) => Err(crate::ssr::back_to_form(
-            &room_path(&room_id),
+            &format!("/rooms/{room_id}"),
             SendMessageForm::PATH,
             &[("body", body.as_deref().unwrap_or(""))],
             e,

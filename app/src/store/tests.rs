@@ -859,6 +859,14 @@ fn only_http_links_are_made_clickable_and_markup_stays_text() {
 }
 
 #[test]
+fn file_sizes_read_like_a_person_would_say_them() {
+    assert_eq!(text::file_size(12), "12 bytes");
+    assert_eq!(text::file_size(340 * 1024 + 100), "340 KB");
+    assert_eq!(text::file_size(1_258_291), "1.2 MB");
+    assert_eq!(text::file_size(10 * 1_048_576), "10.0 MB");
+}
+
+#[test]
 fn author_colours_are_stable_and_spread() {
     let a = text::author_hue(&"abc".into());
     assert_eq!(a, text::author_hue(&"abc".into()));

@@ -175,16 +175,17 @@ pub fn leave_consequence(members: &[MemberView], me: &UserId) -> String {
     format!("You will leave this room. {}", out.join(" "))
 }
 
-/// `1.2 MB`, `340 KB`, `12 bytes`.
+/// `1.2 MB`, `340 KB`, `12 bytes` (whole-number arithmetic: no float formatting in the
+/// browser bundle).
 pub fn file_size(bytes: u64) -> String {
-    const KB: f64 = 1024.0;
-    let b = bytes as f64;
-    if b < KB {
-        format!("{bytes} bytes")
-    } else if b < KB * KB {
-        format!("{:.0} KB", b / KB)
-    } else {
-        format!("{:.1} MB", b / (KB * KB))
+    const KB: u64 = 1024;
+    match bytes {
+        0..KB => format!("{bytes} bytes"),
+        KB..1_048_576 => format!("{} KB", (bytes + KB / 2) / KB),
+        _ => {
+            let tenths = (bytes * 10 + 524_288) / 1_048_576;
+            format!("{}.{} MB", tenths / 10, tenths % 10)
+        }
     }
 }
 

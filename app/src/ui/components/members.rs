@@ -58,23 +58,27 @@ pub fn MembersPanel(room: RoomId) -> impl IntoView {
         Memo::new(move |_| store.with(|s| s.conversation(&room).and_then(|c| c.my_role)))
     };
     let me = Memo::new(move |_| store.with(|s| s.me.as_ref().map(|u| u.id.clone())));
+    // Who is online is known only over the live channel.
+    let live = Memo::new(move |_| store.with(|s| s.connection == crate::store::Connection::Online));
     let acting = RwSignal::new(None::<Moderation>);
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let is_online =
         move |m: &MemberView| online.with(|(list, _)| list.iter().any(|u| u.id == m.user.id));
     view! {
-        <section class="people" aria-labelledby="online-heading">
-            <h2 id="online-heading">"Online " <span class="count">{move || online.get().1}</span></h2>
-            <ul class="online-list">
-                <For each=move || online.get().0 key=|u| u.id.clone() let:u>
-                    <li>
-                        <span class="dot on" aria-hidden="true"></span>
-                        <span class=format!("author hue-{}", text::author_hue(&u.id))>{u.username.clone()}</span>
-                    </li>
-                </For>
-            </ul>
-        </section>
+        <Show when=move || live.get()>
+            <section class="people" aria-labelledby="online-heading">
+                <h2 id="online-heading">"Online " <span class="count">{move || online.get().1}</span></h2>
+                <ul class="online-list">
+                    <For each=move || online.get().0 key=|u| u.id.clone() let:u>
+                        <li>
+                            <span class="dot on" aria-hidden="true"></span>
+                            <span class=format!("author hue-{}", text::author_hue(&u.id))>{u.username.clone()}</span>
+                        </li>
+                    </For>
+                </ul>
+            </section>
+        </Show>
         <section class="people" aria-labelledby="members-heading">
             <h2 id="members-heading">"Members " <span class="count">{move || members.read().len()}</span></h2>
             <ul class="member-list">
@@ -101,7 +105,9 @@ pub fn MembersPanel(room: RoomId) -> impl IntoView {
                         let (u1, u2) = (m.user.clone(), m.user.clone());
                         view! {
                             <li class="member">
-                                <span class="dot" class:on=online aria-hidden="true"></span>
+                                <Show when=move || live.get()>
+                                    <span class="dot" class:on=online.clone() aria-hidden="true"></span>
+                                </Show>
                                 <span class=format!("author hue-{}", text::author_hue(&m.user.id))>
                                     {m.user.username.clone()}
                                 </span>

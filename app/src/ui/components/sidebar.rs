@@ -60,6 +60,7 @@ pub fn Sidebar() -> impl IntoView {
                     >
                         {
                             let href = format!("/rooms/{}", entry.room.id);
+                            let link = format!("{href}#latest");
                             let active = {
                                 let href = href.clone();
                                 move || {
@@ -71,7 +72,7 @@ pub fn Sidebar() -> impl IntoView {
                             view! {
                                 <li>
                                     <a
-                                        href=href
+                                        href=link
                                         class="room-link"
                                         class:active=active.clone()
                                         aria-current=move || active().then_some("page")

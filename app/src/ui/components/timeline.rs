@@ -229,6 +229,8 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
                 >
                     <PendingItem room=room_for_pending.clone() pending=p />
                 </For>
+                // Where a page without JavaScript lands after a post: the newest message.
+                <div id="latest"></div>
             </div>
             <Show when=move || !at_bottom.get() && hydrated.get()>
                 <button type="button" class="jump" on:click=jump>

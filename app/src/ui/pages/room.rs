@@ -225,7 +225,7 @@ fn RoomView(room: RoomId) -> impl IntoView {
                             on:click=move |_| show_people.update(|s| *s = !*s)
                         >
                             {crate::ui::components::icons::people()}
-                            "People"
+                            <span class="label">"People"</span>
                         </button>
                         <a href=leave_href.clone() class="button secondary small">
                             "Leave"

@@ -1,0 +1,69 @@
+// With JavaScript off, Parlor is a set of plain HTML forms: create a room, find it and join
+// it, read its latest messages and send one, each a post that comes back (post-redirect-get).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, person, open, shot, uniqueName, log } from './browser.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const noJs = { js: false };
+
+test('without JavaScript: create, find and join, read the history, send', async () => {
+  const a = await person(browser, 'ana', noJs);
+  const b = await person(browser, 'bob', noJs);
+  const name = uniqueName('Plain');
+
+  // Ana creates an open room with the plain form; a refusal comes back beside the field.
+  await open(a.page, '/rooms/new', noJs);
+  await a.page.getByLabel('Name').fill(' ');
+  await a.page.getByRole('radio', { name: /^Open/ }).check();
+  await a.page.getByRole('button', { name: 'Create room' }).click();
+  await a.page.locator('#field-name-error').getByText(/name/i).waitFor();
+  await a.page.getByLabel('Name').fill(name);
+  await a.page.getByRole('radio', { name: /^Open/ }).check();
+  await a.page.getByRole('button', { name: 'Create room' }).click();
+  await a.page.waitForURL((u) => /^\/rooms\/[0-9a-z]{20}$/.test(u.pathname));
+  const roomPath = new URL(a.page.url()).pathname;
+  // The page says there are no live updates (a <noscript> note: the emulation that turns
+  // script off here still parses it as if script ran, so its text is read from the page).
+  assert.match(await a.page.content(), /<noscript>.*new messages appear only when you reload/);
+
+  // She writes: the form posts and comes back with the message in the history.
+  for (const text of ['first plain message', 'second plain message']) {
+    await a.page.getByRole('textbox', { name: 'Message' }).fill(text);
+    await a.page.getByRole('button', { name: 'Send' }).click();
+    await a.page.waitForURL((u) => u.pathname === roomPath);
+    await log(a.page).getByText(text).waitFor();
+  }
+  // An empty message is refused with the server's sentence, on the same page.
+  await a.page.getByRole('button', { name: 'Send' }).click();
+  await a.page.getByRole('alert').getByText('Write something before sending.').waitFor();
+
+  // Bob searches with the form and joins from the result.
+  await open(b.page, '/rooms', noJs);
+  await b.page.getByLabel('Search rooms by name').fill(name);
+  await b.page.getByRole('button', { name: 'Search' }).click();
+  await b.page.getByRole('button', { name: `Join: #${name}` }).click();
+  await b.page.waitForURL((u) => u.pathname === roomPath);
+  // The latest page of history is there to read.
+  await log(b.page).getByText('first plain message').waitFor();
+  await log(b.page).getByText('second plain message').waitFor();
+  await b.page.getByRole('textbox', { name: 'Message' }).fill('hello from a plain form');
+  await b.page.getByRole('button', { name: 'Send' }).click();
+  await log(b.page).getByText('hello from a plain form').waitFor();
+  // A sticker is a button of the same form.
+  await b.page.locator('summary[aria-label="Stickers"]').click();
+  await b.page.getByRole('button', { name: 'Send the fish sticker' }).click();
+  await log(b.page).locator('pre.sticker', { hasText: "><(((('>" }).waitFor();
+  await shot(b.page, 'nojs-room');
+
+  // No live updates: Ana sees Bob's message when she reloads.
+  assert.equal(await log(a.page).getByText('hello from a plain form').count(), 0);
+  await a.page.reload();
+  await log(a.page).getByText('hello from a plain form').waitFor();
+  // Reloading the page that a post redirected to sends nothing twice.
+  assert.equal(await log(a.page).getByText('second plain message').count(), 1);
+  for (const p of [a, b]) await p.page.context().close();
+});
