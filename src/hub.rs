@@ -493,6 +493,10 @@ impl Hub for LiveHub {
                 user_id,
                 session_id,
             } => self.end_session(&user_id, &session_id),
+            Published::RoomUpdated { room } => {
+                let id = room.id.clone();
+                self.to_room(&id, &frame(&ServerFrame::RoomUpdated { room }), None);
+            }
         }
     }
 }

@@ -876,3 +876,26 @@ async fn logging_out_closes_that_sessions_sockets_and_no_others() {
     let m = expect(&mut phone_ws, &["message"]).await;
     assert_eq!(m["message"]["body"], "still there?");
 }
+
+#[tokio::test]
+async fn new_settings_reach_the_members_live() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let ann = person(&app, "ann").await;
+    let bob = person(&app, "bob").await;
+    let room = open_room(&app, &ann, "Settled", &[&bob]).await;
+    let mut b = connect(&app, &bob).await;
+    ok(
+        &app,
+        &ann,
+        "/api/rooms/update",
+        json!({"room_id": room, "topic": "Chess on Sundays", "join_policy": "invite", "max_members": 9}),
+    )
+    .await;
+    let f = expect(&mut b, &["room_updated"]).await;
+    assert_eq!(f["room"]["id"], room.as_str());
+    assert_eq!(f["room"]["topic"], "Chess on Sundays");
+    assert_eq!(f["room"]["join_policy"], "invite");
+    assert_eq!(f["room"]["max_members"], 9);
+    assert_eq!(f["room"]["member_count"], 2);
+}

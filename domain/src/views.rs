@@ -62,6 +62,18 @@ pub struct BanView {
     pub user: User,
     pub reason: Option<String>,
     pub created_at: String,
+    /// Who banned them (absent if that account is gone).
+    #[serde(default)]
+    pub banned_by: Option<User>,
+}
+
+/// An invitation that has not been answered (admins see them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteView {
+    pub user: User,
+    pub invited_by: Option<User>,
+    pub created_at: String,
+    pub expires_at: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,8 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    effects::MemberEvent, message::MessageView, room::Role, views::NotificationView, ErrorCode,
-    RoomId, User,
+    effects::MemberEvent,
+    message::MessageView,
+    room::Role,
+    views::{NotificationView, RoomView},
+    ErrorCode, RoomId, User,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +74,10 @@ pub enum ServerFrame {
         online_count: usize,
     },
     Pong,
+    /// A room's settings changed (topic, join policy, member limit): the room as it is now.
+    RoomUpdated {
+        room: RoomView,
+    },
     /// Sent once when a socket opens, after it carries every room listed: from here on
     /// nothing is missed, so a client fetches `messages/since` for each room it shows.
     Ready {

@@ -218,3 +218,51 @@ test('rapid sends hit the rate limit: a countdown in the composer, and the text 
   await seeMessage(a.page, 'burst 7');
   await a.page.context().close();
 });
+
+test('older messages load as you scroll up, in place; the jump button and typing show', async () => {
+  const a = await person(browser, 'ana');
+  const room = await createRoom(a.page, { name: uniqueName('Long'), join_policy: 'open' });
+  // 60 messages, more than one page of 50; the send limit allows each person 5 at once.
+  const writers = [a];
+  for (let i = 0; i < 11; i++) writers.push(await person(browser, 'w'));
+  let n = 0;
+  for (const w of writers) {
+    if (w !== a) await api(w.page, '/api/rooms/join', { room_id: room.id });
+    for (let k = 0; k < 5; k++) {
+      await api(w.page, '/api/messages/send', { room_id: room.id, client_id: uniqueName('h'), body: `history ${n}` });
+      n += 1;
+    }
+  }
+  for (const w of writers.slice(1)) await w.page.context().close();
+  await open(a.page, `/rooms/${room.id}`);
+  await seeMessage(a.page, 'history 59');
+  // The first page holds the newest 50 lines; scrolling to the top brings the older ones.
+  assert.equal(await countMessages(a.page, 'history 5'), 0);
+  const oldest = (await log(a.page).locator('.msg-body').first().textContent()).trim();
+  const anchor = log(a.page).locator('.msg', { has: a.page.locator('.msg-body', { hasText: new RegExp(`^${oldest}$`) }) });
+  await anchor.waitFor();
+  await log(a.page).evaluate((el) => { el.scrollTop = 0; });
+  await seeMessage(a.page, 'history 5');
+  await log(a.page).getByText('This is the beginning of').waitFor();
+  // What was at the top stays where it was: the view did not jump to the oldest message.
+  const top = await anchor.evaluate((el) => {
+    const box = el.getBoundingClientRect();
+    const view = el.closest('[role=log]').getBoundingClientRect();
+    return box.top - view.top;
+  });
+  assert.ok(top >= -5 && top < 200, `the message that was at the top is now ${top}px from it`);
+
+  // Someone else writes while Ana reads old messages: a jump button, not a jump.
+  const b = await person(browser, 'bob');
+  await api(b.page, '/api/rooms/join', { room_id: room.id });
+  await open(b.page, `/rooms/${room.id}`);
+  await composer(b.page).pressSequentially('hel');
+  await a.page.getByText(`${b.name} is typing…`).waitFor();
+  await composer(b.page).press('Enter');
+  const jump = a.page.getByRole('button', { name: /New messages/ });
+  await jump.waitFor();
+  await jump.click();
+  await jump.waitFor({ state: 'detached' });
+  await log(a.page).getByText('hel', { exact: true }).waitFor();
+  for (const p of [a, b]) await p.page.context().close();
+});

@@ -32,7 +32,7 @@ test('every page, light and dark, phone and desktop', async () => {
   await send(bob.page, 'Anyone up for Catan on Saturday?');
   await send(ana.page, 'Yes! I can bring snacks. Rules: https://example.org/catan', { color: 'teal' });
   await send(cat.page, 'Count me in.\nI will be a bit late though.');
-  await api(cat.page, '/api/messages/send', { room_id: room.id, client_id: uniqueName('c'), sticker: 'tableflip' });
+  await api(cat.page, '/api/messages/send', { room_id: room.id, client_id: uniqueName('c'), sticker: 'cat' });
   await send(bob.page, 'A very long word to test wrapping: Donaudampfschifffahrtsgesellschaftskapitänswitwe-and-then-some-more-characters-without-spaces');
   await api(bob.page, '/api/rooms/invite', { room_id: outside.id, user: ana.name }).catch(() => {});
   await api(cat.page, '/api/rooms/leave', { room_id: room.id });

@@ -4,7 +4,12 @@
 
 use std::collections::HashMap;
 
-use domain::{message::MessageView, room::Event, views::NotificationView, RoomId, User, UserId};
+use domain::{
+    message::MessageView,
+    room::Event,
+    views::{NotificationView, RoomView},
+    RoomId, User, UserId,
+};
 
 #[derive(Debug, Clone)]
 pub enum Published {
@@ -25,6 +30,8 @@ pub enum Published {
         message: MessageView,
         origin: Option<u64>,
     },
+    /// A room's settings changed: its members see the new topic, policy and limit.
+    RoomUpdated { room: RoomView },
     /// A session ended (logout): the live channels it opened close.
     SessionEnded { user_id: UserId, session_id: String },
 }

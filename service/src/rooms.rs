@@ -10,12 +10,14 @@ use std::{
 use chrono::{DateTime, Utc};
 use domain::{
     access::room_not_found,
-    effects::{self, NotificationDraft},
+    effects::{self, LogKind, NotificationDraft},
     room::{
         self, parse_max_members, parse_topic, Command, Event, JoinPolicy, Member, MembershipStatus,
         Micros, Role, Room, RoomName, RoomStatus,
     },
-    views::{BanView, LogEntryView, MemberView, MyRoom, PreviousRoom, RequestView, RoomView},
+    views::{
+        BanView, InviteView, LogEntryView, MemberView, MyRoom, PreviousRoom, RequestView, RoomView,
+    },
     ApiError, ErrorCode, RoomId, User, UserId,
 };
 use entity::{ban, invite, join_request, membership, mod_log, notification, room as room_row};
@@ -391,6 +393,11 @@ impl Rooms {
         resolve_user(&self.db, reference).await
     }
 
+    /// Up to 10 usernames starting with `prefix`, for an invite form's suggestions.
+    pub async fn usernames_starting(&self, prefix: &str) -> ServiceResult<Vec<String>> {
+        crate::users::usernames_starting(&self.db, prefix, 10).await
+    }
+
     pub async fn create(&self, actor: &str, input: NewRoom<'_>) -> ServiceResult<RoomView> {
         let name = RoomName::parse(input.name)?;
         let topic = parse_topic(input.topic)?;
@@ -519,6 +526,24 @@ impl Rooms {
             self.hub.publish(Published::Message {
                 message: message_view(line, &users),
                 origin: None,
+            });
+        }
+        if let Some(settings) = events.iter().find_map(|e| match e {
+            Event::SettingsChanged { settings, .. } => Some(settings),
+            _ => None,
+        }) {
+            let mut changed = model.clone();
+            if let Some(topic) = &settings.topic {
+                changed.topic.clone_from(topic);
+            }
+            if let Some(policy) = settings.policy {
+                changed.join_policy = policy;
+            }
+            if let Some(max) = settings.max_members {
+                changed.max_members = max.map(|n| n as i32);
+            }
+            self.hub.publish(Published::RoomUpdated {
+                room: view(&changed, before.members.len()),
             });
         }
         for row in notifications {
@@ -796,16 +821,49 @@ impl Rooms {
             .order_by(ban::Column::CreatedAt, Order::Desc)
             .all(&self.db)
             .await?;
-        self.with_users(
-            rows,
-            |r| &r.user_id,
-            |r, user| BanView {
-                user,
-                reason: r.reason,
-                created_at: rfc3339(r.created_at),
-            },
-        )
-        .await
+        let ids: Vec<UserId> = rows
+            .iter()
+            .flat_map(|r| [r.user_id.as_str().into(), r.banned_by.as_str().into()])
+            .collect();
+        let users = users_by_ids(&self.db, &ids).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(BanView {
+                    user: users.get(r.user_id.as_str())?.clone(),
+                    banned_by: users.get(r.banned_by.as_str()).cloned(),
+                    reason: r.reason,
+                    created_at: rfc3339(r.created_at),
+                })
+            })
+            .collect())
+    }
+
+    /// `rooms/invites` (admins): invitations not yet answered or expired, newest first.
+    pub async fn invites(&self, actor: &str, room_id: &str) -> ServiceResult<Vec<InviteView>> {
+        access::require_admin(&self.db, actor, room_id).await?;
+        let rows = invite::Entity::find()
+            .filter(invite::Column::RoomId.eq(room_id))
+            .filter(invite::Column::ExpiresAt.gt(Utc::now()))
+            .order_by(invite::Column::CreatedAt, Order::Desc)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<UserId> = rows
+            .iter()
+            .flat_map(|r| [r.user_id.as_str().into(), r.invited_by.as_str().into()])
+            .collect();
+        let users = users_by_ids(&self.db, &ids).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(InviteView {
+                    user: users.get(r.user_id.as_str())?.clone(),
+                    invited_by: users.get(r.invited_by.as_str()).cloned(),
+                    created_at: rfc3339(r.created_at),
+                    expires_at: rfc3339(r.expires_at),
+                })
+            })
+            .collect())
     }
 
     /// Turns rows that name a user into views carrying that user, in one query for all
@@ -833,10 +891,14 @@ impl Rooms {
         actor: &str,
         room_id: &str,
         cursor: Option<&str>,
+        kind: Option<LogKind>,
     ) -> ServiceResult<(Vec<LogEntryView>, Option<String>)> {
         const PAGE: u64 = 50;
         access::require_admin(&self.db, actor, room_id).await?;
         let mut find = mod_log::Entity::find().filter(mod_log::Column::RoomId.eq(room_id));
+        if let Some(kind) = kind {
+            find = find.filter(mod_log::Column::Kind.eq(kind));
+        }
         if let Some(cursor) = cursor {
             let before: i64 = cursor.parse().map_err(|_| {
                 ApiError::invalid_field("cursor", "That cursor is not one this server gave out.")

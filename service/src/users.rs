@@ -59,3 +59,35 @@ pub async fn resolve_user<C: ConnectionTrait>(conn: &C, reference: &str) -> Serv
         .into()
     })
 }
+
+/// Usernames that start with `prefix` (any case), by name, at most `limit`: the invite
+/// form's autocomplete. It tells nothing but usernames, which are public anyway.
+pub async fn usernames_starting<C: ConnectionTrait>(
+    conn: &C,
+    prefix: &str,
+    limit: u64,
+) -> ServiceResult<Vec<String>> {
+    use sea_orm::{
+        sea_query::{Expr, ExprTrait, LikeExpr},
+        QueryOrder, QuerySelect,
+    };
+    let key = prefix.trim().to_ascii_lowercase();
+    if key.is_empty()
+        || !key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+    {
+        return Ok(Vec::new());
+    }
+    // `_` is a wildcard in LIKE: escape it (and the escape itself).
+    let pattern = format!("{}%", key.replace('\\', "\\\\").replace('_', "\\_"));
+    Ok(user::Entity::find()
+        .filter(Expr::col(user::Column::UsernameKey).like(LikeExpr::new(pattern).escape('\\')))
+        .order_by_asc(user::Column::UsernameKey)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| u.username)
+        .collect())
+}

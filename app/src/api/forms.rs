@@ -288,6 +288,145 @@ pub async fn ban_user_form(
     }
 }
 
+#[server(endpoint = "form/rooms/promote")]
+pub async fn promote_form(
+    room_id: RoomId,
+    user_id: UserId,
+    back: Option<String>,
+) -> Result<(), AppError> {
+    use server_fn::ServerFn;
+    let back = local_path(back.as_deref());
+    match super::rooms::promote_member(room_id, user_id).await {
+        Ok(_) => {
+            crate::ssr::redirect_plain_post(&back);
+            Ok(())
+        }
+        Err(e) => Err(crate::ssr::back_to_form(&back, PromoteForm::PATH, &[], e)),
+    }
+}
+
+#[server(endpoint = "form/rooms/demote")]
+pub async fn demote_form(
+    room_id: RoomId,
+    user_id: UserId,
+    back: Option<String>,
+) -> Result<(), AppError> {
+    use server_fn::ServerFn;
+    let back = local_path(back.as_deref());
+    match super::rooms::demote_admin(room_id, user_id).await {
+        Ok(_) => {
+            crate::ssr::redirect_plain_post(&back);
+            Ok(())
+        }
+        Err(e) => Err(crate::ssr::back_to_form(&back, DemoteForm::PATH, &[], e)),
+    }
+}
+
+#[server(endpoint = "form/rooms/transfer")]
+pub async fn transfer_form(
+    room_id: RoomId,
+    user_id: UserId,
+    back: Option<String>,
+) -> Result<(), AppError> {
+    use server_fn::ServerFn;
+    let back = local_path(back.as_deref());
+    match super::rooms::transfer_ownership(room_id, user_id).await {
+        Ok(_) => {
+            crate::ssr::redirect_plain_post(&back);
+            Ok(())
+        }
+        Err(e) => Err(crate::ssr::back_to_form(&back, TransferForm::PATH, &[], e)),
+    }
+}
+
+#[server(endpoint = "form/rooms/unban")]
+pub async fn unban_form(
+    room_id: RoomId,
+    user_id: UserId,
+    back: Option<String>,
+) -> Result<(), AppError> {
+    use server_fn::ServerFn;
+    let back = local_path(back.as_deref());
+    match super::rooms::unban_user(room_id, user_id).await {
+        Ok(_) => {
+            crate::ssr::redirect_plain_post(&back);
+            Ok(())
+        }
+        Err(e) => Err(crate::ssr::back_to_form(&back, UnbanForm::PATH, &[], e)),
+    }
+}
+
+/// `user` is a username or an id.
+#[server(endpoint = "form/rooms/invite")]
+pub async fn invite_form(
+    room_id: RoomId,
+    user: String,
+    back: Option<String>,
+) -> Result<(), AppError> {
+    use server_fn::ServerFn;
+    let back = local_path(back.as_deref());
+    match super::rooms::invite_user(room_id, user.clone()).await {
+        Ok(_) => {
+            crate::ssr::redirect_plain_post(&back);
+            Ok(())
+        }
+        Err(e) => Err(crate::ssr::back_to_form(
+            &back,
+            InviteForm::PATH,
+            &[("user", &user)],
+            e,
+        )),
+    }
+}
+
+/// The settings form: every field is sent; an empty topic clears it, an empty limit too.
+#[server(endpoint = "form/rooms/update")]
+pub async fn update_room_form(
+    room_id: RoomId,
+    topic: Option<String>,
+    join_policy: Option<String>,
+    max_members: Option<String>,
+    back: Option<String>,
+) -> Result<(), AppError> {
+    use server_fn::ServerFn;
+    let back = local_path(back.as_deref());
+    let limit = match given(max_members.clone()).map(|n| n.trim().parse::<i64>()) {
+        None => Ok(0),
+        Some(Ok(n)) => Ok(n),
+        Some(Err(_)) => Err(AppError(domain::ApiError::invalid_field(
+            "max_members",
+            "A member limit is a whole number, or empty for none.",
+        ))),
+    };
+    let result = match limit {
+        Ok(limit) => super::rooms::update_room(
+            room_id,
+            Some(topic.clone().unwrap_or_default()),
+            given(join_policy.clone()),
+            Some(limit),
+        )
+        .await
+        .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => {
+            crate::ssr::redirect_plain_post(&back);
+            Ok(())
+        }
+        Err(e) => Err(crate::ssr::back_to_form(
+            &back,
+            UpdateRoomForm::PATH,
+            &[
+                ("topic", topic.as_deref().unwrap_or("")),
+                ("join_policy", join_policy.as_deref().unwrap_or("")),
+                ("max_members", max_members.as_deref().unwrap_or("")),
+            ],
+            e,
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,10 +1,12 @@
 //! Rooms, membership and moderation: one server function per row of API.md's table.
 
 use domain::{
+    effects::LogKind,
     message::MessageView,
     room::Role,
     views::{
-        BanView, JoinStatus, LogEntryView, MemberView, MyRoom, PreviousRoom, RequestView, RoomView,
+        BanView, InviteView, JoinStatus, LogEntryView, MemberView, MyRoom, PreviousRoom,
+        RequestView, RoomView,
     },
     RoomId, UserId,
 };
@@ -72,6 +74,29 @@ pub struct Bans {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invites {
+    pub invites: Vec<InviteView>,
+}
+
+/// What a room's admin pages show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminView {
+    pub room: RoomView,
+    pub my_role: Role,
+    pub members: Vec<MemberView>,
+    pub requests: Vec<RequestView>,
+    pub invites: Vec<InviteView>,
+    pub bans: Vec<BanView>,
+    /// A page of the moderation log, of one kind if asked.
+    pub log: Log,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usernames {
+    pub usernames: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Log {
     pub events: Vec<LogEntryView>,
     pub next_cursor: Option<String>,
@@ -93,6 +118,9 @@ pub struct RoomOpen {
     pub requested: bool,
     /// Not a member: whether you hold a valid invite.
     pub invited: bool,
+    /// For admins: how many people wait for an answer to their request.
+    #[serde(default)]
+    pub pending_requests: u32,
 }
 
 #[cfg(feature = "ssr")]
@@ -161,6 +189,7 @@ pub async fn open_room(room_id: RoomId) -> Result<RoomOpen, AppError> {
             has_older: false,
             requested,
             invited,
+            pending_requests: 0,
         });
     }
     let members = ctx.rooms.members(&me.id, &room_id).await?;
@@ -170,6 +199,12 @@ pub async fn open_room(room_id: RoomId) -> Result<RoomOpen, AppError> {
         .await?;
     let has_older = messages.len() as u64 > HISTORY_PAGE;
     messages.truncate(HISTORY_PAGE as usize);
+    let pending_requests = match my_role {
+        Some(role) if role.is_admin() => {
+            u32::try_from(ctx.rooms.requests(&me.id, &room_id).await?.len()).unwrap_or(u32::MAX)
+        }
+        _ => 0,
+    };
     Ok(RoomOpen {
         room,
         my_role,
@@ -178,6 +213,7 @@ pub async fn open_room(room_id: RoomId) -> Result<RoomOpen, AppError> {
         has_older,
         requested: false,
         invited: false,
+        pending_requests,
     })
 }
 
@@ -381,12 +417,74 @@ pub async fn update_room(
     Ok(RoomResponse { room })
 }
 
+/// Newest first, 50 a page; `kind` keeps one kind of entry.
 #[server(endpoint = "rooms/log", input = Json, output = Json)]
-pub async fn room_log(room_id: RoomId, cursor: Option<String>) -> Result<Log, AppError> {
+pub async fn room_log(
+    room_id: RoomId,
+    cursor: Option<String>,
+    kind: Option<LogKind>,
+) -> Result<Log, AppError> {
     let (me, ctx) = caller().await?;
-    let (events, next_cursor) = ctx.rooms.log(&me.id, &room_id, cursor.as_deref()).await?;
+    let (events, next_cursor) = ctx
+        .rooms
+        .log(&me.id, &room_id, cursor.as_deref(), kind)
+        .await?;
     Ok(Log {
         events,
         next_cursor,
+    })
+}
+
+/// Pending invitations, newest first (admins).
+#[server(endpoint = "rooms/invites", input = Json, output = Json)]
+pub async fn room_invites(room_id: RoomId) -> Result<Invites, AppError> {
+    let (me, ctx) = caller().await?;
+    Ok(Invites {
+        invites: ctx.rooms.invites(&me.id, &room_id).await?,
+    })
+}
+
+/// Everything the admin pages show at first, in one call. Only admins may: a member who is
+/// not one hears `forbidden`, anyone else `room_not_found`, as if the page did not exist.
+#[server(endpoint = "rooms/admin", input = Json, output = Json)]
+pub async fn room_admin(
+    room_id: RoomId,
+    log_kind: Option<LogKind>,
+    log_cursor: Option<String>,
+) -> Result<AdminView, AppError> {
+    let (me, ctx) = caller().await?;
+    let (room, my_role) = ctx.rooms.get(&me.id, &room_id).await?;
+    let Some(my_role) = my_role else {
+        return Err(domain::access::room_not_found().into());
+    };
+    if !my_role.is_admin() {
+        return Err(domain::access::admins_only().into());
+    }
+    Ok(AdminView {
+        room,
+        my_role,
+        members: ctx.rooms.members(&me.id, &room_id).await?,
+        requests: ctx.rooms.requests(&me.id, &room_id).await?,
+        invites: ctx.rooms.invites(&me.id, &room_id).await?,
+        bans: ctx.rooms.bans(&me.id, &room_id).await?,
+        log: {
+            let (events, next_cursor) = ctx
+                .rooms
+                .log(&me.id, &room_id, log_cursor.as_deref(), log_kind)
+                .await?;
+            Log {
+                events,
+                next_cursor,
+            }
+        },
+    })
+}
+
+/// Usernames starting with `prefix`, for the invite form (at most 10, nothing but names).
+#[server(endpoint = "users/search", input = Json, output = Json)]
+pub async fn search_usernames(prefix: String) -> Result<Usernames, AppError> {
+    let (_, ctx) = caller().await?;
+    Ok(Usernames {
+        usernames: ctx.rooms.usernames_starting(&prefix).await?,
     })
 }

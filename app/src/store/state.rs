@@ -85,6 +85,9 @@ pub enum Local {
     Hide(RoomId),
     /// I joined, asked to join or took an invite from this room's page: load it again.
     Joined(RoomId),
+    /// Something about the room changed that no frame tells (an answered request): load it
+    /// again.
+    Reload(RoomId),
     Draft {
         room: RoomId,
         text: String,
@@ -216,6 +219,8 @@ pub struct Conversation {
     pub requested: bool,
     /// Not a member: I hold a valid invite.
     pub invited: bool,
+    /// For admins: requests waiting for an answer.
+    pub requests: u32,
 }
 
 impl Conversation {
@@ -409,6 +414,15 @@ impl ChatState {
                 Vec::new()
             }
             ServerFrame::Pong => Vec::new(),
+            ServerFrame::RoomUpdated { room } => {
+                if let Some(entry) = self.rooms.iter_mut().find(|r| r.room.id == room.id) {
+                    entry.room = room.clone();
+                }
+                if let Some(c) = self.conversations.get_mut(&room.id) {
+                    c.room = Some(room);
+                }
+                Vec::new()
+            }
         }
     }
 
@@ -570,6 +584,15 @@ impl ChatState {
             entry.room.member_count = apply_delta(entry.room.member_count, delta);
         }
         if !me {
+            // Someone let in while requests wait: one of them may have been answered.
+            let recount = event == MemberEvent::Joined
+                && self
+                    .conversations
+                    .get(&room)
+                    .is_some_and(|c| c.requests > 0 && c.my_role.is_some_and(Role::is_admin));
+            if recount {
+                out.push(Followup::Reload { room });
+            }
             return out;
         }
         // What it means for me.
@@ -641,6 +664,15 @@ impl ChatState {
             n.kind,
             NotificationKind::Kicked | NotificationKind::Banned | NotificationKind::RoomTerminated
         );
+        if n.kind == NotificationKind::JoinRequest {
+            if let Some(c) = n
+                .room_id
+                .as_ref()
+                .and_then(|r| self.conversations.get_mut(r))
+            {
+                c.requests += 1;
+            }
+        }
         if let Some(room) = &n.room_id {
             let ending = match n.kind {
                 NotificationKind::Kicked => Some(Ending::Kicked {
@@ -713,6 +745,7 @@ impl ChatState {
                 c.members = open.members;
                 c.requested = open.requested;
                 c.invited = open.invited;
+                c.requests = open.pending_requests;
                 // The server's word on where I stand now replaces the story of how I left.
                 c.ended = None;
                 if open.my_role.is_some() {
@@ -778,6 +811,7 @@ impl ChatState {
                 Vec::new()
             }
             Local::Joined(room) => vec![Followup::Reload { room }, Followup::Refresh],
+            Local::Reload(room) => vec![Followup::Reload { room }],
             Local::Draft { room, text } => {
                 let c = self.conv(&room);
                 // Typing inside the given-back text ends the order it keeps.

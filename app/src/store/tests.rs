@@ -110,6 +110,7 @@ fn signed_in() -> ChatState {
             has_older: true,
             requested: false,
             invited: false,
+            pending_requests: 0,
         })
         .into(),
         NOW,
@@ -556,6 +557,40 @@ fn member_frames_keep_the_member_list_count_and_my_role() {
 }
 
 #[test]
+fn admins_count_requests_live_and_recount_when_someone_is_let_in() {
+    let mut s = signed_in();
+    s.apply(
+        ServerFrame::Member {
+            room_id: r1(),
+            event: MemberEvent::Promoted,
+            user: user("me"),
+            role: Some(Role::Admin),
+        }
+        .into(),
+        NOW,
+    );
+    s.apply(
+        ServerFrame::Notification {
+            notification: notification("n9", NotificationKind::JoinRequest, "r1"),
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(s.conversation(&r1()).unwrap().requests, 1);
+    let out = s.apply(
+        ServerFrame::Member {
+            room_id: r1(),
+            event: MemberEvent::Joined,
+            user: user("ana2"),
+            role: Some(Role::Member),
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(out, vec![Followup::Reload { room: r1() }]);
+}
+
+#[test]
 fn joining_a_room_i_do_not_know_refreshes_the_overview() {
     let mut s = signed_in();
     let out = s.apply(
@@ -651,6 +686,7 @@ fn a_kick_tells_me_who_and_why_and_the_room_leaves_my_sidebar() {
             has_older: false,
             requested: true,
             invited: false,
+            pending_requests: 0,
         })
         .into(),
         NOW,
@@ -751,6 +787,24 @@ fn typing_shows_others_for_five_seconds_and_ends_with_their_message() {
 }
 
 #[test]
+fn new_settings_reach_the_header_and_the_sidebar() {
+    let mut s = signed_in();
+    let mut changed = room("r1", "Games");
+    changed.topic = Some("Chess on Sundays".into());
+    changed.join_policy = JoinPolicy::Open;
+    s.apply(ServerFrame::RoomUpdated { room: changed }.into(), NOW);
+    let c = s.conversation(&r1()).unwrap();
+    assert_eq!(
+        c.room.as_ref().unwrap().topic.as_deref(),
+        Some("Chess on Sundays")
+    );
+    assert_eq!(
+        s.room_entry(&r1()).unwrap().room.join_policy,
+        JoinPolicy::Open
+    );
+}
+
+#[test]
 fn presence_and_pong_frames() {
     let mut s = signed_in();
     s.apply(
@@ -834,6 +888,8 @@ fn times_read_and_write_the_api_format() {
     assert_eq!(text::relative(t, t + 30 * 3_600_000, 0), "yesterday");
     assert_eq!(text::relative(t, t + 30 * 86_400_000, 0), "2026-11-26");
     assert!(text::parse_iso("garbage").is_none());
+    assert_eq!(text::relative(t + 6 * 86_400_000 + 1000, t, 0), "in 6 days");
+    assert_eq!(text::relative(t + 3 * 3_600_000 + 1000, t, 0), "in 3 h");
 }
 
 #[test]
@@ -856,6 +912,31 @@ fn only_http_links_are_made_clickable_and_markup_stays_text() {
         vec![Text("http:// nothing".into())]
     );
     assert_eq!(text::linkify(""), vec![]);
+}
+
+#[test]
+fn moderation_log_entries_read_as_sentences() {
+    use domain::{effects::LogKind, views::LogEntryView};
+    let entry = |kind, reason: Option<&str>| LogEntryView {
+        id: "1".into(),
+        kind,
+        actor: Some(user("ana")),
+        target: Some(user("bob")),
+        reason: reason.map(Into::into),
+        created_at: text::iso_from_millis(NOW),
+    };
+    assert_eq!(
+        text::log_entry(&entry(LogKind::Banned, Some("spam"))),
+        "ana banned bob: spam"
+    );
+    assert_eq!(
+        text::log_entry(&entry(LogKind::Promoted, None)),
+        "ana made bob an admin."
+    );
+    assert_eq!(
+        text::log_entry(&entry(LogKind::Approved, None)),
+        "ana approved bob's request."
+    );
 }
 
 #[test]

@@ -3,9 +3,9 @@
 //! and are tested natively.
 
 use domain::{
-    effects::NotificationKind,
+    effects::{LogKind, NotificationKind},
     room::{decide, Command, Event, JoinPolicy, Member, RoleCause, Room, RoomStatus},
-    views::{MemberView, NotificationView},
+    views::{LogEntryView, MemberView, NotificationView},
     vocab::LeaveReason,
     UserId,
 };
@@ -83,6 +83,80 @@ pub fn ending(e: &Ending, name: Option<&str>) -> String {
             reason.as_deref(),
         ),
         Ending::Terminated => terminated(name),
+    }
+}
+
+/// A moderation-log entry as a sentence: "ana banned bob: spam".
+pub fn log_entry(e: &LogEntryView) -> String {
+    let name = |u: &Option<domain::User>| {
+        u.as_ref()
+            .map_or_else(|| "someone".to_owned(), |u| u.username.clone())
+    };
+    let (actor, target) = (name(&e.actor), name(&e.target));
+    let sentence = match e.kind {
+        LogKind::Created => format!("{actor} created the room"),
+        LogKind::Joined => format!("{target} joined"),
+        LogKind::Left => format!("{target} left"),
+        LogKind::Requested => format!("{target} asked to join"),
+        LogKind::Approved => format!("{actor} approved {target}'s request"),
+        LogKind::Denied => format!("{actor} denied {target}'s request"),
+        LogKind::Invited => format!("{actor} invited {target}"),
+        LogKind::InviteAccepted => format!("{target} accepted the invite"),
+        LogKind::InviteDeclined => format!("{target} declined the invite"),
+        LogKind::Kicked => format!("{actor} removed {target}"),
+        LogKind::Banned => format!("{actor} banned {target}"),
+        LogKind::Unbanned => format!("{actor} lifted {target}'s ban"),
+        LogKind::Promoted => format!("{actor} made {target} an admin"),
+        LogKind::Demoted => format!("{actor} made {target} a member again"),
+        LogKind::AdminSuccession => {
+            format!("{target} became admin, as the earliest member with no admin left")
+        }
+        LogKind::OwnershipTransfer if e.actor.is_some() => {
+            format!("{actor} handed the room to {target}")
+        }
+        LogKind::OwnershipTransfer => format!("{target} became the owner"),
+        LogKind::SettingsUpdated => format!("{actor} changed the settings"),
+        LogKind::Terminated => "The room was terminated".to_owned(),
+    };
+    with_reason(sentence, e.reason.as_deref())
+}
+
+/// The log's kinds as a person names them, for its filter.
+pub fn log_kind_label(kind: LogKind) -> &'static str {
+    match kind {
+        LogKind::Created => "Created",
+        LogKind::Joined => "Joined",
+        LogKind::Left => "Left",
+        LogKind::Requested => "Asked to join",
+        LogKind::Approved => "Request approved",
+        LogKind::Denied => "Request denied",
+        LogKind::Invited => "Invited",
+        LogKind::InviteAccepted => "Invite accepted",
+        LogKind::InviteDeclined => "Invite declined",
+        LogKind::Kicked => "Removed",
+        LogKind::Banned => "Banned",
+        LogKind::Unbanned => "Unbanned",
+        LogKind::Promoted => "Promoted",
+        LogKind::Demoted => "Demoted",
+        LogKind::AdminSuccession => "Admin by succession",
+        LogKind::OwnershipTransfer => "Ownership",
+        LogKind::SettingsUpdated => "Settings",
+        LogKind::Terminated => "Terminated",
+    }
+}
+
+/// A join policy's name and what it means, for the forms that choose one.
+pub fn policy_label(policy: JoinPolicy) -> (&'static str, &'static str) {
+    match policy {
+        JoinPolicy::Open => ("Open", "Listed in search; anyone joins at once."),
+        JoinPolicy::Request => (
+            "By request",
+            "Listed in search; people ask, and an admin approves.",
+        ),
+        JoinPolicy::Invite => (
+            "Invite only",
+            "Private: never listed; people join with an invite.",
+        ),
     }
 }
 
@@ -309,9 +383,22 @@ pub fn iso_from_millis(ms: Millis) -> String {
     format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}Z")
 }
 
-/// "just now", "5 min ago", "3 h ago", "yesterday", "4 days ago", or the date.
+/// "just now", "5 min ago", "3 h ago", "yesterday", "4 days ago", or the date; for a time
+/// to come, "in 5 min", "in 3 h", "in 6 days".
 pub fn relative(then: Millis, now: Millis, offset_min: i64) -> String {
     let secs = (now - then) / 1000;
+    if secs < -44 {
+        let ahead = -secs;
+        return match ahead {
+            45..=3_599 => format!("in {} min", (ahead / 60).max(1)),
+            3_600..=86_399 => format!("in {} h", ahead / 3600),
+            86_400..=1_209_599 => match ahead / 86_400 {
+                1 => "tomorrow".to_owned(),
+                d => format!("in {d} days"),
+            },
+            _ => date(then, offset_min),
+        };
+    }
     match secs {
         i64::MIN..=44 => "just now".to_owned(),
         45..=3_599 => format!("{} min ago", (secs / 60).max(1)),

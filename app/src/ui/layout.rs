@@ -55,12 +55,21 @@ fn Frame(store: Store) -> impl IntoView {
     Live::provide(store);
     let drawer = Drawer(RwSignal::new(false));
     provide_context(drawer);
-    // Any navigation closes the drawer.
+    // Any navigation closes the drawer, and so does Esc.
     let location = use_location();
     Effect::new(move |_| {
         location.pathname.track();
         drawer.0.set(false);
     });
+    #[cfg(feature = "hydrate")]
+    {
+        let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.key() == "Escape" {
+                drawer.0.set(false);
+            }
+        });
+        on_cleanup(move || keys.remove());
+    }
     view! {
         <a class="skip-link" href="#main">
             "Skip to content"

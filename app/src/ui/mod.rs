@@ -10,12 +10,19 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Outlet, ParentRoute, Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use pages::{
-    auth, create::CreateRoomPage, directory::DirectoryPage, home::HomePage, leave::LeaveDialog,
-    not_found::NotFound, notifications::NotificationsPage, room::RoomPage,
+    admin::{AdminPage, BanDialog, KickDialog, TransferDialog},
+    auth,
+    create::CreateRoomPage,
+    directory::DirectoryPage,
+    home::HomePage,
+    leave::LeaveDialog,
+    not_found::NotFound,
+    notifications::NotificationsPage,
+    room::RoomPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -44,20 +51,28 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/parlor.css" />
         <Title formatter=|page: String| format!("{page} · Parlor") />
+        // Every page renders whole before it is sent (SsrMode::Async): it reads complete
+        // without JavaScript, and needs no inline script to stream in its parts.
         <Router>
             <Routes fallback=NotFound>
-                <ParentRoute path=path!("") view=AuthLayout>
-                    <Route path=path!("login") view=auth::LoginPage />
-                    <Route path=path!("signup") view=auth::SignupPage />
+                <ParentRoute path=path!("") ssr=SsrMode::Async view=AuthLayout>
+                    <Route path=path!("login") ssr=SsrMode::Async view=auth::LoginPage />
+                    <Route path=path!("signup") ssr=SsrMode::Async view=auth::SignupPage />
                 </ParentRoute>
-                <ParentRoute path=path!("") view=layout::AppShell>
-                    <Route path=path!("") view=HomePage />
-                    <Route path=path!("rooms") view=DirectoryPage />
-                    <Route path=path!("rooms/new") view=CreateRoomPage />
-                    <Route path=path!("notifications") view=NotificationsPage />
-                    <ParentRoute path=path!("rooms/:id") view=RoomPage>
-                        <Route path=path!("") view=|| () />
-                        <Route path=path!("leave") view=LeaveDialog />
+                <ParentRoute path=path!("") ssr=SsrMode::Async view=layout::AppShell>
+                    <Route path=path!("") ssr=SsrMode::Async view=HomePage />
+                    <Route path=path!("rooms") ssr=SsrMode::Async view=DirectoryPage />
+                    <Route path=path!("rooms/new") ssr=SsrMode::Async view=CreateRoomPage />
+                    <Route path=path!("notifications") ssr=SsrMode::Async view=NotificationsPage />
+                    <ParentRoute path=path!("rooms/:id/admin") ssr=SsrMode::Async view=AdminPage>
+                        <Route path=path!("") ssr=SsrMode::Async view=|| () />
+                        <Route path=path!("kick/:user") ssr=SsrMode::Async view=KickDialog />
+                        <Route path=path!("ban/:user") ssr=SsrMode::Async view=BanDialog />
+                        <Route path=path!("transfer/:user") ssr=SsrMode::Async view=TransferDialog />
+                    </ParentRoute>
+                    <ParentRoute path=path!("rooms/:id") ssr=SsrMode::Async view=RoomPage>
+                        <Route path=path!("") ssr=SsrMode::Async view=|| () />
+                        <Route path=path!("leave") ssr=SsrMode::Async view=LeaveDialog />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

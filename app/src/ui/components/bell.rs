@@ -233,9 +233,19 @@ fn InviteActions(room_id: String, mark_read: Callback<()>) -> impl IntoView {
 /// Approve or deny someone's request to join.
 #[component]
 fn RequestActions(room_id: String, user_id: String, mark_read: Callback<()>) -> impl IntoView {
+    let live = use_live();
+    let room = domain::RoomId::from(room_id.as_str());
     let (room_id, user_id) = (StoredValue::new(room_id), StoredValue::new(user_id));
     let approve = ServerAction::<ApproveRequestForm>::new();
     let deny = ServerAction::<DenyRequestForm>::new();
+    // Answered: the room's count of waiting requests is read again.
+    Effect::new(move |_| {
+        if matches!(approve.value().get(), Some(Ok(())))
+            || matches!(deny.value().get(), Some(Ok(())))
+        {
+            live.dispatch(Local::Reload(room.clone()));
+        }
+    });
     let error = Signal::derive(move || {
         approve
             .value()

@@ -7,25 +7,12 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::forms::CreateRoomForm,
+    store::text,
     ui::{
         components::widgets::{Field, FormError},
         layout::PageBar,
     },
 };
-
-fn policy_text(policy: JoinPolicy) -> (&'static str, &'static str) {
-    match policy {
-        JoinPolicy::Open => ("Open", "Listed in search; anyone joins at once."),
-        JoinPolicy::Request => (
-            "By request",
-            "Listed in search; people ask, and an admin approves.",
-        ),
-        JoinPolicy::Invite => (
-            "Invite only",
-            "Private: never listed; people join with an invite.",
-        ),
-    }
-}
 
 #[component]
 pub fn CreateRoomPage() -> impl IntoView {
@@ -76,7 +63,7 @@ pub fn CreateRoomPage() -> impl IntoView {
                         {JoinPolicy::ALL
                             .into_iter()
                             .map(|p| {
-                                let (label, hint) = policy_text(p);
+                                let (label, hint) = text::policy_label(p);
                                 let id = format!("policy-{}", p.as_str());
                                 view! {
                                     <div class="choice">

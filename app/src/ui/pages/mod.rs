@@ -1,5 +1,6 @@
 //! One file per page.
 
+pub mod admin;
 pub mod auth;
 pub mod create;
 pub mod directory;

@@ -134,6 +134,11 @@ fn RoomView(room: RoomId) -> impl IntoView {
         let room = room.clone();
         Memo::new(move |_| store.with(|s| s.conversation(&room).and_then(|c| c.my_role)))
     };
+    let requests = {
+        let room = room.clone();
+        Memo::new(move |_| store.with(|s| s.conversation(&room).map_or(0, |c| c.requests)))
+    };
+    let manage_href = StoredValue::new(format!("/rooms/{room}/admin"));
     let show_people = RwSignal::new(false);
     // A refused send without JavaScript comes back with the server's sentence and the text.
     let sent = ServerAction::<SendMessageForm>::new();
@@ -216,6 +221,20 @@ fn RoomView(room: RoomId) -> impl IntoView {
                             <span class="role-chip">
                                 {move || if my_role.get() == Some(Role::Owner) { "Owner" } else { "Admin" }}
                             </span>
+                            <a
+                                href=manage_href.get_value()
+                                class="button secondary small"
+                                aria-label=move || match requests.get() {
+                                    0 => "Manage the room".to_owned(),
+                                    1 => "Manage the room, 1 request waiting".to_owned(),
+                                    n => format!("Manage the room, {n} requests waiting"),
+                                }
+                            >
+                                "Manage"
+                                <Show when=move || { requests.get() > 0 }>
+                                    <span class="badge" aria-hidden="true">{move || requests.get()}</span>
+                                </Show>
+                            </a>
                         </Show>
                         <button
                             type="button"
