@@ -7,12 +7,15 @@ use app::{
     ssr::{asks_for_html, form_error_location},
     AppError,
 };
+use std::sync::Arc;
+
 use axum::{
     body::Body,
     extract::{Request, State},
     http::{header, HeaderValue, StatusCode},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
+    Router,
 };
 use domain::{ApiError, ErrorCode};
 use sea_orm::DatabaseConnection;
@@ -142,4 +145,140 @@ pub async fn readyz(State(db): State<DatabaseConnection>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
         }
     }
+}
+
+/// The 503 page: Parlor is starting or its database does not answer. It retries by itself.
+const NOT_READY_PAGE: &str = include_str!("not_ready.html");
+
+/// 503 for a page, the API's error body for anything else.
+pub fn not_ready(asks_html: bool) -> Response {
+    let mut res = if asks_html {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            NOT_READY_PAGE,
+        )
+            .into_response()
+    } else {
+        error_response(&ApiError::unavailable())
+    };
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    res
+}
+
+/// Pages need the database: while it does not answer, they are the 503 page, not an error
+/// screen. (The API answers its own errors.)
+pub async fn pages_need_the_database(
+    State(db): State<DatabaseConnection>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.method() == axum::http::Method::GET
+        && asks_for_html(req.headers())
+        && db.ping().await.is_err()
+    {
+        tracing::warn!(path = %req.uri().path(), "page asked for while the database does not answer");
+        return not_ready(true);
+    }
+    next.run(req).await
+}
+
+/// The files the offline and not-ready pages need, and the service worker: built into the
+/// binary, so they are there even when nothing else is.
+const OFFLINE_HTML: &str = include_str!("../public/offline.html");
+const OFFLINE_CSS: &str = include_str!("../public/offline.css");
+const OFFLINE_JS: &str = include_str!("../public/offline.js");
+const FAVICON: &str = include_str!("../public/favicon.svg");
+const SERVICE_WORKER: &str = include_str!("../public/sw.js");
+
+/// The service worker's script, with its version: a digest of the files it caches and of
+/// itself, so a new release installs a new worker (which drops the old cache).
+#[derive(Clone)]
+pub struct ServiceWorker(Arc<str>);
+
+impl ServiceWorker {
+    pub fn load(site_root: &std::path::Path) -> Self {
+        use std::hash::{Hash, Hasher};
+        let mut digest = std::collections::hash_map::DefaultHasher::new();
+        for text in [
+            SERVICE_WORKER,
+            OFFLINE_HTML,
+            OFFLINE_CSS,
+            OFFLINE_JS,
+            FAVICON,
+        ] {
+            text.hash(&mut digest);
+        }
+        for file in ["pkg/parlor.wasm", "pkg/parlor.js", "pkg/parlor.css"] {
+            std::fs::read(site_root.join(file))
+                .unwrap_or_default()
+                .hash(&mut digest);
+        }
+        let version = format!("{:016x}", digest.finish());
+        Self(Arc::from(
+            SERVICE_WORKER.replace("__PARLOR_VERSION__", &version),
+        ))
+    }
+}
+
+fn standalone(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            // Checked on every visit, so a new release is picked up at once.
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub async fn service_worker(State(sw): State<ServiceWorker>) -> Response {
+    let mut res = standalone("text/javascript; charset=utf-8", "");
+    *res.body_mut() = Body::from(sw.0.to_string());
+    res
+}
+
+/// The offline and not-ready pages' files and the service worker: served whether or not
+/// the database answers.
+pub fn standalone_files(site_root: &std::path::Path) -> Router {
+    use axum::routing::get;
+    Router::new()
+        .route(
+            "/offline.html",
+            get(|| async { standalone("text/html; charset=utf-8", OFFLINE_HTML) }),
+        )
+        .route(
+            "/offline.css",
+            get(|| async { standalone("text/css; charset=utf-8", OFFLINE_CSS) }),
+        )
+        .route(
+            "/offline.js",
+            get(|| async { standalone("text/javascript; charset=utf-8", OFFLINE_JS) }),
+        )
+        .route(
+            "/favicon.svg",
+            get(|| async { standalone("image/svg+xml", FAVICON) }),
+        )
+        .route("/sw.js", get(service_worker))
+        .with_state(ServiceWorker::load(site_root))
+}
+
+/// What answers while the database is not ready: the probes, the standalone files, and 503
+/// for everything else.
+pub fn not_ready_router(config: &crate::Config) -> Router {
+    Router::new()
+        .route("/healthz", axum::routing::get(healthz))
+        .route(
+            "/readyz",
+            axum::routing::get(|| async {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "starting: the database does not answer yet",
+                )
+            }),
+        )
+        .merge(standalone_files(&config.site_root))
+        .fallback(|req: Request| async move { not_ready(asks_for_html(req.headers())) })
 }

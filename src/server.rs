@@ -1,6 +1,11 @@
 //! Start-up: database, services, router, listener, graceful shutdown.
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use anyhow::Context;
 use app::{shell, ssr::ServerCtx, App};
@@ -35,13 +40,25 @@ const API_BODY_LIMIT: usize = 64 * 1024;
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "parlor_session";
 
-/// A server bound to its address, ready to run.
+/// A server bound to its address, ready to run. It listens before its database answers:
+/// until then (and whenever the database stops answering) pages say so with a 503 that
+/// retries by itself, instead of the address refusing connections.
 pub struct Server {
     listener: TcpListener,
+    config: Config,
+    /// Parlor with its database, once it answered; a task keeps trying until then.
+    app: Arc<OnceLock<App>>,
+    stopping: CancellationToken,
+}
+
+/// Parlor with its database: the router, and what has to stop with it.
+struct App {
     router: Router,
     db: DatabaseConnection,
     sessions: DbSessionStore,
     live: ws::Live,
+    /// Ends the background jobs (housekeeping, presence).
+    jobs: CancellationToken,
 }
 
 pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<DatabaseConnection> {
@@ -60,9 +77,9 @@ pub async fn migrate_only(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-impl Server {
-    pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        tracing::info!(?config, "starting Parlor");
+impl App {
+    /// Connects, migrates, and builds the services and the router.
+    async fn start(config: &Config) -> anyhow::Result<Self> {
         let db = connect_and_migrate(config).await?;
         let accounts = Accounts::new(db.clone(), config.signup_open).await?;
         let hub = Arc::new(LiveHub::new(config.socket_queue));
@@ -91,15 +108,72 @@ impl Server {
         let router = router(config, ctx, db.clone(), sessions.clone(), live.clone())?
             // Every route finds the caller the same way (`CurrentUser`), through this.
             .layer(Extension(accounts));
-        let listener = TcpListener::bind(config.addr)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.addr))?;
-        Ok(Self {
-            listener,
+        let app = Self {
             router,
             db,
             sessions,
             live,
+            jobs: CancellationToken::new(),
+        };
+        app.spawn_jobs();
+        Ok(app)
+    }
+
+    fn spawn_jobs(&self) {
+        let (db, sessions, jobs) = (self.db.clone(), self.sessions.clone(), self.jobs.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = hourly_housekeeping(db, sessions) => {},
+                () = jobs.cancelled() => {},
+            }
+        });
+        let (hub, jobs) = (self.live.hub.clone(), self.jobs.clone());
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(crate::hub::PRESENCE_EVERY);
+            loop {
+                tokio::select! {
+                    _ = every.tick() => hub.flush_presence(),
+                    () = jobs.cancelled() => return,
+                }
+            }
+        });
+    }
+
+    /// After the listener closed: sockets are told "going away", jobs end, the pool closes.
+    async fn stop(&self) {
+        self.live.shutdown.cancel();
+        self.live.tasks.close();
+        if tokio::time::timeout(Duration::from_secs(5), self.live.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some sockets did not close within 5 s");
+        }
+        self.jobs.cancel();
+        self.db.close_by_ref().await.ok();
+    }
+}
+
+impl Server {
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        tracing::info!(?config, "starting Parlor");
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.addr))?;
+        let app: Arc<OnceLock<App>> = Arc::new(OnceLock::new());
+        let stopping = CancellationToken::new();
+        let starting = tokio::spawn(keep_starting(config.clone(), app.clone(), stopping.clone()));
+        // A database that answers is usually ready in milliseconds: wait a little, so the
+        // first requests find Parlor ready; past that, they get the 503 page meanwhile.
+        let _ = tokio::time::timeout(Duration::from_secs(3), starting).await;
+        if app.get().is_none() {
+            tracing::warn!("the database is not ready; answering 503 until it is");
+        }
+        Ok(Self {
+            listener,
+            config: config.clone(),
+            app,
+            stopping,
         })
     }
 
@@ -116,44 +190,72 @@ impl Server {
     ) -> anyhow::Result<()> {
         let addr = self.local_addr();
         tracing::info!(%addr, "listening on http://{addr}");
-        let sweeper = tokio::spawn(hourly_housekeeping(self.db.clone(), self.sessions));
-        let presence = {
-            let hub = self.live.hub.clone();
-            tokio::spawn(async move {
-                let mut every = tokio::time::interval(crate::hub::PRESENCE_EVERY);
-                loop {
-                    every.tick().await;
-                    hub.flush_presence();
+        let (app, stopping) = (self.app, self.stopping);
+        let waiting = http::not_ready_router(&self.config);
+        let front = {
+            let app = app.clone();
+            Router::new().fallback(move |req: Request| {
+                let (app, waiting) = (app.clone(), waiting.clone());
+                async move {
+                    use tower::ServiceExt;
+                    let router = app.get().map_or(waiting, |a| a.router.clone());
+                    match router.oneshot(req).await {
+                        Ok(res) => res,
+                        Err(never) => match never {},
+                    }
                 }
             })
         };
-        let live = self.live.clone();
         // On the signal, sockets are told "going away" (1001) while HTTP stops accepting.
-        let stop_sockets = live.shutdown.clone();
-        let shutdown = async move {
-            shutdown.await;
-            stop_sockets.cancel();
+        let shutdown = {
+            let (app, stopping) = (app.clone(), stopping.clone());
+            async move {
+                shutdown.await;
+                stopping.cancel();
+                if let Some(a) = app.get() {
+                    a.live.shutdown.cancel();
+                }
+            }
         };
         let served = axum::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            front.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        live.shutdown.cancel();
-        live.tasks.close();
-        if tokio::time::timeout(Duration::from_secs(5), live.tasks.wait())
-            .await
-            .is_err()
-        {
-            tracing::warn!("some sockets did not close within 5 s");
+        stopping.cancel();
+        if let Some(a) = app.get() {
+            a.stop().await;
         }
-        sweeper.abort();
-        presence.abort();
-        self.db.close().await.ok();
         tracing::info!("stopped");
         Ok(served?)
+    }
+}
+
+/// Tries to start the app until it starts (at once, then 1 s apart, doubling to 30 s) or
+/// the server stops.
+async fn keep_starting(config: Config, slot: Arc<OnceLock<App>>, stopping: CancellationToken) {
+    let mut wait = Duration::from_secs(1);
+    loop {
+        match App::start(&config).await {
+            Ok(app) => {
+                tracing::info!("the database answers: Parlor is ready");
+                if stopping.is_cancelled() {
+                    app.stop().await;
+                } else if let Err(app) = slot.set(app) {
+                    app.stop().await;
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = format!("{e:#}"), "the database is not ready");
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {},
+            () = stopping.cancelled() => return,
+        }
+        wait = (wait * 2).min(Duration::from_secs(30));
     }
 }
 
@@ -268,7 +370,7 @@ fn router(
     let probes = Router::new()
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
-        .with_state(db);
+        .with_state(db.clone());
 
     let site = Router::new()
         .leptos_routes_with_handler(routes, get(pages))
@@ -276,7 +378,11 @@ fn router(
             provide_ctx,
             shell,
         ))
-        .with_state(options);
+        .with_state(options)
+        .layer(middleware::from_fn_with_state(
+            db.clone(),
+            http::pages_need_the_database,
+        ));
 
     let files = uploads::Uploads {
         messages: live.messages.clone(),
@@ -299,6 +405,7 @@ fn router(
         .with_state(live);
 
     Ok(Router::new()
+        .merge(http::standalone_files(&config.site_root))
         .merge(files)
         .merge(api)
         .merge(live)

@@ -404,3 +404,52 @@ async fn probes_and_unknown_api_paths() {
     let r = app.post("/api/no/such/thing", json!({}), None).await;
     r.assert_error(StatusCode::NOT_FOUND, "not_found");
 }
+
+#[tokio::test]
+async fn with_no_database_the_server_listens_and_answers_503_until_it_can() {
+    let db = TestDb::new().await;
+    let mut config = test_config(&db);
+    // Nothing listens on port 1: the database cannot be reached.
+    config.database_url = Some("postgres://postgres@127.0.0.1:1/none".into());
+    let server = parlor::server::Server::build(&config).await.unwrap();
+    let base = format!("http://{}", server.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::new();
+    let get = |path: &str, accept: &str| {
+        http.get(format!("{base}{path}"))
+            .header(reqwest::header::ACCEPT, accept)
+            .send()
+    };
+    assert_eq!(get("/healthz", "*/*").await.unwrap().status(), 200);
+    assert_eq!(get("/readyz", "*/*").await.unwrap().status(), 503);
+    let page = get("/login", "text/html").await.unwrap();
+    assert_eq!(page.status(), 503);
+    assert!(page.headers().contains_key(reqwest::header::RETRY_AFTER));
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("Parlor is not ready yet"));
+    let api = http
+        .post(format!("{base}/api/auth/me"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 503);
+    let body: serde_json::Value = api.json().await.unwrap();
+    assert_eq!(body["code"], "unavailable");
+    // The offline page and the service worker are served even so.
+    assert_eq!(
+        get("/offline.html", "text/html").await.unwrap().status(),
+        200
+    );
+    let sw = get("/sw.js", "*/*").await.unwrap();
+    assert_eq!(sw.status(), 200);
+    assert!(!sw.text().await.unwrap().contains("__PARLOR_VERSION__"));
+    let _ = stop.send(());
+    running.await.unwrap().unwrap();
+}

@@ -30,6 +30,8 @@ pub enum ErrorCode {
     NotFound,
     /// Only ever made by a client that could not reach the server.
     ServerUnreachable,
+    /// The server is starting, or cannot reach its database: try again shortly.
+    Unavailable,
     Internal,
 }
 
@@ -47,7 +49,7 @@ impl ErrorCode {
             RoomTerminated => 410,
             FileTooLarge | PayloadTooLarge => 413,
             RateLimited => 429,
-            ServerUnreachable => 503,
+            ServerUnreachable | Unavailable => 503,
             Internal => 500,
         }
     }
@@ -77,6 +79,7 @@ impl ErrorCode {
             PayloadTooLarge => "payload_too_large",
             NotFound => "not_found",
             ServerUnreachable => "server_unreachable",
+            Unavailable => "unavailable",
             Internal => "internal",
         }
     }
@@ -137,6 +140,13 @@ impl ApiError {
         Self::new(
             ErrorCode::InvalidCredentials,
             "Invalid username or password.",
+        )
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(
+            ErrorCode::Unavailable,
+            "Parlor is starting, or cannot reach its database. Try again in a moment.",
         )
     }
 

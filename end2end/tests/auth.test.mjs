@@ -1,11 +1,14 @@
 // Sign up → home → log out → log in, once hydrated and once with JavaScript off.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, open, shot, uniqueName } from './browser.mjs';
+import { launch, newPage, open, shot, uniqueName, assertNoPageErrors } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
-after(async () => { await browser?.close(); });
+after(async () => {
+  await browser?.close();
+  assertNoPageErrors();
+});
 
 for (const js of [true, false]) {
   const mode = js ? 'js' : 'nojs';

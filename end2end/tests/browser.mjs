@@ -11,6 +11,11 @@ export const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'ar
 mkdirSync(ARTIFACTS, { recursive: true });
 export const PASSWORD = 'a long enough password';
 
+/// Fails if any page threw: call it at the end of a spec file.
+export function assertNoPageErrors() {
+  if (pageErrors.length > 0) throw new Error(`pages threw:\n${pageErrors.join('\n')}`);
+}
+
 export async function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -24,6 +29,10 @@ export async function launch() {
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 375, height: 740 };
 
+/// Errors thrown in the pages (a panic in the WASM shows as one): every spec file checks at
+/// its end that there were none.
+export const pageErrors = [];
+
 /// A page in a fresh context; with `js` false the browser runs no script at all.
 export async function newPage(browser, { js = true, viewport = DESKTOP, colorScheme = 'light', base = BASE } = {}) {
   const context = await browser.newContext({
@@ -35,9 +44,15 @@ export async function newPage(browser, { js = true, viewport = DESKTOP, colorSch
   });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
-  page.on('pageerror', (e) => console.error(`[page error] ${page.url()}: ${e.message}`));
+  page.on('pageerror', (e) => {
+    console.error(`[page error] ${page.url()}: ${e.message}`);
+    pageErrors.push(`${page.url()}: ${e.message}`);
+  });
   page.on('console', (m) => {
-    if (m.type() === 'error') console.error(`[console] ${page.url()}: ${m.text()}`);
+    // Refused requests log as console errors too; those are expected, panics are not.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
+      console.error(`[console] ${page.url()}: ${m.text()}`);
+    }
   });
   return page;
 }

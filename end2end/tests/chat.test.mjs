@@ -5,12 +5,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   launch, person, open, shot, uniqueName, api, createRoom, log, composer, yourRooms, say,
-  seeMessage, countMessages,
+  seeMessage, countMessages, assertNoPageErrors,
 } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
-after(async () => { await browser?.close(); });
+after(async () => {
+  await browser?.close();
+  assertNoPageErrors();
+});
 
 const bell = (page) => page.getByRole('button', { name: /^Notifications/ });
 
@@ -76,8 +79,13 @@ test('a request, an approval from the notification, live chat, a kick with a rea
   await b.page.getByRole('button', { name: 'Ask to join again' }).click();
   await b.page.getByText('You asked to join').waitFor();
 
-  // Ana bans him (he is only asking: the ban needs no membership) ...
-  await api(a.page, '/api/rooms/ban', { room_id: roomPath.split('/').pop(), user: b.name, reason: 'enough' });
+  // Ana bans him from the admin pages (he is only asking: a ban needs no membership) ...
+  await a.page.getByRole('link', { name: /^Manage the room/ }).click();
+  const bans = a.page.getByRole('region', { name: 'Banned' });
+  await bans.getByLabel('Ban someone who is not a member').fill(b.name);
+  await bans.getByLabel('Reason').fill('enough');
+  await bans.getByRole('button', { name: 'Ban', exact: true }).click();
+  await bans.getByRole('button', { name: `Unban ${b.name}` }).waitFor();
   // ... and the room is gone from his search.
   await open(b.page, `/rooms?q=${encodeURIComponent(name)}`);
   await b.page.getByText(`No room's name contains`).waitFor();

@@ -2,11 +2,14 @@
 // it, read its latest messages and send one, each a post that comes back (post-redirect-get).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, person, open, shot, uniqueName, log } from './browser.mjs';
+import { launch, person, open, shot, uniqueName, log, assertNoPageErrors } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
-after(async () => { await browser?.close(); });
+after(async () => {
+  await browser?.close();
+  assertNoPageErrors();
+});
 
 const noJs = { js: false };
 

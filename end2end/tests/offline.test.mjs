@@ -3,14 +3,14 @@
 // This spec runs a server of its own, so it can stop and start it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   launch, person, open, shot, uniqueName, api, createRoom, composer, say, seeMessage,
-  countMessages, eventually,
+  countMessages, eventually, assertNoPageErrors,
 } from './browser.mjs';
 
 const binary = process.env.PARLOR_BIN;
@@ -34,13 +34,15 @@ class OwnServer {
     this.base = `http://127.0.0.1:${this.port}`;
   }
 
-  async start() {
-    this.child = spawn(binary, [
+  async start({ databaseUrl, ready = true } = {}) {
+    const args = [
       'serve', '--addr', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir,
       '--site-root', siteRoot, '--auth-rate-burst', '1000',
-    ], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
+    ];
+    if (databaseUrl) args.push('--database-url', databaseUrl);
+    this.child = spawn(binary, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, RUST_LOG: 'error' } });
     await eventually(async () => {
-      try { return (await fetch(`${this.base}/readyz`)).ok; } catch { return false; }
+      try { return (await fetch(`${this.base}/${ready ? 'readyz' : 'healthz'}`)).ok; } catch { return false; }
     }, 'the server to start', 30_000);
   }
 
@@ -67,6 +69,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server.remove();
+  assertNoPageErrors();
 });
 
 const banner = (page) => page.getByRole('alert').filter({ hasText: "Can't reach the server." });
@@ -131,4 +134,94 @@ test('offline and back: every missed message exactly once, the one typed offline
   const { messages } = await api(b.page, '/api/messages/history', { room_id: room.id, limit: 100 });
   assert.equal(messages.filter((m) => m.body === 'typed while offline').length, 1);
   for (const p of [a, b]) await p.page.context().close();
+});
+
+test('the service worker shows an offline page for a navigation while the server is down', async () => {
+  const a = await person(browser, 'ana', { base: server.base });
+  await open(a.page, '/');
+  // The worker takes this page over once it is active (clients.claim).
+  await a.page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 20_000 });
+
+  await server.stop();
+  await a.page.goto('/rooms');
+  await a.page.getByRole('heading', { name: "Parlor can't reach its server" }).waitFor();
+  await a.page.getByText(/Trying again in \d+ s/).waitFor();
+  await shot(a.page, 'offline-page');
+
+  await server.start();
+  // The page notices by itself and reloads into the app, at the address asked for.
+  await a.page.getByRole('heading', { name: 'Find rooms' }).waitFor({ timeout: 45_000 });
+  assert.equal(new URL(a.page.url()).pathname, '/rooms');
+  await a.page.context().close();
+});
+
+/// A TCP relay to the machine's PostgreSQL that the test can cut and restore: the database
+/// "goes away" for Parlor without stopping the real one.
+class Relay {
+  constructor(target) {
+    this.target = target;
+    this.sockets = new Set();
+  }
+
+  async start(port = 0) {
+    this.server = createServer((client) => {
+      const upstream = connect(this.target);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => s.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise((r) => this.server.listen(port, '127.0.0.1', r));
+    this.port = this.server.address().port;
+  }
+
+  async stop() {
+    for (const s of this.sockets) s.destroy();
+    await new Promise((r) => this.server.close(r));
+  }
+}
+
+const psql = (sql) => execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-c', sql], { stdio: 'pipe' });
+
+test('while the database is down, pages answer 503 with a page that recovers by itself (PostgreSQL)', async () => {
+  const name = `parlor_e2e_${Date.now()}`;
+  psql(`CREATE DATABASE ${name}`);
+  const relay = new Relay({ host: '127.0.0.1', port: 5432 });
+  const own = new OwnServer();
+  await own.init();
+  try {
+    // Start with the database unreachable: Parlor listens anyway, and says it is not ready.
+    await relay.start();
+    const port = relay.port;
+    await relay.stop();
+    await own.start({ databaseUrl: `postgres://postgres@127.0.0.1:${port}/${name}`, ready: false });
+    const page = await (await browser.newContext({ baseURL: own.base, reducedMotion: 'reduce' })).newPage();
+    const first = await page.goto('/login');
+    assert.equal(first.status(), 503);
+    await page.getByRole('heading', { name: 'Parlor is not ready yet' }).waitFor();
+    assert.equal((await fetch(`${own.base}/readyz`)).status, 503);
+    assert.equal((await fetch(`${own.base}/healthz`)).status, 200);
+    await shot(page, 'not-ready');
+
+    // The database comes: the page reloads itself into the app.
+    await relay.start(port);
+    await page.getByRole('heading', { name: 'Log in to Parlor' }).waitFor({ timeout: 60_000 });
+
+    // It goes away again after start: a page asked for is the 503 page, not an error.
+    const { user } = await (await page.request.post('/api/auth/signup', { data: { username: `pg${Date.now().toString(36)}`, password: 'a long enough password' } })).json();
+    assert.ok(user.id);
+    await relay.stop();
+    const down = await page.goto('/');
+    assert.equal(down.status(), 503);
+    await page.getByRole('heading', { name: 'Parlor is not ready yet' }).waitFor();
+    await relay.start(port);
+    await page.getByRole('heading', { name: /^Welcome/ }).waitFor({ timeout: 60_000 });
+    await page.context().close();
+  } finally {
+    await own.remove();
+    await relay.stop().catch(() => {});
+    psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  }
 });

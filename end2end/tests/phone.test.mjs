@@ -3,12 +3,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, person, open, shot, uniqueName, api, createRoom, say, seeMessage, PHONE,
+  launch, person, open, shot, uniqueName, api, createRoom, say, seeMessage, PHONE, assertNoPageErrors,
 } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
-after(async () => { await browser?.close(); });
+after(async () => {
+  await browser?.close();
+  assertNoPageErrors();
+});
 
 test('on a phone the drawer opens, switches rooms, and the composer sends', async () => {
   const a = await person(browser, 'ana', { viewport: PHONE });

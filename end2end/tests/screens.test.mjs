@@ -4,12 +4,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, person, open, shot, uniqueName, api, createRoom, PASSWORD, DESKTOP, PHONE,
+  launch, newPage, person, open, shot, uniqueName, api, createRoom, PASSWORD, DESKTOP, PHONE, assertNoPageErrors,
 } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
-after(async () => { await browser?.close(); });
+after(async () => {
+  await browser?.close();
+  assertNoPageErrors();
+});
 
 test('every page, light and dark, phone and desktop', async () => {
   // A lived-in account: rooms, a conversation with every kind of message, notifications.

@@ -3,12 +3,15 @@
 // Enter in one browser to the other's screen. Figures are printed as TAP comments.
 import { test, before, after } from 'node:test';
 import {
-  launch, person, open, uniqueName, api, createRoom, say, seeMessage,
+  launch, person, open, uniqueName, api, createRoom, say, seeMessage, assertNoPageErrors,
 } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
-after(async () => { await browser?.close(); });
+after(async () => {
+  await browser?.close();
+  assertNoPageErrors();
+});
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

@@ -69,7 +69,9 @@ pub fn NotificationBell() -> impl IntoView {
 /// The notifications, newest first, each with its action.
 #[component]
 pub fn NotificationList(
-    #[prop(optional)] compact: bool,
+    /// In the bell's panel (a second-level heading), not a page of its own.
+    #[prop(optional)]
+    compact: bool,
     #[prop(optional)] on_navigate: Option<Callback<()>>,
 ) -> impl IntoView {
     let store = use_store();
@@ -80,7 +82,11 @@ pub fn NotificationList(
     view! {
         <div class="notification-list" class:compact=compact>
             <div class="list-head">
-                <h2>"Notifications"</h2>
+                {if compact {
+                    view! { <h2>"Notifications"</h2> }.into_any()
+                } else {
+                    view! { <h1>"Notifications"</h1> }.into_any()
+                }}
                 <Show when=move || { unread.get() > 0 }>
                     <ActionForm action=read_all attr:class="inline-form">
                         <button

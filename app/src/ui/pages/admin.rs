@@ -281,13 +281,13 @@ fn MemberRow(
     let (room_id, user_id) = (room.to_string(), user.id.to_string());
     let moderation = can_moderate.then(|| {
         view! {
-            <a class="link-button" href=format!("{base}/kick/{user_id}") aria-label=format!("Remove {name}")>"Remove…"</a>
-            <a class="link-button danger" href=format!("{base}/ban/{user_id}") aria-label=format!("Ban {name}")>"Ban…"</a>
+            <a class="link-button" href=format!("{base}/kick/{user_id}")>"Remove" <span class="visually-hidden">{format!(" {name}")}</span></a>
+            <a class="link-button danger" href=format!("{base}/ban/{user_id}")>"Ban" <span class="visually-hidden">{format!(" {name}")}</span></a>
         }
     });
     let make_admin = (owner && member.role == Role::Member).then(|| {
         let (room_id, user_id, back) = (room_id.clone(), user_id.clone(), base.clone());
-        let label = format!("Make {name} an admin");
+        let label = format!("Make admin: {name}");
         view! {
             <ActionForm action=promote attr:class="inline-form">
                 <input type="hidden" name="room_id" value=room_id />
@@ -299,7 +299,7 @@ fn MemberRow(
     });
     let make_member = (owner && member.role == Role::Admin).then(|| {
         let (room_id, user_id, back) = (room_id.clone(), user_id.clone(), base.clone());
-        let label = format!("Make {name} a member");
+        let label = format!("Make member: {name}");
         view! {
             <ActionForm action=demote attr:class="inline-form">
                 <input type="hidden" name="room_id" value=room_id />
@@ -311,7 +311,7 @@ fn MemberRow(
     });
     let make_owner = (owner && member.role != Role::Owner).then(|| {
         view! {
-            <a class="link-button" href=format!("{base}/transfer/{user_id}") aria-label=format!("Make {name} the owner")>"Make owner…"</a>
+            <a class="link-button" href=format!("{base}/transfer/{user_id}") aria-label=format!("Make owner: {name}")>"Make owner"</a>
         }
     });
     view! {

@@ -1,0 +1,47 @@
+// Parlor's service worker. It keeps a small offline page and the app's static files, so a
+// navigation while the server cannot be reached shows a page that says so (and comes back
+// by itself) instead of the browser's error. Everything else — the API, files, the live
+// channel — always goes to the server: it never serves a stale answer.
+//
+// The server fills in VERSION from the files it serves, so each release installs a new
+// worker, and the new worker deletes the old cache.
+const VERSION = '__PARLOR_VERSION__';
+const CACHE = `parlor-${VERSION}`;
+const OFFLINE = '/offline.html';
+const SHELL = [
+  OFFLINE, '/offline.css', '/offline.js', '/favicon.svg',
+  '/pkg/parlor.css', '/pkg/parlor.js', '/pkg/parlor.wasm',
+];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(
+    caches.open(CACHE)
+      .then((cache) => cache.addAll(SHELL.map((path) => new Request(path, { cache: 'reload' }))))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(
+        keys.filter((key) => key.startsWith('parlor-') && key !== CACHE).map((key) => caches.delete(key)),
+      ))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET') return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.mode === 'navigate') {
+    // The network first, always; the offline page only when there is no answer at all.
+    event.respondWith(fetch(request).catch(() => caches.match(OFFLINE)));
+    return;
+  }
+  if (SHELL.includes(url.pathname)) {
+    event.respondWith(fetch(request).catch(() => caches.match(url.pathname)));
+  }
+});
