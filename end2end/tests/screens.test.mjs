@@ -48,6 +48,7 @@ test('every page, light and dark, phone and desktop', async () => {
     ['leave', `/rooms/${room.id}/leave`],
     ['join', `/rooms/${outside.id}`],
     ['notifications', '/notifications'],
+    ['admin', `/rooms/${room.id}/admin`],
     ['not-found', '/no/such/page'],
   ];
   for (const colorScheme of ['light', 'dark']) {

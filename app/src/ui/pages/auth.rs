@@ -35,6 +35,7 @@ pub fn SignupPage() -> impl IntoView {
         <Title text="Sign up" />
         <section class="card auth">
             <h1>"Create your account"</h1>
+            <p class="tagline">"Pick a name people will know you by. You can join rooms right after."</p>
             <FormError error=Signal::derive(move || error.get().and_then(|e| e.general())) />
             <ActionForm action>
                 <Field
@@ -70,6 +71,7 @@ pub fn LoginPage() -> impl IntoView {
         <Title text="Log in" />
         <section class="card auth">
             <h1>"Log in to Parlor"</h1>
+            <p class="tagline">"Chat rooms for small teams and communities."</p>
             <FormError error=Signal::derive(move || error.get().and_then(|e| e.general())) />
             <ActionForm action>
                 <Field
