@@ -147,12 +147,43 @@ pub struct Config {
     /// channel's `Origin` check; without it the origin must match the `Host` header.
     #[arg(long, env = "PARLOR_PUBLIC_ORIGIN", global = true)]
     pub public_origin: Option<String>,
+
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+/// The limits that keep one person, or no one at all, from wearing the server down
+/// (docs/SECURITY.md lists each with its default).
+#[derive(clap::Args, Debug, Clone)]
+pub struct Limits {
+    /// Bytes one user may upload in any 24 hours.
+    #[arg(long, env = "PARLOR_UPLOAD_DAILY_BYTES", default_value_t = 200 * 1024 * 1024, global = true)]
+    pub upload_daily_bytes: u64,
+
+    /// Uploads one user may have in progress at once.
+    #[arg(
+        long,
+        env = "PARLOR_UPLOADS_PER_USER",
+        default_value_t = 2,
+        global = true
+    )]
+    pub uploads_per_user: u32,
+
+    /// Uploads are refused (`storage_full`) while the data folder's disk has less free
+    /// space than this many bytes.
+    #[arg(long, env = "PARLOR_UPLOAD_MIN_FREE_BYTES", default_value_t = 512 * 1024 * 1024, global = true)]
+    pub upload_min_free_bytes: u64,
 }
 
 impl Config {
     /// The settings with their defaults, as `parlor serve` with no flags and no variables.
     pub fn defaults() -> Self {
         Cli::parse_from(["parlor"]).config
+    }
+
+    /// Where uploaded files are kept, by id.
+    pub fn files_dir(&self) -> PathBuf {
+        self.data_dir.join("uploads")
     }
 
     pub fn database_url(&self) -> String {
@@ -186,6 +217,7 @@ impl std::fmt::Debug for Config {
             .field("ws_ping_ms", &self.ws_ping_ms)
             .field("upload_limit", &self.upload_limit)
             .field("public_origin", &self.public_origin)
+            .field("limits", &self.limits)
             .finish()
     }
 }

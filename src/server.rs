@@ -115,15 +115,15 @@ impl App {
             live,
             jobs: CancellationToken::new(),
         };
-        app.spawn_jobs();
+        app.spawn_jobs(config.files_dir());
         Ok(app)
     }
 
-    fn spawn_jobs(&self) {
+    fn spawn_jobs(&self, files_dir: std::path::PathBuf) {
         let (db, sessions, jobs) = (self.db.clone(), self.sessions.clone(), self.jobs.clone());
         tokio::spawn(async move {
             tokio::select! {
-                () = hourly_housekeeping(db, sessions) => {},
+                () = hourly_housekeeping(db, sessions, files_dir) => {},
                 () = jobs.cancelled() => {},
             }
         });
@@ -260,11 +260,15 @@ async fn keep_starting(config: Config, slot: Arc<OnceLock<App>>, stopping: Cance
 }
 
 /// The hourly housekeeping of docs/RULES.md §8, plus expired sessions.
-async fn hourly_housekeeping(db: DatabaseConnection, sessions: DbSessionStore) {
+async fn hourly_housekeeping(
+    db: DatabaseConnection,
+    sessions: DbSessionStore,
+    files_dir: std::path::PathBuf,
+) {
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
-        if let Err(e) = housekeeping::cleanup(&db, chrono::Utc::now()).await {
+        if let Err(e) = housekeeping::cleanup(&db, &files_dir, chrono::Utc::now()).await {
             tracing::warn!(error = %e, "housekeeping failed");
         }
         match sessions.delete_expired().await {
@@ -277,7 +281,7 @@ async fn hourly_housekeeping(db: DatabaseConnection, sessions: DbSessionStore) {
 /// `parlor cleanup`: runs housekeeping once and prints what it removed.
 pub async fn cleanup_once(config: &Config) -> anyhow::Result<()> {
     let db = connect_and_migrate(config).await?;
-    let removed = housekeeping::cleanup(&db, chrono::Utc::now())
+    let removed = housekeeping::cleanup(&db, &config.files_dir(), chrono::Utc::now())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("{removed}");
@@ -384,11 +388,20 @@ fn router(
             http::pages_need_the_database,
         ));
 
-    let files = uploads::Uploads {
-        messages: live.messages.clone(),
-        dir: config.data_dir.join("uploads"),
-        limit: config.upload_limit,
-    };
+    let swept = uploads::Uploads::sweep_partial_files(&config.files_dir());
+    if swept > 0 {
+        tracing::info!(swept, "removed partial uploads left by an earlier run");
+    }
+    let files = uploads::Uploads::new(
+        live.messages.clone(),
+        config.files_dir(),
+        uploads::UploadLimits {
+            file_bytes: config.upload_limit,
+            daily_bytes: config.limits.upload_daily_bytes,
+            parallel: config.limits.uploads_per_user,
+            min_free_bytes: config.limits.upload_min_free_bytes,
+        },
+    );
     // Multipart framing adds a little to the file itself.
     let upload_body_limit = usize::try_from(config.upload_limit)
         .unwrap_or(usize::MAX)

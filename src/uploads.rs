@@ -1,9 +1,17 @@
-//! `POST /api/uploads` (multipart `room_id`, `file`) and `GET /files/{id}`.
-//! Uploads stream to a temporary file under the data directory and count bytes as they go:
-//! past the limit the temporary file is removed and the answer is `file_too_large`. A kept
+//! `POST /api/uploads` (multipart: `room_id` first, then `file`) and `GET /files/{id}`.
+//!
+//! Nothing reaches the disk before the upload is admitted (docs/SECURITY.md): the room id
+//! comes first and is small, the sender must be a member, the file is charged to their send
+//! rate, they may have only a few uploads in flight, today's bytes must leave room, and the
+//! disk must keep its free-space floor. The file then streams to a `.part` file, counted as
+//! it goes: past the limit, or when the disk fills, the partial file is removed. A kept
 //! file is stored by a random id, never by its name, and served to room members only.
 
-use std::path::PathBuf;
+use std::{
+    collections::HashMap,
+    path::{Path as FsPath, PathBuf},
+    sync::{Arc, Mutex},
+};
 
 use app::{
     ssr::{error_response, CurrentUser},
@@ -11,20 +19,143 @@ use app::{
 };
 use axum::{
     body::Body,
-    extract::{Multipart, Path, State},
+    extract::{multipart::Field, Multipart, Path, State},
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
-use domain::{message, ApiError, ErrorCode, User};
+use domain::{message, ApiError, ErrorCode, User, UserId};
 use service::Messages;
 use tokio::io::AsyncWriteExt;
+
+/// The longest `room_id` part read; ids are far shorter.
+const ROOM_ID_MAX: usize = 64;
+/// Free space is checked again after every this many bytes written.
+const SPACE_CHECK_EVERY: u64 = 1024 * 1024;
 
 #[derive(Clone)]
 pub struct Uploads {
     pub messages: Messages,
     pub dir: PathBuf,
-    pub limit: u64,
+    pub limits: UploadLimits,
+    in_flight: Arc<Mutex<HashMap<UserId, u32>>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct UploadLimits {
+    /// Largest file.
+    pub file_bytes: u64,
+    /// Bytes one user may store in any 24 hours.
+    pub daily_bytes: u64,
+    /// Uploads one user may have streaming at once.
+    pub parallel: u32,
+    /// Uploads are refused while the disk has less free space than this.
+    pub min_free_bytes: u64,
+}
+
+impl Uploads {
+    pub fn new(messages: Messages, dir: PathBuf, limits: UploadLimits) -> Self {
+        Self {
+            messages,
+            dir,
+            limits,
+            in_flight: Arc::default(),
+        }
+    }
+
+    /// Removes `.part` files an earlier run left behind (a crash mid-upload).
+    pub fn sweep_partial_files(dir: &FsPath) -> usize {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return 0;
+        };
+        entries
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "part"))
+            .filter(|e| std::fs::remove_file(e.path()).is_ok())
+            .count()
+    }
+
+    /// A place among the user's uploads in flight, given back when dropped.
+    fn take_slot(&self, user: &UserId) -> Result<Slot, ApiError> {
+        let mut in_flight = self.in_flight.lock().map_err(|_| ApiError::internal())?;
+        let n = in_flight.entry(user.clone()).or_default();
+        if *n >= self.limits.parallel {
+            return Err(ApiError::rate_limited(1000).with_message(format!(
+                "You already have {} uploads in progress; wait for one to finish.",
+                self.limits.parallel
+            )));
+        }
+        *n += 1;
+        Ok(Slot {
+            in_flight: self.in_flight.clone(),
+            user: user.clone(),
+        })
+    }
+
+    /// How many bytes this user may still store today.
+    async fn allowance(&self, user: &UserId) -> Result<u64, ApiError> {
+        let now = chrono::Utc::now();
+        let (used, oldest) = self
+            .messages
+            .uploaded_since(user, now - chrono::Duration::hours(24))
+            .await
+            .map_err(ApiError::from)?;
+        let left = self.limits.daily_bytes.saturating_sub(used);
+        if left == 0 {
+            let back_at = oldest.unwrap_or(now) + chrono::Duration::hours(24);
+            let wait = u64::try_from((back_at - now).num_milliseconds()).unwrap_or(0);
+            return Err(ApiError::rate_limited(wait.max(1000)).with_message(format!(
+                "You have uploaded your {} MiB for today; more becomes possible as the day goes by.",
+                self.limits.daily_bytes.div_ceil(1024 * 1024)
+            )));
+        }
+        Ok(left)
+    }
+
+    fn check_free_space(&self) -> Result<(), ApiError> {
+        match free_bytes(&self.dir) {
+            Some(free) if free < self.limits.min_free_bytes => {
+                tracing::warn!(
+                    free,
+                    floor = self.limits.min_free_bytes,
+                    "disk below its free-space floor; uploads refused"
+                );
+                Err(storage_full())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+struct Slot {
+    in_flight: Arc<Mutex<HashMap<UserId, u32>>>,
+    user: UserId,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Ok(mut in_flight) = self.in_flight.lock() {
+            if let Some(n) = in_flight.get_mut(&self.user) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    in_flight.remove(&self.user);
+                }
+            }
+        }
+    }
+}
+
+/// Bytes available to this process on the file system holding `dir`.
+fn free_bytes(dir: &FsPath) -> Option<u64> {
+    let stat = rustix::fs::statvfs(dir).ok()?;
+    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
+fn storage_full() -> ApiError {
+    ApiError::new(
+        ErrorCode::StorageFull,
+        "The server is out of disk space for files just now. Try again later, or tell its admin.",
+    )
 }
 
 fn too_large(limit: u64) -> ApiError {
@@ -68,80 +199,37 @@ async fn receive(
     user: &User,
     form: &mut Multipart,
 ) -> Result<message::MessageView, ApiError> {
-    let bad = |why: String| ApiError::new(ErrorCode::InvalidInput, why);
-    let mut room_id = None;
-    let mut stored: Option<(TempFile, String, u64, String)> = None;
-    while let Some(mut field) = form
-        .next_field()
-        .await
-        .map_err(|e| multipart_error(e, up.limit))?
-    {
-        match field.name() {
-            Some("room_id") => {
-                let id = field
-                    .text()
-                    .await
-                    .map_err(|e| bad(format!("The room id could not be read: {e}.")))?;
-                // Refused before a file that follows is streamed to disk, not after.
-                up.messages
-                    .check_member(&user.id, &id)
-                    .await
-                    .map_err(ApiError::from)?;
-                room_id = Some(id);
-            }
-            Some("file") => {
-                let name = message::sanitize_file_name(field.file_name().unwrap_or(""));
-                tokio::fs::create_dir_all(&up.dir)
-                    .await
-                    .map_err(|e| internal(&e))?;
-                let id = service::ids::new_id();
-                let path = up.dir.join(format!("{id}.part"));
-                let temp = TempFile(Some(path.clone()));
-                let mut out = tokio::fs::File::create(&path)
-                    .await
-                    .map_err(|e| internal(&e))?;
-                let mut size = 0u64;
-                let mut head = Vec::new();
-                while let Some(chunk) = field
-                    .chunk()
-                    .await
-                    .map_err(|e| multipart_error(e, up.limit))?
-                {
-                    size += chunk.len() as u64;
-                    if size > up.limit {
-                        return Err(too_large(up.limit));
-                    }
-                    if head.len() < 512 {
-                        head.extend_from_slice(&chunk[..chunk.len().min(512 - head.len())]);
-                    }
-                    out.write_all(&chunk).await.map_err(|e| internal(&e))?;
-                }
-                out.flush().await.map_err(|e| internal(&e))?;
-                if size == 0 {
-                    return Err(ApiError::invalid_field("file", "That file is empty."));
-                }
-                let content_type = message::sniff_content_type(&head).to_owned();
-                stored = Some((temp, id, size, format!("{name}\u{0}{content_type}")));
-            }
-            _ => {}
+    let room_id = match next_part(form, up).await? {
+        Some(field) if field.name() == Some("room_id") => small_text(field, ROOM_ID_MAX).await?,
+        _ => {
+            return Err(ApiError::invalid_field(
+                "room_id",
+                "Send the room_id field first, before the file.",
+            ))
         }
-    }
-    let room_id = room_id
-        .ok_or_else(|| ApiError::invalid_field("room_id", "Say which room the file is for."))?;
-    let (mut temp, id, size, meta) =
-        stored.ok_or_else(|| ApiError::invalid_field("file", "Attach a file."))?;
-    let (name, content_type) = meta
-        .split_once('\u{0}')
-        .unwrap_or(("file", "application/octet-stream"));
+    };
+    up.messages
+        .admit_upload(&user.id, &room_id)
+        .await
+        .map_err(ApiError::from)?;
+    let _slot = up.take_slot(&user.id)?;
+    let allowance = up.allowance(&user.id).await?;
+    up.check_free_space()?;
+    let field = match next_part(form, up).await? {
+        Some(field) if field.name() == Some("file") => field,
+        _ => return Err(ApiError::invalid_field("file", "Attach a file.")),
+    };
+    let (temp, id, size, name, content_type) = store(up, field, allowance).await?;
     let row = entity::file::Model {
         id: id.clone(),
         room_id,
         uploader_id: user.id.to_string(),
-        name: name.to_owned(),
-        content_type: content_type.to_owned(),
+        name,
+        content_type,
         size: i64::try_from(size).unwrap_or(i64::MAX),
         created_at: chrono::Utc::now(),
     };
+    let mut temp = temp;
     let final_path = up.dir.join(&id);
     let temp_path = temp.0.clone().unwrap_or_default();
     tokio::fs::rename(&temp_path, &final_path)
@@ -157,6 +245,101 @@ async fn receive(
     temp.0 = None;
     tracing::info!(user_id = %user.id, room_id = %message.room_id, file_id = %id, size, "file uploaded");
     Ok(message)
+}
+
+async fn next_part<'a>(
+    form: &'a mut Multipart,
+    up: &Uploads,
+) -> Result<Option<Field<'a>>, ApiError> {
+    form.next_field()
+        .await
+        .map_err(|e| multipart_error(e, up.limits.file_bytes))
+}
+
+/// A short text part, refused past `max` bytes without reading further.
+async fn small_text(mut field: Field<'_>, max: usize) -> Result<String, ApiError> {
+    let name = field.name().unwrap_or("field").to_owned();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| {
+        ApiError::invalid_field(&name, format!("It could not be read: {}.", e.body_text()))
+    })? {
+        if bytes.len() + chunk.len() > max {
+            return Err(ApiError::invalid_field(
+                &name,
+                format!("This field is at most {max} bytes."),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes)
+        .map(|s| s.trim().to_owned())
+        .map_err(|_| ApiError::invalid_field(&name, "This field must be text."))
+}
+
+/// Streams the file part to a `.part` file; on any refusal the partial file is removed.
+async fn store(
+    up: &Uploads,
+    mut field: Field<'_>,
+    allowance: u64,
+) -> Result<(TempFile, String, u64, String, String), ApiError> {
+    let name = message::sanitize_file_name(field.file_name().unwrap_or(""));
+    tokio::fs::create_dir_all(&up.dir)
+        .await
+        .map_err(|e| internal(&e))?;
+    let id = service::ids::new_id();
+    let path = up.dir.join(format!("{id}.part"));
+    let temp = TempFile(Some(path.clone()));
+    let mut out = tokio::fs::File::create(&path)
+        .await
+        .map_err(|e| write_error(&e))?;
+    let limit = up.limits.file_bytes.min(allowance);
+    let (mut size, mut checked_at) = (0u64, 0u64);
+    let mut head = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| multipart_error(e, up.limits.file_bytes))?
+    {
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(if limit < up.limits.file_bytes {
+                ApiError::new(
+                    ErrorCode::FileTooLarge,
+                    format!(
+                        "That file is larger than what you may still upload today ({} KiB).",
+                        allowance / 1024
+                    ),
+                )
+            } else {
+                too_large(up.limits.file_bytes)
+            });
+        }
+        if head.len() < 512 {
+            head.extend_from_slice(&chunk[..chunk.len().min(512 - head.len())]);
+        }
+        out.write_all(&chunk).await.map_err(|e| write_error(&e))?;
+        if size - checked_at >= SPACE_CHECK_EVERY {
+            checked_at = size;
+            up.check_free_space()?;
+        }
+    }
+    out.flush().await.map_err(|e| write_error(&e))?;
+    out.sync_all().await.map_err(|e| write_error(&e))?;
+    if size == 0 {
+        return Err(ApiError::invalid_field("file", "That file is empty."));
+    }
+    let content_type = message::sniff_content_type(&head).to_owned();
+    Ok((temp, id, size, name, content_type))
+}
+
+/// A failed write: a full disk says so; anything else is ours to look into.
+fn write_error(e: &std::io::Error) -> ApiError {
+    if e.kind() == std::io::ErrorKind::StorageFull || e.kind() == std::io::ErrorKind::QuotaExceeded
+    {
+        tracing::warn!(error = %e, "the disk filled during an upload");
+        return storage_full();
+    }
+    internal(e)
 }
 
 fn internal(e: &dyn std::fmt::Display) -> ApiError {

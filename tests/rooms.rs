@@ -1055,14 +1055,17 @@ async fn housekeeping_removes_exactly_what_is_stale() {
     .await;
 
     let now = chrono::Utc::now();
+    let files = db.data_dir.path().join("uploads");
     // Nothing is stale yet.
-    let removed = service::housekeeping::cleanup(&app.db, now).await.unwrap();
+    let removed = service::housekeeping::cleanup(&app.db, &files, now)
+        .await
+        .unwrap();
     assert_eq!(
         (removed.associations, removed.notifications, removed.invites),
         (0, 0, 0)
     );
     // Eight days on: the invite expired and bob's read notification is old; nothing else.
-    let removed = service::housekeeping::cleanup(&app.db, now + chrono::Duration::days(8))
+    let removed = service::housekeeping::cleanup(&app.db, &files, now + chrono::Duration::days(8))
         .await
         .unwrap();
     assert_eq!(
@@ -1071,7 +1074,7 @@ async fn housekeeping_removes_exactly_what_is_stale() {
     );
     // Thirty-one days on: bob's past membership goes; the ban (and its row) and ann's
     // current membership stay; every notification is now over 30 days old.
-    let removed = service::housekeeping::cleanup(&app.db, now + chrono::Duration::days(31))
+    let removed = service::housekeeping::cleanup(&app.db, &files, now + chrono::Duration::days(31))
         .await
         .unwrap();
     assert_eq!(removed.associations, 1);

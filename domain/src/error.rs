@@ -32,6 +32,8 @@ pub enum ErrorCode {
     ServerUnreachable,
     /// The server is starting, or cannot reach its database: try again shortly.
     Unavailable,
+    /// The server's disk is (nearly) full: uploads are refused until space is freed.
+    StorageFull,
     Internal,
 }
 
@@ -50,6 +52,7 @@ impl ErrorCode {
             FileTooLarge | PayloadTooLarge => 413,
             RateLimited => 429,
             ServerUnreachable | Unavailable => 503,
+            StorageFull => 507,
             Internal => 500,
         }
     }
@@ -80,6 +83,7 @@ impl ErrorCode {
             NotFound => "not_found",
             ServerUnreachable => "server_unreachable",
             Unavailable => "unavailable",
+            StorageFull => "storage_full",
             Internal => "internal",
         }
     }
@@ -116,6 +120,12 @@ impl ApiError {
 
     pub fn for_field(mut self, field: &str) -> Self {
         self.field = Some(field.to_owned());
+        self
+    }
+
+    /// The same refusal in other words (its code, field and wait are kept).
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
         self
     }
 

@@ -12,6 +12,7 @@ pub mod error;
 pub mod ids;
 pub mod message;
 pub mod room;
+pub mod text;
 pub mod user;
 pub mod views;
 pub mod vocab;

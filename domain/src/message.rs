@@ -30,6 +30,30 @@ pub struct FileView {
 }
 
 pub const BODY_MAX: usize = 4000;
+pub const CLIENT_ID_MAX: usize = 64;
+
+/// The sender's own id for a send, 1–64 visible characters on one line; a repeat of it is
+/// a retry, answered with the stored message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientId(String);
+
+impl ClientId {
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let id = raw.trim();
+        if id.is_empty() || id.chars().count() > CLIENT_ID_MAX {
+            return Err(ApiError::invalid_field(
+                "client_id",
+                format!("A client id is 1 to {CLIENT_ID_MAX} characters."),
+            ));
+        }
+        crate::text::name("client_id", "A client id", id)?;
+        Ok(Self(id.to_owned()))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
 
 /// Messages in one page of history, as the client asks for them.
 pub const HISTORY_PAGE: u64 = 50;
@@ -58,6 +82,7 @@ impl MessageBody {
                 ),
             ));
         }
+        crate::text::prose("body", "A message", body)?;
         Ok(Self(body.to_owned()))
     }
 
@@ -122,7 +147,7 @@ mod tests {
     fn bodies_are_trimmed_and_bounded() {
         assert_eq!(MessageBody::parse("  hi  ").unwrap().as_str(), "hi");
         assert!(MessageBody::parse(&"x".repeat(4000)).is_ok());
-        for bad in ["", "   \n\t", &"x".repeat(4001)] {
+        for bad in ["", "   \n\t", &"x".repeat(4001), "a\u{0}b", "\u{1b}[2J"] {
             let err = MessageBody::parse(bad).unwrap_err();
             assert_eq!(
                 (err.code, err.field.as_deref()),
@@ -134,6 +159,15 @@ mod tests {
             MessageBody::parse("<b>hi</b>").unwrap().as_str(),
             "<b>hi</b>"
         );
+    }
+
+    #[test]
+    fn client_ids_are_one_visible_line() {
+        assert_eq!(ClientId::parse(" c-1 ").unwrap().into_string(), "c-1");
+        for bad in ["", &"c".repeat(65), "c\u{0}", "c\n1", "c\u{200B}"] {
+            let err = ClientId::parse(bad).unwrap_err();
+            assert_eq!(err.field.as_deref(), Some("client_id"), "{bad:?}");
+        }
     }
 
     #[test]
@@ -157,12 +191,17 @@ mod tests {
 }
 
 /// A file name fit to show and to put in a header: the last path component, without
-/// control characters or quotes, at most 200 characters; `file` when nothing is left.
+/// control, text-direction or invisible characters or quotes, at most 200 characters; `file` when nothing is left.
 pub fn sanitize_file_name(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = last
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '\'' | ';' | '<' | '>' | '`'))
+        .filter(|&c| {
+            !c.is_control()
+                && !crate::text::is_bidi_control(c)
+                && !crate::text::is_invisible(c)
+                && !matches!(c, '"' | '\'' | ';' | '<' | '>' | '`')
+        })
         .take(200)
         .collect();
     let trimmed = cleaned.trim().trim_start_matches('.').trim();
@@ -216,6 +255,9 @@ mod file_tests {
         );
         assert_eq!(sanitize_file_name("a\"b;c\r\n.txt"), "abc.txt");
         assert_eq!(sanitize_file_name(".."), "file");
+        // A right-to-left override would show `x\u{202E}fdp.exe` as `xexe.pdf`.
+        assert_eq!(sanitize_file_name("x\u{202E}fdp.exe"), "xfdp.exe");
+        assert_eq!(sanitize_file_name("re\u{200B}port\u{0}.pdf"), "report.pdf");
         assert_eq!(sanitize_file_name(".hidden"), "hidden");
         assert_eq!(sanitize_file_name(""), "file");
         assert_eq!(sanitize_file_name(&"x".repeat(500)).len(), 200);

@@ -1316,12 +1316,7 @@ impl RoomName {
                 ),
             ));
         }
-        if name.chars().any(char::is_control) {
-            return Err(ApiError::invalid_field(
-                "name",
-                "A room name cannot contain control characters.",
-            ));
-        }
+        crate::text::name("name", "A room name", name)?;
         Ok(Self(name.to_owned()))
     }
 
@@ -1329,9 +1324,17 @@ impl RoomName {
         &self.0
     }
 
+    /// Compatibility-folded (NFKC) and lower-cased: `Ｌｏｕｎｇｅ` and `LOUNGE` are
+    /// taken when `Lounge` is.
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        fold(&self.0)
     }
+}
+
+/// The form in which room names are compared, searched and kept unique.
+pub fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfkc().collect::<String>().to_lowercase()
 }
 
 pub const TOPIC_MAX: usize = 300;
@@ -1348,6 +1351,7 @@ pub fn parse_topic(raw: Option<&str>) -> Result<Option<String>, ApiError> {
             format!("A topic is at most {TOPIC_MAX} characters."),
         ));
     }
+    crate::text::label("topic", "A topic", topic)?;
     Ok(Some(topic.to_owned()))
 }
 
@@ -1379,7 +1383,19 @@ mod input_tests {
             RoomName::parse("LOUNGE").unwrap().key()
         );
         assert!(RoomName::parse(&"é".repeat(64)).is_ok());
-        for bad in ["", "   ", &"x".repeat(65), "a\u{0}b"] {
+        // Width and compatibility forms fold together (NFKC).
+        assert_eq!(
+            RoomName::parse("Ｌｏｕｎｇｅ").unwrap().key(),
+            RoomName::parse("lounge").unwrap().key()
+        );
+        for bad in [
+            "",
+            "   ",
+            &"x".repeat(65),
+            "a\u{0}b",
+            "Lounge\u{200B}",
+            "x\u{202E}fdp",
+        ] {
             let err = RoomName::parse(bad).unwrap_err();
             assert_eq!(
                 (err.code, err.field.as_deref()),
@@ -1393,6 +1409,14 @@ mod input_tests {
         assert_eq!(parse_topic(Some("  ")).unwrap(), None);
         assert_eq!(parse_topic(Some(" hi ")).unwrap().as_deref(), Some("hi"));
         assert!(parse_topic(Some(&"t".repeat(301))).is_err());
+        assert!(parse_topic(Some("a\u{0}b")).is_err());
+        assert!(parse_topic(Some("read \u{202E}txet")).is_err());
+        assert!(parse_reason(Some("spam\u{0}")).is_err());
+        assert!(parse_reason(Some("\u{2067}spam")).is_err());
+        assert_eq!(
+            parse_reason(Some("line\nline")).unwrap().as_deref(),
+            Some("line\nline")
+        );
         assert_eq!(parse_max_members(Some(2)).unwrap(), Some(2));
         assert!(parse_max_members(Some(1)).is_err());
         assert!(parse_max_members(Some(-5)).is_err());
@@ -1413,5 +1437,6 @@ pub fn parse_reason(raw: Option<&str>) -> Result<Option<String>, ApiError> {
             format!("A reason is at most {REASON_MAX} characters."),
         ));
     }
+    crate::text::label("reason", "A reason", reason)?;
     Ok(Some(reason.to_owned()))
 }

@@ -1,11 +1,16 @@
 //! Housekeeping (docs/RULES.md §8), hourly and by `parlor cleanup`: forget old past memberships
-//! (never bans), old notifications and expired invites. `now` is a parameter so tests can
-//! move the clock instead of the data.
+//! (never bans), old notifications and expired invites, and delete the files of terminated
+//! rooms. `now` is a parameter so tests can move the clock instead of the data.
+
+use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
-use domain::room::MembershipStatus;
-use entity::{invite, membership, notification};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+use domain::room::{MembershipStatus, RoomStatus};
+use entity::{file, invite, membership, message, notification, room};
+use sea_orm::{
+    sea_query::{Expr, Query},
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
+};
 
 use crate::error::ServiceResult;
 
@@ -14,19 +19,25 @@ pub struct Removed {
     pub associations: u64,
     pub notifications: u64,
     pub invites: u64,
+    pub files: u64,
 }
 
 impl std::fmt::Display for Removed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "removed {} stale room associations, {} old notifications, {} expired invites",
-            self.associations, self.notifications, self.invites
+            "removed {} stale room associations, {} old notifications, {} expired invites, {} files of terminated rooms",
+            self.associations, self.notifications, self.invites, self.files
         )
     }
 }
 
-pub async fn cleanup(db: &DatabaseConnection, now: DateTime<Utc>) -> ServiceResult<Removed> {
+/// `files_dir` is where uploads are stored by id.
+pub async fn cleanup(
+    db: &DatabaseConnection,
+    files_dir: &Path,
+    now: DateTime<Utc>,
+) -> ServiceResult<Removed> {
     // Past memberships (left, kicked, or ended by termination) whose last join is over 30
     // days old. Current memberships are the room itself and are never touched; a ban keeps
     // its own row in `bans` and its membership row in status `banned`.
@@ -58,16 +69,62 @@ pub async fn cleanup(db: &DatabaseConnection, now: DateTime<Utc>) -> ServiceResu
         .exec(db)
         .await?
         .rows_affected;
+    let files = delete_files_of_terminated_rooms(db, files_dir).await?;
     let removed = Removed {
         associations,
         notifications,
         invites,
+        files,
     };
     tracing::info!(
         associations = removed.associations,
         notifications = removed.notifications,
         invites = removed.invites,
+        files = removed.files,
         "housekeeping done"
     );
+    Ok(removed)
+}
+
+/// Nobody can open a terminated room again, so its files only take space: each goes from
+/// the disk first, then from the database (its message stays, as a line without a file).
+async fn delete_files_of_terminated_rooms(
+    db: &DatabaseConnection,
+    dir: &Path,
+) -> ServiceResult<u64> {
+    let doomed = file::Entity::find()
+        .filter(
+            file::Column::RoomId.in_subquery(
+                Query::select()
+                    .column(room::Column::Id)
+                    .from(room::Entity)
+                    .and_where(room::Column::Status.eq(RoomStatus::Terminated))
+                    .to_owned(),
+            ),
+        )
+        .all(db)
+        .await?;
+    let mut removed = 0;
+    for f in doomed {
+        // Ids are ours and alphanumeric, so the path stays inside the folder.
+        if !f.id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            continue;
+        }
+        match std::fs::remove_file(dir.join(&f.id)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(error = %e, file_id = %f.id, "could not delete a file of a terminated room");
+                continue;
+            }
+        }
+        message::Entity::update_many()
+            .col_expr(message::Column::FileId, Expr::value(Option::<String>::None))
+            .filter(message::Column::FileId.eq(f.id.as_str()))
+            .exec(db)
+            .await?;
+        file::Entity::delete_by_id(f.id).exec(db).await?;
+        removed += 1;
+    }
     Ok(removed)
 }

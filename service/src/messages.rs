@@ -14,7 +14,7 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use domain::{
-    message::{self, MessageBody, MessageKind, MessageView},
+    message::{self, ClientId, MessageBody, MessageKind, MessageView},
     room::{MembershipStatus, RoomStatus},
     ApiError, ErrorCode, MessageId, RoomId, User, UserId,
 };
@@ -38,7 +38,6 @@ use crate::{
     ServiceError,
 };
 
-pub const CLIENT_ID_MAX: usize = 64;
 pub const HISTORY_MAX: u64 = 100;
 pub use domain::message::SINCE_MAX;
 
@@ -148,15 +147,8 @@ impl Messages {
 
     /// Stores and publishes a message; a repeated `client_id` gets the stored message back.
     pub async fn send(&self, author: &User, draft: Draft) -> ServiceResult<MessageView> {
-        let client_id = draft.client_id.trim().to_owned();
+        let client_id = ClientId::parse(&draft.client_id)?.into_string();
         let draft_origin = draft.origin;
-        if client_id.is_empty() || client_id.chars().count() > CLIENT_ID_MAX {
-            return Err(ApiError::invalid_field(
-                "client_id",
-                format!("A client id is 1 to {CLIENT_ID_MAX} characters."),
-            )
-            .into());
-        }
         let color = message::parse_color(draft.color.as_deref())?;
         let (kind, body, sticker) = match (&draft.body, &draft.sticker) {
             (Some(_), Some(_)) => {
@@ -235,15 +227,51 @@ impl Messages {
             .collect())
     }
 
+    /// Lets an upload begin: `user_id` is a member of `room_id`, and the file is charged to
+    /// the sender's message rate now, before a byte of it is streamed to disk.
+    pub async fn admit_upload(&self, user_id: &str, room_id: &str) -> ServiceResult<()> {
+        access::require_member(&self.db, user_id, room_id).await?;
+        self.check_rate(user_id)
+    }
+
+    /// Bytes `user_id` stored in files since `since`, and when the oldest of those files
+    /// was stored (the moment the allowance starts to come back).
+    pub async fn uploaded_since(
+        &self,
+        user_id: &str,
+        since: DateTime<Utc>,
+    ) -> ServiceResult<(u64, Option<DateTime<Utc>>)> {
+        let in_window = || {
+            file::Entity::find()
+                .filter(file::Column::UploaderId.eq(user_id))
+                .filter(file::Column::CreatedAt.gt(since))
+        };
+        let total = in_window()
+            .select_only()
+            .expr_as(
+                Expr::cust("CAST(COALESCE(SUM(size), 0) AS BIGINT)"),
+                "total",
+            )
+            .into_tuple::<i64>()
+            .one(&self.db)
+            .await?
+            .unwrap_or(0);
+        let oldest = in_window()
+            .order_by(file::Column::CreatedAt, Order::Asc)
+            .one(&self.db)
+            .await?
+            .map(|f| f.created_at);
+        Ok((u64::try_from(total).unwrap_or(0), oldest))
+    }
+
     /// Records an uploaded file (already on disk under its id) and posts it as a `file`
-    /// message. Counts against the sender's message rate like any other send.
+    /// message. Its rate was charged when the upload was admitted ([`Self::admit_upload`]).
     pub async fn post_file(
         &self,
         author: &User,
         upload: file::Model,
     ) -> ServiceResult<MessageView> {
         access::require_member(&self.db, &author.id, &upload.room_id).await?;
-        self.check_rate(&author.id)?;
         let txn = begin_write(&self.db).await?;
         lock_rooms(&txn, [upload.room_id.as_str()]).await?;
         // Again under the lock: a kick or termination may have committed since.
@@ -336,34 +364,52 @@ async fn write_loop(
 ) {
     let mut batch = Vec::with_capacity(max_batch);
     while jobs.recv_many(&mut batch, max_batch).await > 0 {
-        let results = match write_batch(&db, &batch).await {
-            Ok(results) => {
-                for (job, result) in batch.iter().zip(&results) {
-                    if let Ok((model, true)) = result {
-                        let users = HashMap::from([(
-                            job.message.author.id.clone(),
-                            job.message.author.clone(),
-                        )]);
-                        hub.publish(Published::Message {
-                            message: message_view(model.clone(), &users),
-                            origin: job.message.origin,
-                        });
-                    }
-                }
-                results
+        let results = write_isolated(&db, &batch).await;
+        for (job, result) in batch.iter().zip(&results) {
+            if let Ok((model, true)) = result {
+                let users =
+                    HashMap::from([(job.message.author.id.clone(), job.message.author.clone())]);
+                hub.publish(Published::Message {
+                    message: message_view(model.clone(), &users),
+                    origin: job.message.origin,
+                });
             }
-            Err(e) => {
-                tracing::error!(error = %e, batch = batch.len(), "storing messages failed");
-                batch
-                    .iter()
-                    .map(|_| Err(ServiceError::Internal(format!("storing messages: {e}"))))
-                    .collect::<Vec<Stored>>()
-            }
-        };
+        }
         for (job, result) in batch.drain(..).zip(results) {
             let _ = job.reply.send(result);
         }
     }
+}
+
+/// Stores a batch in one transaction; if the database refuses it, stores each send on its
+/// own, so a row the database rejects fails only its own send, never its batch-mates'.
+/// (The whole batch rolled back, and retries are idempotent by client id, so nothing is
+/// stored twice.)
+async fn write_isolated(db: &DatabaseConnection, batch: &[WriteJob]) -> Vec<Stored> {
+    let failed = match write_batch(db, batch).await {
+        Ok(results) => return results,
+        Err(e) => e,
+    };
+    if batch.len() == 1 {
+        tracing::error!(error = %failed, "storing a message failed");
+        return vec![Err(ServiceError::Internal(format!(
+            "storing the message: {failed}"
+        )))];
+    }
+    tracing::warn!(error = %failed, batch = batch.len(), "a batch failed; storing its sends one by one");
+    let mut results = Vec::with_capacity(batch.len());
+    for one in batch.chunks(1) {
+        results.push(match write_batch(db, one).await {
+            Ok(mut stored) => stored
+                .pop()
+                .unwrap_or_else(|| Err(ServiceError::Internal("the writer lost a send".into()))),
+            Err(e) => {
+                tracing::error!(error = %e, "storing a message failed");
+                Err(ServiceError::Internal(format!("storing the message: {e}")))
+            }
+        });
+    }
+    results
 }
 
 /// One transaction for the whole batch. A send whose (author, client id) is already stored

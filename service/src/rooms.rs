@@ -631,8 +631,7 @@ impl Rooms {
                 ),
             );
         if let Some(q) = query.map(str::trim).filter(|q| !q.is_empty()) {
-            let escaped = q
-                .to_lowercase()
+            let escaped = domain::room::fold(q)
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_");
