@@ -173,6 +173,74 @@ pub struct Limits {
     /// space than this many bytes.
     #[arg(long, env = "PARLOR_UPLOAD_MIN_FREE_BYTES", default_value_t = 512 * 1024 * 1024, global = true)]
     pub upload_min_free_bytes: u64,
+
+    /// An upload must arrive at this many bytes per second at least (after the body
+    /// timeout's grace), or it is cut off with `too_slow`.
+    #[arg(long, env = "PARLOR_UPLOAD_MIN_RATE", default_value_t = 16 * 1024, global = true)]
+    pub upload_min_rate: u64,
+
+    /// Milliseconds a client has to send a request's headers; idle keep-alive connections
+    /// close after as long.
+    #[arg(
+        long,
+        env = "PARLOR_HEADER_READ_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub header_read_timeout_ms: u64,
+
+    /// Milliseconds a request (body included) may take, uploads and the live channel aside.
+    #[arg(
+        long,
+        env = "PARLOR_REQUEST_TIMEOUT_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub request_timeout_ms: u64,
+
+    /// Milliseconds of grace an upload body gets before its minimum rate applies.
+    #[arg(
+        long,
+        env = "PARLOR_BODY_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub body_timeout_ms: u64,
+
+    /// Live-channel sockets one account may have open at once.
+    #[arg(long, env = "PARLOR_WS_PER_USER", default_value_t = 8, global = true)]
+    pub ws_per_user: u32,
+
+    /// Live-channel sockets one client address may have open at once.
+    #[arg(
+        long,
+        env = "PARLOR_WS_PER_ADDRESS",
+        default_value_t = 64,
+        global = true
+    )]
+    pub ws_per_address: u32,
+
+    /// Proxies (addresses or CIDR blocks, comma-separated) whose `X-Forwarded-For` names
+    /// the client; from anyone else the header is ignored.
+    #[arg(long = "trusted-proxy", env = "PARLOR_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net, global = true)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Open HTTP connections at most; past it a new connection is closed at once.
+    #[arg(
+        long,
+        env = "PARLOR_MAX_CONNECTIONS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub max_connections: usize,
+}
+
+/// `10.0.0.0/8`, or a single address such as `10.0.0.1`.
+fn parse_net(raw: &str) -> Result<ipnet::IpNet, String> {
+    let raw = raw.trim();
+    raw.parse::<ipnet::IpNet>()
+        .or_else(|_| raw.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("\"{raw}\" is neither an address nor a CIDR block"))
 }
 
 impl Config {

@@ -34,6 +34,12 @@ pub async fn api_error_bodies(req: Request, next: Next) -> Response {
     {
         return error_response(&too_large());
     }
+    if res.status() == StatusCode::REQUEST_TIMEOUT {
+        return error_response(&ApiError::new(
+            ErrorCode::TooSlow,
+            "That request took too long to arrive or to answer. Try again.",
+        ));
+    }
     if res.status() != StatusCode::INTERNAL_SERVER_ERROR
         || !res
             .headers()

@@ -8,6 +8,7 @@
 
 use std::{
     collections::{HashMap, HashSet},
+    net::IpAddr,
     sync::{
         atomic::{AtomicU64, Ordering},
         Mutex, RwLock,
@@ -31,6 +32,8 @@ pub fn frame(f: &ServerFrame) -> Frame {
 
 struct Conn {
     user: User,
+    /// The client's address (the proxy's, unless it is trusted), for the per-address cap.
+    addr: Option<IpAddr>,
     /// The session that authorised the socket; its logout closes the socket.
     session_id: Option<String>,
     tx: mpsc::Sender<Frame>,
@@ -42,20 +45,21 @@ struct Conn {
 struct Registry {
     conns: HashMap<u64, Conn>,
     by_user: HashMap<UserId, HashSet<u64>>,
+    by_addr: HashMap<IpAddr, u32>,
     rooms: HashMap<RoomId, HashSet<u64>>,
     conn_rooms: HashMap<u64, HashSet<RoomId>>,
-    /// Counts membership changes delivered, per user with a socket open, and terminations:
-    /// a socket reads its rooms from the database, and subscribes to them only if neither
-    /// count moved meanwhile (see [`LiveHub::subscribe_if_unchanged`]).
+    /// Counts membership changes delivered, per user with a socket open: a socket reads its
+    /// rooms from the database, and subscribes to them only if its user's count did not
+    /// move meanwhile (see [`LiveHub::subscribe_if_unchanged`]). A termination counts for
+    /// its members only (every one of them departs in its events), so a room ending
+    /// elsewhere never makes an opening socket read again.
     user_changes: HashMap<UserId, u64>,
-    terminations: u64,
 }
 
 /// What a socket saw of its user's membership changes before reading its rooms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MembershipVersion {
     user_changes: u64,
-    terminations: u64,
 }
 
 /// One open socket's end of the hub.
@@ -72,11 +76,43 @@ pub struct LiveHub {
     registry: RwLock<Registry>,
     next_id: AtomicU64,
     queue: usize,
+    caps: SocketCaps,
     typing: Mutex<HashMap<(UserId, RoomId), Instant>>,
     /// Rooms whose presence changed since the last flush. Presence goes out at most every
     /// `PRESENCE_EVERY`: sending the list on every connect would cost the square of a big
     /// room's size when everyone reconnects at once.
     presence_dirty: Mutex<HashSet<RoomId>>,
+}
+
+/// How many sockets may be open at once: each one carries all its user's rooms, so every
+/// extra socket multiplies the fan-out cost of every message in them.
+#[derive(Debug, Clone, Copy)]
+pub struct SocketCaps {
+    pub per_user: u32,
+    pub per_addr: u32,
+}
+
+impl SocketCaps {
+    pub const NONE: Self = Self {
+        per_user: u32::MAX,
+        per_addr: u32::MAX,
+    };
+}
+
+/// Why a socket was not opened: the close reason it is sent (at most 123 bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TooMany {
+    ForUser,
+    ForAddress,
+}
+
+impl TooMany {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::ForUser => "too many live connections for this account; close another tab",
+            Self::ForAddress => "too many live connections from this address",
+        }
+    }
 }
 
 /// How often changed presence is sent.
@@ -88,11 +124,12 @@ const PRESENCE_NAMES: usize = 100;
 const TYPING_EVERY: Duration = Duration::from_secs(2);
 
 impl LiveHub {
-    pub fn new(queue: usize) -> Self {
+    pub fn new(queue: usize, caps: SocketCaps) -> Self {
         Self {
             registry: RwLock::default(),
             next_id: AtomicU64::new(1),
             queue: queue.max(1),
+            caps,
             typing: Mutex::default(),
             presence_dirty: Mutex::default(),
         }
@@ -127,16 +164,35 @@ impl LiveHub {
         self.registry.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn connect(&self, user: &User, session_id: Option<String>) -> Connection {
+    /// Registers a new socket, unless its user or its address already has as many open as
+    /// the caps allow (checked and counted under one lock, so parallel opens cannot slip
+    /// past).
+    pub fn connect(
+        &self,
+        user: &User,
+        session_id: Option<String>,
+        addr: Option<IpAddr>,
+    ) -> Result<Connection, TooMany> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, frames) = mpsc::channel(self.queue);
         let cancel = CancellationToken::new();
         let signed_out = CancellationToken::new();
         let mut reg = self.write();
+        let mine = reg.by_user.get(&user.id).map_or(0, HashSet::len);
+        if u32::try_from(mine).unwrap_or(u32::MAX) >= self.caps.per_user {
+            return Err(TooMany::ForUser);
+        }
+        if let Some(addr) = addr {
+            if reg.by_addr.get(&addr).copied().unwrap_or(0) >= self.caps.per_addr {
+                return Err(TooMany::ForAddress);
+            }
+            *reg.by_addr.entry(addr).or_default() += 1;
+        }
         reg.conns.insert(
             id,
             Conn {
                 user: user.clone(),
+                addr,
                 session_id,
                 tx,
                 cancel: cancel.clone(),
@@ -144,12 +200,12 @@ impl LiveHub {
             },
         );
         reg.by_user.entry(user.id.clone()).or_default().insert(id);
-        Connection {
+        Ok(Connection {
             id,
             frames,
             cancel,
             signed_out,
-        }
+        })
     }
 
     /// Closes the sockets that `session_id` (of `user_id`) opened.
@@ -179,6 +235,14 @@ impl LiveHub {
             return HashSet::new();
         };
         c.cancel.cancel();
+        if let Some(addr) = c.addr {
+            if let Some(n) = reg.by_addr.get_mut(&addr) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    reg.by_addr.remove(&addr);
+                }
+            }
+        }
         if let Some(set) = reg.by_user.get_mut(c.user.id.as_str()) {
             set.remove(&conn);
             if set.is_empty() {
@@ -218,14 +282,11 @@ impl LiveHub {
             .and_then(|c| reg.user_changes.get(c.user.id.as_str()))
             .copied()
             .unwrap_or(0);
-        MembershipVersion {
-            user_changes,
-            terminations: reg.terminations,
-        }
+        MembershipVersion { user_changes }
     }
 
     /// Starts carrying `rooms` (just read from the database) on a new socket, unless a
-    /// membership change of its user or a termination was delivered since `seen`: the read
+    /// membership change of its user (a termination of their room too) was delivered since `seen`: the read
     /// may then be stale (a kick delivered before the socket carried the room would not
     /// have removed it), and the caller reads again. Returns whether it subscribed.
     pub fn subscribe_if_unchanged(
@@ -295,7 +356,6 @@ impl LiveHub {
 
     fn drop_room(&self, room: &str) {
         let mut reg = self.write();
-        reg.terminations += 1;
         if let Some(conns) = reg.rooms.remove(room) {
             for conn in conns {
                 if let Some(set) = reg.conn_rooms.get_mut(&conn) {
@@ -532,9 +592,38 @@ mod tests {
     }
 
     #[test]
+    fn sockets_are_capped_per_user_and_per_address_and_freed_on_disconnect() {
+        let hub = LiveHub::new(
+            16,
+            SocketCaps {
+                per_user: 2,
+                per_addr: 3,
+            },
+        );
+        let home: IpAddr = [192, 0, 2, 1].into();
+        let office: IpAddr = [192, 0, 2, 2].into();
+        let a1 = hub.connect(&user("ann"), None, Some(home)).unwrap();
+        let _a2 = hub.connect(&user("ann"), None, Some(office)).unwrap();
+        assert_eq!(
+            hub.connect(&user("ann"), None, Some(office)).err(),
+            Some(TooMany::ForUser)
+        );
+        let _b1 = hub.connect(&user("bob"), None, Some(home)).unwrap();
+        let _c1 = hub.connect(&user("cat"), None, Some(home)).unwrap();
+        assert_eq!(
+            hub.connect(&user("dan"), None, Some(home)).err(),
+            Some(TooMany::ForAddress)
+        );
+        // Closing one frees its place for both counts.
+        hub.disconnect(a1.id);
+        assert!(hub.connect(&user("ann"), None, Some(home)).is_ok());
+        assert_eq!(hub.connections(), 5 - 1);
+    }
+
+    #[test]
     fn a_socket_subscribes_to_what_it_read_only_if_no_membership_change_came_meanwhile() {
-        let hub = LiveHub::new(16);
-        let bob = hub.connect(&user("bob"), None);
+        let hub = LiveHub::new(16, SocketCaps::NONE);
+        let bob = hub.connect(&user("bob"), None, None).unwrap();
         let rooms = vec![RoomId::from("r1")];
 
         // Nothing happened between the read and the subscription: it takes.
@@ -543,7 +632,7 @@ mod tests {
         assert!(hub.is_subscribed(bob.id, "r1"));
 
         // Bob is kicked from r2 after a second socket read its rooms (r2 among them).
-        let tab = hub.connect(&user("bob"), None);
+        let tab = hub.connect(&user("bob"), None, None).unwrap();
         let seen = hub.membership_version(tab.id);
         hub.publish(room_event("r2", kicked("bob")));
         let stale = vec![RoomId::from("r1"), RoomId::from("r2")];
@@ -566,12 +655,17 @@ mod tests {
         assert!(hub.is_subscribed(tab.id, "r3"));
         assert!(!hub.subscribe_if_unchanged(tab.id, &rooms, seen));
 
-        // Someone else's change does not; a termination anywhere does.
+        // Someone else's change does not, nor does a room ending elsewhere...
         let seen = hub.membership_version(tab.id);
         hub.publish(room_event("r1", kicked("cat")));
         assert!(hub.subscribe_if_unchanged(tab.id, &rooms, seen));
         let seen = hub.membership_version(tab.id);
         hub.publish(room_event("r9", Event::Terminated));
+        assert!(hub.subscribe_if_unchanged(tab.id, &rooms, seen));
+        // ...but the end of one of bob's rooms does: its events depart him.
+        let seen = hub.membership_version(tab.id);
+        hub.publish(room_event("r3", kicked("bob")));
+        hub.publish(room_event("r3", Event::Terminated));
         assert!(!hub.subscribe_if_unchanged(tab.id, &rooms, seen));
     }
 }

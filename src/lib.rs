@@ -1,9 +1,11 @@
 //! The `parlor` server: configuration, logging, the HTTP router and start-up. The rules live
 //! in `domain`, the use cases in `service`, the pages and server functions in `app`.
 
+pub mod client_addr;
 pub mod config;
 pub mod http;
 pub mod hub;
+pub mod serve;
 pub mod server;
 pub mod telemetry;
 pub mod uploads;

@@ -28,12 +28,18 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower_governor::{governor::GovernorConfigBuilder, GovernorLayer};
 use tower_http::{
     limit::RequestBodyLimitLayer,
+    timeout::TimeoutLayer,
     trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
 };
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 use tracing::Level;
 
-use crate::{http, hub::LiveHub, uploads, ws, Config};
+use crate::{
+    client_addr::{ClientKey, TrustedProxies},
+    http,
+    hub::LiveHub,
+    uploads, ws, Config,
+};
 
 /// Largest JSON or form body a server function accepts.
 const API_BODY_LIMIT: usize = 64 * 1024;
@@ -82,7 +88,13 @@ impl App {
     async fn start(config: &Config) -> anyhow::Result<Self> {
         let db = connect_and_migrate(config).await?;
         let accounts = Accounts::new(db.clone(), config.signup_open).await?;
-        let hub = Arc::new(LiveHub::new(config.socket_queue));
+        let hub = Arc::new(LiveHub::new(
+            config.socket_queue,
+            crate::hub::SocketCaps {
+                per_user: config.limits.ws_per_user,
+                per_addr: config.limits.ws_per_address,
+            },
+        ));
         let limits = SendLimits {
             burst: config.send_burst,
             period: Duration::from_millis(config.send_period_ms),
@@ -106,8 +118,10 @@ impl App {
         };
         let sessions = DbSessionStore::new(db.clone());
         let router = router(config, ctx, db.clone(), sessions.clone(), live.clone())?
-            // Every route finds the caller the same way (`CurrentUser`), through this.
-            .layer(Extension(accounts));
+            // Every route finds the caller the same way (`CurrentUser`), through this,
+            // and the caller's address the same way (`ClientAddr`).
+            .layer(Extension(accounts))
+            .layer(Extension(trusted_proxies(config)));
         let app = Self {
             router,
             db,
@@ -217,18 +231,24 @@ impl Server {
                 }
             }
         };
-        let served = axum::serve(
+        crate::serve::serve(
             self.listener,
-            front.into_make_service_with_connect_info::<SocketAddr>(),
+            front,
+            crate::serve::ConnectionLimits {
+                header_read_timeout: Duration::from_millis(
+                    self.config.limits.header_read_timeout_ms,
+                ),
+                max_connections: self.config.limits.max_connections,
+            },
+            shutdown,
         )
-        .with_graceful_shutdown(shutdown)
         .await;
         stopping.cancel();
         if let Some(a) = app.get() {
             a.stop().await;
         }
         tracing::info!("stopped");
-        Ok(served?)
+        Ok(())
     }
 }
 
@@ -289,6 +309,10 @@ pub async fn cleanup_once(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn trusted_proxies(config: &Config) -> TrustedProxies {
+    TrustedProxies::new(config.limits.trusted_proxies.clone())
+}
+
 fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name("parlor")
@@ -328,6 +352,7 @@ fn router(
     // Login and sign-up are limited per client address, each with its own budget.
     let limiter = |name: &str| -> anyhow::Result<_> {
         let conf = GovernorConfigBuilder::default()
+            .key_extractor(ClientKey(trusted_proxies(config)))
             .period(Duration::from_millis(config.auth_rate_period_ms.max(1)))
             .burst_size(config.auth_rate_burst.max(1))
             .finish()
@@ -335,6 +360,12 @@ fn router(
         Ok(GovernorLayer::new(Arc::new(conf)).error_handler(http::rate_limited))
     };
     let login_limit = limiter("login")?;
+    // Uploads (a minimum rate of their own) and the live channel (heartbeats) aside, no
+    // request may hold its connection longer than this.
+    let request_timeout = TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        Duration::from_millis(config.limits.request_timeout_ms),
+    );
     let signup_limit = limiter("sign-up")?;
 
     let api = Router::new()
@@ -360,6 +391,7 @@ fn router(
         )
         .route("/api/{*rest}", post(server_fns_or_404(server_fns)))
         .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
+        .layer(request_timeout)
         .layer(middleware::from_fn(http::api_error_bodies));
 
     let session_layer = SessionManagerLayer::new(sessions)
@@ -383,6 +415,7 @@ fn router(
             shell,
         ))
         .with_state(options)
+        .layer(request_timeout)
         .layer(middleware::from_fn_with_state(
             db.clone(),
             http::pages_need_the_database,
@@ -400,6 +433,8 @@ fn router(
             daily_bytes: config.limits.upload_daily_bytes,
             parallel: config.limits.uploads_per_user,
             min_free_bytes: config.limits.upload_min_free_bytes,
+            min_rate: config.limits.upload_min_rate,
+            grace: Duration::from_millis(config.limits.body_timeout_ms),
         },
     );
     // Multipart framing adds a little to the file itself.

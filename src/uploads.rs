@@ -51,6 +51,9 @@ pub struct UploadLimits {
     pub parallel: u32,
     /// Uploads are refused while the disk has less free space than this.
     pub min_free_bytes: u64,
+    /// Bytes per second an upload must keep up, after `grace`.
+    pub min_rate: u64,
+    pub grace: std::time::Duration,
 }
 
 impl Uploads {
@@ -295,11 +298,24 @@ async fn store(
     let limit = up.limits.file_bytes.min(allowance);
     let (mut size, mut checked_at) = (0u64, 0u64);
     let mut head = Vec::new();
-    while let Some(chunk) = field
-        .chunk()
-        .await
-        .map_err(|e| multipart_error(e, up.limits.file_bytes))?
-    {
+    let started = tokio::time::Instant::now();
+    loop {
+        // Slow-trickle guard: by now at least `min_rate` bytes a second since the grace.
+        let earned =
+            std::time::Duration::from_secs_f64(size as f64 / up.limits.min_rate.max(1) as f64);
+        let next = tokio::time::timeout_at(started + up.limits.grace + earned, field.chunk());
+        let Ok(chunk) = next.await else {
+            return Err(ApiError::new(
+                ErrorCode::TooSlow,
+                format!(
+                    "The upload arrived too slowly (under {} KiB/s) and was stopped.",
+                    up.limits.min_rate / 1024
+                ),
+            ));
+        };
+        let Some(chunk) = chunk.map_err(|e| multipart_error(e, up.limits.file_bytes))? else {
+            break;
+        };
         size += chunk.len() as u64;
         if size > limit {
             return Err(if limit < up.limits.file_bytes {

@@ -66,6 +66,7 @@ fn origin_allowed(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
 pub async fn upgrade(
     State(live): State<Live>,
     caller: Result<CurrentUser, AppError>,
+    client: crate::client_addr::ClientAddr,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -86,15 +87,29 @@ pub async fn upgrade(
         .max_write_buffer_size(64 * 1024)
         .on_upgrade(move |socket| {
             let tasks = live.tasks.clone();
-            tasks.track_future(serve(socket, user, session_id, live))
+            tasks.track_future(serve(socket, user, session_id, client.0, live))
         })
 }
 
-async fn serve(socket: WebSocket, user: User, session_id: Option<String>, live: Live) {
-    let conn = live.hub.connect(&user, session_id);
+async fn serve(
+    socket: WebSocket,
+    user: User,
+    session_id: Option<String>,
+    addr: Option<std::net::IpAddr>,
+    live: Live,
+) {
+    let (mut sink, stream) = socket.split();
+    let conn = match live.hub.connect(&user, session_id, addr) {
+        Ok(conn) => conn,
+        Err(too_many) => {
+            tracing::info!(user_id = %user.id, ?addr, ?too_many, "live channel refused");
+            // 1008: policy violation; the reason says which limit.
+            close(&mut sink, 1008, too_many.reason()).await;
+            return;
+        }
+    };
     let conn_id = conn.id;
     tracing::info!(user_id = %user.id, conn = conn_id, "live channel opened");
-    let (mut sink, stream) = socket.split();
     let Some(rooms) = subscribe_to_rooms(&live, &user, conn_id).await else {
         close(&mut sink, 1013, "try again later").await;
         live.hub.disconnect(conn_id);

@@ -209,3 +209,262 @@ async fn look_alike_room_names_are_taken_and_direction_tricks_refused() {
     let found = ok(&app, &ana, "/api/rooms/search", json!({"query": "ｌｏｕ"})).await;
     assert_eq!(found["rooms"][0]["name"], "Lounge", "{found}");
 }
+
+/// Reads until the server closes the connection; what it said meanwhile, or `None` if it
+/// kept the connection open past `wait`.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream, wait: Duration) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Err(_) => return None,
+            Ok(Ok(0) | Err(_)) => return Some(String::from_utf8_lossy(&got).into_owned()),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_client_trickling_its_headers_is_cut_off() {
+    use tokio::io::AsyncWriteExt;
+    let db = TestDb::new().await;
+    let mut config = common::test_config(&db);
+    config.limits.header_read_timeout_ms = 500;
+    let app = TestApp::spawn_with(config).await;
+    let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let trickle = async {
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if slow.write_all(b"X").await.is_err() {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(2), trickle)
+        .await
+        .ok();
+    let said = read_until_closed(&mut slow, Duration::from_secs(3)).await;
+    assert!(said.is_some(), "the slow client still holds its connection");
+    // An idle keep-alive connection is closed as well; a prompt request is served.
+    let ok = app.http.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let mut idle = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    assert!(read_until_closed(&mut idle, Duration::from_secs(3))
+        .await
+        .is_some());
+}
+
+#[tokio::test]
+async fn connections_past_the_cap_are_closed_at_once_and_served_again_when_one_goes() {
+    use tokio::io::AsyncWriteExt;
+    let db = TestDb::new().await;
+    let mut config = common::test_config(&db);
+    config.limits.max_connections = 3;
+    let app = TestApp::spawn_with(config).await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(tokio::net::TcpStream::connect(app.addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut extra = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let _ = extra
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let said = read_until_closed(&mut extra, Duration::from_secs(2)).await;
+    assert_eq!(
+        said.as_deref(),
+        Some(""),
+        "the fourth connection was served"
+    );
+    held.pop();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut next = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    next.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let said = read_until_closed(&mut next, Duration::from_secs(3))
+        .await
+        .unwrap();
+    assert!(said.starts_with("HTTP/1.1 200"), "{said}");
+}
+
+#[tokio::test]
+async fn a_request_body_that_never_finishes_gets_too_slow() {
+    use tokio::io::AsyncWriteExt;
+    let db = TestDb::new().await;
+    let mut config = common::test_config(&db);
+    config.limits.request_timeout_ms = 500;
+    let app = TestApp::spawn_with(config).await;
+    let ana = person(&app, "ana").await;
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /api/rooms/search HTTP/1.1\r\nHost: x\r\nCookie: {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{\"query\":",
+        ana.cookie
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let said = read_until_closed(&mut stream, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(said.starts_with("HTTP/1.1 408"), "{said}");
+    assert!(said.contains("\"too_slow\""), "{said}");
+}
+
+#[tokio::test]
+async fn an_upload_below_the_minimum_rate_is_stopped_and_leaves_nothing() {
+    let db = TestDb::new().await;
+    let mut config = common::test_config(&db);
+    config.limits.upload_min_rate = 1000;
+    config.limits.body_timeout_ms = 300;
+    let app = TestApp::spawn_with(config).await;
+    let ana = person(&app, "ana").await;
+    let room = open_room(&app, &ana, "Files").await;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    let form = reqwest::multipart::Form::new().text("room_id", room).part(
+        "file",
+        reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        ))
+        .file_name("slow.bin"),
+    );
+    tx.send(Ok(vec![1; 100])).await.unwrap();
+    let res = tokio::time::timeout(
+        Duration::from_secs(5),
+        app.http
+            .post(app.url("/api/uploads"))
+            .header("cookie", &ana.cookie)
+            .multipart(form)
+            .send(),
+    )
+    .await
+    .expect("the stalled upload was not stopped")
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::REQUEST_TIMEOUT);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "too_slow");
+    drop(tx);
+    let left = std::fs::read_dir(db.data_dir.path().join("uploads"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(left, 0);
+}
+
+async fn open_socket(
+    app: &TestApp,
+    who: &common::Person,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{}/ws", app.addr)
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("cookie", who.cookie.parse().unwrap());
+    tokio_tungstenite::connect_async(req).await.unwrap().0
+}
+
+/// The first frame: `ready`, or the close frame's (code, reason).
+async fn first_frame(
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> Result<String, (u16, String)> {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    match tokio::time::timeout(Duration::from_secs(5), ws.next())
+        .await
+        .unwrap()
+    {
+        Some(Ok(Message::Text(t))) => Ok(t.to_string()),
+        Some(Ok(Message::Close(Some(c)))) => Err((c.code.into(), c.reason.to_string())),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn live_sockets_are_capped_per_account_and_per_address_with_a_reason() {
+    let db = TestDb::new().await;
+    let mut config = common::test_config(&db);
+    config.limits.ws_per_user = 2;
+    config.limits.ws_per_address = 3;
+    let app = TestApp::spawn_with(config).await;
+    let ana = person(&app, "ana").await;
+    let bob = person(&app, "bob").await;
+    let cat = person(&app, "cat").await;
+    let mut a1 = open_socket(&app, &ana).await;
+    assert!(first_frame(&mut a1).await.unwrap().contains("\"ready\""));
+    let mut a2 = open_socket(&app, &ana).await;
+    assert!(first_frame(&mut a2).await.is_ok());
+    let mut a3 = open_socket(&app, &ana).await;
+    let (code, reason) = first_frame(&mut a3).await.unwrap_err();
+    assert_eq!(code, 1008);
+    assert!(
+        reason.contains("too many live connections for this account"),
+        "{reason}"
+    );
+    // Everyone here comes from 127.0.0.1: the third socket from it is the last.
+    let mut b1 = open_socket(&app, &bob).await;
+    assert!(first_frame(&mut b1).await.is_ok());
+    let mut c1 = open_socket(&app, &cat).await;
+    let (code, reason) = first_frame(&mut c1).await.unwrap_err();
+    assert_eq!(code, 1008);
+    assert!(reason.contains("from this address"), "{reason}");
+    // Closing one frees its place.
+    drop(a1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut c2 = open_socket(&app, &cat).await;
+    assert!(first_frame(&mut c2).await.is_ok());
+}
+
+#[tokio::test]
+async fn login_limits_follow_forwarded_for_only_from_a_trusted_proxy() {
+    let db = TestDb::new().await;
+    let attempt = |app: &TestApp, from: &'static str| {
+        let (http, url) = (app.http.clone(), app.url("/api/auth/login"));
+        async move {
+            http.post(url)
+                .header("x-forwarded-for", from)
+                .json(&json!({"username": "nobody", "password": "wrong password"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // Not trusted: the header is ignored, so changing it gets no fresh bucket.
+    let mut config = common::test_config(&db);
+    config.auth_rate_burst = 2;
+    let app = TestApp::spawn_with(config.clone()).await;
+    for from in ["198.51.100.1", "198.51.100.2"] {
+        assert_eq!(attempt(&app, from).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        attempt(&app, "198.51.100.3").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    app.stop().await;
+    // Behind a trusted proxy: each client has its own bucket; IPv6 by /64.
+    config.limits.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    let app = TestApp::spawn_with(config).await;
+    for from in ["198.51.100.1", "198.51.100.1"] {
+        assert_eq!(attempt(&app, from).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        attempt(&app, "198.51.100.1").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        attempt(&app, "198.51.100.2").await,
+        StatusCode::UNAUTHORIZED
+    );
+    for from in ["2001:db8:0:1::1", "2001:db8:0:1::2"] {
+        assert_eq!(attempt(&app, from).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        attempt(&app, "2001:db8:0:1::3").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

@@ -34,6 +34,8 @@ pub enum ErrorCode {
     Unavailable,
     /// The server's disk is (nearly) full: uploads are refused until space is freed.
     StorageFull,
+    /// The request (an upload, most likely) arrived too slowly and was cut off.
+    TooSlow,
     Internal,
 }
 
@@ -53,6 +55,7 @@ impl ErrorCode {
             RateLimited => 429,
             ServerUnreachable | Unavailable => 503,
             StorageFull => 507,
+            TooSlow => 408,
             Internal => 500,
         }
     }
@@ -84,6 +87,7 @@ impl ErrorCode {
             ServerUnreachable => "server_unreachable",
             Unavailable => "unavailable",
             StorageFull => "storage_full",
+            TooSlow => "too_slow",
             Internal => "internal",
         }
     }
