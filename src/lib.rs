@@ -3,6 +3,7 @@
 
 pub mod client_addr;
 pub mod config;
+pub mod guards;
 pub mod http;
 pub mod hub;
 pub mod serve;

@@ -36,7 +36,7 @@ use tracing::Level;
 
 use crate::{
     client_addr::{ClientKey, TrustedProxies},
-    http,
+    guards, http,
     hub::LiveHub,
     uploads, ws, Config,
 };
@@ -208,17 +208,22 @@ impl Server {
         let waiting = http::not_ready_router(&self.config);
         let front = {
             let app = app.clone();
-            Router::new().fallback(move |req: Request| {
-                let (app, waiting) = (app.clone(), waiting.clone());
-                async move {
-                    use tower::ServiceExt;
-                    let router = app.get().map_or(waiting, |a| a.router.clone());
-                    match router.oneshot(req).await {
-                        Ok(res) => res,
-                        Err(never) => match never {},
+            Router::<()>::new()
+                .fallback(move |req: Request| {
+                    let (app, waiting) = (app.clone(), waiting.clone());
+                    async move {
+                        use tower::ServiceExt;
+                        let router = app.get().map_or(waiting, |a| a.router.clone());
+                        match router.oneshot(req).await {
+                            Ok(res) => res,
+                            Err(never) => match never {},
+                        }
                     }
-                }
-            })
+                })
+                .layer(middleware::from_fn_with_state(
+                    self.config.secure_cookies,
+                    guards::security_headers,
+                ))
         };
         // On the signal, sockets are told "going away" (1001) while HTTP stops accepting.
         let shutdown = {
@@ -391,6 +396,7 @@ fn router(
         )
         .route("/api/{*rest}", post(server_fns_or_404(server_fns)))
         .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
+        .layer(middleware::from_fn(guards::json_only))
         .layer(request_timeout)
         .layer(middleware::from_fn(http::api_error_bodies));
 
@@ -458,6 +464,10 @@ fn router(
         .merge(api)
         .merge(live)
         .merge(site)
+        .layer(middleware::from_fn_with_state(
+            config.public_origin.clone(),
+            guards::same_origin_writes,
+        ))
         .layer(session_layer)
         .merge(probes)
         .layer(

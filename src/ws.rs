@@ -19,7 +19,7 @@ use axum::{
         ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade},
         State,
     },
-    http::{header, HeaderMap},
+    http::HeaderMap,
     response::{IntoResponse, Response},
 };
 use domain::{
@@ -50,19 +50,6 @@ pub struct Live {
     pub ping_every: Duration,
 }
 
-fn origin_allowed(headers: &HeaderMap, public_origin: Option<&str>) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        // Not a browser: no cookie of a victim rides along with it.
-        return true;
-    };
-    if public_origin.is_some_and(|p| p.trim_end_matches('/') == origin) {
-        return true;
-    }
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let authority = origin.split_once("://").map(|(_, rest)| rest);
-    matches!((host, authority), (Some(h), Some(a)) if h.eq_ignore_ascii_case(a))
-}
-
 pub async fn upgrade(
     State(live): State<Live>,
     caller: Result<CurrentUser, AppError>,
@@ -70,7 +57,7 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !origin_allowed(&headers, live.public_origin.as_deref()) {
+    if !crate::guards::same_origin(&headers, live.public_origin.as_deref()) {
         return error_response(&ApiError::new(
             ErrorCode::Forbidden,
             "This page's origin may not open Parlor's live channel.",
@@ -323,40 +310,5 @@ async fn handle(text: &str, user: &User, conn: u64, live: &Live) {
                 Err(e) => reply_error(live, conn, ApiError::from(e), Some(client_id)),
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, host.parse().unwrap());
-        if let Some(o) = origin {
-            h.insert(header::ORIGIN, o.parse().unwrap());
-        }
-        h
-    }
-
-    #[test]
-    fn origin_must_match_the_host_or_the_configured_origin() {
-        assert!(origin_allowed(
-            &headers(Some("http://127.0.0.1:3000"), "127.0.0.1:3000"),
-            None
-        ));
-        assert!(!origin_allowed(
-            &headers(Some("https://evil.example"), "127.0.0.1:3000"),
-            None
-        ));
-        assert!(origin_allowed(
-            &headers(Some("https://chat.example.org"), "10.0.0.5:3000"),
-            Some("https://chat.example.org/")
-        ));
-        assert!(!origin_allowed(
-            &headers(Some("https://chat.example.org.evil"), "10.0.0.5:3000"),
-            Some("https://chat.example.org")
-        ));
-        assert!(origin_allowed(&headers(None, "127.0.0.1:3000"), None));
     }
 }

@@ -468,3 +468,101 @@ async fn login_limits_follow_forwarded_for_only_from_a_trusted_proxy() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test]
+async fn state_changes_from_other_sites_and_json_in_disguise_are_refused() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let ana = person(&app, "ana").await;
+    let host = app.addr.to_string();
+    let create = |origin: Option<&str>, site: Option<&str>, content_type: &str| {
+        let mut req = app
+            .http
+            .post(app.url("/api/rooms/create"))
+            .header("cookie", &ana.cookie)
+            .header("content-type", content_type)
+            .body(r#"{"name":"Lounge","join_policy":"open"}"#);
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        if let Some(s) = site {
+            req = req.header("sec-fetch-site", s);
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            let status = res.status();
+            (status, res.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    let json = "application/json";
+    let (status, body) = create(Some("https://evil.example"), None, json).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    let (status, _) = create(None, Some("cross-site"), json).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // A cross-site form can send text/plain that happens to be JSON: refused even from here.
+    let (status, body) = create(None, None, "text/plain").await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_input")));
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM rooms").await, 0);
+    // Login through the form twin from another site (login CSRF): refused.
+    let res = app
+        .http
+        .post(app.url("/api/form/login"))
+        .header("origin", "https://evil.example")
+        .header("accept", "text/html")
+        .form(&[("username", "ana"), ("password", common::PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.headers().get("set-cookie").is_none());
+    // From our own page: accepted.
+    let (status, body) = create(Some(&format!("http://{host}")), Some("same-origin"), json).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM rooms").await, 1);
+}
+
+#[tokio::test]
+async fn pages_and_answers_carry_the_security_headers() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let page = app.http.get(app.url("/login")).send().await.unwrap();
+    let h = page.headers().clone();
+    let csp = h["content-security-policy"].to_str().unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("the page policy has a nonce");
+    assert!(nonce.len() >= 16, "{csp}");
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the hydration script lacks the nonce");
+    // Every inline script carries it.
+    assert_eq!(
+        html.matches("<script").count(),
+        html.matches(&format!("<script type=\"module\" nonce=\"{nonce}\"")).count()
+            + html.matches(&format!("<script nonce=\"{nonce}\"")).count(),
+        "{html}"
+    );
+    for part in ["frame-ancestors 'none'", "object-src 'none'", "'wasm-unsafe-eval'"] {
+        assert!(csp.contains(part), "{csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["referrer-policy"], "same-origin");
+    assert!(h.get("strict-transport-security").is_none());
+    // A second page gets a fresh nonce.
+    let again = app.http.get(app.url("/login")).send().await.unwrap();
+    assert_ne!(again.headers()["content-security-policy"].to_str().unwrap(), csp);
+    // API answers get the strict policy.
+    let api = app.post("/api/auth/me", json!({}), None).await;
+    let api_csp = api.headers["content-security-policy"].to_str().unwrap();
+    assert!(api_csp.contains("frame-ancestors 'none'") && !api_csp.contains("nonce"));
+    app.stop().await;
+    // Behind HTTPS (secure cookies): HSTS.
+    let mut config = common::test_config(&db);
+    config.secure_cookies = true;
+    let app = TestApp::spawn_with(config).await;
+    let res = app.http.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.headers()["strict-transport-security"], "max-age=31536000");
+}

@@ -236,3 +236,37 @@ pub fn form_error_location(
         None => url.path().to_owned(),
     })
 }
+
+/// Content-Security-Policy (docs/SECURITY.md, "Headers"): scripts come only from this origin,
+/// plus, on pages, the hydration script that carries this response's nonce; WebAssembly may
+/// compile; nothing may frame Parlor; no inline style anywhere.
+pub mod csp {
+    /// For a rendered page, whose inline hydration script carries `nonce`.
+    pub fn page(nonce: &str) -> String {
+        format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+             style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; \
+             font-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; \
+             base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        )
+    }
+
+    /// For everything else: API answers, static files, the 503 page.
+    pub const OTHER: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+        img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+        form-action 'self'; frame-ancestors 'none'";
+
+    /// Sends the page policy with this response's nonce (during server rendering).
+    pub fn send_page_policy() {
+        use leptos::prelude::use_context;
+        let (Some(nonce), Some(res)) = (
+            leptos::nonce::use_nonce(),
+            use_context::<leptos_axum::ResponseOptions>(),
+        ) else {
+            return;
+        };
+        if let Ok(value) = http::HeaderValue::from_str(&page(&nonce)) {
+            res.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+}

@@ -53,6 +53,10 @@ export async function newPage(browser, { js = true, viewport = DESKTOP, colorSch
     if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
       console.error(`[console] ${page.url()}: ${m.text()}`);
     }
+    // Anything the Content-Security-Policy blocked is a defect of ours.
+    if (m.text().includes('Content Security Policy')) {
+      pageErrors.push(`${page.url()}: ${m.text()}`);
+    }
   });
   return page;
 }

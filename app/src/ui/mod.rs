@@ -27,6 +27,8 @@ use pages::{
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::ssr::csp::send_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
