@@ -4,6 +4,7 @@
 use std::{net::SocketAddr, path::PathBuf};
 
 use clap::{ArgAction, Parser, Subcommand, ValueEnum};
+use service::limits::{Action, ActionLimits, Rate};
 
 #[derive(Parser, Debug)]
 #[command(name = "parlor", version, about = "A self-hosted chat-room server.")]
@@ -207,6 +208,60 @@ pub struct Limits {
     )]
     pub body_timeout_ms: u64,
 
+    /// Rooms one user may create: `COUNT/PERIOD` (period in s, m or h), e.g. `10/1h`.
+    #[arg(
+        long,
+        env = "PARLOR_RATE_CREATE_ROOM",
+        default_value = "10/1h",
+        global = true
+    )]
+    pub rate_create_room: Rate,
+
+    /// Invites one user may send.
+    #[arg(
+        long,
+        env = "PARLOR_RATE_INVITE",
+        default_value = "30/10m",
+        global = true
+    )]
+    pub rate_invite: Rate,
+
+    /// Kicks, bans and unbans one user may make (each notifies its target).
+    #[arg(
+        long,
+        env = "PARLOR_RATE_MODERATE",
+        default_value = "30/10m",
+        global = true
+    )]
+    pub rate_moderate: Rate,
+
+    /// Requests to join (each notifies the admins) one user may make, asking again included.
+    #[arg(
+        long,
+        env = "PARLOR_RATE_REQUEST",
+        default_value = "10/10m",
+        global = true
+    )]
+    pub rate_request: Rate,
+
+    /// Room searches one user may make.
+    #[arg(
+        long,
+        env = "PARLOR_RATE_SEARCH",
+        default_value = "60/1m",
+        global = true
+    )]
+    pub rate_search: Rate,
+
+    /// Catch-up reads (`messages/since`) one user may make; a reconnect makes one per room.
+    #[arg(
+        long,
+        env = "PARLOR_RATE_CATCH_UP",
+        default_value = "600/1m",
+        global = true
+    )]
+    pub rate_catch_up: Rate,
+
     /// Live-channel sockets one account may have open at once.
     #[arg(long, env = "PARLOR_WS_PER_USER", default_value_t = 8, global = true)]
     pub ws_per_user: u32,
@@ -233,6 +288,20 @@ pub struct Limits {
         global = true
     )]
     pub max_connections: usize,
+}
+
+impl Limits {
+    /// The per-user action limits, for the services.
+    pub fn actions(&self) -> ActionLimits {
+        ActionLimits::new([
+            (Action::CreateRoom, self.rate_create_room),
+            (Action::Invite, self.rate_invite),
+            (Action::Moderate, self.rate_moderate),
+            (Action::Request, self.rate_request),
+            (Action::Search, self.rate_search),
+            (Action::CatchUp, self.rate_catch_up),
+        ])
+    }
 }
 
 /// `10.0.0.0/8`, or a single address such as `10.0.0.1`.

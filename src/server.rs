@@ -102,9 +102,10 @@ impl App {
         };
         let ctx = ServerCtx {
             accounts: accounts.clone(),
-            rooms: Rooms::new(db.clone(), hub.clone()),
+            rooms: Rooms::new(db.clone(), hub.clone()).with_limits(config.limits.actions()),
             notifications: Notifications::new(db.clone()),
-            messages: Messages::new(db.clone(), hub.clone(), limits),
+            messages: Messages::new(db.clone(), hub.clone(), limits)
+                .with_limits(config.limits.actions()),
             hub: hub.clone(),
         };
         let live = ws::Live {

@@ -422,12 +422,18 @@ async fn live_sockets_are_capped_per_account_and_per_address_with_a_reason() {
 #[tokio::test]
 async fn login_limits_follow_forwarded_for_only_from_a_trusted_proxy() {
     let db = TestDb::new().await;
+    // A new username each time, so only the per-address limit can refuse.
+    let n = std::sync::atomic::AtomicU32::new(0);
     let attempt = |app: &TestApp, from: &'static str| {
         let (http, url) = (app.http.clone(), app.url("/api/auth/login"));
+        let username = format!(
+            "nobody{}",
+            n.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         async move {
             http.post(url)
                 .header("x-forwarded-for", from)
-                .json(&json!({"username": "nobody", "password": "wrong password"}))
+                .json(&json!({"username": username, "password": "wrong password"}))
                 .send()
                 .await
                 .unwrap()
@@ -491,17 +497,26 @@ async fn state_changes_from_other_sites_and_json_in_disguise_are_refused() {
         async move {
             let res = req.send().await.unwrap();
             let status = res.status();
-            (status, res.json::<serde_json::Value>().await.unwrap_or_default())
+            (
+                status,
+                res.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
         }
     };
     let json = "application/json";
     let (status, body) = create(Some("https://evil.example"), None, json).await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
     let (status, _) = create(None, Some("cross-site"), json).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // A cross-site form can send text/plain that happens to be JSON: refused even from here.
     let (status, body) = create(None, None, "text/plain").await;
-    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_input")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_input"))
+    );
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM rooms").await, 0);
     // Login through the form twin from another site (login CSRF): refused.
     let res = app
@@ -535,15 +550,23 @@ async fn pages_and_answers_carry_the_security_headers() {
         .and_then(|rest| rest.split('\'').next())
         .expect("the page policy has a nonce");
     assert!(nonce.len() >= 16, "{csp}");
-    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the hydration script lacks the nonce");
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script lacks the nonce"
+    );
     // Every inline script carries it.
     assert_eq!(
         html.matches("<script").count(),
-        html.matches(&format!("<script type=\"module\" nonce=\"{nonce}\"")).count()
+        html.matches(&format!("<script type=\"module\" nonce=\"{nonce}\""))
+            .count()
             + html.matches(&format!("<script nonce=\"{nonce}\"")).count(),
         "{html}"
     );
-    for part in ["frame-ancestors 'none'", "object-src 'none'", "'wasm-unsafe-eval'"] {
+    for part in [
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "'wasm-unsafe-eval'",
+    ] {
         assert!(csp.contains(part), "{csp}");
     }
     assert!(!csp.contains("unsafe-inline"), "{csp}");
@@ -553,7 +576,10 @@ async fn pages_and_answers_carry_the_security_headers() {
     assert!(h.get("strict-transport-security").is_none());
     // A second page gets a fresh nonce.
     let again = app.http.get(app.url("/login")).send().await.unwrap();
-    assert_ne!(again.headers()["content-security-policy"].to_str().unwrap(), csp);
+    assert_ne!(
+        again.headers()["content-security-policy"].to_str().unwrap(),
+        csp
+    );
     // API answers get the strict policy.
     let api = app.post("/api/auth/me", json!({}), None).await;
     let api_csp = api.headers["content-security-policy"].to_str().unwrap();
@@ -564,5 +590,188 @@ async fn pages_and_answers_carry_the_security_headers() {
     config.secure_cookies = true;
     let app = TestApp::spawn_with(config).await;
     let res = app.http.get(app.url("/healthz")).send().await.unwrap();
-    assert_eq!(res.headers()["strict-transport-security"], "max-age=31536000");
+    assert_eq!(
+        res.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+}
+
+#[tokio::test]
+async fn actions_that_notify_or_read_much_have_per_user_limits() {
+    let db = TestDb::new().await;
+    let mut config = common::test_config(&db);
+    let two: service::limits::Rate = "2/1h".parse().unwrap();
+    config.limits.rate_create_room = two;
+    config.limits.rate_invite = two;
+    config.limits.rate_moderate = two;
+    config.limits.rate_request = "1/1h".parse().unwrap();
+    config.limits.rate_search = two;
+    config.limits.rate_catch_up = two;
+    let app = TestApp::spawn_with(config).await;
+    let ana = person(&app, "ana").await;
+    let bob = person(&app, "bob").await;
+    let limited = |r: common::Reply| {
+        r.assert_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+        assert!(
+            r.body["retry_after_ms"].as_u64().unwrap() > 1000,
+            "{}",
+            r.text
+        );
+    };
+    let create = |name: &'static str, policy: &'static str| {
+        call(
+            &app,
+            &ana,
+            "/api/rooms/create",
+            json!({"name": name, "join_policy": policy}),
+        )
+    };
+    // Refusals cost nothing: a bad name does not use up the allowance.
+    create("", "open")
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_input");
+    let open = ok(
+        &app,
+        &ana,
+        "/api/rooms/create",
+        json!({"name": "Open", "join_policy": "open"}),
+    )
+    .await;
+    let open = open["room"]["id"].as_str().unwrap().to_owned();
+    let asking = ok(
+        &app,
+        &ana,
+        "/api/rooms/create",
+        json!({"name": "Ask", "join_policy": "request"}),
+    )
+    .await;
+    let asking = asking["room"]["id"].as_str().unwrap().to_owned();
+    limited(create("Third", "open").await);
+
+    // Ban, unban, ban: the loop that notifies its victim each time stops at the third.
+    let mod_call = |path: &'static str| {
+        call(
+            &app,
+            &ana,
+            path,
+            json!({"room_id": open, "user": bob.id, "user_id": bob.id}),
+        )
+    };
+    ok(
+        &app,
+        &ana,
+        "/api/rooms/ban",
+        json!({"room_id": open, "user": bob.id}),
+    )
+    .await;
+    ok(
+        &app,
+        &ana,
+        "/api/rooms/unban",
+        json!({"room_id": open, "user_id": bob.id}),
+    )
+    .await;
+    limited(mod_call("/api/rooms/ban").await);
+
+    // Invites.
+    let cat = person(&app, "cat").await;
+    let dan = person(&app, "dan").await;
+    let eve = person(&app, "eve").await;
+    for p in [&cat, &dan] {
+        ok(
+            &app,
+            &ana,
+            "/api/rooms/invite",
+            json!({"room_id": asking, "user": p.id}),
+        )
+        .await;
+    }
+    limited(
+        call(
+            &app,
+            &ana,
+            "/api/rooms/invite",
+            json!({"room_id": asking, "user": eve.id}),
+        )
+        .await,
+    );
+
+    // Asking to join again after a denial: the second request waits.
+    ok(&app, &eve, "/api/rooms/join", json!({"room_id": asking})).await;
+    ok(
+        &app,
+        &ana,
+        "/api/rooms/deny",
+        json!({"room_id": asking, "user_id": eve.id}),
+    )
+    .await;
+    limited(call(&app, &eve, "/api/rooms/join", json!({"room_id": asking})).await);
+
+    // Search and catch-up.
+    for _ in 0..2 {
+        ok(&app, &bob, "/api/rooms/search", json!({"query": "o"})).await;
+    }
+    limited(call(&app, &bob, "/api/rooms/search", json!({"query": "o"})).await);
+    for _ in 0..2 {
+        ok(
+            &app,
+            &ana,
+            "/api/messages/since",
+            json!({"room_id": asking, "after": "0"}),
+        )
+        .await;
+    }
+    limited(
+        call(
+            &app,
+            &ana,
+            "/api/messages/since",
+            json!({"room_id": asking, "after": "0"}),
+        )
+        .await,
+    );
+}
+
+#[tokio::test]
+async fn parallel_password_guesses_for_one_username_are_refused_past_the_free_ones() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    person(&app, "ana").await;
+    let guesses = (0..20).map(|i| {
+        app.post(
+            "/api/auth/login",
+            json!({"username": "ana", "password": format!("wrong guess {i}")}),
+            None,
+        )
+    });
+    let replies = futures::future::join_all(guesses).await;
+    let checked = replies
+        .iter()
+        .filter(|r| r.code() == "invalid_credentials")
+        .count();
+    let refused = replies
+        .iter()
+        .filter(|r| r.code() == "rate_limited")
+        .count();
+    assert_eq!(checked + refused, 20);
+    assert!(checked <= 4, "{checked} guesses were checked");
+    // The right password is refused too while the door is closed, then let in.
+    let r = app
+        .post(
+            "/api/auth/login",
+            json!({"username": "ana", "password": common::PASSWORD}),
+            None,
+        )
+        .await;
+    r.assert_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    let wait = r.body["retry_after_ms"].as_u64().unwrap();
+    tokio::time::sleep(Duration::from_millis(wait + 50)).await;
+    let r = app
+        .post(
+            "/api/auth/login",
+            json!({"username": "ana", "password": common::PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }

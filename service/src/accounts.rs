@@ -83,8 +83,19 @@ impl Accounts {
         // Only a well-formed name can have an account, so only those are tracked and logged:
         // anything else is refused after the same work, without keeping or printing it.
         let key = Username::parse(username).ok().map(|name| name.key());
-        if let Some(delay) = key.as_deref().and_then(|k| self.failures.delay_for(k)) {
-            tokio::time::sleep(delay).await;
+        // A real limit per username, counted before the password is checked, so parallel
+        // guesses count as much as sequential ones.
+        if let Some(key) = &key {
+            if let Err(wait) = self.failures.admit(key) {
+                tracing::info!("login refused: too many recent failures for one username");
+                let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+                return Err(ApiError::rate_limited(ms)
+                    .with_message(format!(
+                        "Too many failed logins for this username. Wait {} s and try again.",
+                        ms.div_ceil(1000)
+                    ))
+                    .into());
+            }
         }
         let found = match &key {
             Some(key) => self.find_by_key(key).await?,
@@ -103,13 +114,8 @@ impl Accounts {
                 Ok(to_user(user))
             }
             _ => {
-                match &key {
-                    Some(key) => {
-                        self.failures.record(key);
-                        tracing::info!(username = %key, "login refused");
-                    }
-                    None => tracing::info!("login refused: not a valid username"),
-                }
+                // The typed name is not logged: people type passwords into it.
+                tracing::info!("login refused: invalid credentials");
                 Err(ApiError::invalid_credentials().into())
             }
         }
@@ -144,14 +150,19 @@ fn username_taken() -> ServiceError {
 /// that ever hashed; tokio's blocking pool grows to hundreds of threads under a burst of
 /// logins (measured: 18 MB → 955 MB resident after 50 sign-ups), a fixed pool stays small.
 struct PasswordWorkers {
-    jobs: Mutex<std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>>,
+    jobs: std::sync::mpsc::SyncSender<Box<dyn FnOnce() + Send>>,
 }
+
+/// Password jobs waiting at most: past this, a login or sign-up is answered `unavailable`
+/// with a wait at once, instead of queueing without bound (each job holds a request open).
+const PASSWORD_QUEUE: usize = 64;
 
 impl PasswordWorkers {
     fn get() -> &'static Self {
         static WORKERS: std::sync::OnceLock<PasswordWorkers> = std::sync::OnceLock::new();
         WORKERS.get_or_init(|| {
-            let (tx, rx) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
+            let (tx, rx) =
+                std::sync::mpsc::sync_channel::<Box<dyn FnOnce() + Send>>(PASSWORD_QUEUE);
             let rx = Arc::new(Mutex::new(rx));
             let threads = std::thread::available_parallelism()
                 .map_or(2, |n| n.get())
@@ -174,9 +185,7 @@ impl PasswordWorkers {
                     tracing::error!(error = %e, "could not start a password thread");
                 }
             }
-            Self {
-                jobs: Mutex::new(tx),
-            }
+            Self { jobs: tx }
         })
     }
 
@@ -185,12 +194,20 @@ impl PasswordWorkers {
         let job: Box<dyn FnOnce() + Send> = Box::new(move || {
             let _ = reply.send(work());
         });
-        Self::get()
-            .jobs
-            .lock()
-            .map_err(|_| ServiceError::Internal("password threads poisoned".into()))?
-            .send(job)
-            .map_err(|_| ServiceError::Internal("password threads stopped".into()))?;
+        match Self::get().jobs.try_send(job) {
+            Ok(()) => {}
+            Err(std::sync::mpsc::TrySendError::Full(_)) => {
+                tracing::warn!("password queue full; a login or sign-up was turned away");
+                let mut busy = ApiError::unavailable();
+                busy.message =
+                    "The server is busy checking passwords. Try again in a moment.".into();
+                busy.retry_after_ms = Some(1000);
+                return Err(busy.into());
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+                return Err(ServiceError::Internal("password threads stopped".into()))
+            }
+        }
         answer
             .await
             .map_err(|_| ServiceError::Internal("password job dropped".into()))
@@ -296,53 +313,68 @@ impl CustomizedPasswordHasher<PasswordHash> for ReusedMemoryArgon2 {
     }
 }
 
-/// Slows down guessing one username's password: after a few failures in a row, each
-/// further attempt waits longer (doubling, capped), until a success or a quiet spell.
+/// Limits guessing one username's password: a few attempts are free, then each attempt
+/// (admitted before its password is checked) closes the door for longer, doubling up to a
+/// minute, until a success or a quiet spell. Someone can keep a username's owner waiting
+/// this way, never locked out for longer than a minute at a time; per-address limits slow
+/// the one doing it.
 #[derive(Default)]
 struct FailedLogins {
-    by_key: Mutex<HashMap<String, (u32, Instant)>>,
+    by_key: Mutex<HashMap<String, Attempts>>,
+}
+
+#[derive(Clone, Copy)]
+struct Attempts {
+    count: u32,
+    last: Instant,
+    closed_until: Instant,
 }
 
 impl FailedLogins {
     const FREE_ATTEMPTS: u32 = 3;
-    const MAX_DELAY: Duration = Duration::from_secs(5);
+    const MAX_WAIT: Duration = Duration::from_secs(60);
     const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
     const MAX_TRACKED: usize = 100_000;
 
-    fn delay_for(&self, key: &str) -> Option<Duration> {
-        let map = self.by_key.lock().ok()?;
-        let &(count, at) = map.get(key)?;
-        if count <= Self::FREE_ATTEMPTS || at.elapsed() > Self::FORGET_AFTER {
-            return None;
-        }
-        Some(failure_delay(count - Self::FREE_ATTEMPTS))
-    }
-
-    fn record(&self, key: &str) {
+    /// Counts an attempt for `key`, or says how long until one is allowed.
+    fn admit(&self, key: &str) -> Result<(), Duration> {
         let Ok(mut map) = self.by_key.lock() else {
-            return;
+            return Ok(());
         };
+        let now = Instant::now();
         if map.len() >= Self::MAX_TRACKED && !map.contains_key(key) {
-            map.retain(|_, (_, at)| at.elapsed() <= Self::FORGET_AFTER);
-            // Still full of recent failures: the oldest makes room, so the map stays bounded.
+            map.retain(|_, a| a.last.elapsed() <= Self::FORGET_AFTER);
+            // Still full of recent attempts: the oldest makes room, so the map stays bounded.
             if map.len() >= Self::MAX_TRACKED {
                 let oldest = map
                     .iter()
-                    .min_by_key(|(_, (_, at))| *at)
+                    .min_by_key(|(_, a)| a.last)
                     .map(|(k, _)| k.clone());
                 if let Some(oldest) = oldest {
                     map.remove(&oldest);
                 }
             }
         }
-        let entry = map.entry(key.to_owned()).or_insert((0, Instant::now()));
-        if entry.1.elapsed() > Self::FORGET_AFTER {
-            entry.0 = 0;
+        let a = map.entry(key.to_owned()).or_insert(Attempts {
+            count: 0,
+            last: now,
+            closed_until: now,
+        });
+        if a.last.elapsed() > Self::FORGET_AFTER {
+            a.count = 0;
         }
-        entry.0 += 1;
-        entry.1 = Instant::now();
+        if now < a.closed_until {
+            return Err(a.closed_until - now);
+        }
+        a.count += 1;
+        a.last = now;
+        if a.count > Self::FREE_ATTEMPTS {
+            a.closed_until = now + failure_wait(a.count - Self::FREE_ATTEMPTS);
+        }
+        Ok(())
     }
 
+    /// A success: the username's attempts start over.
     fn clear(&self, key: &str) {
         if let Ok(mut map) = self.by_key.lock() {
             map.remove(key);
@@ -350,10 +382,10 @@ impl FailedLogins {
     }
 }
 
-/// 250 ms after the first failure past the free ones, doubling up to 5 s.
-fn failure_delay(excess: u32) -> Duration {
-    let ms = 250u64.saturating_mul(1u64 << excess.saturating_sub(1).min(10));
-    Duration::from_millis(ms).min(FailedLogins::MAX_DELAY)
+/// 250 ms after the first attempt past the free ones, doubling up to a minute.
+fn failure_wait(excess: u32) -> Duration {
+    let ms = 250u64.saturating_mul(1u64 << excess.saturating_sub(1).min(16));
+    Duration::from_millis(ms).min(FailedLogins::MAX_WAIT)
 }
 
 #[cfg(test)]
@@ -389,33 +421,63 @@ mod tests {
         assert!(ours.verify_password(b"wrong", &other).is_err());
     }
 
-    #[test]
-    fn failure_delay_doubles_and_caps() {
-        assert_eq!(failure_delay(1), Duration::from_millis(250));
-        assert_eq!(failure_delay(2), Duration::from_millis(500));
-        assert_eq!(failure_delay(3), Duration::from_millis(1000));
-        assert_eq!(failure_delay(30), Duration::from_secs(5));
+    #[tokio::test]
+    async fn a_full_password_queue_turns_work_away_at_once_with_a_wait() {
+        // Jobs that hold their thread until the gate closes fill the threads, then the queue.
+        let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
+        let gate = Arc::new(Mutex::new(gate_rx));
+        let mut refused = Vec::new();
+        for _ in 0..PASSWORD_QUEUE + 16 {
+            let gate = gate.clone();
+            let job = PasswordWorkers::run(move || {
+                let _ = gate.lock().map(|g| g.recv());
+            });
+            // One poll enqueues it (or is refused); the job runs on without its answer.
+            if let Ok(Err(e)) = tokio::time::timeout(Duration::from_millis(1), job).await {
+                refused.push(e);
+            }
+        }
+        drop(gate_tx);
+        assert!(!refused.is_empty(), "the queue took every job");
+        for e in refused {
+            let ServiceError::Refused(e) = e else {
+                panic!("{e:?}")
+            };
+            assert_eq!(e.code, domain::ErrorCode::Unavailable);
+            assert_eq!(e.retry_after_ms, Some(1000));
+        }
     }
 
     #[test]
-    fn failed_logins_are_free_at_first_then_slowed_and_cleared_by_success() {
+    fn failure_wait_doubles_and_caps() {
+        assert_eq!(failure_wait(1), Duration::from_millis(250));
+        assert_eq!(failure_wait(2), Duration::from_millis(500));
+        assert_eq!(failure_wait(3), Duration::from_millis(1000));
+        assert_eq!(failure_wait(30), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn attempts_are_free_at_first_then_refused_until_the_wait_and_cleared_by_success() {
         let f = FailedLogins::default();
         for _ in 0..FailedLogins::FREE_ATTEMPTS {
-            f.record("bob");
+            assert_eq!(f.admit("bob"), Ok(()));
         }
-        assert_eq!(f.delay_for("bob"), None);
-        f.record("bob");
-        assert_eq!(f.delay_for("bob"), Some(Duration::from_millis(250)));
-        assert_eq!(f.delay_for("alice"), None);
+        // The next is admitted and closes the door: an attempt right after is refused,
+        // however many run at once.
+        assert_eq!(f.admit("bob"), Ok(()));
+        let wait = f.admit("bob").unwrap_err();
+        assert!(wait <= Duration::from_millis(250) && wait > Duration::ZERO);
+        assert!(f.admit("bob").is_err());
+        assert_eq!(f.admit("alice"), Ok(()));
         f.clear("bob");
-        assert_eq!(f.delay_for("bob"), None);
+        assert_eq!(f.admit("bob"), Ok(()));
     }
 
     #[test]
-    fn failed_logins_stay_bounded_when_every_entry_is_recent() {
+    fn tracked_usernames_stay_bounded_when_every_entry_is_recent() {
         let f = FailedLogins::default();
         for i in 0..FailedLogins::MAX_TRACKED + 5 {
-            f.record(&format!("user{i}"));
+            let _ = f.admit(&format!("user{i}"));
         }
         let map = f.by_key.lock().unwrap();
         assert_eq!(map.len(), FailedLogins::MAX_TRACKED);

@@ -8,6 +8,7 @@ pub mod error;
 pub mod housekeeping;
 pub mod hub;
 pub mod ids;
+pub mod limits;
 pub mod messages;
 pub mod notifications;
 pub mod rooms;

@@ -32,6 +32,7 @@ use crate::{
     access,
     error::ServiceResult,
     hub::{Hub, Published},
+    limits::{Action, ActionLimits},
     timeline::{message_view, message_view_with},
     tx::{begin_write, lock_rooms},
     users::users_by_ids,
@@ -102,6 +103,7 @@ pub struct Messages {
     hub: Arc<dyn Hub>,
     writer: mpsc::Sender<WriteJob>,
     limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    limits: ActionLimits,
 }
 
 impl Messages {
@@ -123,7 +125,14 @@ impl Messages {
             hub,
             writer,
             limiter: Arc::new(RateLimiter::keyed(quota)),
+            limits: ActionLimits::default(),
         }
+    }
+
+    /// Per-user limits on catch-up (`Action::CatchUp`).
+    pub fn with_limits(mut self, limits: ActionLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Checks that `user_id` may read and post in `room_id` (the access rule of
@@ -342,6 +351,7 @@ impl Messages {
         room_id: &str,
         after: &str,
     ) -> ServiceResult<Vec<MessageView>> {
+        self.limits.check(Action::CatchUp, user_id)?;
         access::require_member(&self.db, user_id, room_id).await?;
         let rows = row::Entity::find()
             .filter(row::Column::RoomId.eq(room_id))

@@ -34,6 +34,7 @@ use crate::{
     error::ServiceResult,
     hub::{Hub, Published},
     ids::new_id,
+    limits::{Action, ActionLimits},
     notifications::notification_view,
     time::{from_micros, micros, rfc3339},
     timeline::{insert_system_lines, message_view},
@@ -53,6 +54,21 @@ pub struct Outcome {
 pub struct Rooms {
     db: DatabaseConnection,
     hub: Arc<dyn Hub>,
+    limits: ActionLimits,
+}
+
+/// The per-user allowance a command draws on, if any: the ones that notify someone.
+fn charged_action(command: &Command, events: &[Event]) -> Option<Action> {
+    match command {
+        Command::Invite { .. } => Some(Action::Invite),
+        Command::Kick { .. } | Command::Ban { .. } | Command::Unban { .. } => {
+            Some(Action::Moderate)
+        }
+        Command::Join if events.iter().any(|e| matches!(e, Event::Requested { .. })) => {
+            Some(Action::Request)
+        }
+        _ => None,
+    }
 }
 
 pub struct NewRoom<'a> {
@@ -384,8 +400,18 @@ struct RoomCount {
 }
 
 impl Rooms {
+    /// With no per-user limits: see [`Self::with_limits`].
     pub fn new(db: DatabaseConnection, hub: Arc<dyn Hub>) -> Self {
-        Self { db, hub }
+        Self {
+            db,
+            hub,
+            limits: ActionLimits::default(),
+        }
+    }
+
+    pub fn with_limits(mut self, limits: ActionLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Finds a user by id or, failing that, by username (any case).
@@ -400,6 +426,7 @@ impl Rooms {
 
     pub async fn create(&self, actor: &str, input: NewRoom<'_>) -> ServiceResult<RoomView> {
         let name = RoomName::parse(input.name)?;
+        self.limits.check(Action::CreateRoom, actor)?;
         let topic = parse_topic(input.topic)?;
         let policy = match input.join_policy {
             Some(p) => JoinPolicy::parse(p)?,
@@ -485,6 +512,10 @@ impl Rooms {
             }
         }
         let events = room::decide(&before, actor, &command, micros(now))?;
+        // Charged only for what the rules allowed: a refusal costs nobody anything.
+        if let Some(action) = charged_action(&command, &events) {
+            self.limits.check(action, actor)?;
+        }
         let committed = self.commit(txn, &model, &before, events, now).await?;
         let terminated = committed.events.contains(&Event::Terminated);
         Ok(Outcome {
@@ -617,6 +648,7 @@ impl Rooms {
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> ServiceResult<(Vec<RoomView>, Option<String>)> {
+        self.limits.check(Action::Search, actor)?;
         let limit = limit.unwrap_or(20).clamp(1, 100);
         let mut find = room_row::Entity::find()
             .filter(room_row::Column::Status.eq(RoomStatus::Active))

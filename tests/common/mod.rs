@@ -104,8 +104,16 @@ pub fn test_config(db: &TestDb) -> Config {
     config.database_url = Some(db.url.clone());
     config.data_dir = db.data_dir.path().to_path_buf();
     config.site_root = PathBuf::from("target/site");
-    // Tests make many sign-ups from one address; the limiter has a test of its own.
+    // Tests make many sign-ups from one address, and many rooms, searches and invites
+    // quickly; the limits have tests of their own.
     config.auth_rate_burst = 1000;
+    let plenty: service::limits::Rate = "10000/1m".parse().unwrap();
+    config.limits.rate_create_room = plenty;
+    config.limits.rate_invite = plenty;
+    config.limits.rate_moderate = plenty;
+    config.limits.rate_request = plenty;
+    config.limits.rate_search = plenty;
+    config.limits.rate_catch_up = plenty;
     config
 }
 

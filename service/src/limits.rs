@@ -1,0 +1,154 @@
+//! Per-user allowances for the actions that cost other people something or the server a lot
+//! (docs/SECURITY.md, "Limits"): each room created, invite sent and kick, ban or unban made
+//! notifies someone; each request to join notifies the admins; search and catch-up read
+//! much. Each action has its own bucket per user; an empty bucket answers `rate_limited`
+//! with the wait.
+
+use std::{collections::HashMap, num::NonZeroU32, str::FromStr, sync::Arc, time::Duration};
+
+use domain::ApiError;
+use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    CreateRoom,
+    Invite,
+    /// Kick, ban and unban.
+    Moderate,
+    /// Asking to join a request-only room (again, after a denial, too).
+    Request,
+    Search,
+    /// `messages/since`, the catch-up after a reconnect.
+    CatchUp,
+}
+
+impl Action {
+    fn sentence(self) -> &'static str {
+        match self {
+            Self::CreateRoom => "You have created many rooms in a short time.",
+            Self::Invite => "You have sent many invites in a short time.",
+            Self::Moderate => "You have made many kicks, bans and unbans in a short time.",
+            Self::Request => "You have asked to join rooms many times in a short time.",
+            Self::Search => "You have searched very often in a short time.",
+            Self::CatchUp => "Your client has caught up very often in a short time.",
+        }
+    }
+}
+
+/// `burst` actions at once, refilled evenly over `per`: `5/1h` is five at once, then one
+/// more every twelve minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub burst: u32,
+    pub per: Duration,
+}
+
+impl FromStr for Rate {
+    type Err = String;
+
+    /// `BURST/PERIOD`, the period a number with `s`, `m` or `h`: `30/10m`.
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("\"{raw}\" is not a rate like 30/10m (count / period in s, m or h)");
+        let (burst, per) = raw.trim().split_once('/').ok_or_else(bad)?;
+        let burst: u32 = burst.trim().parse().map_err(|_| bad())?;
+        let per = per.trim();
+        let (n, unit) = per.split_at(per.len().saturating_sub(1));
+        let n: u64 = n.parse().map_err(|_| bad())?;
+        let seconds = match unit {
+            "s" => n,
+            "m" => n * 60,
+            "h" => n * 3600,
+            _ => return Err(bad()),
+        };
+        if burst == 0 || seconds == 0 {
+            return Err(bad());
+        }
+        Ok(Self {
+            burst,
+            per: Duration::from_secs(seconds),
+        })
+    }
+}
+
+#[derive(Clone, Default)]
+pub struct ActionLimits {
+    buckets: Arc<HashMap<Action, DefaultKeyedRateLimiter<String>>>,
+}
+
+impl ActionLimits {
+    /// Actions left out are not limited.
+    pub fn new(rates: impl IntoIterator<Item = (Action, Rate)>) -> Self {
+        let buckets = rates
+            .into_iter()
+            .map(|(action, rate)| {
+                let burst = NonZeroU32::new(rate.burst).unwrap_or(NonZeroU32::MIN);
+                let quota = Quota::with_period(rate.per / burst.get())
+                    .unwrap_or_else(|| Quota::per_second(burst))
+                    .allow_burst(burst);
+                (action, RateLimiter::keyed(quota))
+            })
+            .collect();
+        Self {
+            buckets: Arc::new(buckets),
+        }
+    }
+
+    /// Takes one `action` from `user_id`'s bucket, or says how long to wait.
+    pub fn check(&self, action: Action, user_id: &str) -> Result<(), ApiError> {
+        let Some(bucket) = self.buckets.get(&action) else {
+            return Ok(());
+        };
+        match bucket.check_key(&user_id.to_owned()) {
+            Ok(()) => Ok(()),
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+                let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+                Err(ApiError::rate_limited(ms).with_message(format!(
+                    "{} Wait {} s and try again.",
+                    action.sentence(),
+                    ms.div_ceil(1000)
+                )))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn rates_read_as_count_per_period() {
+        assert_eq!(
+            "5/1h".parse::<Rate>().unwrap(),
+            Rate {
+                burst: 5,
+                per: Duration::from_secs(3600)
+            }
+        );
+        assert_eq!(
+            "30/10m".parse::<Rate>().unwrap().per,
+            Duration::from_secs(600)
+        );
+        for bad in ["", "5", "0/1m", "5/0s", "5/1d", "x/1m", "5/m"] {
+            assert!(bad.parse::<Rate>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn each_user_and_action_has_its_own_bucket() {
+        let limits = ActionLimits::new([(Action::Invite, "2/1h".parse().unwrap())]);
+        assert!(limits.check(Action::Invite, "ann").is_ok());
+        assert!(limits.check(Action::Invite, "ann").is_ok());
+        let refused = limits.check(Action::Invite, "ann").unwrap_err();
+        assert_eq!(refused.code, domain::ErrorCode::RateLimited);
+        assert!(refused.retry_after_ms.unwrap() > 60_000);
+        assert!(refused.message.starts_with("You have sent many invites"));
+        assert!(limits.check(Action::Invite, "bob").is_ok());
+        // Not configured: not limited.
+        for _ in 0..100 {
+            assert!(limits.check(Action::Search, "ann").is_ok());
+        }
+    }
+}
