@@ -775,3 +775,178 @@ async fn parallel_password_guesses_for_one_username_are_refused_past_the_free_on
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
+
+#[tokio::test]
+async fn sessions_are_stored_hashed_and_a_request_in_flight_cannot_undo_a_logout() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let ana = person(&app, "ana").await;
+    let room = open_room(&app, &ana, "Files").await;
+    // The cookie's id is nowhere in the database.
+    let id = ana.cookie.trim_start_matches("parlor_session=").to_owned();
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM sessions").await, 1);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) AS n FROM sessions WHERE id = '{id}' OR data LIKE '%{id}%'"
+        ))
+        .await,
+        0
+    );
+    // Make the next request note a new active day, so it saves the session when it ends.
+    let today = chrono::Utc::now().timestamp() / 86_400;
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE sessions SET data = REPLACE(data, '\"active_day\":{today}', '\"active_day\":1')"
+        ))
+        .await
+        .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    let form = reqwest::multipart::Form::new().text("room_id", room).part(
+        "file",
+        reqwest::multipart::Part::stream(reqwest::Body::wrap_stream(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        ))
+        .file_name("slow.txt"),
+    );
+    let upload = tokio::spawn({
+        let (http, url, cookie) = (
+            app.http.clone(),
+            app.url("/api/uploads"),
+            ana.cookie.clone(),
+        );
+        async move {
+            http.post(url)
+                .header("cookie", cookie)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    tx.send(Ok(b"hello ".to_vec())).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Logged out while the upload is still arriving...
+    ok(&app, &ana, "/api/auth/logout", json!({})).await;
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM sessions").await, 0);
+    tx.send(Ok(b"world".to_vec())).await.unwrap();
+    drop(tx);
+    assert_eq!(upload.await.unwrap(), StatusCode::OK);
+    // ...and the upload's end did not write the session back.
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM sessions").await, 0);
+    let me = call(&app, &ana, "/api/auth/me", json!({})).await;
+    assert!(
+        me.body["user"].is_null() || me.code() == "unauthenticated",
+        "{}",
+        me.text
+    );
+}
+
+#[tokio::test]
+async fn naming_a_person_reveals_nothing_to_non_admins_and_never_guesses_between_id_and_name() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let ana = person(&app, "ana").await;
+    let bob = person(&app, "bob").await;
+    let room = open_room(&app, &ana, "Lounge").await;
+    ok(&app, &bob, "/api/rooms/join", json!({"room_id": room})).await;
+    let private = ok(
+        &app,
+        &ana,
+        "/api/rooms/create",
+        json!({"name": "Hidden", "join_policy": "invite"}),
+    )
+    .await;
+    let private = private["room"]["id"].as_str().unwrap().to_owned();
+    // A plain member probing usernames learns nothing: forbidden, whether or not they exist.
+    for name in ["nosuchperson", "ana"] {
+        for path in ["/api/rooms/invite", "/api/rooms/ban"] {
+            call(&app, &bob, path, json!({"room_id": room, "user": name}))
+                .await
+                .assert_error(StatusCode::FORBIDDEN, "forbidden");
+        }
+    }
+    // A stranger to a private room: not found, as if it did not exist.
+    call(
+        &app,
+        &bob,
+        "/api/rooms/invite",
+        json!({"room_id": private, "user": "nosuchperson"}),
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "room_not_found");
+    // The admin: user_not_found for a name nobody has.
+    call(
+        &app,
+        &ana,
+        "/api/rooms/invite",
+        json!({"room_id": private, "user": "nosuchperson"}),
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "user_not_found");
+
+    // Someone takes bob's id as their username: "invite <that>" is refused, not guessed...
+    let mallory = person(&app, &bob.id).await;
+    let r = call(
+        &app,
+        &ana,
+        "/api/rooms/invite",
+        json!({"room_id": private, "user": bob.id}),
+    )
+    .await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_input");
+    assert!(
+        r.body["message"].as_str().unwrap().contains('@'),
+        "{}",
+        r.text
+    );
+    // ...and "@<that>" means the username.
+    ok(
+        &app,
+        &ana,
+        "/api/rooms/invite",
+        json!({"room_id": private, "user": format!("@{}", bob.id)}),
+    )
+    .await;
+    let invites = ok(
+        &app,
+        &ana,
+        "/api/rooms/invites",
+        json!({"room_id": private}),
+    )
+    .await;
+    assert_eq!(
+        invites["invites"][0]["user"]["id"],
+        mallory.id.as_str(),
+        "{invites}"
+    );
+
+    // Banning a stranger from the private room does not tell them its name; banning
+    // from the open one does.
+    let cat = person(&app, "cat").await;
+    ok(
+        &app,
+        &ana,
+        "/api/rooms/ban",
+        json!({"room_id": private, "user": "cat"}),
+    )
+    .await;
+    ok(
+        &app,
+        &ana,
+        "/api/rooms/ban",
+        json!({"room_id": room, "user": "cat"}),
+    )
+    .await;
+    let list = ok(&app, &cat, "/api/notifications/list", json!({})).await;
+    let names: Vec<&serde_json::Value> = list["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| &n["room_name"])
+        .collect();
+    assert_eq!(names.len(), 2, "{list}");
+    assert!(names.contains(&&serde_json::Value::Null), "{list}");
+    assert!(names.contains(&&json!("Lounge")), "{list}");
+    assert!(!list.to_string().contains("Hidden"), "{list}");
+}

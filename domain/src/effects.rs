@@ -63,6 +63,14 @@ fn note(
 
 /// The notifications `events` cause; `before` is the room as it was before them (its admins
 /// hear of join requests).
+/// Whether a notification to `user` may name the room: a private (invite-only) room's name
+/// is for its members and invitees, not for a stranger it bans or unbans.
+pub fn may_name_room(before: &Room, user: &str) -> bool {
+    before.policy != crate::room::JoinPolicy::Invite
+        || before.members.iter().any(|m| m.user_id.as_str() == user)
+        || before.invites.contains_key(user)
+}
+
 pub fn notifications(before: &Room, events: &[Event]) -> Vec<NotificationDraft> {
     use NotificationKind as K;
     let mut out = Vec::new();
@@ -292,6 +300,16 @@ mod tests {
             requests: BTreeSet::new(),
             invites: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn a_private_rooms_name_is_told_to_its_members_and_invitees_only() {
+        let mut r = room();
+        assert!(may_name_room(&r, "stranger"));
+        r.policy = JoinPolicy::Invite;
+        r.invites.insert("guest".into(), 10);
+        assert!(may_name_room(&r, "m1") && may_name_room(&r, "guest"));
+        assert!(!may_name_room(&r, "stranger"));
     }
 
     fn kinds(before: &Room, actor: &str, cmd: Command) -> Vec<(UserId, NotificationKind)> {

@@ -18,6 +18,7 @@ use domain::{
     views::{
         BanView, InviteView, LogEntryView, MemberView, MyRoom, PreviousRoom, RequestView, RoomView,
     },
+    vocab::NotificationKind,
     ApiError, ErrorCode, RoomId, User, UserId,
 };
 use entity::{ban, invite, join_request, membership, mod_log, notification, room as room_row};
@@ -327,12 +328,17 @@ async fn record_effects(
         reason,
     } in effects::notifications(before, events)
     {
+        // A ban or unban reaches strangers too; they learn no private room's name from it.
+        let strangers_may_get =
+            matches!(kind, NotificationKind::Banned | NotificationKind::Unbanned);
+        let room_name = (!strangers_may_get || effects::may_name_room(before, &user))
+            .then(|| room.name.clone());
         let row = notification::Model {
             id: new_id(),
             user_id: user.into_string(),
             kind,
             room_id: Some(room.id.clone()),
-            room_name: Some(room.name.clone()),
+            room_name,
             actor_id: actor.map(UserId::into_string),
             reason,
             created_at: now,
@@ -414,8 +420,21 @@ impl Rooms {
         self
     }
 
-    /// Finds a user by id or, failing that, by username (any case).
-    pub async fn resolve_user(&self, reference: &str) -> ServiceResult<User> {
+    /// The user an admin of `room_id` names (by id or username) for an invite or a ban.
+    /// Whether the actor may act on the room is settled first, so nobody else learns from
+    /// `user_not_found` which usernames exist.
+    pub async fn resolve_target(
+        &self,
+        actor: &str,
+        room_id: &str,
+        reference: &str,
+    ) -> ServiceResult<User> {
+        let (_, role) = self.get(actor, room_id).await?;
+        if !role.is_some_and(|r| r.is_admin()) {
+            return Err(
+                ApiError::new(ErrorCode::Forbidden, "Only the room's admins can do that.").into(),
+            );
+        }
         resolve_user(&self.db, reference).await
     }
 

@@ -1,13 +1,17 @@
 //! tower-sessions' store on our own SeaORM connection, so sessions live in the same SQLite
 //! or PostgreSQL database as everything else (one pool, one sqlx) and survive restarts.
+//!
+//! A row is keyed by the SHA-256 of the session id, never the id itself: someone who reads
+//! the database (a backup, a leaked dump) cannot sign in with what they find there.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use entity::session;
 use sea_orm::{
-    sea_query::OnConflict, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, SqlErr,
+    sea_query::Expr, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    SqlErr,
 };
+use sha2::{Digest, Sha256};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
@@ -18,6 +22,14 @@ pub struct DbSessionStore {
 
 fn backend(err: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(err.to_string())
+}
+
+/// The stored key of session `id`.
+pub fn key_of(id: &Id) -> String {
+    Sha256::digest(id.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn to_chrono(t: time::OffsetDateTime) -> DateTime<Utc> {
@@ -40,7 +52,7 @@ impl DbSessionStore {
         let data = serde_json::to_string(&record.data)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         Ok(session::ActiveModel {
-            id: Set(record.id.to_string()),
+            id: Set(key_of(&record.id)),
             data: Set(data),
             expires_at: Set(to_chrono(record.expiry_date)),
         })
@@ -72,14 +84,18 @@ impl SessionStore for DbSessionStore {
         }
     }
 
+    /// Updates an existing session only. A request still in flight when its session logged
+    /// out would otherwise write the deleted session back, signed in again.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let model = Self::active_model(record)?;
-        session::Entity::insert(model)
-            .on_conflict(
-                OnConflict::column(session::Column::Id)
-                    .update_columns([session::Column::Data, session::Column::ExpiresAt])
-                    .to_owned(),
+        let data = serde_json::to_string(&record.data)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        session::Entity::update_many()
+            .col_expr(session::Column::Data, Expr::value(data))
+            .col_expr(
+                session::Column::ExpiresAt,
+                Expr::value(to_chrono(record.expiry_date)),
             )
+            .filter(session::Column::Id.eq(key_of(&record.id)))
             .exec(&self.db)
             .await
             .map_err(backend)?;
@@ -87,7 +103,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Some(row) = session::Entity::find_by_id(id.to_string())
+        let Some(row) = session::Entity::find_by_id(key_of(id))
             .filter(session::Column::ExpiresAt.gt(Utc::now()))
             .one(&self.db)
             .await
@@ -105,7 +121,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        session::Entity::delete_by_id(id.to_string())
+        session::Entity::delete_by_id(key_of(id))
             .exec(&self.db)
             .await
             .map_err(backend)?;

@@ -35,19 +35,36 @@ pub async fn users_by_ids<C: ConnectionTrait>(
         .collect())
 }
 
-/// Finds a user by id or, failing that, by username (any case).
+/// Finds a user by id or by username (any case); `@name` means the username only. A
+/// reference that is one person's id and another person's username is refused rather than
+/// guessed: a username chosen to look like an id must not stand in for that id's owner.
 pub async fn resolve_user<C: ConnectionTrait>(conn: &C, reference: &str) -> ServiceResult<User> {
     let reference = reference.trim();
-    let found = match user::Entity::find_by_id(reference.to_owned())
-        .one(conn)
-        .await?
-    {
-        Some(u) => Some(u),
-        None => {
-            user::Entity::find()
-                .filter(user::Column::UsernameKey.eq(reference.to_ascii_lowercase()))
-                .one(conn)
-                .await?
+    let by_name = |name: &str| {
+        user::Entity::find()
+            .filter(user::Column::UsernameKey.eq(name.to_ascii_lowercase()))
+            .one(conn)
+    };
+    let found = if let Some(name) = reference.strip_prefix('@') {
+        by_name(name).await?
+    } else {
+        let by_id = user::Entity::find_by_id(reference.to_owned())
+            .one(conn)
+            .await?;
+        let named = by_name(reference).await?;
+        match (by_id, named) {
+            (Some(a), Some(b)) if a.id != b.id => {
+                return Err(ApiError::invalid_field(
+                    "user",
+                    format!(
+                        "\"{reference}\" is one person's id and another person's username. \
+                         Write @{reference} for the username."
+                    ),
+                )
+                .into())
+            }
+            (Some(u), _) | (None, Some(u)) => Some(u),
+            (None, None) => None,
         }
     };
     found.map(to_user).ok_or_else(|| {

@@ -289,7 +289,7 @@ pub async fn deny_request(room_id: RoomId, user_id: UserId) -> Result<Empty, App
 #[server(endpoint = "rooms/invite", input = Json, output = Json)]
 pub async fn invite_user(room_id: RoomId, user: String) -> Result<Empty, AppError> {
     let (me, ctx) = caller().await?;
-    let target = ctx.rooms.resolve_user(&user).await?;
+    let target = ctx.rooms.resolve_target(&me.id, &room_id, &user).await?;
     ctx.rooms
         .act(&me.id, &room_id, Command::Invite { user: target.id })
         .await?;
@@ -341,7 +341,7 @@ pub async fn ban_user(
 ) -> Result<Terminated, AppError> {
     let (me, ctx) = caller().await?;
     let reason = domain::room::parse_reason(reason.as_deref())?;
-    let target = ctx.rooms.resolve_user(&user).await?;
+    let target = ctx.rooms.resolve_target(&me.id, &room_id, &user).await?;
     let outcome = ctx
         .rooms
         .act(
