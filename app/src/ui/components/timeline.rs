@@ -108,8 +108,10 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
                 .await;
                 match result {
                     Ok(page) => {
+                        // The page may be gone by now (a kick, a navigation): nothing to keep.
                         let before = scroller
-                            .get_untracked()
+                            .try_get_untracked()
+                            .flatten()
                             .map(|el| (el.scroll_height(), el.scroll_top()));
                         live.dispatch(crate::store::Loaded::Older {
                             room,
@@ -119,7 +121,7 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
                         // Keep what was on screen where it was: move down by what was added.
                         request_animation_frame(move || {
                             if let (Some(el), Some((height, top))) =
-                                (scroller.get_untracked(), before)
+                                (scroller.try_get_untracked().flatten(), before)
                             {
                                 el.set_scroll_top(top + el.scroll_height() - height);
                             }
@@ -153,7 +155,8 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
             let sent = mine > prev_mine;
             if first || sent || (appended && at_bottom.get_untracked()) {
                 request_animation_frame(move || {
-                    if let Some(el) = scroller.get_untracked() {
+                    // A frame later the timeline may be gone (a kick ends the room's view).
+                    if let Some(el) = scroller.try_get_untracked().flatten() {
                         el.set_scroll_top(el.scroll_height());
                     }
                 });
