@@ -116,8 +116,9 @@ impl App {
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
             ping_every: Duration::from_millis(config.ws_ping_ms),
+            sessions: DbSessionStore::new(db.clone()),
         };
-        let sessions = DbSessionStore::new(db.clone());
+        let sessions = live.sessions.clone();
         let router = router(config, ctx, db.clone(), sessions.clone(), live.clone())?
             // Every route finds the caller the same way (`CurrentUser`), through this,
             // and the caller's address the same way (`ClientAddr`).

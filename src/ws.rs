@@ -27,7 +27,7 @@ use domain::{
     ApiError, ErrorCode, RoomId, User,
 };
 use futures::{SinkExt, StreamExt};
-use service::{messages::Draft, Messages, Rooms};
+use service::{messages::Draft, session_store::DbSessionStore, Messages, Rooms};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::hub::{frame, LiveHub};
@@ -46,6 +46,8 @@ pub struct Live {
     pub public_origin: Option<String>,
     pub shutdown: CancellationToken,
     pub tasks: TaskTracker,
+    /// Where sessions are kept: a socket closes when the session that opened it expires.
+    pub sessions: DbSessionStore,
     /// How often each socket is pinged (30 s by default).
     pub ping_every: Duration,
 }
@@ -86,7 +88,7 @@ async fn serve(
     live: Live,
 ) {
     let (mut sink, stream) = socket.split();
-    let conn = match live.hub.connect(&user, session_id, addr) {
+    let conn = match live.hub.connect(&user, session_id.clone(), addr) {
         Ok(conn) => conn,
         Err(too_many) => {
             tracing::info!(user_id = %user.id, ?addr, ?too_many, "live channel refused");
@@ -106,6 +108,8 @@ async fn serve(
         .to_conn(conn_id, &frame(&ServerFrame::Ready { rooms }));
     let missed = Arc::new(AtomicU32::new(0));
     let cancel = conn.cancel.clone();
+    // A session can also end by expiring; the socket it opened ends with it.
+    let expiry = session_expiry(live.sessions.clone(), session_id, conn.signed_out.clone());
     let writer = write_loop(
         sink,
         conn.frames,
@@ -119,11 +123,44 @@ async fn serve(
     tokio::select! {
         () = writer => {},
         () = reader => {},
+        () = expiry => {},
         // A socket that fell behind gets 2 s to take its close frame, then is dropped.
         () = async { cancel.cancelled().await; tokio::time::sleep(Duration::from_secs(2)).await } => {},
     }
     live.hub.disconnect(conn_id);
     tracing::info!(user_id = %user.id, conn = conn_id, "live channel closed");
+}
+
+/// Watches the session that opened a socket: when it has expired (looked at again at each
+/// expiry, since the person's activity in other tabs moves it on), `signed_out` is
+/// cancelled, which closes the socket as a logout does. Never completes by itself.
+async fn session_expiry(
+    sessions: DbSessionStore,
+    session_id: Option<String>,
+    signed_out: CancellationToken,
+) {
+    use tower_sessions::{session::Id, SessionStore};
+    let Some(id) = session_id.and_then(|s| s.parse::<Id>().ok()) else {
+        return std::future::pending().await;
+    };
+    loop {
+        match sessions.load(&id).await {
+            Ok(Some(record)) => {
+                let left = record.expiry_date - time::OffsetDateTime::now_utc();
+                let left = Duration::try_from(left).unwrap_or(Duration::ZERO);
+                tokio::time::sleep(left + Duration::from_millis(500)).await;
+            }
+            Ok(None) => {
+                tracing::info!("a live channel's session expired; closing it");
+                signed_out.cancel();
+                return std::future::pending().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read a live channel's session");
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            }
+        }
+    }
 }
 
 /// Subscribes a new socket to its user's rooms as the database has them. Membership

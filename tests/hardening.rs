@@ -950,3 +950,66 @@ async fn naming_a_person_reveals_nothing_to_non_admins_and_never_guesses_between
     assert!(names.contains(&&json!("Lounge")), "{list}");
     assert!(!list.to_string().contains("Hidden"), "{list}");
 }
+
+#[tokio::test]
+async fn a_live_socket_closes_when_its_session_expires() {
+    use futures::StreamExt;
+    use sea_orm::{sea_query::Expr, EntityTrait};
+    use tokio_tungstenite::tungstenite::Message;
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let ana = person(&app, "ana").await;
+    let bob = person(&app, "bob").await;
+    // A first signed-in request notes today's activity, so opening a socket later saves
+    // nothing (a save would move the expiry on).
+    ok(&app, &ana, "/api/auth/me", json!({})).await;
+    // Ana's session ends two seconds from now (as 30 idle days would); Bob's does not.
+    entity::session::Entity::update_many()
+        .col_expr(
+            entity::session::Column::ExpiresAt,
+            Expr::value(chrono::Utc::now() + chrono::Duration::seconds(2)),
+        )
+        .exec(&app.db)
+        .await
+        .unwrap();
+    // Every session so far; then Bob logs in afresh, with a long one.
+    let bob_again = app
+        .post(
+            "/api/auth/login",
+            json!({"username": "bob", "password": common::PASSWORD}),
+            None,
+        )
+        .await;
+    let bob = common::Person {
+        id: bob.id,
+        cookie: bob_again.cookie().unwrap(),
+    };
+    let mut a = open_socket(&app, &ana).await;
+    let mut b = open_socket(&app, &bob).await;
+    assert!(first_frame(&mut a).await.unwrap().contains("\"ready\""));
+    assert!(first_frame(&mut b).await.unwrap().contains("\"ready\""));
+    let closed = tokio::time::timeout(Duration::from_secs(8), async {
+        loop {
+            match a.next().await {
+                Some(Ok(Message::Close(c))) => return c.map(|c| u16::from(c.code)),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("the socket outlived its session");
+    assert_eq!(closed, Some(1008));
+    // Bob's socket is still open: a ping is answered.
+    use futures::SinkExt;
+    b.send(Message::Ping(vec![1].into())).await.unwrap();
+    let pong = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            if let Some(Ok(Message::Pong(_))) = b.next().await {
+                return true;
+            }
+        }
+    })
+    .await;
+    assert!(pong.unwrap_or(false));
+}

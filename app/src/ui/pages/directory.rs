@@ -190,8 +190,7 @@ fn ShowMore(
         loading.set(true);
         let query = q.get_untracked();
         leptos::task::spawn_local(async move {
-            if let Ok(page) = search_rooms(Some(query), Some(cursor), Some(PAGE)).await
-            {
+            if let Ok(page) = search_rooms(Some(query), Some(cursor), Some(PAGE)).await {
                 more.update(|m| m.extend(page.rooms));
                 next.set(page.next_cursor);
             }
