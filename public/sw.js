@@ -8,15 +8,19 @@
 const VERSION = '__PARLOR_VERSION__';
 const CACHE = `parlor-${VERSION}`;
 const OFFLINE = '/offline.html';
-const SHELL = [
-  OFFLINE, '/offline.css', '/offline.js', '/favicon.svg',
-  '/pkg/parlor.css', '/pkg/parlor.js', '/pkg/parlor.wasm',
-];
+// The offline page needs these; the worker installs only once it has them.
+const OFFLINE_PAGE = [OFFLINE, '/offline.css', '/offline.js', '/favicon.svg'];
+const SHELL = [...OFFLINE_PAGE, '/pkg/parlor.css', '/pkg/parlor.js', '/pkg/parlor.wasm'];
+const fresh = (path) => new Request(path, { cache: 'reload' });
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
     caches.open(CACHE)
-      .then((cache) => cache.addAll(SHELL.map((path) => new Request(path, { cache: 'reload' }))))
+      .then((cache) => cache.addAll(OFFLINE_PAGE.map(fresh)).then(() => cache))
+      // The app's bundle is kept too when it can be had, but a failed fetch of it (a
+      // dropped connection mid-download) must not keep the offline page from installing.
+      .then((cache) => Promise.all(SHELL.slice(OFFLINE_PAGE.length)
+        .map((path) => cache.add(fresh(path)).catch(() => undefined))))
       .then(() => self.skipWaiting()),
   );
 });

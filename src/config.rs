@@ -15,7 +15,7 @@ pub struct Cli {
     pub config: Config,
 }
 
-#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Run the migrations, then serve the site, the API and the live channel (the default).
     Serve,
@@ -24,6 +24,12 @@ pub enum Command {
     /// Run housekeeping once (old past memberships, old notifications, expired invites),
     /// print what was removed, and exit.
     Cleanup,
+    /// Copy the database (SQLite; for PostgreSQL, print the pg_dump line) and the uploaded
+    /// files into PATH, a new or empty folder, while Parlor keeps running.
+    Backup {
+        /// Where the copy goes.
+        path: PathBuf,
+    },
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

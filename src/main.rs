@@ -16,5 +16,19 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Migrate => parlor::server::migrate_only(&cli.config).await,
         Command::Cleanup => parlor::server::cleanup_once(&cli.config).await,
+        Command::Backup { path } => {
+            let done = parlor::backup::backup(&cli.config, &path).await?;
+            match (&done.database, &done.pg_dump) {
+                (Some(db), _) => println!("database copied to {}", db.display()),
+                (None, Some(line)) => println!("copy the database with:\n  {line}"),
+                (None, None) => {}
+            }
+            println!(
+                "{} files copied to {}",
+                done.files,
+                path.join("uploads").display()
+            );
+            Ok(())
+        }
     }
 }
