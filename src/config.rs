@@ -33,6 +33,12 @@ pub enum Command {
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteSynchronous {
+    Normal,
+    Full,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Human,
     Json,
@@ -154,6 +160,17 @@ pub struct Config {
     /// channel's `Origin` check; without it the origin must match the `Host` header.
     #[arg(long, env = "PARLOR_PUBLIC_ORIGIN", global = true)]
     pub public_origin: Option<String>,
+
+    /// SQLite only: `normal` (a power loss can lose the last acknowledged commits) or `full`
+    /// (an fsync per commit; nothing acknowledged is lost).
+    #[arg(
+        long,
+        env = "PARLOR_SQLITE_SYNCHRONOUS",
+        value_enum,
+        default_value = "normal",
+        global = true
+    )]
+    pub sqlite_synchronous: SqliteSynchronous,
 
     #[command(flatten)]
     pub limits: Limits,
@@ -329,6 +346,13 @@ impl Config {
         self.data_dir.join("uploads")
     }
 
+    pub fn durability(&self) -> service::db::Durability {
+        match self.sqlite_synchronous {
+            SqliteSynchronous::Normal => service::db::Durability::Normal,
+            SqliteSynchronous::Full => service::db::Durability::Full,
+        }
+    }
+
     pub fn database_url(&self) -> String {
         self.database_url
             .clone()
@@ -360,6 +384,7 @@ impl std::fmt::Debug for Config {
             .field("ws_ping_ms", &self.ws_ping_ms)
             .field("upload_limit", &self.upload_limit)
             .field("public_origin", &self.public_origin)
+            .field("sqlite_synchronous", &self.sqlite_synchronous)
             .field("limits", &self.limits)
             .finish()
     }

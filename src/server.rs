@@ -68,7 +68,7 @@ struct App {
 }
 
 pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<DatabaseConnection> {
-    let db = db::connect(&config.database_url())
+    let db = db::connect_with(&config.database_url(), config.durability())
         .await
         .context("cannot open the database")?;
     db::migrate(&db).await.context("migrations failed")?;

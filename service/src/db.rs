@@ -13,10 +13,27 @@ pub fn default_sqlite_url(data_dir: &Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("parlor.db").display())
 }
 
-/// Connects, creating the SQLite file (and its folder) when missing. SQLite runs in WAL
-/// mode with `synchronous=NORMAL` (durable at each checkpoint, safe against corruption)
-/// and waits up to 5 s for a busy writer instead of failing at once.
+/// How hard SQLite works to keep acknowledged commits through a power loss.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=NORMAL` in WAL mode: safe against corruption and against a killed
+    /// process; a power loss or OS crash can lose the last commits, acknowledged ones too.
+    #[default]
+    Normal,
+    /// `synchronous=FULL`: every commit is on disk before it is acknowledged, at the cost of
+    /// an fsync per commit (docs/SECURITY.md gives the measured cost).
+    Full,
+}
+
+/// Connects with [`Durability::Normal`]; see [`connect_with`].
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, Durability::Normal).await
+}
+
+/// Connects, creating the SQLite file (and its folder) when missing. SQLite runs in WAL
+/// mode with the `durability` asked for and waits up to 5 s for a busy writer instead of
+/// failing at once.
+pub async fn connect_with(url: &str, durability: Durability) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
@@ -27,10 +44,13 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 DbErr::Custom(format!("cannot create the folder {}: {e}", dir.display()))
             })?;
         }
-        opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
+        opts.max_connections(8).map_sqlx_sqlite_opts(move |o| {
             o.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(match durability {
+                    Durability::Normal => SqliteSynchronous::Normal,
+                    Durability::Full => SqliteSynchronous::Full,
+                })
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
         });
@@ -92,5 +112,27 @@ mod tests {
         let mode: String = row.try_get_by_index(0).unwrap();
         assert_eq!(mode, "wal");
         assert!(dir.path().join("nested/parlor.db").exists());
+    }
+
+    #[tokio::test]
+    async fn durability_sets_sqlites_synchronous_mode() {
+        use sea_orm::{ConnectionTrait, Statement};
+        let dir = tempfile::tempdir().unwrap();
+        for (durability, expected) in [(Durability::Normal, 1i64), (Durability::Full, 2)] {
+            let db = connect_with(&default_sqlite_url(dir.path()), durability)
+                .await
+                .unwrap();
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    "PRAGMA synchronous",
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            let mode: i64 = row.try_get_by_index(0).unwrap();
+            assert_eq!(mode, expected, "{durability:?}");
+            db.close().await.unwrap();
+        }
     }
 }
