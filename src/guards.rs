@@ -92,7 +92,14 @@ pub async fn security_headers(State(hsts): State<bool>, req: Request, next: Next
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
+    let is_html = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if is_html {
+            return with_page_policy(res).await;
+        }
         h.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(app::ssr::csp::OTHER),
@@ -107,6 +114,40 @@ pub async fn security_headers(State(hsts): State<bool>, req: Request, next: Next
     res
 }
 
+/// A page that reached us without its policy (the renderer normally sends it with the
+/// page's nonce): the policy is made from the nonce its scripts carry, so it is neither
+/// broken (its hydration script blocked) nor left without one. Pages are small and rendered
+/// whole (`SsrMode::Async`), so reading one here costs nothing that matters.
+async fn with_page_policy(res: Response) -> Response {
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 4 * 1024 * 1024).await else {
+        return error_response(&ApiError::internal());
+    };
+    let nonce = nonce_in(&bytes);
+    tracing::warn!(has_nonce = nonce.is_some(), status = %parts.status, "a page came without its Content-Security-Policy");
+    let policy = nonce.map_or_else(
+        || app::ssr::csp::OTHER.to_owned(),
+        |n| app::ssr::csp::page(&n),
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        parts.headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// The nonce of the first `<script … nonce="…">` in a page.
+fn nonce_in(html: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(html).ok()?;
+    let at = text.find("<script")?;
+    let rest = &text[at..];
+    let tag = &rest[..rest.find('>')?];
+    let value = tag.split("nonce=\"").nth(1)?.split('"').next()?;
+    value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_+/=".contains(&b))
+        .then(|| value.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +157,16 @@ mod tests {
             .iter()
             .map(|(k, v)| (HeaderName::from_static(k), HeaderValue::from_static(v)))
             .collect()
+    }
+
+    #[test]
+    fn a_pages_nonce_is_read_from_its_first_script() {
+        assert_eq!(
+            nonce_in(b"<html><script type=\"module\" nonce=\"abc-_1\">x</script>").as_deref(),
+            Some("abc-_1")
+        );
+        assert_eq!(nonce_in(b"<html><script src=\"/a.js\"></script>"), None);
+        assert_eq!(nonce_in(b"<script nonce=\"a'b\">"), None);
     }
 
     #[test]
