@@ -114,9 +114,10 @@ pub async fn security_headers(State(hsts): State<bool>, req: Request, next: Next
     res
 }
 
-/// A page that reached us without its policy (the renderer normally sends it with the
-/// page's nonce): the policy is made from the nonce its scripts carry, so it is neither
-/// broken (its hydration script blocked) nor left without one. Pages are small and rendered
+/// An HTML answer without a policy: a static page (the offline page), or a rendered page
+/// that lost the one the renderer sends with its nonce. The policy is made from the nonce
+/// its scripts carry, if any, so a page is neither broken (its hydration script blocked)
+/// nor left without one. Pages are small and rendered
 /// whole (`SsrMode::Async`), so reading one here costs nothing that matters.
 async fn with_page_policy(res: Response) -> Response {
     let (mut parts, body) = res.into_parts();
@@ -124,7 +125,11 @@ async fn with_page_policy(res: Response) -> Response {
         return error_response(&ApiError::internal());
     };
     let nonce = nonce_in(&bytes);
-    tracing::warn!(has_nonce = nonce.is_some(), status = %parts.status, "a page came without its Content-Security-Policy");
+    if nonce.is_some() {
+        // Static pages (the offline page) have no nonce and are expected here; a rendered
+        // page should have brought its policy along.
+        tracing::warn!(status = %parts.status, "a rendered page came without its Content-Security-Policy");
+    }
     let policy = nonce.map_or_else(
         || app::ssr::csp::OTHER.to_owned(),
         |n| app::ssr::csp::page(&n),
