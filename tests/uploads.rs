@@ -21,16 +21,7 @@ async fn upload(
             "file",
             multipart::Part::bytes(bytes).file_name(name.to_owned()),
         );
-    let res = app
-        .http
-        .post(app.url("/api/uploads"))
-        .header("cookie", cookie)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
+    post_form(app, cookie, form).await
 }
 
 fn stored_files(dir: &std::path::Path) -> Vec<String> {
