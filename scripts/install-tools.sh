@@ -4,7 +4,11 @@
 set -euo pipefail
 
 need_chromium=0
-[ "${1:-}" = "--with-browser" ] && need_chromium=1
+need_fuzz=0
+for arg in "$@"; do
+  [ "$arg" = "--with-browser" ] && need_chromium=1
+  [ "$arg" = "--with-fuzz" ] && need_fuzz=1
+done
 
 rustup target list --installed | grep -qx wasm32-unknown-unknown \
   || rustup target add wasm32-unknown-unknown
@@ -18,6 +22,12 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q '0.2.130'; then
   # Must match the wasm-bindgen version pinned in Cargo.toml; cargo-leptos would
   # otherwise try to download it, and this machine cannot.
   cargo install wasm-bindgen-cli --version 0.2.130 --force
+fi
+
+if [ "$need_fuzz" = 1 ]; then
+  # The fuzzers (fuzz/) build with nightly's sanitizers through cargo-fuzz.
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+  cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --version 0.13.2 --locked
 fi
 
 if [ "$need_chromium" = 1 ]; then

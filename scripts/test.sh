@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it. On a fresh machine it first installs what is missing.
-#   lints → Rust tests on SQLite → the same on PostgreSQL → release build → browser specs
+#   lints → Rust tests on SQLite → the same on PostgreSQL → fuzzers → release build → browser specs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-tools.sh --with-browser
+bash scripts/install-tools.sh --with-browser --with-fuzz
 (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
 # wasm-opt for release builds comes from npm's binaryen (never Debian's: too old).
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
@@ -34,6 +34,9 @@ cargo test --workspace --exclude frontend
 
 step "Rust tests on PostgreSQL (a fresh database per test, dropped after)"
 PARLOR_TEST_DB=postgres cargo test --workspace --exclude frontend
+
+step "Fuzzing: every target for 30 s (nightly, cargo-fuzz)"
+bash scripts/fuzz.sh 30
 
 if [ -n "${CI:-}" ]; then
   # The debug tree is done with; CI machines can be short of disk for the release build.
