@@ -60,6 +60,33 @@ pub async fn connect_with(url: &str, durability: Durability) -> Result<DatabaseC
     Database::connect(opts).await
 }
 
+/// True when `err` says the database could not be reached — no connection could be had
+/// within the pool's wait, or the one in use broke (PostgreSQL stopped, restarting, or cut
+/// off) — rather than that it refused a statement. Callers answer `unavailable` (503: try
+/// again shortly) for these, `internal` for the rest.
+pub fn is_unreachable(err: &DbErr) -> bool {
+    use sea_orm::{sqlx::Error as Sqlx, RuntimeErr};
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match e.as_ref() {
+                Sqlx::Io(_)
+                | Sqlx::Tls(_)
+                | Sqlx::PoolTimedOut
+                | Sqlx::PoolClosed
+                | Sqlx::WorkerCrashed => true,
+                // PostgreSQL's class 08 (connection exception) and its shutdown and start-up
+                // refusals (57P01–57P03).
+                Sqlx::Database(db) => db.code().is_some_and(|code| {
+                    code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+                }),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
@@ -112,6 +139,29 @@ mod tests {
         let mode: String = row.try_get_by_index(0).unwrap();
         assert_eq!(mode, "wal");
         assert!(dir.path().join("nested/parlor.db").exists());
+    }
+
+    #[tokio::test]
+    async fn only_a_database_out_of_reach_counts_as_unreachable() {
+        use sea_orm::{sqlx, ConnAcquireErr, ConnectionTrait, RuntimeErr};
+        use std::{io, sync::Arc};
+        let broken = |e: sqlx::Error| DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)));
+        assert!(is_unreachable(&DbErr::ConnectionAcquire(
+            ConnAcquireErr::Timeout
+        )));
+        assert!(is_unreachable(&broken(sqlx::Error::Io(io::Error::from(
+            io::ErrorKind::ConnectionReset
+        )))));
+        assert!(is_unreachable(&broken(sqlx::Error::PoolTimedOut)));
+        // A statement the database refuses is not that.
+        let dir = tempfile::tempdir().unwrap();
+        let db = connect(&default_sqlite_url(dir.path())).await.unwrap();
+        let refused = db
+            .execute_unprepared("SELECT * FROM no_such_table")
+            .await
+            .unwrap_err();
+        assert!(!is_unreachable(&refused), "{refused:?}");
+        assert!(!is_unreachable(&DbErr::RecordNotInserted));
     }
 
     #[tokio::test]

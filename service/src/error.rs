@@ -2,7 +2,8 @@ use domain::ApiError;
 use sea_orm::DbErr;
 
 /// A use case either refuses (an [`ApiError`] the caller may see) or fails on our side
-/// (logged in full here, shown to the caller only as `internal`).
+/// (logged in full here, shown to the caller only as `internal`). A database that cannot be
+/// reached is no fault of the request: that is `unavailable` (503), to be tried again.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error(transparent)]
@@ -17,6 +18,10 @@ impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
         match err {
             ServiceError::Refused(api) => api,
+            ServiceError::Db(e) if crate::db::is_unreachable(&e) => {
+                tracing::warn!(error = %e, "the database cannot be reached");
+                ApiError::unavailable()
+            }
             other => {
                 tracing::error!(error = %other, "request failed on our side");
                 ApiError::internal()

@@ -400,11 +400,14 @@ async fn write_isolated(db: &DatabaseConnection, batch: &[WriteJob]) -> Vec<Stor
         Ok(results) => return results,
         Err(e) => e,
     };
-    if batch.len() == 1 {
-        tracing::error!(error = %failed, "storing a message failed");
-        return vec![Err(ServiceError::Internal(format!(
-            "storing the message: {failed}"
-        )))];
+    // A database out of reach fails every send alike (`unavailable`): storing them one by
+    // one would only keep the writer waiting on the pool once per send.
+    if batch.len() == 1 || crate::db::is_unreachable(&failed) {
+        tracing::error!(error = %failed, batch = batch.len(), "storing messages failed");
+        return batch
+            .iter()
+            .map(|_| Err(ServiceError::Db(failed.clone())))
+            .collect();
     }
     tracing::warn!(error = %failed, batch = batch.len(), "a batch failed; storing its sends one by one");
     let mut results = Vec::with_capacity(batch.len());
@@ -415,7 +418,7 @@ async fn write_isolated(db: &DatabaseConnection, batch: &[WriteJob]) -> Vec<Stor
                 .unwrap_or_else(|| Err(ServiceError::Internal("the writer lost a send".into()))),
             Err(e) => {
                 tracing::error!(error = %e, "storing a message failed");
-                Err(ServiceError::Internal(format!("storing the message: {e}")))
+                Err(ServiceError::Db(e))
             }
         });
     }

@@ -156,6 +156,11 @@ impl TestApp {
         }
     }
 
+    /// True while the server task is still serving (it has neither returned nor panicked).
+    pub fn is_running(&self) -> bool {
+        self.handle.as_ref().is_some_and(|h| !h.is_finished())
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
