@@ -18,7 +18,7 @@ use std::{
 
 use axum::extract::ws::Utf8Bytes;
 use domain::{effects::member_event, room::Event, wire::ServerFrame, RoomId, User, UserId};
-use service::hub::{Hub, Published};
+use service::hub::{EndedSessions, Hub, Published};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -208,12 +208,12 @@ impl LiveHub {
         })
     }
 
-    /// Closes the sockets that `session_id` (of `user_id`) opened.
-    fn end_session(&self, user_id: &str, session_id: &str) {
+    /// Closes the sockets of `user_id` that the ended sessions opened.
+    fn end_sessions(&self, user_id: &str, which: &EndedSessions) {
         let reg = self.read();
         for conn in reg.by_user.get(user_id).into_iter().flatten() {
             if let Some(c) = reg.conns.get(conn) {
-                if c.session_id.as_deref() == Some(session_id) {
+                if which.includes(c.session_id.as_deref()) {
                     c.signed_out.cancel();
                 }
             }
@@ -549,10 +549,7 @@ impl Hub for LiveHub {
                 events,
                 users,
             } => self.room_events(&room_id, &events, &users),
-            Published::SessionEnded {
-                user_id,
-                session_id,
-            } => self.end_session(&user_id, &session_id),
+            Published::SessionsEnded { user_id, which } => self.end_sessions(&user_id, &which),
             Published::RoomUpdated { room } => {
                 let id = room.id.clone();
                 self.to_room(&id, &frame(&ServerFrame::RoomUpdated { room }), None);

@@ -137,9 +137,10 @@ impl App {
 
     fn spawn_jobs(&self, files_dir: std::path::PathBuf) {
         let (db, sessions, jobs) = (self.db.clone(), self.sessions.clone(), self.jobs.clone());
+        let rooms = self.live.rooms.clone();
         tokio::spawn(async move {
             tokio::select! {
-                () = hourly_housekeeping(db, sessions, files_dir) => {},
+                () = hourly_housekeeping(db, sessions, rooms, files_dir) => {},
                 () = jobs.cancelled() => {},
             }
         });
@@ -286,15 +287,22 @@ async fn keep_starting(config: Config, slot: Arc<OnceLock<App>>, stopping: Cance
     }
 }
 
-/// The hourly housekeeping of docs/RULES.md §8, plus expired sessions.
+/// The hourly housekeeping of docs/RULES.md §8, plus expired sessions and account deletions
+/// cut short. The first round runs at start.
 async fn hourly_housekeeping(
     db: DatabaseConnection,
     sessions: DbSessionStore,
+    rooms: Rooms,
     files_dir: std::path::PathBuf,
 ) {
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
+        match rooms.finish_deletions().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(accounts = n, "finished account deletions cut short"),
+            Err(e) => tracing::warn!(error = %e, "finishing account deletions failed"),
+        }
         if let Err(e) = housekeeping::cleanup(&db, &files_dir, chrono::Utc::now()).await {
             tracing::warn!(error = %e, "housekeeping failed");
         }

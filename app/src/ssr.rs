@@ -56,7 +56,13 @@ async fn session() -> Result<Session, AppError> {
     })
 }
 
-fn store_failed(e: impl std::fmt::Display) -> AppError {
+fn store_failed(e: tower_sessions::session::Error) -> AppError {
+    if let tower_sessions::session::Error::Store(store) = &e {
+        if service::session_store::is_unreachable(store) {
+            tracing::warn!(error = %e, "session store: the database cannot be reached");
+            return AppError(ApiError::unavailable());
+        }
+    }
     tracing::error!(error = %e, "session store failed");
     AppError(ApiError::internal())
 }
@@ -171,11 +177,56 @@ pub async fn end_session() -> Result<(), AppError> {
     let session_id = session.id();
     session.flush().await.map_err(store_failed)?;
     if let (Some(user_id), Some(session_id)) = (user_id, session_id) {
-        ctx()?.hub.publish(service::hub::Published::SessionEnded {
+        ctx()?.hub.publish(service::hub::Published::SessionsEnded {
             user_id,
-            session_id: session_id.to_string(),
+            which: service::hub::EndedSessions::One(session_id.to_string()),
         });
     }
+    Ok(())
+}
+
+/// `auth/password`: the caller's session stays signed in, under a fresh id; every other
+/// session of theirs ends, and the live channels those opened close.
+pub async fn change_password(current: &str, new: &str) -> Result<(), AppError> {
+    let (user, ctx) = caller().await?;
+    let session = session().await?;
+    let kept = session.id();
+    ctx.accounts
+        .change_password(&user.id, current, new, kept.as_ref())
+        .await?;
+    let which = match kept {
+        Some(kept) => service::hub::EndedSessions::AllBut(kept.to_string()),
+        None => service::hub::EndedSessions::All,
+    };
+    ctx.hub.publish(service::hub::Published::SessionsEnded {
+        user_id: user.id,
+        which,
+    });
+    session.cycle_id().await.map_err(store_failed)
+}
+
+/// `auth/logout_all`: every session of the caller ends, this one too.
+pub async fn end_every_session() -> Result<(), AppError> {
+    let (user, ctx) = caller().await?;
+    ctx.accounts.end_all_sessions(&user.id).await?;
+    signed_out_everywhere(user, &ctx).await
+}
+
+/// `auth/delete`: the caller's account goes (docs/RULES.md §1), and with it every session.
+pub async fn delete_account(password: &str) -> Result<(), AppError> {
+    let (user, ctx) = caller().await?;
+    ctx.accounts.delete(&user.id, password, &ctx.rooms).await?;
+    signed_out_everywhere(user, &ctx).await
+}
+
+/// After a user's sessions were all deleted from the store: this browser forgets its cookie
+/// and every live channel of the user closes.
+async fn signed_out_everywhere(user: User, ctx: &ServerCtx) -> Result<(), AppError> {
+    session().await?.flush().await.map_err(store_failed)?;
+    ctx.hub.publish(service::hub::Published::SessionsEnded {
+        user_id: user.id,
+        which: service::hub::EndedSessions::All,
+    });
     Ok(())
 }
 

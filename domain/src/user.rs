@@ -12,6 +12,10 @@ pub struct User {
     pub username: String,
 }
 
+/// The name a deleted account shows wherever it wrote. It has a space, so it is never a
+/// username anyone holds or can take.
+pub const DELETED_USERNAME: &str = "deleted user";
+
 /// 3–32 characters of ASCII letters, digits, `_`, `.`, `-`. Unique ignoring case: [`key`]
 /// is the form the database keeps unique.
 ///
@@ -115,6 +119,11 @@ mod tests {
         let longest = "a".repeat(32);
         assert_eq!(Username::parse(&longest).unwrap().as_str(), longest);
         assert_eq!(Username::parse("Ann_B.c-9").unwrap().as_str(), "Ann_B.c-9");
+    }
+
+    #[test]
+    fn the_deleted_accounts_name_is_no_ones_username() {
+        assert!(Username::parse(DELETED_USERNAME).is_err());
     }
 
     #[test]

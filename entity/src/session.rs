@@ -10,6 +10,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub data: String,
     pub expires_at: DateTimeUtc,
+    /// The signed-in user, copied out of `data`: a password change or "log out everywhere"
+    /// ends a user's sessions by it. None before sign-in.
+    pub user_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,9 @@ pub struct Model {
     /// argon2id PHC string.
     pub password_hash: String,
     pub created_at: DateTimeUtc,
+    /// Set when the account was deleted: the row stays so the messages it wrote keep an
+    /// author, shown as "deleted user"; it can no longer sign in or be found.
+    pub deleted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

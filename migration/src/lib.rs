@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_accounts;
 mod m20261125_000002_rooms;
 mod m20261125_000003_messages;
+mod m20261126_000004_account_controls;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_accounts::Migration),
             Box::new(m20261125_000002_rooms::Migration),
             Box::new(m20261125_000003_messages::Migration),
+            Box::new(m20261126_000004_account_controls::Migration),
         ]
     }
 }

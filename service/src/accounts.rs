@@ -14,13 +14,18 @@ use argon2::{
     },
     Algorithm, Argon2, Block, Params, Version,
 };
-use domain::{ApiError, ErrorCode, Password, User, Username};
-use entity::user;
+use domain::{user::DELETED_USERNAME, ApiError, ErrorCode, Password, User, Username};
+use entity::{session, user};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr,
+    sea_query::Expr, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, SqlErr,
 };
+use tower_sessions::session::Id as SessionId;
 
-use crate::{error::ServiceResult, ids::new_id, users::to_user, ServiceError};
+use crate::{
+    error::ServiceResult, ids::new_id, session_store::key_of, tx::begin_write, users::to_user,
+    Rooms, ServiceError,
+};
 
 #[derive(Clone)]
 pub struct Accounts {
@@ -62,6 +67,7 @@ impl Accounts {
             username_key: Set(username.key()),
             password_hash: Set(hash),
             created_at: Set(chrono::Utc::now()),
+            deleted_at: Set(None),
         };
         // The unique index is the real guard: two sign-ups racing for one name meet here.
         let saved = match user::Entity::insert(model)
@@ -88,13 +94,7 @@ impl Accounts {
         if let Some(key) = &key {
             if let Err(wait) = self.failures.admit(key) {
                 tracing::info!("login refused: too many recent failures for one username");
-                let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
-                return Err(ApiError::rate_limited(ms)
-                    .with_message(format!(
-                        "Too many failed logins for this username. Wait {} s and try again.",
-                        ms.div_ceil(1000)
-                    ))
-                    .into());
+                return Err(too_many_failures(wait));
             }
         }
         let found = match &key {
@@ -121,11 +121,108 @@ impl Accounts {
         }
     }
 
+    /// The user with `id`, unless the account was deleted.
     pub async fn get(&self, id: &str) -> ServiceResult<Option<User>> {
+        Ok(self.find_live(id).await?.map(to_user))
+    }
+
+    async fn find_live(&self, id: &str) -> ServiceResult<Option<user::Model>> {
         Ok(user::Entity::find_by_id(id.to_owned())
+            .filter(user::Column::DeletedAt.is_null())
             .one(&self.db)
-            .await?
-            .map(to_user))
+            .await?)
+    }
+
+    /// Checks that the signed-in `user_id` typed their own password, before a change that
+    /// only they may make. Guesses count against the username as failed logins do, so a
+    /// borrowed session cannot try passwords faster than the login form.
+    async fn confirm_password(
+        &self,
+        user_id: &str,
+        password: &str,
+        field: &'static str,
+    ) -> ServiceResult<user::Model> {
+        let Some(user) = self.find_live(user_id).await? else {
+            return Err(ApiError::unauthenticated().into());
+        };
+        if let Err(wait) = self.failures.admit(&user.username_key) {
+            tracing::info!(user_id = %user.id, "password check refused: too many recent failures");
+            return Err(too_many_failures(wait));
+        }
+        if !verify_password(password.to_owned(), user.password_hash.clone()).await? {
+            tracing::info!(user_id = %user.id, "password check failed");
+            return Err(
+                ApiError::invalid_field(field, "That is not your current password.").into(),
+            );
+        }
+        self.failures.clear(&user.username_key);
+        Ok(user)
+    }
+
+    /// `auth/password`: sets a new password once the current one is confirmed, and ends
+    /// every other session of the user in the same transaction; `keep` (the caller's own
+    /// session) stays signed in.
+    pub async fn change_password(
+        &self,
+        user_id: &str,
+        current: &str,
+        new: &str,
+        keep: Option<&SessionId>,
+    ) -> ServiceResult<u64> {
+        let new = Password::parse(new).map_err(|e| e.for_field("new_password"))?;
+        let user = self
+            .confirm_password(user_id, current, "current_password")
+            .await?;
+        let hash = hash_password(new.expose().to_owned()).await?;
+        let txn = begin_write(&self.db).await?;
+        user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::value(hash))
+            .filter(user::Column::Id.eq(&user.id))
+            .filter(user::Column::DeletedAt.is_null())
+            .exec(&txn)
+            .await?;
+        let ended = end_sessions_of(&txn, &user.id, keep).await?;
+        txn.commit().await?;
+        tracing::info!(user_id = %user.id, ended_sessions = ended, "password changed");
+        Ok(ended)
+    }
+
+    /// `auth/logout_all`: ends every session of the user, the caller's own included.
+    pub async fn end_all_sessions(&self, user_id: &str) -> ServiceResult<u64> {
+        let ended = end_sessions_of(&self.db, user_id, None).await?;
+        tracing::info!(user_id, ended_sessions = ended, "logged out everywhere");
+        Ok(ended)
+    }
+
+    /// `auth/delete`: deletes the account once its password is confirmed (docs/RULES.md §1).
+    /// At once, in one transaction, the account can no longer sign in or be found, its
+    /// sessions end, and its name becomes [`DELETED_USERNAME`] wherever it wrote; then it
+    /// leaves every room by the room rules ([`Rooms::depart_everywhere`]). A deletion cut
+    /// short after the first step is finished by housekeeping.
+    pub async fn delete(&self, user_id: &str, password: &str, rooms: &Rooms) -> ServiceResult<()> {
+        let user = self.confirm_password(user_id, password, "password").await?;
+        let txn = begin_write(&self.db).await?;
+        user::Entity::update_many()
+            .col_expr(user::Column::Username, Expr::value(DELETED_USERNAME))
+            // Not a name anyone can type, so the old name is free and nothing finds this row.
+            .col_expr(
+                user::Column::UsernameKey,
+                Expr::value(format!("~deleted~{}", user.id)),
+            )
+            .col_expr(user::Column::PasswordHash, Expr::value(""))
+            .col_expr(user::Column::DeletedAt, Expr::value(chrono::Utc::now()))
+            .filter(user::Column::Id.eq(&user.id))
+            .filter(user::Column::DeletedAt.is_null())
+            .exec(&txn)
+            .await?;
+        end_sessions_of(&txn, &user.id, None).await?;
+        txn.commit().await?;
+        tracing::info!(user_id = %user.id, "account deleted");
+        // The account is gone already; if leaving a room fails now, housekeeping finishes.
+        if let Err(e) = rooms.depart_everywhere(&user.id).await {
+            tracing::warn!(user_id = %user.id, error = %e, "a deleted account's rooms are left for housekeeping");
+        }
+        Ok(())
     }
 
     async fn find_by_key(&self, key: &str) -> ServiceResult<Option<user::Model>> {
@@ -134,6 +231,29 @@ impl Accounts {
             .one(&self.db)
             .await?)
     }
+}
+
+/// Ends the sessions of `user_id` but `keep`; how many ended.
+async fn end_sessions_of<C: ConnectionTrait>(
+    conn: &C,
+    user_id: &str,
+    keep: Option<&SessionId>,
+) -> ServiceResult<u64> {
+    let mut ended = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    if let Some(keep) = keep {
+        ended = ended.filter(session::Column::Id.ne(key_of(keep)));
+    }
+    Ok(ended.exec(conn).await?.rows_affected)
+}
+
+fn too_many_failures(wait: Duration) -> ServiceError {
+    let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+    ApiError::rate_limited(ms)
+        .with_message(format!(
+            "Too many failed password attempts for this account. Wait {} s and try again.",
+            ms.div_ceil(1000)
+        ))
+        .into()
 }
 
 fn username_taken() -> ServiceError {

@@ -32,8 +32,34 @@ pub enum Published {
     },
     /// A room's settings changed: its members see the new topic, policy and limit.
     RoomUpdated { room: RoomView },
-    /// A session ended (logout): the live channels it opened close.
-    SessionEnded { user_id: UserId, session_id: String },
+    /// Sessions of one user ended (logout, password change, account deletion): the live
+    /// channels they opened close.
+    SessionsEnded {
+        user_id: UserId,
+        which: EndedSessions,
+    },
+}
+
+/// Which of a user's sessions ended, by session id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndedSessions {
+    /// This one (a logout).
+    One(String),
+    /// Every one but this, which stays signed in (a password change).
+    AllBut(String),
+    /// Every one ("log out everywhere", account deletion).
+    All,
+}
+
+impl EndedSessions {
+    /// Whether a socket opened by `session_id` belongs to an ended session.
+    pub fn includes(&self, session_id: Option<&str>) -> bool {
+        match self {
+            Self::One(ended) => session_id == Some(ended.as_str()),
+            Self::AllBut(kept) => session_id != Some(kept.as_str()),
+            Self::All => true,
+        }
+    }
 }
 
 pub trait Hub: Send + Sync + 'static {

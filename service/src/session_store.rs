@@ -20,8 +20,22 @@ pub struct DbSessionStore {
     db: DatabaseConnection,
 }
 
-fn backend(err: impl std::fmt::Display) -> session_store::Error {
-    session_store::Error::Backend(err.to_string())
+/// How a failure that is the database being out of reach begins (see [`is_unreachable`]).
+const UNREACHABLE: &str = "database unreachable: ";
+
+fn backend(err: sea_orm::DbErr) -> session_store::Error {
+    if crate::db::is_unreachable(&err) {
+        session_store::Error::Backend(format!("{UNREACHABLE}{err}"))
+    } else {
+        session_store::Error::Backend(err.to_string())
+    }
+}
+
+/// True when a store failure is the database being out of reach (to be answered
+/// `unavailable`, not `internal`): tower-sessions carries store errors as text only, so the
+/// store marks these.
+pub fn is_unreachable(err: &session_store::Error) -> bool {
+    matches!(err, session_store::Error::Backend(why) if why.starts_with(UNREACHABLE))
 }
 
 /// The stored key of session `id`.
@@ -30,6 +44,15 @@ pub fn key_of(id: &Id) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The signed-in user a session's data names (the key `app::ssr::SESSION_USER_KEY` writes).
+fn user_of(record: &Record) -> Option<String> {
+    record
+        .data
+        .get("user_id")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
 }
 
 fn to_chrono(t: time::OffsetDateTime) -> DateTime<Utc> {
@@ -55,6 +78,7 @@ impl DbSessionStore {
             id: Set(key_of(&record.id)),
             data: Set(data),
             expires_at: Set(to_chrono(record.expiry_date)),
+            user_id: Set(user_of(record)),
         })
     }
 
@@ -95,6 +119,7 @@ impl SessionStore for DbSessionStore {
                 session::Column::ExpiresAt,
                 Expr::value(to_chrono(record.expiry_date)),
             )
+            .col_expr(session::Column::UserId, Expr::value(user_of(record)))
             .filter(session::Column::Id.eq(key_of(&record.id)))
             .exec(&self.db)
             .await

@@ -43,12 +43,14 @@ pub async fn resolve_user<C: ConnectionTrait>(conn: &C, reference: &str) -> Serv
     let by_name = |name: &str| {
         user::Entity::find()
             .filter(user::Column::UsernameKey.eq(name.to_ascii_lowercase()))
+            .filter(user::Column::DeletedAt.is_null())
             .one(conn)
     };
     let found = if let Some(name) = reference.strip_prefix('@') {
         by_name(name).await?
     } else {
         let by_id = user::Entity::find_by_id(reference.to_owned())
+            .filter(user::Column::DeletedAt.is_null())
             .one(conn)
             .await?;
         let named = by_name(reference).await?;
@@ -100,6 +102,7 @@ pub async fn usernames_starting<C: ConnectionTrait>(
     let pattern = format!("{}%", key.replace('\\', "\\\\").replace('_', "\\_"));
     Ok(user::Entity::find()
         .filter(Expr::col(user::Column::UsernameKey).like(LikeExpr::new(pattern).escape('\\')))
+        .filter(user::Column::DeletedAt.is_null())
         .order_by_asc(user::Column::UsernameKey)
         .limit(limit)
         .all(conn)

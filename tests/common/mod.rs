@@ -3,6 +3,8 @@
 //! `PARLOR_TEST_DB=postgres` (dropped when the test ends, pass or fail).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod live;
+
 use std::{net::SocketAddr, path::PathBuf};
 
 use parlor::{config::Config, server::Server};

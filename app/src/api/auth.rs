@@ -38,6 +38,70 @@ pub async fn me() -> Result<UserResponse, AppError> {
     Ok(UserResponse { user })
 }
 
+#[server(endpoint = "auth/password", input = server_fn::codec::Json, output = server_fn::codec::Json)]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<Empty, AppError> {
+    crate::ssr::change_password(&current_password, &new_password).await?;
+    Ok(Empty {})
+}
+
+#[server(endpoint = "auth/logout_all", input = server_fn::codec::Json, output = server_fn::codec::Json)]
+pub async fn logout_all() -> Result<Empty, AppError> {
+    crate::ssr::end_every_session().await?;
+    Ok(Empty {})
+}
+
+#[server(endpoint = "auth/delete", input = server_fn::codec::Json, output = server_fn::codec::Json)]
+pub async fn delete_account(password: String) -> Result<Empty, AppError> {
+    crate::ssr::delete_account(&password).await?;
+    Ok(Empty {})
+}
+
+/// The account page's password form. Stays on the account page, which says it worked.
+#[server(endpoint = "form/password")]
+pub async fn change_password_form(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    match crate::ssr::change_password(&current_password, &new_password).await {
+        Ok(()) => {
+            crate::ssr::redirect_plain_post("/account?password=changed");
+            Ok(())
+        }
+        Err(e) => Err(crate::ssr::back_to_form(
+            "/account",
+            ChangePasswordForm::PATH,
+            &[],
+            e,
+        )),
+    }
+}
+
+#[server(endpoint = "form/logout_all")]
+pub async fn logout_all_form() -> Result<(), AppError> {
+    crate::ssr::end_every_session().await?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+#[server(endpoint = "form/delete_account")]
+pub async fn delete_account_form(password: String) -> Result<(), AppError> {
+    match crate::ssr::delete_account(&password).await {
+        Ok(()) => {
+            leptos_axum::redirect("/login?account=deleted");
+            Ok(())
+        }
+        Err(e) => Err(crate::ssr::back_to_form(
+            "/account",
+            DeleteAccountForm::PATH,
+            &[],
+            e,
+        )),
+    }
+}
+
 /// The sign-up page's form. Lands on the home page when it worked.
 #[server(endpoint = "form/signup")]
 pub async fn signup_form(username: String, password: String) -> Result<(), AppError> {

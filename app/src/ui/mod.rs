@@ -14,6 +14,7 @@ use leptos_router::{
 };
 
 use pages::{
+    account::AccountPage,
     admin::{AdminPage, BanDialog, KickDialog, TransferDialog},
     auth,
     create::CreateRoomPage,
@@ -66,6 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("rooms") ssr=SsrMode::Async view=DirectoryPage />
                     <Route path=path!("rooms/new") ssr=SsrMode::Async view=CreateRoomPage />
                     <Route path=path!("notifications") ssr=SsrMode::Async view=NotificationsPage />
+                    <Route path=path!("account") ssr=SsrMode::Async view=AccountPage />
                     <ParentRoute path=path!("rooms/:id/admin") ssr=SsrMode::Async view=AdminPage>
                         <Route path=path!("") ssr=SsrMode::Async view=|| () />
                         <Route path=path!("kick/:user") ssr=SsrMode::Async view=KickDialog />

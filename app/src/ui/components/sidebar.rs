@@ -110,10 +110,11 @@ pub fn Sidebar() -> impl IntoView {
                 </details>
             </Show>
             <div class="me">
-                <div class="me-name">
+                <a class="me-name" href="/account" title="Your account">
                     <span class="visually-hidden">"Signed in as "</span>
                     <strong>{move || me.get().map(|u| u.username).unwrap_or_default()}</strong>
-                </div>
+                    <span class="visually-hidden">", your account"</span>
+                </a>
                 <ActionForm action=logout>
                     <button type="submit" class="link-button">
                         "Log out"
