@@ -429,13 +429,17 @@ impl Rooms {
         room_id: &str,
         reference: &str,
     ) -> ServiceResult<User> {
-        let (_, role) = self.get(actor, room_id).await?;
-        if !role.is_some_and(|r| r.is_admin()) {
-            return Err(
-                ApiError::new(ErrorCode::Forbidden, "Only the room's admins can do that.").into(),
-            );
+        // The same answers as every other admin action: `not_member` to someone who sees
+        // the room from outside, `forbidden` to a member who is not an admin.
+        match self.get(actor, room_id).await? {
+            (_, Some(role)) if role.is_admin() => resolve_user(&self.db, reference).await,
+            (_, Some(_)) => Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "Only the room's admins can do that.",
+            )
+            .into()),
+            (_, None) => Err(domain::access::not_member().into()),
         }
-        resolve_user(&self.db, reference).await
     }
 
     /// Up to 10 usernames starting with `prefix`, for an invite form's suggestions.
