@@ -67,11 +67,19 @@ pub fn SignupPage() -> impl IntoView {
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<LoginForm>::new();
     let error = last_error(action.value());
+    // Where deleting an account lands.
+    let deleted = use_query_map()
+        .read_untracked()
+        .get("account")
+        .is_some_and(|v| v == "deleted");
     view! {
         <Title text="Log in" />
         <section class="card auth">
             <h1>"Log in to Parlor"</h1>
             <p class="tagline">"Chat rooms for small teams and communities."</p>
+            <Show when=move || deleted>
+                <p class="status-line" role="status">"Your account was deleted."</p>
+            </Show>
             <FormError error=Signal::derive(move || error.get().and_then(|e| e.general())) />
             <ActionForm action>
                 <Field

@@ -1,0 +1,101 @@
+// The account page: change the password (another browser is signed out), log out
+// everywhere, delete the account (the room hands on, the messages stay as "deleted user"),
+// once hydrated and once with JavaScript off.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  launch, newPage, open, shot, person, api, createRoom, PASSWORD, log, assertNoPageErrors,
+} from './browser.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => {
+  await browser?.close();
+  assertNoPageErrors();
+});
+
+/// `who`'s second browser, signed in through the API.
+async function secondBrowser(who, password, js) {
+  const page = await newPage(browser, { js });
+  await api(page, '/api/auth/login', { username: who.name, password });
+  return page;
+}
+
+async function signedIn(page) {
+  const res = await page.request.post('/api/auth/me', { data: {} });
+  return res.ok();
+}
+
+for (const js of [true, false]) {
+  const mode = js ? 'js' : 'nojs';
+
+  test(`password change, log out everywhere and deletion with JavaScript ${js ? 'on' : 'off'}`, async () => {
+    const me = await person(browser, `acct${mode}`, { js });
+    const other = await secondBrowser(me, PASSWORD, js);
+
+    // The sidebar's name leads to the account page.
+    await open(me.page, '/', { js });
+    await me.page.getByRole('link', { name: new RegExp(`${me.name}, your account`) }).click();
+    await me.page.waitForURL((url) => url.pathname === '/account');
+    if (js) await me.page.waitForSelector('body[data-hydrated="true"]');
+    await me.page.getByRole('heading', { name: 'Your account' }).waitFor();
+    await me.page.getByText(me.user.id).waitFor();
+
+    // The wrong current password: the error sits beside that field; nothing changed.
+    await me.page.fill('#field-current_password', 'not my password at all');
+    await me.page.fill('#field-new_password', 'a brand new password');
+    await me.page.getByRole('button', { name: 'Change password' }).click();
+    await me.page.locator('#field-current_password-error')
+      .getByText('That is not your current password.').waitFor();
+    await shot(me.page, `${mode}-account-password-error`);
+    assert.equal(await signedIn(other), true);
+
+    // The right one: this browser stays in, the other is signed out.
+    await me.page.fill('#field-current_password', PASSWORD);
+    await me.page.fill('#field-new_password', 'a brand new password');
+    await me.page.getByRole('button', { name: 'Change password' }).click();
+    await me.page.getByText('Password changed. Your other sessions were signed out.').waitFor();
+    await shot(me.page, `${mode}-account-password-changed`);
+    assert.equal(await signedIn(me.page), true);
+    assert.equal(await signedIn(other), false);
+    await other.context().close();
+
+    // Log out everywhere: this browser lands on the login page, and a second one is out too.
+    const third = await secondBrowser(me, 'a brand new password', js);
+    await me.page.getByRole('button', { name: 'Log out everywhere' }).click();
+    await me.page.waitForURL((url) => url.pathname === '/login');
+    assert.equal(await signedIn(me.page), false);
+    assert.equal(await signedIn(third), false);
+    await third.context().close();
+    await me.page.context().close();
+  });
+
+  test(`deleting the account hands its room on with JavaScript ${js ? 'on' : 'off'}`, async () => {
+    const owner = await person(browser, `gone${mode}`, { js });
+    const stays = await person(browser, `stay${mode}`);
+    const third = await person(browser, `third${mode}`);
+    const room = await createRoom(owner.page, { name: `Handover ${mode}`, join_policy: 'open' });
+    await api(stays.page, '/api/rooms/join', { room_id: room.id });
+    await api(third.page, '/api/rooms/join', { room_id: room.id });
+    await api(owner.page, '/api/messages/send', { room_id: room.id, client_id: `bye-${mode}`, body: 'my last words' });
+
+    await open(owner.page, '/account', { js });
+    await owner.page.fill('#field-password', 'wrong password here');
+    await owner.page.getByRole('button', { name: 'Delete my account' }).click();
+    await owner.page.locator('#field-password-error').getByText('That is not your current password.').waitFor();
+    await owner.page.fill('#field-password', PASSWORD);
+    await shot(owner.page, `${mode}-account-delete`);
+    await owner.page.getByRole('button', { name: 'Delete my account' }).click();
+    await owner.page.waitForURL((url) => url.pathname === '/login');
+    await owner.page.getByText('Your account was deleted.').waitFor();
+    assert.equal(await signedIn(owner.page), false);
+
+    // The earliest joiner owns the room now, and the message reads as from "deleted user".
+    await open(stays.page, `/rooms/${room.id}`);
+    await log(stays.page).locator('.msg', { hasText: 'my last words' }).getByText('deleted user').waitFor();
+    const { my_role } = await api(stays.page, '/api/rooms/get', { room_id: room.id });
+    assert.equal(my_role, 'owner');
+    await shot(stays.page, `${mode}-account-deleted-author`);
+    for (const p of [owner, stays, third]) await p.page.context().close();
+  });
+}
