@@ -100,12 +100,13 @@ impl App {
             period: Duration::from_millis(config.send_period_ms),
             max_batch: config.commit_batch,
         };
+        // One set of per-user allowances, shared by rooms and messages.
+        let actions = config.limits.actions();
         let ctx = ServerCtx {
             accounts: accounts.clone(),
-            rooms: Rooms::new(db.clone(), hub.clone()).with_limits(config.limits.actions()),
+            rooms: Rooms::new(db.clone(), hub.clone()).with_limits(actions.clone()),
             notifications: Notifications::new(db.clone()),
-            messages: Messages::new(db.clone(), hub.clone(), limits)
-                .with_limits(config.limits.actions()),
+            messages: Messages::new(db.clone(), hub.clone(), limits).with_limits(actions),
             hub: hub.clone(),
         };
         let live = ws::Live {
