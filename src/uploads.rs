@@ -6,6 +6,10 @@
 //! disk must keep its free-space floor. The file then streams to a `.part` file, counted as
 //! it goes: past the limit, or when the disk fills, the partial file is removed. A kept
 //! file is stored by a random id, never by its name, and served to room members only.
+//!
+//! The form itself (order of parts, the room id's cap, the file's name, limit and content
+//! type) is read by the `uploadform` crate, the same code `fuzz/` runs on arbitrary bodies;
+//! this module adds what needs the server: who may upload, the disk, and the clock.
 
 use std::{
     collections::HashMap,
@@ -19,17 +23,16 @@ use app::{
 };
 use axum::{
     body::Body,
-    extract::{multipart::Field, Multipart, Path, State},
+    extract::{FromRequest, Path, Request, State},
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    Json,
+    Json, RequestExt,
 };
 use domain::{message, ApiError, ErrorCode, User, UserId};
+use futures::TryStreamExt;
 use service::Messages;
 use tokio::io::AsyncWriteExt;
-
-/// The longest `room_id` part read; ids are far shorter.
-const ROOM_ID_MAX: usize = 64;
+use uploadform::{FilePart, ReceivedFile, UploadForm};
 /// Free space is checked again after every this many bytes written.
 const SPACE_CHECK_EVERY: u64 = 1024 * 1024;
 
@@ -161,16 +164,6 @@ fn storage_full() -> ApiError {
     )
 }
 
-fn too_large(limit: u64) -> ApiError {
-    ApiError::new(
-        ErrorCode::FileTooLarge,
-        format!(
-            "That file is larger than {} MiB, the limit here.",
-            limit.div_ceil(1024 * 1024)
-        ),
-    )
-}
-
 /// Removes the temporary file unless it was kept.
 struct TempFile(Option<PathBuf>);
 
@@ -182,10 +175,50 @@ impl Drop for TempFile {
     }
 }
 
+/// The request body as an upload form: what axum's `Multipart` extractor did (the same
+/// refusal of a missing or bad boundary, the same body limit), over `uploadform`'s reader.
+pub struct Form(UploadForm<'static>);
+
+impl FromRequest<Uploads> for Form {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, up: &Uploads) -> Result<Self, Response> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let Some(boundary) = uploadform::boundary(content_type) else {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                "Invalid `boundary` for `multipart/form-data` request",
+            )
+                .into_response());
+        };
+        let body = req
+            .with_limited_body()
+            .into_body()
+            .into_data_stream()
+            .map_err(body_error);
+        Ok(Self(UploadForm::new(body, boundary, up.limits.file_bytes)))
+    }
+}
+
+/// Past the route's `DefaultBodyLimit`, the body fails with a `LengthLimitError`: the form
+/// reader refuses that as `file_too_large`. Other failures pass through as they are.
+fn body_error(e: axum::Error) -> Box<dyn std::error::Error + Send + Sync> {
+    let over_limit = std::error::Error::source(&e)
+        .is_some_and(|inner| inner.is::<http_body_util::LengthLimitError>());
+    if over_limit {
+        Box::new(uploadform::BodyTooLarge)
+    } else {
+        Box::new(e)
+    }
+}
+
 pub async fn upload(
     State(up): State<Uploads>,
     caller: Result<CurrentUser, AppError>,
-    mut form: Multipart,
+    Form(mut form): Form,
 ) -> Response {
     let user = match caller {
         Ok(caller) => caller.user,
@@ -200,17 +233,9 @@ pub async fn upload(
 async fn receive(
     up: &Uploads,
     user: &User,
-    form: &mut Multipart,
+    form: &mut UploadForm<'static>,
 ) -> Result<message::MessageView, ApiError> {
-    let room_id = match next_part(form, up).await? {
-        Some(field) if field.name() == Some("room_id") => small_text(field, ROOM_ID_MAX).await?,
-        _ => {
-            return Err(ApiError::invalid_field(
-                "room_id",
-                "Send the room_id field first, before the file.",
-            ))
-        }
-    };
+    let room_id = form.room_id().await?;
     up.messages
         .admit_upload(&user.id, &room_id)
         .await
@@ -218,11 +243,13 @@ async fn receive(
     let _slot = up.take_slot(&user.id)?;
     let allowance = up.allowance(&user.id).await?;
     up.check_free_space()?;
-    let field = match next_part(form, up).await? {
-        Some(field) if field.name() == Some("file") => field,
-        _ => return Err(ApiError::invalid_field("file", "Attach a file.")),
-    };
-    let (temp, id, size, name, content_type) = store(up, field, allowance).await?;
+    let file = form.file(allowance).await?;
+    let (temp, id, received) = store(up, file).await?;
+    let ReceivedFile {
+        name,
+        size,
+        content_type,
+    } = received;
     let row = entity::file::Model {
         id: id.clone(),
         room_id,
@@ -250,42 +277,11 @@ async fn receive(
     Ok(message)
 }
 
-async fn next_part<'a>(
-    form: &'a mut Multipart,
-    up: &Uploads,
-) -> Result<Option<Field<'a>>, ApiError> {
-    form.next_field()
-        .await
-        .map_err(|e| multipart_error(e, up.limits.file_bytes))
-}
-
-/// A short text part, refused past `max` bytes without reading further.
-async fn small_text(mut field: Field<'_>, max: usize) -> Result<String, ApiError> {
-    let name = field.name().unwrap_or("field").to_owned();
-    let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(|e| {
-        ApiError::invalid_field(&name, format!("It could not be read: {}.", e.body_text()))
-    })? {
-        if bytes.len() + chunk.len() > max {
-            return Err(ApiError::invalid_field(
-                &name,
-                format!("This field is at most {max} bytes."),
-            ));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    String::from_utf8(bytes)
-        .map(|s| s.trim().to_owned())
-        .map_err(|_| ApiError::invalid_field(&name, "This field must be text."))
-}
-
 /// Streams the file part to a `.part` file; on any refusal the partial file is removed.
 async fn store(
     up: &Uploads,
-    mut field: Field<'_>,
-    allowance: u64,
-) -> Result<(TempFile, String, u64, String, String), ApiError> {
-    let name = message::sanitize_file_name(field.file_name().unwrap_or(""));
+    mut file: FilePart<'_, 'static>,
+) -> Result<(TempFile, String, ReceivedFile), ApiError> {
     tokio::fs::create_dir_all(&up.dir)
         .await
         .map_err(|e| internal(&e))?;
@@ -295,15 +291,14 @@ async fn store(
     let mut out = tokio::fs::File::create(&path)
         .await
         .map_err(|e| write_error(&e))?;
-    let limit = up.limits.file_bytes.min(allowance);
-    let (mut size, mut checked_at) = (0u64, 0u64);
-    let mut head = Vec::new();
+    let mut checked_at = 0u64;
     let started = tokio::time::Instant::now();
     loop {
         // Slow-trickle guard: by now at least `min_rate` bytes a second since the grace.
+        let size = file.size();
         let earned =
             std::time::Duration::from_secs_f64(size as f64 / up.limits.min_rate.max(1) as f64);
-        let next = tokio::time::timeout_at(started + up.limits.grace + earned, field.chunk());
+        let next = tokio::time::timeout_at(started + up.limits.grace + earned, file.chunk());
         let Ok(chunk) = next.await else {
             return Err(ApiError::new(
                 ErrorCode::TooSlow,
@@ -313,27 +308,12 @@ async fn store(
                 ),
             ));
         };
-        let Some(chunk) = chunk.map_err(|e| multipart_error(e, up.limits.file_bytes))? else {
+        // Counted against the limit (and its head kept for sniffing) by `chunk`.
+        let Some(chunk) = chunk? else {
             break;
         };
-        size += chunk.len() as u64;
-        if size > limit {
-            return Err(if limit < up.limits.file_bytes {
-                ApiError::new(
-                    ErrorCode::FileTooLarge,
-                    format!(
-                        "That file is larger than what you may still upload today ({} KiB).",
-                        allowance / 1024
-                    ),
-                )
-            } else {
-                too_large(up.limits.file_bytes)
-            });
-        }
-        if head.len() < 512 {
-            head.extend_from_slice(&chunk[..chunk.len().min(512 - head.len())]);
-        }
         out.write_all(&chunk).await.map_err(|e| write_error(&e))?;
+        let size = file.size();
         if size - checked_at >= SPACE_CHECK_EVERY {
             checked_at = size;
             up.check_free_space()?;
@@ -341,11 +321,8 @@ async fn store(
     }
     out.flush().await.map_err(|e| write_error(&e))?;
     out.sync_all().await.map_err(|e| write_error(&e))?;
-    if size == 0 {
-        return Err(ApiError::invalid_field("file", "That file is empty."));
-    }
-    let content_type = message::sniff_content_type(&head).to_owned();
-    Ok((temp, id, size, name, content_type))
+    let received = file.finish()?;
+    Ok((temp, id, received))
 }
 
 /// A failed write: a full disk says so; anything else is ours to look into.
@@ -361,16 +338,6 @@ fn write_error(e: &std::io::Error) -> ApiError {
 fn internal(e: &dyn std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "upload storage failed");
     ApiError::internal()
-}
-
-fn multipart_error(e: axum::extract::multipart::MultipartError, limit: u64) -> ApiError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return too_large(limit);
-    }
-    ApiError::new(
-        ErrorCode::InvalidInput,
-        format!("The upload could not be read: {}.", e.body_text()),
-    )
 }
 
 pub async fn download(

@@ -410,3 +410,62 @@ async fn files_of_terminated_rooms_and_leftover_parts_are_deleted() {
     assert_eq!(stored_files(db.data_dir.path()).len(), 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_body_that_is_no_form_or_past_the_body_limit_is_refused_as_before() {
+    let db = TestDb::new().await;
+    let mut config = test_config(&db);
+    config.upload_limit = 64 * 1024;
+    let app = TestApp::spawn_with(config).await;
+    let (_, ann) = app.signup("ann").await;
+    let room = open_room(&app, &ann).await;
+
+    // Not multipart (or no boundary): refused before the body is read, as axum's
+    // `Multipart` extractor did.
+    for content_type in ["text/plain", "multipart/form-data"] {
+        let res = app
+            .http
+            .post(app.url("/api/uploads"))
+            .header("cookie", &ann)
+            .header("content-type", content_type)
+            .body("room_id=x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            res.text().await.unwrap(),
+            "Invalid `boundary` for `multipart/form-data` request"
+        );
+    }
+    // A body past the route's limit (the file's plus 64 KiB of framing): `file_too_large`.
+    let (status, body) = upload(&app, &ann, &room, "big.bin", vec![7; 200 * 1024]).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("file_too_large")),
+        "{body}"
+    );
+    // A form cut off inside the file: `invalid_input`, nothing kept.
+    let mut form = format!(
+        "--XB\r\nContent-Disposition: form-data; name=\"room_id\"\r\n\r\n{room}\r\n\
+         --XB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\n"
+    );
+    form.push_str("hello");
+    let res = app
+        .http
+        .post(app.url("/api/uploads"))
+        .header("cookie", &ann)
+        .header("content-type", "multipart/form-data; boundary=XB")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_input")),
+        "{body}"
+    );
+    assert!(stored_files(db.data_dir.path()).is_empty());
+}
