@@ -504,7 +504,9 @@ struct Room {
 impl World {
     async fn new(db: &TestDb) -> Self {
         let mut config = test_config(db);
+        // Cells open sockets one after another faster than closed ones are let go.
         config.limits.ws_per_address = 1000;
+        config.limits.ws_per_user = 1000;
         config.send_burst = 10_000;
         let app = TestApp::spawn_with(config).await;
         let other_room = person(&app, "other_room").await;

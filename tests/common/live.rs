@@ -53,6 +53,9 @@ pub async fn next_of(ws: &mut Ws, types: &[&str]) -> Value {
             .unwrap_or_else(|_| panic!("no {types:?} frame within 10 s"))
             .expect("socket still open")
             .expect("frame reads");
+        if let Message::Close(frame) = &msg {
+            panic!("closed while waiting for {types:?}: {frame:?}");
+        }
         let Message::Text(t) = msg else { continue };
         let v: Value = serde_json::from_str(t.as_str()).unwrap();
         if types.contains(&v["type"].as_str().unwrap_or("")) {
