@@ -144,6 +144,7 @@ impl LiveHub {
                 .unwrap_or_else(|e| e.into_inner());
             dirty.drain().collect()
         };
+        let mut again = Vec::new();
         for room in rooms {
             let online = self.online(&room);
             let online_count = online.len();
@@ -152,7 +153,28 @@ impl LiveHub {
                 online: online.into_iter().take(PRESENCE_NAMES).collect(),
                 online_count,
             });
-            self.to_room(&room, &f, None);
+            // Presence is state, sent again when it changes: a socket with no room for it
+            // now (someone in hundreds of rooms gets a frame per room at once when they
+            // connect) skips it and gets it at the next flush, rather than being dropped.
+            let mut full = false;
+            {
+                let reg = self.read();
+                let conns = reg.rooms.get(&room).into_iter().flatten();
+                for conn in conns.filter_map(|c| reg.conns.get(c)) {
+                    if let Err(mpsc::error::TrySendError::Full(_)) = conn.tx.try_send(f.clone()) {
+                        full = true;
+                    }
+                }
+            }
+            if full {
+                again.push(room);
+            }
+        }
+        if !again.is_empty() {
+            self.presence_dirty
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(again);
         }
     }
 
@@ -615,6 +637,31 @@ mod tests {
         hub.disconnect(a1.id);
         assert!(hub.connect(&user("ann"), None, Some(home)).is_ok());
         assert_eq!(hub.connections(), 5 - 1);
+    }
+
+    #[test]
+    fn presence_in_more_rooms_than_a_socket_queues_waits_for_the_next_flush() {
+        // Someone in five rooms, with room for two frames: connecting makes all five rooms'
+        // presence change at once.
+        let hub = LiveHub::new(2, SocketCaps::NONE);
+        let mut ann = hub.connect(&user("ann"), None, None).unwrap();
+        let rooms: Vec<RoomId> = (0..5).map(|i| RoomId::from(format!("r{i}"))).collect();
+        let seen = hub.membership_version(ann.id);
+        assert!(hub.subscribe_if_unchanged(ann.id, &rooms, seen));
+        let mut got = HashSet::new();
+        for _ in 0..3 {
+            hub.flush_presence();
+            while let Ok(f) = ann.frames.try_recv() {
+                let v: serde_json::Value = serde_json::from_str(&f.to_string()).unwrap();
+                assert_eq!(v["type"], "presence");
+                got.insert(v["room_id"].as_str().unwrap().to_owned());
+            }
+        }
+        assert!(
+            !ann.cancel.is_cancelled(),
+            "a full queue of presence dropped the socket"
+        );
+        assert_eq!(got.len(), 5, "every room's presence arrived: {got:?}");
     }
 
     #[test]
