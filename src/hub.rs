@@ -10,8 +10,8 @@ use std::{
     collections::{HashMap, HashSet},
     net::IpAddr,
     sync::{
-        atomic::{AtomicU64, Ordering},
-        Mutex, RwLock,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex, RwLock,
     },
     time::{Duration, Instant},
 };
@@ -39,6 +39,7 @@ struct Conn {
     tx: mpsc::Sender<Frame>,
     cancel: CancellationToken,
     signed_out: CancellationToken,
+    account_deleted: Arc<AtomicBool>,
 }
 
 #[derive(Default)]
@@ -70,6 +71,8 @@ pub struct Connection {
     pub cancel: CancellationToken,
     /// Cancelled when the session that opened the socket logged out.
     pub signed_out: CancellationToken,
+    /// Set before `signed_out` is cancelled when the reason is that the account was deleted.
+    pub account_deleted: Arc<AtomicBool>,
 }
 
 pub struct LiveHub {
@@ -199,6 +202,7 @@ impl LiveHub {
         let (tx, frames) = mpsc::channel(self.queue);
         let cancel = CancellationToken::new();
         let signed_out = CancellationToken::new();
+        let account_deleted = Arc::new(AtomicBool::new(false));
         let mut reg = self.write();
         let mine = reg.by_user.get(&user.id).map_or(0, HashSet::len);
         if u32::try_from(mine).unwrap_or(u32::MAX) >= self.caps.per_user {
@@ -219,6 +223,7 @@ impl LiveHub {
                 tx,
                 cancel: cancel.clone(),
                 signed_out: signed_out.clone(),
+                account_deleted: account_deleted.clone(),
             },
         );
         reg.by_user.entry(user.id.clone()).or_default().insert(id);
@@ -227,6 +232,7 @@ impl LiveHub {
             frames,
             cancel,
             signed_out,
+            account_deleted,
         })
     }
 
@@ -236,6 +242,9 @@ impl LiveHub {
         for conn in reg.by_user.get(user_id).into_iter().flatten() {
             if let Some(c) = reg.conns.get(conn) {
                 if which.includes(c.session_id.as_deref()) {
+                    if *which == EndedSessions::AccountDeleted {
+                        c.account_deleted.store(true, Ordering::Relaxed);
+                    }
                     c.signed_out.cancel();
                 }
             }

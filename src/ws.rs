@@ -115,7 +115,10 @@ async fn serve(
         conn.frames,
         missed.clone(),
         cancel.clone(),
-        conn.signed_out,
+        SignedOut {
+            token: conn.signed_out,
+            account_deleted: conn.account_deleted,
+        },
         live.shutdown.clone(),
         live.ping_every,
     );
@@ -196,12 +199,18 @@ async fn close(
     let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(frame)).await;
 }
 
+/// The end of the session (or the account) that authorised a socket.
+struct SignedOut {
+    token: CancellationToken,
+    account_deleted: Arc<std::sync::atomic::AtomicBool>,
+}
+
 async fn write_loop(
     mut sink: futures::stream::SplitSink<WebSocket, Message>,
     mut frames: tokio::sync::mpsc::Receiver<crate::hub::Frame>,
     missed: Arc<AtomicU32>,
     cancel: CancellationToken,
-    signed_out: CancellationToken,
+    signed_out: SignedOut,
     shutdown: CancellationToken,
     ping_every: Duration,
 ) {
@@ -211,7 +220,7 @@ async fn write_loop(
     // `cancelled()` each time would register with its lock for every frame sent.
     let fell_behind = cancel.cancelled();
     let going_away = shutdown.cancelled();
-    let session_ended = signed_out.cancelled();
+    let session_ended = signed_out.token.cancelled();
     tokio::pin!(fell_behind, going_away, session_ended);
     loop {
         tokio::select! {
@@ -221,8 +230,14 @@ async fn write_loop(
                 return;
             }
             () = &mut session_ended => {
-                // 1008: the session that authorised this socket logged out.
-                close(&mut sink, 1008, "signed out").await;
+                // 1008: the session that authorised this socket ended; the reason says
+                // whether the account went with it (the page then says so).
+                let reason = if signed_out.account_deleted.load(Ordering::Relaxed) {
+                    "account deleted"
+                } else {
+                    "signed out"
+                };
+                close(&mut sink, 1008, reason).await;
                 return;
             }
             () = &mut fell_behind => {

@@ -159,8 +159,11 @@ async fn logging_out_everywhere_ends_every_session_and_socket() {
     );
     assert_eq!(me_status(&app, &bob).await, StatusCode::UNAUTHORIZED);
     assert_eq!(me_status(&app, &phone).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(closed(&mut laptop_ws).await.0, 1008);
-    assert_eq!(closed(&mut phone_ws).await.0, 1008);
+    assert_eq!(
+        closed(&mut laptop_ws).await,
+        (1008, "signed out".to_owned())
+    );
+    assert_eq!(closed(&mut phone_ws).await, (1008, "signed out".to_owned()));
     // Someone else's sessions are untouched.
     assert_eq!(me_status(&app, &ann).await, StatusCode::OK);
     assert!(still_open(&mut ann_ws).await);
@@ -267,7 +270,10 @@ async fn a_deleted_account_leaves_by_the_room_rules_and_its_messages_stay_as_del
     // Every session is gone and the sockets closed; the account cannot sign in.
     assert_eq!(me_status(&app, &ann).await, StatusCode::UNAUTHORIZED);
     assert_eq!(me_status(&app, &phone).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(closed(&mut phone_ws).await.0, 1008);
+    assert_eq!(
+        closed(&mut phone_ws).await,
+        (1008, "account deleted".to_owned())
+    );
     assert_eq!(
         login_status(&app, "ann", PASSWORD).await,
         StatusCode::UNAUTHORIZED

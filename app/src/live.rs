@@ -218,6 +218,7 @@ mod browser {
         let on_close = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
             // Only the current socket has handlers: an old one's were removed when replaced.
             let code = ev.dyn_ref::<CloseEvent>().map_or(1006, CloseEvent::code);
+            let reason = ev.dyn_ref::<CloseEvent>().map(CloseEvent::reason);
             live.inner.update_value(|i| {
                 i.socket = None;
                 i.handlers.clear();
@@ -226,7 +227,12 @@ mod browser {
                 // The session ended (logged out in this or another tab): no more tries.
                 live.store.apply(Local::Connection(Connection::SignedOut));
                 live.inner.update_value(|i| i.closed_for_good = true);
-                let _ = window().location().assign("/login");
+                let to = if reason.as_deref() == Some("account deleted") {
+                    "/login?account=deleted"
+                } else {
+                    "/login"
+                };
+                let _ = window().location().assign(to);
                 return;
             }
             schedule_retry(live);

@@ -209,23 +209,27 @@ pub async fn change_password(current: &str, new: &str) -> Result<(), AppError> {
 pub async fn end_every_session() -> Result<(), AppError> {
     let (user, ctx) = caller().await?;
     ctx.accounts.end_all_sessions(&user.id).await?;
-    signed_out_everywhere(user, &ctx).await
+    signed_out_everywhere(user, &ctx, service::hub::EndedSessions::All).await
 }
 
 /// `auth/delete`: the caller's account goes (docs/RULES.md §1), and with it every session.
 pub async fn delete_account(password: &str) -> Result<(), AppError> {
     let (user, ctx) = caller().await?;
     ctx.accounts.delete(&user.id, password, &ctx.rooms).await?;
-    signed_out_everywhere(user, &ctx).await
+    signed_out_everywhere(user, &ctx, service::hub::EndedSessions::AccountDeleted).await
 }
 
 /// After a user's sessions were all deleted from the store: this browser forgets its cookie
 /// and every live channel of the user closes.
-async fn signed_out_everywhere(user: User, ctx: &ServerCtx) -> Result<(), AppError> {
+async fn signed_out_everywhere(
+    user: User,
+    ctx: &ServerCtx,
+    which: service::hub::EndedSessions,
+) -> Result<(), AppError> {
     session().await?.flush().await.map_err(store_failed)?;
     ctx.hub.publish(service::hub::Published::SessionsEnded {
         user_id: user.id,
-        which: service::hub::EndedSessions::All,
+        which,
     });
     Ok(())
 }

@@ -35,7 +35,7 @@ for (const js of [true, false]) {
 
     // The sidebar's name leads to the account page.
     await open(me.page, '/', { js });
-    await me.page.getByRole('link', { name: new RegExp(`${me.name}, your account`) }).click();
+    await me.page.getByRole('link', { name: new RegExp(`${me.name}.*your account`) }).click();
     await me.page.waitForURL((url) => url.pathname === '/account');
     if (js) await me.page.waitForSelector('body[data-hydrated="true"]');
     await me.page.getByRole('heading', { name: 'Your account' }).waitFor();

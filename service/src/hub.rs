@@ -47,8 +47,10 @@ pub enum EndedSessions {
     One(String),
     /// Every one but this, which stays signed in (a password change).
     AllBut(String),
-    /// Every one ("log out everywhere", account deletion).
+    /// Every one ("log out everywhere").
     All,
+    /// Every one, because the account was deleted (the sockets say so as they close).
+    AccountDeleted,
 }
 
 impl EndedSessions {
@@ -57,7 +59,7 @@ impl EndedSessions {
         match self {
             Self::One(ended) => session_id == Some(ended.as_str()),
             Self::AllBut(kept) => session_id != Some(kept.as_str()),
-            Self::All => true,
+            Self::All | Self::AccountDeleted => true,
         }
     }
 }
