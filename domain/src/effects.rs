@@ -296,6 +296,7 @@ mod tests {
                 m("admin", Role::Admin, 1),
                 m("m1", Role::Member, 2),
             ],
+            member_count: 3,
             banned: BTreeSet::new(),
             requests: BTreeSet::new(),
             invites: BTreeMap::new(),
@@ -364,6 +365,7 @@ mod tests {
     fn the_member_left_alone_hears_of_the_termination() {
         let mut r = room();
         r.members.retain(|m| m.user_id != "admin");
+        r.member_count = 2;
         assert_eq!(
             kinds(&r, "owner", Command::Leave),
             vec![("m1".into(), NotificationKind::RoomTerminated)]
@@ -379,6 +381,7 @@ mod tests {
             role: Role::Member,
             joined_at: 3,
         });
+        r.member_count = 3;
         assert_eq!(
             kinds(&r, "owner", Command::Leave),
             vec![
@@ -415,6 +418,7 @@ mod tests {
         assert_eq!(lines, ["M2 was kicked by OWNER"]);
         let mut r = room();
         r.members.retain(|m| m.user_id != "admin");
+        r.member_count = 2;
         let events = decide(&r, "owner", &Command::Leave, 0).unwrap();
         let lines: Vec<String> = events
             .iter()

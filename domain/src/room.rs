@@ -39,7 +39,14 @@ pub struct Room {
     pub policy: JoinPolicy,
     pub max_members: Option<u32>,
     pub topic: Option<String>,
+    /// The members a decision may touch. The service loads every admin, the actor, the
+    /// target and the two earliest joiners (all that succession needs), never the whole
+    /// room; tests and fuzzers hold every member.
     pub members: Vec<Member>,
+    /// How many members the room has, whether or not `members` holds them all.
+    pub member_count: usize,
+    /// Of `banned`, `requests` and `invites` the service loads the actor's and the
+    /// target's rows only: no decision looks at anyone else's.
     pub banned: BTreeSet<UserId>,
     pub requests: BTreeSet<UserId>,
     /// Invitee → when the invite expires.
@@ -114,6 +121,28 @@ pub enum Command {
         user: UserId,
     },
     Update(Settings),
+}
+
+impl Command {
+    /// The person the command acts on, when it is someone other than the actor.
+    pub fn target(&self) -> Option<&UserId> {
+        match self {
+            Self::Approve { user }
+            | Self::Deny { user }
+            | Self::Invite { user }
+            | Self::Kick { user, .. }
+            | Self::Ban { user, .. }
+            | Self::Unban { user }
+            | Self::Promote { user }
+            | Self::Demote { user }
+            | Self::Transfer { user } => Some(user),
+            Self::Join
+            | Self::AcceptInvite
+            | Self::DeclineInvite
+            | Self::Leave
+            | Self::Update(_) => None,
+        }
+    }
 }
 
 /// What a decision changes. Applying the events in order to the room gives its new state;
@@ -216,7 +245,7 @@ impl Room {
 
     fn is_full(&self) -> bool {
         self.max_members
-            .is_some_and(|max| self.members.len() >= max as usize)
+            .is_some_and(|max| self.member_count >= max as usize)
     }
 
     fn has_invite(&self, user: &str, now: Micros) -> bool {
@@ -248,6 +277,49 @@ impl Room {
             .map(|m| &m.user_id)
     }
 
+    /// What a decision by `actor` on `target` needs of the room, and all the service loads
+    /// (see [`Room::members`]): every admin, the actor and the target with their bans,
+    /// requests and invites, and the two earliest joiners. Deciding on it gives the same
+    /// events as deciding on the whole room (`a_summary_decides_as_the_whole_room`).
+    pub fn summary_for(&self, actor: &str, target: Option<&str>) -> Room {
+        let concerned = |user: &str| user == actor || Some(user) == target;
+        let earliest: Vec<&UserId> = self
+            .in_join_order()
+            .into_iter()
+            .take(2)
+            .map(|m| &m.user_id)
+            .collect();
+        Room {
+            members: self
+                .members
+                .iter()
+                .filter(|m| {
+                    m.role.is_admin() || concerned(&m.user_id) || earliest.contains(&&m.user_id)
+                })
+                .cloned()
+                .collect(),
+            banned: self
+                .banned
+                .iter()
+                .filter(|u| concerned(u))
+                .cloned()
+                .collect(),
+            requests: self
+                .requests
+                .iter()
+                .filter(|u| concerned(u))
+                .cloned()
+                .collect(),
+            invites: self
+                .invites
+                .iter()
+                .filter(|(u, _)| concerned(u))
+                .map(|(u, exp)| (u.clone(), *exp))
+                .collect(),
+            ..self.clone()
+        }
+    }
+
     /// Members in join order: the current membership's join time, ties by id.
     pub fn in_join_order(&self) -> Vec<&Member> {
         let mut members: Vec<&Member> = self.members.iter().collect();
@@ -266,8 +338,15 @@ impl Room {
                     role: *role,
                     joined_at: now,
                 });
+                self.member_count += 1;
             }
-            Event::Departed { user, .. } => self.members.retain(|m| &m.user_id != user),
+            Event::Departed { user, .. } => {
+                let before = self.members.len();
+                self.members.retain(|m| &m.user_id != user);
+                if self.members.len() < before {
+                    self.member_count = self.member_count.saturating_sub(1);
+                }
+            }
             Event::RoleChanged { user, role, .. } => {
                 if let Some(m) = self.members.iter_mut().find(|m| &m.user_id == user) {
                     m.role = *role;
@@ -311,6 +390,7 @@ impl Room {
             Event::Terminated => {
                 self.status = RoomStatus::Terminated;
                 self.members.clear();
+                self.member_count = 0;
                 self.requests.clear();
                 self.invites.clear();
             }
@@ -321,7 +401,12 @@ impl Room {
     /// owner, and is never left with one non-admin alone; a terminated one has no members.
     pub fn check_invariants(&self) -> Result<(), String> {
         match self.status {
-            RoomStatus::Terminated if !self.members.is_empty() => {
+            _ if self.member_count < self.members.len() => Err(format!(
+                "{} members counted, {} held",
+                self.member_count,
+                self.members.len()
+            )),
+            RoomStatus::Terminated if self.member_count > 0 => {
                 Err("a terminated room still has members".into())
             }
             RoomStatus::Terminated => Ok(()),
@@ -337,7 +422,7 @@ impl Room {
                 if !self.members.iter().any(|m| m.role.is_admin()) {
                     return Err("no admin".into());
                 }
-                if self.members.len() == 1 && !self.members[0].role.is_admin() {
+                if self.member_count == 1 && !self.members[0].role.is_admin() {
                     return Err("one non-admin left alone".into());
                 }
                 Ok(())
@@ -524,12 +609,12 @@ pub fn decide(
         Command::Update(settings) => {
             require_admin(room, actor)?;
             if let Some(Some(max)) = settings.max_members {
-                if (max as usize) < room.members.len() {
+                if (max as usize) < room.member_count {
                     return Err(ApiError::invalid_field(
                         "max_members",
                         format!(
                             "The room already has {} members; the limit cannot be lower.",
-                            room.members.len()
+                            room.member_count
                         ),
                     ));
                 }
@@ -677,17 +762,19 @@ fn depart(
         note,
     }];
     let departed_owner = room.role_of(user) == Some(Role::Owner);
+    // `remaining` is every remaining admin and the earliest joiners (what the room holds);
+    // how many remain in all comes from the count.
     let remaining: Vec<&Member> = room
         .in_join_order()
         .into_iter()
         .filter(|m| m.user_id != user)
         .collect();
-    match remaining.as_slice() {
-        [] => {
+    match (room.member_count.saturating_sub(1), remaining.as_slice()) {
+        (0, _) => {
             events.push(Event::Terminated);
             return events;
         }
-        [last] if !last.role.is_admin() => {
+        (1, [last, ..]) if !last.role.is_admin() => {
             events.push(Event::Departed {
                 user: last.user_id.clone(),
                 reason: LeaveReason::Terminated,
@@ -705,18 +792,19 @@ fn depart(
         .map(|m| &m.user_id)
         .collect();
     if admins.is_empty() {
-        let earliest = &remaining[0].user_id;
-        events.push(Event::RoleChanged {
-            user: earliest.clone(),
-            role: Role::Admin,
-            cause: RoleCause::Succession,
-            by: None,
-        });
-        admins.push(earliest);
+        if let Some(earliest) = remaining.first() {
+            events.push(Event::RoleChanged {
+                user: earliest.user_id.clone(),
+                role: Role::Admin,
+                cause: RoleCause::Succession,
+                by: None,
+            });
+            admins.push(&earliest.user_id);
+        }
     }
-    if departed_owner {
+    if let (true, Some(heir)) = (departed_owner, admins.first()) {
         events.push(Event::RoleChanged {
-            user: admins[0].clone(),
+            user: (*heir).clone(),
             role: Role::Owner,
             cause: RoleCause::Ownership,
             by: None,
@@ -748,6 +836,7 @@ mod tests {
                     joined_at: i as i64 * 1_000_000,
                 })
                 .collect(),
+            member_count: members.len(),
             banned: BTreeSet::new(),
             requests: BTreeSet::new(),
             invites: BTreeMap::new(),
@@ -1232,7 +1321,9 @@ mod properties {
     use super::*;
     use proptest::prelude::*;
 
-    const USERS: [&str; 6] = ["u0", "u1", "u2", "u3", "u4", "u5"];
+    const USERS: [&str; 12] = [
+        "u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9", "u10", "u11",
+    ];
 
     fn command() -> impl Strategy<Value = (usize, usize, u8)> {
         (0..USERS.len(), 0..USERS.len(), 0..12u8)
@@ -1272,6 +1363,7 @@ mod properties {
                 max_members: Some(5),
                 topic: None,
                 members: vec![Member { user_id: "u0".into(), role: Role::Owner, joined_at: 0 }],
+                member_count: 1,
                 banned: BTreeSet::new(),
                 requests: BTreeSet::new(),
                 invites: BTreeMap::new(),
@@ -1287,6 +1379,40 @@ mod properties {
                 prop_assert!(room.check_invariants().is_ok(), "{:?} after {:?}", room.check_invariants(), cmd);
                 if let Some(max) = room.max_members {
                     prop_assert!(room.members.len() <= max as usize);
+                }
+            }
+        }
+
+        /// The service decides on a summary of the room (`Room::summary_for`), never the
+        /// whole of it: at every step of any sequence, the summary decides exactly as the
+        /// whole room does.
+        #[test]
+        fn a_summary_decides_as_the_whole_room(
+            policy in prop_oneof![Just(JoinPolicy::Open), Just(JoinPolicy::Request), Just(JoinPolicy::Invite)],
+            steps in proptest::collection::vec(command(), 1..80),
+        ) {
+            let mut room = Room {
+                id: "r".into(),
+                status: RoomStatus::Active,
+                policy,
+                max_members: Some(10),
+                topic: None,
+                members: vec![Member { user_id: "u0".into(), role: Role::Owner, joined_at: 0 }],
+                member_count: 1,
+                banned: BTreeSet::new(),
+                requests: BTreeSet::new(),
+                invites: BTreeMap::new(),
+            };
+            for (i, (actor, target, kind)) in steps.into_iter().enumerate() {
+                let now = (i as i64 + 1) * 1000;
+                let cmd = to_command(USERS[target], kind);
+                let summary = room.summary_for(USERS[actor], cmd.target().map(UserId::as_str));
+                let whole = decide(&room, USERS[actor], &cmd, now);
+                prop_assert_eq!(&decide(&summary, USERS[actor], &cmd, now), &whole, "{:?} by {}", cmd, USERS[actor]);
+                if let Ok(events) = whole {
+                    for e in &events {
+                        room.apply(e, now);
+                    }
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! `domain::room::decide` over any sequence of commands by any of six people: whatever is
 //! decided and applied, the room keeps its invariants (one owner, an admin while active,
-//! never one non-admin alone, a terminated room empty).
+//! never one non-admin alone, a terminated room empty), and the summary of the room the
+//! service decides on (`Room::summary_for`) decides exactly as the whole room.
 #![no_main]
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -56,6 +57,7 @@ fuzz_target!(|data: &[u8]| {
             role: Role::Owner,
             joined_at: 0,
         }],
+        member_count: 1,
         banned: BTreeSet::new(),
         requests: BTreeSet::new(),
         invites: BTreeMap::new(),
@@ -64,7 +66,15 @@ fuzz_target!(|data: &[u8]| {
         let now = (i as i64 + 1) * 1000 + i64::from(step[3]) * 1_000_000_000;
         let actor = USERS[usize::from(step[0]) % USERS.len()];
         let cmd = command(USERS[usize::from(step[1]) % USERS.len()], step[2], step[3]);
-        if let Ok(events) = decide(&room, actor, &cmd, now) {
+        let whole = decide(&room, actor, &cmd, now);
+        // The service decides on a summary of the room: it must decide the same.
+        let summary = room.summary_for(actor, cmd.target().map(|u| u.as_str()));
+        assert_eq!(
+            decide(&summary, actor, &cmd, now),
+            whole,
+            "the summary decided otherwise: {actor} did {cmd:?}"
+        );
+        if let Ok(events) = whole {
             for e in &events {
                 room.apply(e, now);
             }

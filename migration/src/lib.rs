@@ -6,6 +6,7 @@ mod m20261125_000001_accounts;
 mod m20261125_000002_rooms;
 mod m20261125_000003_messages;
 mod m20261126_000004_account_controls;
+mod m20261126_000005_admins_index;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_rooms::Migration),
             Box::new(m20261125_000003_messages::Migration),
             Box::new(m20261126_000004_account_controls::Migration),
+            Box::new(m20261126_000005_admins_index::Migration),
         ]
     }
 }

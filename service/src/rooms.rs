@@ -91,12 +91,18 @@ fn view(model: &room_row::Model, member_count: usize) -> RoomView {
     }
 }
 
-/// Loads a room's decision state; on PostgreSQL with `lock`, the room row stays locked
-/// until the transaction ends, so decisions about one room happen one at a time.
+/// Loads what a decision by `actor` on `target` needs of a room (`Room::summary_for`):
+/// every admin, the two of them and the two earliest joiners, their bans, requests and
+/// invites, and the member count. None of it grows with the room's size but the admins, so
+/// a join costs the same in a room of 5 or 5,000. On PostgreSQL with `lock`, the room row
+/// stays locked until the transaction ends, so decisions about one room happen one at a
+/// time.
 async fn load_room<C: ConnectionTrait>(
     conn: &C,
     room_id: &str,
     lock: bool,
+    actor: &str,
+    target: Option<&str>,
 ) -> ServiceResult<Option<(room_row::Model, Room)>> {
     let mut find = room_row::Entity::find_by_id(room_id.to_owned());
     if lock && conn.get_database_backend() == DbBackend::Postgres {
@@ -105,20 +111,50 @@ async fn load_room<C: ConnectionTrait>(
     let Some(model) = find.one(conn).await? else {
         return Ok(None);
     };
-    let members = membership::Entity::find()
-        .filter(membership::Column::RoomId.eq(room_id))
-        .filter(membership::Column::Status.eq(MembershipStatus::Active))
+    let concerned: Vec<&str> = [Some(actor), target].into_iter().flatten().collect();
+    let active = || {
+        membership::Entity::find()
+            .filter(membership::Column::RoomId.eq(room_id))
+            .filter(membership::Column::Status.eq(MembershipStatus::Active))
+    };
+    let mut rows = active()
+        .filter(
+            Condition::any()
+                .add(membership::Column::Role.is_in([Role::Owner, Role::Admin]))
+                .add(membership::Column::UserId.is_in(concerned.iter().copied())),
+        )
+        .all(conn)
+        .await?;
+    // The two earliest joiners, and anyone who joined in the same microsecond as the second.
+    let second = active()
+        .order_by_asc(membership::Column::JoinSeq)
+        .limit(2)
         .all(conn)
         .await?
+        .last()
+        .map(|m| m.join_seq);
+    if let Some(cutoff) = second {
+        rows.extend(
+            active()
+                .filter(membership::Column::JoinSeq.lte(cutoff))
+                .all(conn)
+                .await?,
+        );
+    }
+    let mut seen = BTreeSet::new();
+    let members = rows
         .into_iter()
+        .filter(|m| seen.insert(m.user_id.clone()))
         .map(|m| Member {
             role: m.role,
             user_id: m.user_id.into(),
             joined_at: m.join_seq,
         })
         .collect();
+    let member_count = usize::try_from(active().count(conn).await?).unwrap_or(usize::MAX);
     let banned: BTreeSet<UserId> = ban::Entity::find()
         .filter(ban::Column::RoomId.eq(room_id))
+        .filter(ban::Column::UserId.is_in(concerned.iter().copied()))
         .all(conn)
         .await?
         .into_iter()
@@ -126,6 +162,7 @@ async fn load_room<C: ConnectionTrait>(
         .collect();
     let requests = join_request::Entity::find()
         .filter(join_request::Column::RoomId.eq(room_id))
+        .filter(join_request::Column::UserId.is_in(concerned.iter().copied()))
         .all(conn)
         .await?
         .into_iter()
@@ -133,6 +170,7 @@ async fn load_room<C: ConnectionTrait>(
         .collect();
     let invites: BTreeMap<UserId, Micros> = invite::Entity::find()
         .filter(invite::Column::RoomId.eq(room_id))
+        .filter(invite::Column::UserId.is_in(concerned.iter().copied()))
         .all(conn)
         .await?
         .into_iter()
@@ -145,6 +183,7 @@ async fn load_room<C: ConnectionTrait>(
         max_members: model.max_members.and_then(|n| u32::try_from(n).ok()),
         topic: model.topic.clone(),
         members,
+        member_count,
         banned,
         requests,
         invites,
@@ -492,6 +531,7 @@ impl Rooms {
             max_members,
             topic: model.topic.clone(),
             members: Vec::new(),
+            member_count: 0,
             banned: BTreeSet::new(),
             requests: BTreeSet::new(),
             invites: BTreeMap::new(),
@@ -514,7 +554,8 @@ impl Rooms {
     ) -> ServiceResult<Outcome> {
         let now = Utc::now();
         let txn = begin_write(&self.db).await?;
-        let Some((model, before)) = load_room(&txn, room_id, true).await? else {
+        let target = command.target().map(UserId::as_str);
+        let Some((model, before)) = load_room(&txn, room_id, true, actor, target).await? else {
             return Err(room_not_found().into());
         };
         if !before.is_active() {
@@ -597,7 +638,7 @@ impl Rooms {
                 changed.max_members = max.map(|n| n as i32);
             }
             self.hub.publish(Published::RoomUpdated {
-                room: view(&changed, before.members.len()),
+                room: view(&changed, before.member_count),
             });
         }
         for row in notifications {

@@ -198,6 +198,7 @@ pub fn leave_consequence(members: &[MemberView], me: &UserId) -> String {
                 joined_at: i as i64,
             })
             .collect(),
+        member_count: members.len(),
         banned: Default::default(),
         requests: Default::default(),
         invites: Default::default(),
