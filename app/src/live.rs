@@ -228,7 +228,7 @@ mod browser {
                 live.store.apply(Local::Connection(Connection::SignedOut));
                 live.inner.update_value(|i| i.closed_for_good = true);
                 let to = if reason.as_deref() == Some("account deleted") {
-                    "/login?account=deleted"
+                    crate::api::auth::ACCOUNT_DELETED_PAGE
                 } else {
                     "/login"
                 };

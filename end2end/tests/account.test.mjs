@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, open, shot, person, api, createRoom, PASSWORD, log, assertNoPageErrors,
+  launch, newPage, open, shot, person, api, createRoom, PASSWORD, log, uniqueName, assertNoPageErrors,
 } from './browser.mjs';
 
 let browser;
@@ -38,7 +38,7 @@ for (const js of [true, false]) {
     await me.page.getByRole('link', { name: new RegExp(`${me.name}.*your account`) }).click();
     await me.page.waitForURL((url) => url.pathname === '/account');
     if (js) await me.page.waitForSelector('body[data-hydrated="true"]');
-    await me.page.getByRole('heading', { name: 'Your account' }).waitFor();
+    await me.page.getByRole('heading', { name: 'Your account', exact: true }).waitFor();
     await me.page.getByText(me.user.id).waitFor();
 
     // The wrong current password: the error sits beside that field; nothing changed.
@@ -63,7 +63,10 @@ for (const js of [true, false]) {
     // Log out everywhere: this browser lands on the login page, and a second one is out too.
     const third = await secondBrowser(me, 'a brand new password', js);
     await me.page.getByRole('button', { name: 'Log out everywhere' }).click();
-    await me.page.waitForURL((url) => url.pathname === '/login');
+    // Both the form's answer and the live channel's close send the page to the login page:
+    // wait for what the person sees, not for one navigation or the other.
+    await me.page.getByRole('heading', { name: 'Log in to Parlor' }).waitFor();
+    assert.equal(new URL(me.page.url()).pathname, '/login');
     assert.equal(await signedIn(me.page), false);
     assert.equal(await signedIn(third), false);
     await third.context().close();
@@ -74,7 +77,7 @@ for (const js of [true, false]) {
     const owner = await person(browser, `gone${mode}`, { js });
     const stays = await person(browser, `stay${mode}`);
     const third = await person(browser, `third${mode}`);
-    const room = await createRoom(owner.page, { name: `Handover ${mode}`, join_policy: 'open' });
+    const room = await createRoom(owner.page, { name: uniqueName(`Handover ${mode} `), join_policy: 'open' });
     await api(stays.page, '/api/rooms/join', { room_id: room.id });
     await api(third.page, '/api/rooms/join', { room_id: room.id });
     await api(owner.page, '/api/messages/send', { room_id: room.id, client_id: `bye-${mode}`, body: 'my last words' });
@@ -86,8 +89,8 @@ for (const js of [true, false]) {
     await owner.page.fill('#field-password', PASSWORD);
     await shot(owner.page, `${mode}-account-delete`);
     await owner.page.getByRole('button', { name: 'Delete my account' }).click();
-    await owner.page.waitForURL((url) => url.pathname === '/login');
     await owner.page.getByText('Your account was deleted.').waitFor();
+    assert.equal(new URL(owner.page.url()).pathname, '/login');
     assert.equal(await signedIn(owner.page), false);
 
     // The earliest joiner owns the room now, and the message reads as from "deleted user".

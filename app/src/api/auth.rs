@@ -90,7 +90,9 @@ pub async fn logout_all_form() -> Result<(), AppError> {
 pub async fn delete_account_form(password: String) -> Result<(), AppError> {
     match crate::ssr::delete_account(&password).await {
         Ok(()) => {
-            leptos_axum::redirect("/login?account=deleted");
+            // A hydrated page goes there itself, with a full load (its live channel is
+            // closing with "account deleted" at the same moment, and heads to the same place).
+            crate::ssr::redirect_plain_post(ACCOUNT_DELETED_PAGE);
             Ok(())
         }
         Err(e) => Err(crate::ssr::back_to_form(
@@ -101,6 +103,9 @@ pub async fn delete_account_form(password: String) -> Result<(), AppError> {
         )),
     }
 }
+
+/// Where deleting an account lands: the login page, saying so.
+pub const ACCOUNT_DELETED_PAGE: &str = "/login?account=deleted";
 
 /// The sign-up page's form. Lands on the home page when it worked.
 #[server(endpoint = "form/signup")]

@@ -49,6 +49,16 @@ pub fn AccountPage() -> impl IntoView {
         .get("password")
         .is_some_and(|v| v == "changed");
     let changed = move || changed_without_js || matches!(change.value().get(), Some(Ok(())));
+    // Deleted: leave the app for the login page with a full load, as the live channel does
+    // when it hears of it, so the two cannot land in different places.
+    Effect::new(move |_| {
+        if matches!(delete.value().get(), Some(Ok(()))) {
+            #[cfg(feature = "hydrate")]
+            let _ = window()
+                .location()
+                .assign(crate::api::auth::ACCOUNT_DELETED_PAGE);
+        }
+    });
     view! {
         <Title text="Your account" />
         <PageBar title="Your account" />
