@@ -7,21 +7,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{call, ok, person, TestApp, TestDb};
+use common::{call, live::open_room, ok, person, TestApp, TestDb};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
-
-async fn open_room(app: &TestApp, owner: &common::Person, name: &str) -> String {
-    let body = ok(
-        app,
-        owner,
-        "/api/rooms/create",
-        json!({"name": name, "join_policy": "open"}),
-    )
-    .await;
-    body["room"]["id"].as_str().unwrap().to_owned()
-}
 
 #[tokio::test]
 async fn nul_and_control_characters_are_refused_before_they_reach_the_database() {
@@ -29,7 +18,7 @@ async fn nul_and_control_characters_are_refused_before_they_reach_the_database()
     let app = TestApp::spawn(&db).await;
     let ana = person(&app, "ana").await;
     let bob = person(&app, "bob").await;
-    let room = open_room(&app, &ana, "Lounge").await;
+    let room = open_room(&app, &ana, "Lounge", &[]).await;
     ok(&app, &bob, "/api/rooms/join", json!({"room_id": room})).await;
     let stored = app.count("SELECT COUNT(*) AS n FROM messages").await;
 
@@ -114,7 +103,7 @@ async fn a_row_the_database_refuses_fails_only_its_own_send() {
         app.db.execute_unprepared(sql).await.unwrap();
     }
     let owner = person(&app, "owner").await;
-    let room = open_room(&app, &owner, "Lounge").await;
+    let room = open_room(&app, &owner, "Lounge", &[]).await;
     let mut people = Vec::new();
     for i in 0..8 {
         let p = person(&app, &format!("person{i}")).await;
@@ -179,7 +168,7 @@ async fn look_alike_room_names_are_taken_and_direction_tricks_refused() {
     let db = TestDb::new().await;
     let app = TestApp::spawn(&db).await;
     let ana = person(&app, "ana").await;
-    open_room(&app, &ana, "Lounge").await;
+    open_room(&app, &ana, "Lounge", &[]).await;
     for twin in ["Lounge\u{200B}", "Ｌｏｕｎｇｅ", "LOUNGE", "\u{FEFF}Lounge"] {
         let r = call(
             &app,
@@ -322,7 +311,7 @@ async fn an_upload_below_the_minimum_rate_is_stopped_and_leaves_nothing() {
     config.limits.body_timeout_ms = 300;
     let app = TestApp::spawn_with(config).await;
     let ana = person(&app, "ana").await;
-    let room = open_room(&app, &ana, "Files").await;
+    let room = open_room(&app, &ana, "Files", &[]).await;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
     let form = reqwest::multipart::Form::new().text("room_id", room).part(
         "file",
@@ -781,7 +770,7 @@ async fn sessions_are_stored_hashed_and_a_request_in_flight_cannot_undo_a_logout
     let db = TestDb::new().await;
     let app = TestApp::spawn(&db).await;
     let ana = person(&app, "ana").await;
-    let room = open_room(&app, &ana, "Files").await;
+    let room = open_room(&app, &ana, "Files", &[]).await;
     // The cookie's id is nowhere in the database.
     let id = ana.cookie.trim_start_matches("parlor_session=").to_owned();
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM sessions").await, 1);
@@ -848,7 +837,7 @@ async fn naming_a_person_reveals_nothing_to_non_admins_and_never_guesses_between
     let app = TestApp::spawn(&db).await;
     let ana = person(&app, "ana").await;
     let bob = person(&app, "bob").await;
-    let room = open_room(&app, &ana, "Lounge").await;
+    let room = open_room(&app, &ana, "Lounge", &[]).await;
     ok(&app, &bob, "/api/rooms/join", json!({"room_id": room})).await;
     let private = ok(
         &app,

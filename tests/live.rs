@@ -5,49 +5,15 @@ mod common;
 
 use std::time::Duration;
 
-use common::{call, ok, person, test_config, Person, TestApp, TestDb};
+use common::{
+    call,
+    live::{connect, open_room, send, Ws},
+    ok, person, test_config, Person, TestApp, TestDb,
+};
 use futures::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tokio::net::TcpStream;
-use tokio_tungstenite::{
-    tungstenite::{client::IntoClientRequest, Message},
-    MaybeTlsStream, WebSocketStream,
-};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-async fn open_room(app: &TestApp, owner: &Person, name: &str, others: &[&Person]) -> String {
-    let body = ok(
-        app,
-        owner,
-        "/api/rooms/create",
-        json!({"name": name, "join_policy": "open"}),
-    )
-    .await;
-    let room = body["room"]["id"].as_str().unwrap().to_owned();
-    for p in others {
-        ok(app, p, "/api/rooms/join", json!({"room_id": room})).await;
-    }
-    room
-}
-
-async fn connect(app: &TestApp, who: &Person) -> Ws {
-    let mut req = format!("ws://{}/ws", app.addr)
-        .into_client_request()
-        .unwrap();
-    req.headers_mut()
-        .insert("cookie", who.cookie.parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(req)
-        .await
-        .expect("socket opens");
-    expect(&mut ws, &["ready"]).await;
-    ws
-}
-
-async fn send(ws: &mut Ws, frame: Value) {
-    ws.send(Message::text(frame.to_string())).await.unwrap();
-}
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
 
 fn text(room: &str, client_id: &str, body: &str) -> Value {
     json!({"type": "send", "room_id": room, "client_id": client_id, "body": body})

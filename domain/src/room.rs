@@ -1346,6 +1346,26 @@ mod properties {
         }
     }
 
+    /// A room just created by `u0`, holding at most `max_members`.
+    fn founded(policy: JoinPolicy, max_members: u32) -> Room {
+        Room {
+            id: "r".into(),
+            status: RoomStatus::Active,
+            policy,
+            max_members: Some(max_members),
+            topic: None,
+            members: vec![Member {
+                user_id: "u0".into(),
+                role: Role::Owner,
+                joined_at: 0,
+            }],
+            member_count: 1,
+            banned: BTreeSet::new(),
+            requests: BTreeSet::new(),
+            invites: BTreeMap::new(),
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -1356,18 +1376,7 @@ mod properties {
             policy in prop_oneof![Just(JoinPolicy::Open), Just(JoinPolicy::Request), Just(JoinPolicy::Invite)],
             steps in proptest::collection::vec(command(), 1..60),
         ) {
-            let mut room = Room {
-                id: "r".into(),
-                status: RoomStatus::Active,
-                policy,
-                max_members: Some(5),
-                topic: None,
-                members: vec![Member { user_id: "u0".into(), role: Role::Owner, joined_at: 0 }],
-                member_count: 1,
-                banned: BTreeSet::new(),
-                requests: BTreeSet::new(),
-                invites: BTreeMap::new(),
-            };
+            let mut room = founded(policy, 5);
             for (i, (actor, target, kind)) in steps.into_iter().enumerate() {
                 let now = (i as i64 + 1) * 1000;
                 let cmd = to_command(USERS[target], kind);
@@ -1391,18 +1400,7 @@ mod properties {
             policy in prop_oneof![Just(JoinPolicy::Open), Just(JoinPolicy::Request), Just(JoinPolicy::Invite)],
             steps in proptest::collection::vec(command(), 1..80),
         ) {
-            let mut room = Room {
-                id: "r".into(),
-                status: RoomStatus::Active,
-                policy,
-                max_members: Some(10),
-                topic: None,
-                members: vec![Member { user_id: "u0".into(), role: Role::Owner, joined_at: 0 }],
-                member_count: 1,
-                banned: BTreeSet::new(),
-                requests: BTreeSet::new(),
-                invites: BTreeMap::new(),
-            };
+            let mut room = founded(policy, 10);
             for (i, (actor, target, kind)) in steps.into_iter().enumerate() {
                 let now = (i as i64 + 1) * 1000;
                 let cmd = to_command(USERS[target], kind);
