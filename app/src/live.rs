@@ -350,9 +350,12 @@ mod browser {
     fn failed(live: Live, err: &AppError) {
         match err.code() {
             ErrorCode::ServerUnreachable => drop_socket(live),
-            ErrorCode::Unauthenticated => {
+            // Unless the channel's own close already sent the page on (it knows why: the
+            // login page says so when the account was deleted).
+            ErrorCode::Unauthenticated if !live.inner.with_value(|i| i.closed_for_good) => {
                 let _ = window().location().assign("/login");
             }
+            ErrorCode::Unauthenticated => {}
             _ => leptos::logging::warn!("{}", err.0.message),
         }
     }

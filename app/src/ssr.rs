@@ -213,10 +213,18 @@ pub async fn end_every_session() -> Result<(), AppError> {
 }
 
 /// `auth/delete`: the caller's account goes (docs/RULES.md §1), and with it every session.
+/// Its live channels close before it leaves its rooms, so no page of theirs reacts to the
+/// departures with calls its ended session can no longer make.
 pub async fn delete_account(password: &str) -> Result<(), AppError> {
     let (user, ctx) = caller().await?;
-    ctx.accounts.delete(&user.id, password, &ctx.rooms).await?;
-    signed_out_everywhere(user, &ctx, service::hub::EndedSessions::AccountDeleted).await
+    ctx.accounts.delete(&user.id, password).await?;
+    let user_id = user.id.clone();
+    signed_out_everywhere(user, &ctx, service::hub::EndedSessions::AccountDeleted).await?;
+    // The account is gone already; if leaving a room fails now, housekeeping finishes.
+    if let Err(e) = ctx.rooms.depart_everywhere(&user_id).await {
+        tracing::warn!(user_id = %user_id, error = %e, "a deleted account's rooms are left for housekeeping");
+    }
+    Ok(())
 }
 
 /// After a user's sessions were all deleted from the store: this browser forgets its cookie

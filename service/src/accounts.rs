@@ -24,7 +24,7 @@ use tower_sessions::session::Id as SessionId;
 
 use crate::{
     error::ServiceResult, ids::new_id, session_store::key_of, tx::begin_write, users::to_user,
-    Rooms, ServiceError,
+    ServiceError,
 };
 
 #[derive(Clone)]
@@ -195,11 +195,13 @@ impl Accounts {
     }
 
     /// `auth/delete`: deletes the account once its password is confirmed (docs/RULES.md §1).
-    /// At once, in one transaction, the account can no longer sign in or be found, its
-    /// sessions end, and its name becomes [`DELETED_USERNAME`] wherever it wrote; then it
-    /// leaves every room by the room rules ([`Rooms::depart_everywhere`]). A deletion cut
-    /// short after the first step is finished by housekeeping.
-    pub async fn delete(&self, user_id: &str, password: &str, rooms: &Rooms) -> ServiceResult<()> {
+    /// In one transaction the account can no longer sign in or be found, its sessions end,
+    /// and its name becomes [`DELETED_USERNAME`] wherever it wrote. The caller then closes
+    /// its live channels and has it leave every room ([`Rooms::depart_everywhere`]); a
+    /// deletion cut short between the two is finished by housekeeping.
+    ///
+    /// [`Rooms::depart_everywhere`]: crate::Rooms::depart_everywhere
+    pub async fn delete(&self, user_id: &str, password: &str) -> ServiceResult<()> {
         let user = self.confirm_password(user_id, password, "password").await?;
         let txn = begin_write(&self.db).await?;
         user::Entity::update_many()
@@ -218,10 +220,6 @@ impl Accounts {
         end_sessions_of(&txn, &user.id, None).await?;
         txn.commit().await?;
         tracing::info!(user_id = %user.id, "account deleted");
-        // The account is gone already; if leaving a room fails now, housekeeping finishes.
-        if let Err(e) = rooms.depart_everywhere(&user.id).await {
-            tracing::warn!(user_id = %user.id, error = %e, "a deleted account's rooms are left for housekeeping");
-        }
         Ok(())
     }
 
