@@ -87,6 +87,36 @@ pub fn is_unreachable(err: &DbErr) -> bool {
     }
 }
 
+/// True when `err` says another writer had the database (SQLite busy or locked past the
+/// busy timeout) or a PostgreSQL transaction lost a serialization or deadlock race: the same
+/// work, done again, may well succeed.
+pub fn is_contended(err: &DbErr) -> bool {
+    use sea_orm::{sqlx::Error as Sqlx, RuntimeErr};
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e))
+        | DbErr::Conn(RuntimeErr::SqlxError(e)) => match e.as_ref() {
+            // SQLITE_BUSY, SQLITE_LOCKED and their extended codes; PostgreSQL 40001, 40P01.
+            Sqlx::Database(db) => db.code().is_some_and(|code| {
+                matches!(
+                    code.as_ref(),
+                    "5" | "6" | "261" | "262" | "517" | "40001" | "40P01"
+                )
+            }),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// How long to wait before trying contended work again: growing with each attempt, with
+/// jitter so that the writers who met do not meet again.
+pub fn contention_pause(attempt: u32) -> std::time::Duration {
+    let base = 20u64 << attempt.min(6);
+    let jitter = rand::random::<u64>() % base.max(1);
+    std::time::Duration::from_millis(base + jitter)
+}
+
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
@@ -139,6 +169,36 @@ mod tests {
         let mode: String = row.try_get_by_index(0).unwrap();
         assert_eq!(mode, "wal");
         assert!(dir.path().join("nested/parlor.db").exists());
+    }
+
+    #[tokio::test]
+    async fn a_writer_kept_out_by_another_is_contended_and_nothing_else_is() {
+        use sea_orm::ConnectionTrait;
+        let dir = tempfile::tempdir().unwrap();
+        let url = default_sqlite_url(dir.path());
+        let holder = connect(&url).await.unwrap();
+        holder
+            .execute_unprepared("CREATE TABLE t (x INTEGER)")
+            .await
+            .unwrap();
+        // A second writer that does not wait at all meets the first one's write lock.
+        let mut opts = ConnectOptions::new(url.clone());
+        opts.map_sqlx_sqlite_opts(|o| o.busy_timeout(Duration::ZERO));
+        let impatient = Database::connect(opts).await.unwrap();
+        let held = crate::tx::begin_write(&holder).await.unwrap();
+        held.execute_unprepared("INSERT INTO t VALUES (1)")
+            .await
+            .unwrap();
+        let busy = crate::tx::begin_write(&impatient).await.unwrap_err();
+        assert!(is_contended(&busy), "{busy:?}");
+        assert!(!is_unreachable(&busy), "{busy:?}");
+        held.commit().await.unwrap();
+        let refused = impatient
+            .execute_unprepared("SELECT * FROM no_such_table")
+            .await
+            .unwrap_err();
+        assert!(!is_contended(&refused), "{refused:?}");
+        assert!(contention_pause(1) < contention_pause(6));
     }
 
     #[tokio::test]

@@ -18,6 +18,12 @@ impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
         match err {
             ServiceError::Refused(api) => api,
+            ServiceError::Db(e) if crate::db::is_contended(&e) => {
+                tracing::warn!(error = %e, "the database stayed busy");
+                let mut busy = ApiError::unavailable();
+                busy.retry_after_ms = Some(1000);
+                busy
+            }
             ServiceError::Db(e) if crate::db::is_unreachable(&e) => {
                 tracing::warn!(error = %e, "the database cannot be reached");
                 ApiError::unavailable()

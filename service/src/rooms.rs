@@ -546,7 +546,33 @@ impl Rooms {
     }
 
     /// Runs one command against one room, atomically.
+    /// Contention is waited out, never an error: when another writer kept the database
+    /// past its wait (SQLite busy, under many joins at once) the decision is taken again
+    /// from the start, a few times, after a short random pause.
     pub async fn act(
+        &self,
+        actor: &str,
+        room_id: &str,
+        command: Command,
+    ) -> ServiceResult<Outcome> {
+        let mut attempt = 0;
+        loop {
+            match self.act_once(actor, room_id, command.clone()).await {
+                Err(ServiceError::Db(e)) if crate::db::is_contended(&e) && attempt < 5 => {
+                    attempt += 1;
+                    tracing::info!(
+                        room_id,
+                        attempt,
+                        "a room decision met a busy database; trying again"
+                    );
+                    tokio::time::sleep(crate::db::contention_pause(attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn act_once(
         &self,
         actor: &str,
         room_id: &str,
