@@ -65,25 +65,23 @@ pub async fn connect_with(url: &str, durability: Durability) -> Result<DatabaseC
 /// off) — rather than that it refused a statement. Callers answer `unavailable` (503: try
 /// again shortly) for these, `internal` for the rest.
 pub fn is_unreachable(err: &DbErr) -> bool {
-    use sea_orm::{sqlx::Error as Sqlx, RuntimeErr};
-    match err {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
-            match e.as_ref() {
-                Sqlx::Io(_)
-                | Sqlx::Tls(_)
-                | Sqlx::PoolTimedOut
-                | Sqlx::PoolClosed
-                | Sqlx::WorkerCrashed => true,
-                // PostgreSQL's class 08 (connection exception) and its shutdown and start-up
-                // refusals (57P01–57P03).
-                Sqlx::Database(db) => db.code().is_some_and(|code| {
-                    code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
-                }),
-                _ => false,
-            }
-        }
-        _ => false,
+    use sea_orm::sqlx::Error as Sqlx;
+    if matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) {
+        return true;
+    }
+    match sqlx_error(err) {
+        Some(
+            Sqlx::Io(_)
+            | Sqlx::Tls(_)
+            | Sqlx::PoolTimedOut
+            | Sqlx::PoolClosed
+            | Sqlx::WorkerCrashed,
+        ) => true,
+        // PostgreSQL's class 08 (connection exception) and its shutdown and start-up
+        // refusals (57P01–57P03).
+        _ => database_code(err).is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_str(), "57P01" | "57P02" | "57P03")
+        }),
     }
 }
 
@@ -91,21 +89,31 @@ pub fn is_unreachable(err: &DbErr) -> bool {
 /// busy timeout) or a PostgreSQL transaction lost a serialization or deadlock race: the same
 /// work, done again, may well succeed.
 pub fn is_contended(err: &DbErr) -> bool {
-    use sea_orm::{sqlx::Error as Sqlx, RuntimeErr};
+    // SQLITE_BUSY, SQLITE_LOCKED and their extended codes; PostgreSQL 40001, 40P01.
+    database_code(err).is_some_and(|code| {
+        matches!(
+            code.as_str(),
+            "5" | "6" | "261" | "262" | "517" | "40001" | "40P01"
+        )
+    })
+}
+
+/// The driver's error inside a database error, if there is one.
+fn sqlx_error(err: &DbErr) -> Option<&sea_orm::sqlx::Error> {
+    use sea_orm::RuntimeErr;
     match err {
         DbErr::Exec(RuntimeErr::SqlxError(e))
         | DbErr::Query(RuntimeErr::SqlxError(e))
-        | DbErr::Conn(RuntimeErr::SqlxError(e)) => match e.as_ref() {
-            // SQLITE_BUSY, SQLITE_LOCKED and their extended codes; PostgreSQL 40001, 40P01.
-            Sqlx::Database(db) => db.code().is_some_and(|code| {
-                matches!(
-                    code.as_ref(),
-                    "5" | "6" | "261" | "262" | "517" | "40001" | "40P01"
-                )
-            }),
-            _ => false,
-        },
-        _ => false,
+        | DbErr::Conn(RuntimeErr::SqlxError(e)) => Some(e.as_ref()),
+        _ => None,
+    }
+}
+
+/// The code the database itself gave (SQLite's result code, PostgreSQL's SQLSTATE).
+fn database_code(err: &DbErr) -> Option<String> {
+    match sqlx_error(err)? {
+        sea_orm::sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
+        _ => None,
     }
 }
 
