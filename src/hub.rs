@@ -118,6 +118,15 @@ impl TooMany {
     }
 }
 
+/// What a full socket queue means for a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WhenFull {
+    /// The socket fell behind and is closed (messages and events: each one counts).
+    DropSocket,
+    /// The frame is skipped and sent again later (presence: state, not news).
+    Skip,
+}
+
 /// How often changed presence is sent.
 pub const PRESENCE_EVERY: Duration = Duration::from_millis(500);
 /// How many online users a presence frame names.
@@ -159,17 +168,15 @@ impl LiveHub {
             // Presence is state, sent again when it changes: a socket with no room for it
             // now (someone in hundreds of rooms gets a frame per room at once when they
             // connect) skips it and gets it at the next flush, rather than being dropped.
-            let mut full = false;
-            {
+            let (gone, skipped) = {
                 let reg = self.read();
-                let conns = reg.rooms.get(&room).into_iter().flatten();
-                for conn in conns.filter_map(|c| reg.conns.get(c)) {
-                    if let Err(mpsc::error::TrySendError::Full(_)) = conn.tx.try_send(f.clone()) {
-                        full = true;
-                    }
-                }
-            }
-            if full {
+                let Some(conns) = reg.rooms.get(&room) else {
+                    continue;
+                };
+                self.deliver(conns.iter(), &reg, &f, WhenFull::Skip)
+            };
+            self.drop_laggards(gone);
+            if skipped {
                 again.push(room);
             }
         }
@@ -403,23 +410,30 @@ impl LiveHub {
             .is_some_and(|s| s.contains(&conn))
     }
 
-    /// Queues `frame` on each socket; a full queue cancels that socket.
+    /// Queues `frame` on each socket. Returns the sockets that must go (closed, or full
+    /// when a full queue means falling behind) and whether any full one skipped the frame.
     fn deliver<'a>(
         &self,
         targets: impl IntoIterator<Item = &'a u64>,
         reg: &Registry,
         frame: &Frame,
-    ) -> Vec<u64> {
+        when_full: WhenFull,
+    ) -> (Vec<u64>, bool) {
         let mut gone = Vec::new();
+        let mut skipped = false;
         for id in targets {
             let Some(conn) = reg.conns.get(id) else {
                 continue;
             };
-            if conn.tx.try_send(frame.clone()).is_err() {
-                gone.push(*id);
+            match conn.tx.try_send(frame.clone()) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) if when_full == WhenFull::Skip => {
+                    skipped = true;
+                }
+                Err(_) => gone.push(*id),
             }
         }
-        gone
+        (gone, skipped)
     }
 
     fn drop_laggards(&self, gone: Vec<u64>) {
@@ -445,7 +459,13 @@ impl LiveHub {
             let Some(conns) = reg.rooms.get(room) else {
                 return;
             };
-            self.deliver(conns.iter().filter(|c| Some(**c) != skip), &reg, frame)
+            self.deliver(
+                conns.iter().filter(|c| Some(**c) != skip),
+                &reg,
+                frame,
+                WhenFull::DropSocket,
+            )
+            .0
         };
         self.drop_laggards(gone);
     }
@@ -456,7 +476,8 @@ impl LiveHub {
             let Some(conns) = reg.by_user.get(user_id) else {
                 return;
             };
-            self.deliver(conns.iter(), &reg, frame)
+            self.deliver(conns.iter(), &reg, frame, WhenFull::DropSocket)
+                .0
         };
         self.drop_laggards(gone);
     }
@@ -464,7 +485,8 @@ impl LiveHub {
     pub fn to_conn(&self, conn: u64, frame: &Frame) {
         let gone = {
             let reg = self.read();
-            self.deliver([conn].iter(), &reg, frame)
+            self.deliver([conn].iter(), &reg, frame, WhenFull::DropSocket)
+                .0
         };
         self.drop_laggards(gone);
     }
