@@ -18,12 +18,15 @@ use std::{
 
 use axum::extract::ws::Utf8Bytes;
 use domain::{effects::member_event, room::Event, wire::ServerFrame, RoomId, User, UserId};
-use service::hub::{EndedSessions, Hub, Published};
+use service::hub::{EndedSessions, Hub, Posted, Published};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// A serialised `ServerFrame`.
 pub type Frame = Utf8Bytes;
+
+/// One room's frames of a batch, in order, each with the socket that must not get it.
+type RoomFrames<'a> = Vec<(&'a Frame, Option<u64>)>;
 
 pub fn frame(f: &ServerFrame) -> Frame {
     // Serialising our own enum of strings and numbers cannot fail.
@@ -454,19 +457,44 @@ impl LiveHub {
     }
 
     pub fn to_room(&self, room: &str, frame: &Frame, skip: Option<u64>) {
-        let gone = {
+        self.to_rooms(&[(RoomId::from(room), frame.clone(), skip)]);
+    }
+
+    /// Queues each `(room, frame, skip)` on the room's sockets but `skip`, in order within
+    /// each room. Socket by socket: a socket is handed all of its frames before the next
+    /// one's, so it wakes and writes once for the lot, not once per frame.
+    pub fn to_rooms(&self, frames: &[(RoomId, Frame, Option<u64>)]) {
+        let mut by_room: Vec<(&RoomId, RoomFrames)> = Vec::new();
+        for (room, frame, skip) in frames {
+            match by_room.iter_mut().find(|(r, _)| *r == room) {
+                Some((_, list)) => list.push((frame, *skip)),
+                None => by_room.push((room, vec![(frame, *skip)])),
+            }
+        }
+        let mut gone = Vec::new();
+        {
             let reg = self.read();
-            let Some(conns) = reg.rooms.get(room) else {
-                return;
-            };
-            self.deliver(
-                conns.iter().filter(|c| Some(**c) != skip),
-                &reg,
-                frame,
-                WhenFull::DropSocket,
-            )
-            .0
-        };
+            for (room, list) in &by_room {
+                let Some(conns) = reg.rooms.get(room.as_str()) else {
+                    continue;
+                };
+                for id in conns {
+                    let Some(conn) = reg.conns.get(id) else {
+                        continue;
+                    };
+                    for (frame, skip) in list {
+                        if *skip == Some(*id) {
+                            continue;
+                        }
+                        if conn.tx.try_send((*frame).clone()).is_err() {
+                            // Closed, or full: fallen behind.
+                            gone.push(*id);
+                            break;
+                        }
+                    }
+                }
+            }
+        }
         self.drop_laggards(gone);
     }
 
@@ -584,9 +612,15 @@ impl LiveHub {
 impl Hub for LiveHub {
     fn publish(&self, item: Published) {
         match item {
-            Published::Message { message, origin } => {
-                let room = message.room_id.clone();
-                self.to_room(&room, &frame(&ServerFrame::Message { message }), origin);
+            Published::Messages { messages } => {
+                let frames: Vec<_> = messages
+                    .into_iter()
+                    .map(|Posted { message, origin }| {
+                        let room = message.room_id.clone();
+                        (room, frame(&ServerFrame::Message { message }), origin)
+                    })
+                    .collect();
+                self.to_rooms(&frames);
             }
             Published::Notification {
                 user_id,
@@ -742,5 +776,67 @@ mod tests {
         hub.publish(room_event("r3", kicked("bob")));
         hub.publish(room_event("r3", Event::Terminated));
         assert!(!hub.subscribe_if_unchanged(tab.id, &rooms, seen));
+    }
+
+    fn posted(room: &str, body: &str, origin: Option<u64>) -> Posted {
+        Posted {
+            message: domain::message::MessageView {
+                id: domain::MessageId::new(1),
+                room_id: room.into(),
+                author: None,
+                kind: domain::vocab::MessageKind::Text,
+                body: body.to_owned(),
+                color: None,
+                sticker: None,
+                file: None,
+                created_at: String::new(),
+            },
+            origin,
+        }
+    }
+
+    fn bodies(conn: &mut Connection) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Ok(f) = conn.frames.try_recv() {
+            let v: serde_json::Value = serde_json::from_str(&f.to_string()).unwrap();
+            out.push(v["message"]["body"].as_str().unwrap().to_owned());
+        }
+        out
+    }
+
+    #[test]
+    fn a_commits_messages_reach_each_socket_in_order_but_never_their_sender() {
+        let hub = LiveHub::new(3, SocketCaps::NONE);
+        let mut ann = hub.connect(&user("ann"), None, None).unwrap();
+        let mut bob = hub.connect(&user("bob"), None, None).unwrap();
+        let mut cat = hub.connect(&user("cat"), None, None).unwrap();
+        let both = [RoomId::from("r1"), RoomId::from("r2")];
+        for (c, rooms) in [(&ann, &both[..]), (&bob, &both[..1]), (&cat, &both[..])] {
+            assert!(hub.subscribe_if_unchanged(c.id, rooms, hub.membership_version(c.id)));
+        }
+        hub.publish(Published::Messages {
+            messages: vec![
+                posted("r1", "a1", Some(ann.id)),
+                posted("r2", "b1", Some(bob.id)),
+                posted("r1", "a2", Some(ann.id)),
+                posted("r1", "c1", Some(cat.id)),
+            ],
+        });
+        assert_eq!(bodies(&mut ann), ["c1", "b1"]);
+        assert_eq!(bodies(&mut bob), ["a1", "a2", "c1"]);
+        // Cat's queue holds 3 frames and was handed 3: full, not fallen behind.
+        assert_eq!(bodies(&mut cat), ["a1", "a2", "b1"]);
+        assert!(!cat.cancel.is_cancelled());
+        // One frame more than a queue holds drops the socket.
+        hub.publish(Published::Messages {
+            messages: (0..4)
+                .map(|i| posted("r1", &format!("x{i}"), None))
+                .collect(),
+        });
+        assert!(
+            ann.cancel.is_cancelled(),
+            "a queue past full means falling behind"
+        );
+        assert!(!hub.is_subscribed(ann.id, "r1"));
     }
 }

@@ -27,7 +27,11 @@ use domain::{
     ApiError, ErrorCode, RoomId, User,
 };
 use futures::{SinkExt, StreamExt};
-use service::{messages::Draft, session_store::DbSessionStore, Messages, Rooms};
+use service::{
+    messages::{Draft, Queued},
+    session_store::DbSessionStore,
+    Messages, Rooms, ServiceError,
+};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::hub::{frame, LiveHub};
@@ -122,7 +126,15 @@ async fn serve(
         live.shutdown.clone(),
         live.ping_every,
     );
-    let reader = read_loop(stream, &user, conn_id, &live, missed);
+    // The reader hands sends to the writer and reads on; the acker answers them in order as
+    // they commit, so one socket keeps up to `IN_FLIGHT` sends in one group commit.
+    let (pending, acks) = tokio::sync::mpsc::channel(IN_FLIGHT);
+    let reader = async {
+        tokio::join!(
+            read_loop(stream, &user, conn_id, &live, missed, pending),
+            ack_loop(acks, conn_id, &live),
+        );
+    };
     tokio::select! {
         () = writer => {},
         () = reader => {},
@@ -286,12 +298,20 @@ async fn write_burst(
     sink.flush().await
 }
 
+/// Most sends of one socket waiting for their commit. Past it the reader stops reading, so a
+/// client that outpaces the database is slowed by TCP, not buffered.
+const IN_FLIGHT: usize = 32;
+
+/// A send on its way to the database, with the client's id for its answer.
+type Pending = (String, Result<Queued, ServiceError>);
+
 async fn read_loop(
     mut stream: futures::stream::SplitStream<WebSocket>,
     user: &User,
     conn: u64,
     live: &Live,
     missed: Arc<AtomicU32>,
+    pending: tokio::sync::mpsc::Sender<Pending>,
 ) {
     while let Some(msg) = stream.next().await {
         let msg = match msg {
@@ -304,7 +324,13 @@ async fn read_loop(
         // Any sign of life counts as an answer to our pings.
         missed.store(0, Ordering::Relaxed);
         match msg {
-            Message::Text(text) => handle(text.as_str(), user, conn, live).await,
+            Message::Text(text) => {
+                if let Some(send) = handle(text.as_str(), user, conn, live).await {
+                    if pending.send(send).await.is_err() {
+                        return;
+                    }
+                }
+            }
             Message::Binary(_) => reply_error(
                 live,
                 conn,
@@ -325,7 +351,24 @@ fn reply_error(live: &Live, conn: u64, err: ApiError, client_id: Option<String>)
         .to_conn(conn, &frame(&ServerFrame::error(err, client_id)));
 }
 
-async fn handle(text: &str, user: &User, conn: u64, live: &Live) {
+/// Answers `ack` or `error` to each send, in the order they were read, as each commits.
+async fn ack_loop(mut acks: tokio::sync::mpsc::Receiver<Pending>, conn: u64, live: &Live) {
+    while let Some((client_id, queued)) = acks.recv().await {
+        let stored = match queued {
+            Ok(queued) => queued.stored().await,
+            Err(refused) => Err(refused),
+        };
+        match stored {
+            Ok(message) => live
+                .hub
+                .to_conn(conn, &frame(&ServerFrame::Ack { client_id, message })),
+            Err(e) => reply_error(live, conn, ApiError::from(e), Some(client_id)),
+        }
+    }
+}
+
+/// Handles one client frame; a send comes back to be answered once it is stored.
+async fn handle(text: &str, user: &User, conn: u64, live: &Live) -> Option<Pending> {
     let parsed: ClientFrame = match serde_json::from_str(text) {
         Ok(f) => f,
         Err(e) => {
@@ -333,12 +376,19 @@ async fn handle(text: &str, user: &User, conn: u64, live: &Live) {
                 ErrorCode::InvalidInput,
                 format!("That frame is not valid: {e}."),
             );
-            return reply_error(live, conn, err, None);
+            reply_error(live, conn, err, None);
+            return None;
         }
     };
     match parsed {
-        ClientFrame::Ping => live.hub.to_conn(conn, &frame(&ServerFrame::Pong)),
-        ClientFrame::Typing { room_id } => live.hub.typing(conn, user, &room_id),
+        ClientFrame::Ping => {
+            live.hub.to_conn(conn, &frame(&ServerFrame::Pong));
+            None
+        }
+        ClientFrame::Typing { room_id } => {
+            live.hub.typing(conn, user, &room_id);
+            None
+        }
         ClientFrame::Send {
             room_id,
             client_id,
@@ -355,12 +405,7 @@ async fn handle(text: &str, user: &User, conn: u64, live: &Live) {
                 sticker,
                 origin: Some(conn),
             };
-            match live.messages.send(user, draft).await {
-                Ok(message) => live
-                    .hub
-                    .to_conn(conn, &frame(&ServerFrame::Ack { client_id, message })),
-                Err(e) => reply_error(live, conn, ApiError::from(e), Some(client_id)),
-            }
+            Some((client_id, live.messages.queue(user, draft).await))
         }
     }
 }

@@ -323,6 +323,68 @@ async fn a_burst_of_twenty_stores_five_and_refuses_the_rest_with_the_wait() {
 }
 
 #[tokio::test]
+async fn sends_made_without_waiting_are_stored_and_answered_in_the_order_sent() {
+    let db = TestDb::new().await;
+    let mut config = test_config(&db);
+    // 150 allowed at once, the rest refused: refusals must keep their place among the acks.
+    config.send_burst = 150;
+    config.send_period_ms = 60_000;
+    let app = TestApp::spawn_with(config).await;
+    let (ann, bob) = (person(&app, "ann").await, person(&app, "bob").await);
+    let room = open_room(&app, &ann, "Pipelined", &[&bob]).await;
+    let mut a = connect(&app, &ann).await;
+    let mut b = connect(&app, &bob).await;
+    // Far more than the 32 a socket may have waiting: the reader must pause, not drop any.
+    let n = 200;
+    for i in 0..n {
+        send(&mut a, text(&room, &format!("p{i}"), &format!("body {i}"))).await;
+    }
+    let mut answered = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let f = expect(&mut a, &["ack", "error"]).await;
+        answered.push(f["client_id"].as_str().unwrap().to_owned());
+        if f["type"] == "ack" {
+            ids.push(f["message"]["id"].as_str().unwrap().to_owned());
+        } else {
+            assert_eq!(f["code"], "rate_limited", "{f}");
+        }
+    }
+    let sent: Vec<String> = (0..n).map(|i| format!("p{i}")).collect();
+    assert_eq!(answered, sent, "answers come in the order of the sends");
+    assert_eq!(ids.len(), 150);
+    // Stored in the order sent: the room's history, oldest first, is p0…p149.
+    let mut seen = Vec::new();
+    for _ in 0..150 {
+        let m = expect(&mut b, &["message"]).await;
+        assert_eq!(m["message"]["id"].as_str().unwrap(), ids[seen.len()]);
+        seen.push(m["message"]["body"].as_str().unwrap().to_owned());
+    }
+    let expected: Vec<String> = (0..150).map(|i| format!("body {i}")).collect();
+    assert_eq!(
+        seen, expected,
+        "the other member sees them in the order sent"
+    );
+    let since = ok(
+        &app,
+        &bob,
+        "/api/messages/history",
+        json!({"room_id": room, "limit": 100}),
+    )
+    .await;
+    let newest: Vec<&str> = since["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    let mut want: Vec<String> = (50..150).map(|i| format!("body {i}")).collect();
+    want.reverse();
+    assert_eq!(newest, want, "history, newest first");
+    assert_eq!(user_message_count(&app).await, 150);
+}
+
+#[tokio::test]
 async fn the_same_client_id_three_times_is_stored_once_and_acked_three_times() {
     let db = TestDb::new().await;
     let app = TestApp::spawn(&db).await;

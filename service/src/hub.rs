@@ -24,12 +24,10 @@ pub enum Published {
         events: Vec<Event>,
         users: HashMap<UserId, User>,
     },
-    /// A stored message (a system line too) for everyone in the room but `origin`, the
-    /// socket that sent it (it gets an `ack` instead).
-    Message {
-        message: MessageView,
-        origin: Option<u64>,
-    },
+    /// Stored messages (system lines too), in the order stored: each for everyone in its
+    /// room but its `origin`. One commit's messages go together, so a socket is handed all
+    /// of its frames at once and writes them in one go.
+    Messages { messages: Vec<Posted> },
     /// A room's settings changed: its members see the new topic, policy and limit.
     RoomUpdated { room: RoomView },
     /// Sessions of one user ended (logout, password change, account deletion): the live
@@ -38,6 +36,13 @@ pub enum Published {
         user_id: UserId,
         which: EndedSessions,
     },
+}
+
+/// A stored message and the socket that sent it, which gets an `ack` instead.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub message: MessageView,
+    pub origin: Option<u64>,
 }
 
 /// Which of a user's sessions ended, by session id.

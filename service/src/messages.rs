@@ -31,7 +31,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::{
     access,
     error::ServiceResult,
-    hub::{Hub, Published},
+    hub::{Hub, Posted, Published},
     limits::{Action, ActionLimits},
     timeline::{message_view, message_view_with},
     tx::{begin_write, lock_rooms},
@@ -91,6 +91,24 @@ struct NewMessage {
 
 /// A stored message and whether this send stored it (false: a retry of a stored one).
 type Stored = Result<(row::Model, bool), ServiceError>;
+
+/// A send the writer has taken; [`Queued::stored`] waits for its transaction.
+pub struct Queued {
+    author: User,
+    stored: oneshot::Receiver<Stored>,
+}
+
+impl Queued {
+    /// The stored message (or, for a retry, the one stored before), once committed.
+    pub async fn stored(self) -> ServiceResult<MessageView> {
+        let (model, _fresh) = self
+            .stored
+            .await
+            .map_err(|_| ServiceError::Internal("message writer dropped a send".into()))??;
+        let users = HashMap::from([(self.author.id.clone(), self.author)]);
+        Ok(message_view(model, &users))
+    }
+}
 
 struct WriteJob {
     message: NewMessage,
@@ -156,6 +174,13 @@ impl Messages {
 
     /// Stores and publishes a message; a repeated `client_id` gets the stored message back.
     pub async fn send(&self, author: &User, draft: Draft) -> ServiceResult<MessageView> {
+        self.queue(author, draft).await?.stored().await
+    }
+
+    /// Checks a send and hands it to the writer, without waiting for it to be stored: a
+    /// socket can then read its next frame while this one commits. Sends queued in order
+    /// are stored in that order (the writer takes them one channel in turn).
+    pub async fn queue(&self, author: &User, draft: Draft) -> ServiceResult<Queued> {
         let client_id = ClientId::parse(&draft.client_id)?.into_string();
         let draft_origin = draft.origin;
         let color = message::parse_color(draft.color.as_deref())?;
@@ -205,11 +230,10 @@ impl Messages {
             .send(job)
             .await
             .map_err(|_| ServiceError::Internal("message writer stopped".into()))?;
-        let (model, _fresh) = stored
-            .await
-            .map_err(|_| ServiceError::Internal("message writer dropped a send".into()))??;
-        let users = HashMap::from([(author.id.clone(), author.clone())]);
-        Ok(message_view(model, &users))
+        Ok(Queued {
+            author: author.clone(),
+            stored,
+        })
     }
 
     async fn views(&self, rows: Vec<row::Model>) -> ServiceResult<Vec<MessageView>> {
@@ -303,9 +327,11 @@ impl Messages {
         let users = HashMap::from([(author.id.clone(), author.clone())]);
         let files = HashMap::from([(upload.id.clone(), upload)]);
         let view = message_view_with(saved, &users, &files);
-        self.hub.publish(Published::Message {
-            message: view.clone(),
-            origin: None,
+        self.hub.publish(Published::Messages {
+            messages: vec![Posted {
+                message: view.clone(),
+                origin: None,
+            }],
         });
         Ok(view)
     }
@@ -375,15 +401,23 @@ async fn write_loop(
     let mut batch = Vec::with_capacity(max_batch);
     while jobs.recv_many(&mut batch, max_batch).await > 0 {
         let results = write_isolated(&db, &batch).await;
-        for (job, result) in batch.iter().zip(&results) {
-            if let Ok((model, true)) = result {
-                let users =
-                    HashMap::from([(job.message.author.id.clone(), job.message.author.clone())]);
-                hub.publish(Published::Message {
-                    message: message_view(model.clone(), &users),
-                    origin: job.message.origin,
-                });
-            }
+        let messages: Vec<Posted> = batch
+            .iter()
+            .zip(&results)
+            .filter_map(|(job, result)| match result {
+                Ok((model, true)) => {
+                    let author = &job.message.author;
+                    let users = HashMap::from([(author.id.clone(), author.clone())]);
+                    Some(Posted {
+                        message: message_view(model.clone(), &users),
+                        origin: job.message.origin,
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        if !messages.is_empty() {
+            hub.publish(Published::Messages { messages });
         }
         for (job, result) in batch.drain(..).zip(results) {
             let _ = job.reply.send(result);

@@ -33,7 +33,7 @@ use sea_orm::{
 use crate::{
     access,
     error::ServiceResult,
-    hub::{Hub, Published},
+    hub::{Hub, Posted, Published},
     ids::new_id,
     limits::{Action, ActionLimits},
     notifications::notification_view,
@@ -643,10 +643,15 @@ impl Rooms {
             events: events.clone(),
             users: users.clone(),
         });
-        for line in lines {
-            self.hub.publish(Published::Message {
-                message: message_view(line, &users),
-                origin: None,
+        if !lines.is_empty() {
+            self.hub.publish(Published::Messages {
+                messages: lines
+                    .into_iter()
+                    .map(|line| Posted {
+                        message: message_view(line, &users),
+                        origin: None,
+                    })
+                    .collect(),
             });
         }
         if let Some(settings) = events.iter().find_map(|e| match e {
