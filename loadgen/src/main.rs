@@ -273,6 +273,15 @@ async fn parlor_socket(base: &str, account: &Account) -> Result<Ws> {
     bail!("socket closed before ready")
 }
 
+/// A socket to axum's chat example: its first frame is the client's name.
+async fn axum_socket(url: &str, name: &str) -> Result<Ws> {
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .context("connect")?;
+    ws.send(Message::text(name.to_owned())).await?;
+    Ok(ws)
+}
+
 /// What receivers saw.
 struct Tally {
     latency: Mutex<Histogram<u64>>,
@@ -855,10 +864,7 @@ async fn run_axum_chat(f: Fanout) -> Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut readers = Vec::new();
     for i in 0..f.receivers {
-        let (mut ws, _) = tokio_tungstenite::connect_async(f.url.as_str())
-            .await
-            .context("connect")?;
-        ws.send(Message::text(format!("r{run}x{i}"))).await?;
+        let ws = axum_socket(&f.url, &format!("r{run}x{i}")).await?;
         readers.push(tokio::spawn(receive(
             ws,
             tally.clone(),
@@ -868,10 +874,7 @@ async fn run_axum_chat(f: Fanout) -> Result<()> {
     }
     let mut tx_sockets = Vec::new();
     for i in 0..f.senders {
-        let (mut ws, _) = tokio_tungstenite::connect_async(f.url.as_str())
-            .await
-            .context("connect")?;
-        ws.send(Message::text(format!("s{run}x{i}"))).await?;
+        let ws = axum_socket(&f.url, &format!("s{run}x{i}")).await?;
         // The chat example sends no acks: nothing to wait for.
         tx_sockets.push(ws_outlet(ws, false));
     }
@@ -1458,36 +1461,23 @@ async fn run_idle(i: Idle) -> Result<()> {
     println!("opening {} idle sockets…", i.sockets);
     let opening = Instant::now();
     let holders: Vec<JoinHandle<()>> = match i.server {
-        IdleServer::Parlor => futures::stream::iter(0..i.sockets)
+        IdleServer::Parlor | IdleServer::Axum => futures::stream::iter(0..i.sockets)
             .map(|n| {
-                let (people, closed, stopped) = (&people, &closed, &stopped);
-                let (base, per_user) = (&i.base, i.sockets_per_user);
+                let (i, people, closed, stopped) = (&i, &people, &closed, &stopped);
                 async move {
-                    let ws = parlor_socket(base, &people[account_of(n, per_user)])
-                        .await
-                        .with_context(|| {
-                            format!("socket {n} (is --sockets-per-user {per_user} above the server's --ws-per-user?)")
-                        })?;
-                    Ok::<_, anyhow::Error>(tokio::spawn(ws_idle(
-                        ws,
-                        closed.clone(),
-                        stopped.clone(),
-                    )))
-                }
-            })
-            .buffer_unordered(WS_CONNECTS)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<Result<_>>()?,
-        IdleServer::Axum => futures::stream::iter(0..i.sockets)
-            .map(|n| {
-                let (url, closed, stopped) = (&i.url, &closed, &stopped);
-                async move {
-                    let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())
-                        .await
-                        .with_context(|| format!("connect socket {n}"))?;
-                    ws.send(Message::text(format!("i{run}x{n}"))).await?;
+                    let ws = match i.server {
+                        IdleServer::Parlor => {
+                            let per_user = i.sockets_per_user;
+                            parlor_socket(&i.base, &people[account_of(n, per_user)])
+                                .await
+                                .with_context(|| {
+                                    format!("socket {n} (is --sockets-per-user {per_user} above the server's --ws-per-user?)")
+                                })?
+                        }
+                        _ => axum_socket(&i.url, &format!("i{run}x{n}"))
+                            .await
+                            .with_context(|| format!("connect socket {n}"))?,
+                    };
                     Ok::<_, anyhow::Error>(tokio::spawn(ws_idle(
                         ws,
                         closed.clone(),
