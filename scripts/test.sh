@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+SECONDS=0
 bash scripts/install-tools.sh --with-browser --with-fuzz
 (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
 # wasm-opt for release builds comes from npm's binaryen (never Debian's: too old).
@@ -14,7 +15,11 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
 fi
 
-step() { printf '\n==> %s (%s free on disk)\n' "$*" "$(df -h --output=avail . | tail -1 | tr -d ' ')"; }
+# Each step says how long the run has taken so far, so a slow CI shows where its time went.
+step() {
+  printf '\n==> %s (at %dm%02ds, %s free on disk)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)) \
+    "$(df -h --output=avail . | tail -1 | tr -d ' ')"
+}
 
 if [ -n "${CI:-}" ]; then
   # A one-off build gains nothing from incremental caches, which double target/'s size.
@@ -48,3 +53,4 @@ cargo leptos build --release
 
 step "Browser specs in headless Chromium against the release server"
 node end2end/run.mjs
+step "done"
