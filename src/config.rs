@@ -172,6 +172,27 @@ pub struct Config {
     )]
     pub sqlite_synchronous: SqliteSynchronous,
 
+    /// Redis for running several instances on one PostgreSQL database, e.g.
+    /// `redis://127.0.0.1:6379`: live events cross between instances through it (README,
+    /// "Running several instances"). Without it this instance serves its own sockets only.
+    #[arg(long, env = "REDIS_URL", global = true)]
+    pub redis_url: Option<String>,
+
+    /// The Redis pub/sub channel the instances of one site share; sites that share a Redis
+    /// need a channel each.
+    #[arg(
+        long,
+        env = "PARLOR_REDIS_CHANNEL",
+        default_value = "parlor:live",
+        global = true
+    )]
+    pub redis_channel: String,
+
+    /// Address to serve Prometheus metrics on (`GET /metrics`), e.g. `127.0.0.1:9100`.
+    /// Off without it; keep it off the public network.
+    #[arg(long, env = "PARLOR_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
+
     #[command(flatten)]
     pub limits: Limits,
 }
@@ -385,6 +406,9 @@ impl std::fmt::Debug for Config {
             .field("upload_limit", &self.upload_limit)
             .field("public_origin", &self.public_origin)
             .field("sqlite_synchronous", &self.sqlite_synchronous)
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("redis_channel", &self.redis_channel)
+            .field("metrics_addr", &self.metrics_addr)
             .field("limits", &self.limits)
             .finish()
     }

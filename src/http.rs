@@ -114,21 +114,52 @@ const FORM_BODY_LIMIT: usize = 16 * 1024;
 /// tower_governor's refusal, in the API's words.
 pub fn rate_limited(err: GovernorError) -> Response {
     match err {
-        GovernorError::TooManyRequests { wait_time, .. } => {
-            // governor reports whole seconds, rounded down: round up so a client that
-            // waits as told is let in.
-            let retry_after_ms = (wait_time + 1) * 1000;
-            let mut res = error_response(&ApiError::rate_limited(retry_after_ms));
-            if let Ok(v) = HeaderValue::from_str(&(wait_time + 1).to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            res
-        }
+        GovernorError::TooManyRequests { wait_time, .. } => too_many_attempts(wait_time),
         other => {
             tracing::error!(error = %other, "rate limiter failed");
             error_response(&ApiError::internal())
         }
     }
+}
+
+/// Login or sign-up refused for this address: wait `wait_secs` (whole seconds, rounded
+/// down, as governor reports them).
+fn too_many_attempts(wait_secs: u64) -> Response {
+    metrics::counter!("parlor_rate_limited_total", "limit" => "auth_address").increment(1);
+    // Rounded up, so a client that waits as told is let in.
+    let retry_after_ms = (wait_secs + 1) * 1000;
+    let mut res = error_response(&ApiError::rate_limited(retry_after_ms));
+    if let Ok(v) = HeaderValue::from_str(&(wait_secs + 1).to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
+/// The per-address login or sign-up budget in the instances' shared buckets, checked after
+/// this instance's own (tower_governor); with one instance it lets everything through.
+#[derive(Clone)]
+pub struct SharedAuthLimit {
+    pub shared: service::limits::Shared,
+    /// `login` or `signup`: each has its own budget.
+    pub name: &'static str,
+    pub burst: u32,
+    pub refill: std::time::Duration,
+    pub key: crate::client_addr::ClientKey,
+}
+
+pub async fn shared_auth_limit(
+    State(limit): State<SharedAuthLimit>,
+    req: Request,
+    next: Next,
+) -> Response {
+    use tower_governor::key_extractor::KeyExtractor;
+    if let (Some(shared), Ok(ip)) = (&limit.shared, limit.key.extract(&req)) {
+        let key = format!("auth:{}:{ip}", limit.name);
+        if let Some(Err(wait)) = shared.take(&key, limit.burst, limit.refill).await {
+            return too_many_attempts(wait.as_secs());
+        }
+    }
+    next.run(req).await
 }
 
 pub async fn api_not_found() -> Response {
@@ -143,8 +174,20 @@ pub async fn healthz() -> &'static str {
 }
 
 /// Ready when the database answers.
-pub async fn readyz(State(db): State<DatabaseConnection>) -> Response {
-    match db.ping().await {
+/// What `/readyz` looks at: the database, and the Redis backplane when one runs.
+#[derive(Clone)]
+pub struct Readiness {
+    pub db: DatabaseConnection,
+    pub backplane: Option<std::sync::Arc<crate::backplane::Health>>,
+}
+
+/// Ready while the database answers. A Redis outage only degrades: this instance still
+/// serves its own sockets, so it stays in the balancer and says so.
+pub async fn readyz(State(ready): State<Readiness>) -> Response {
+    match ready.db.ping().await {
+        Ok(()) if ready.backplane.as_ref().is_some_and(|b| b.is_degraded()) => {
+            (StatusCode::OK, "ready; redis degraded").into_response()
+        }
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check: database unreachable");

@@ -11,13 +11,14 @@ use std::{
     net::IpAddr,
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
-        Arc, Mutex, RwLock,
+        Arc, Mutex, MutexGuard, OnceLock, RwLock,
     },
     time::{Duration, Instant},
 };
 
 use axum::extract::ws::Utf8Bytes;
 use domain::{effects::member_event, room::Event, wire::ServerFrame, RoomId, User, UserId};
+use serde::{Deserialize, Serialize};
 use service::hub::{EndedSessions, Hub, Posted, Published};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -28,9 +29,49 @@ pub type Frame = Utf8Bytes;
 /// One room's frames of a batch, in order, each with the socket that must not get it.
 type RoomFrames<'a> = Vec<(&'a Frame, Option<u64>)>;
 
+/// A lock that a panic elsewhere did not leave unusable: what it guards stays consistent
+/// (each change is one insert or removal).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 pub fn frame(f: &ServerFrame) -> Frame {
     // Serialising our own enum of strings and numbers cannot fail.
     Utf8Bytes::from(serde_json::to_string(f).unwrap_or_default())
+}
+
+/// What goes to the other instances over the backplane (`crate::backplane`): what the
+/// services publish, and what only the live channel knows (typing, who is online here).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Relayed {
+    Published {
+        item: Published,
+    },
+    Typing {
+        room_id: RoomId,
+        user: User,
+    },
+    /// Everyone with a socket open carrying `room_id` on the sending instance.
+    Presence {
+        room_id: RoomId,
+        online: Vec<User>,
+    },
+    /// "Still here", every [`HELLO_EVERY`]: an instance silent for [`SILENT_FOR`] is gone,
+    /// and so is its presence.
+    Hello,
+}
+
+/// How often an instance says it is still there.
+pub const HELLO_EVERY: Duration = Duration::from_secs(5);
+/// How long an instance may be silent before it counts as gone.
+const SILENT_FOR: Duration = Duration::from_secs(20);
+
+/// Another instance, as this one hears of it over the backplane.
+struct Instance {
+    heard: Instant,
+    /// Who is online there, per room.
+    online: HashMap<RoomId, Vec<User>>,
 }
 
 struct Conn {
@@ -88,6 +129,13 @@ pub struct LiveHub {
     /// `PRESENCE_EVERY`: sending the list on every connect would cost the square of a big
     /// room's size when everyone reconnects at once.
     presence_dirty: Mutex<HashSet<RoomId>>,
+    /// Rooms whose presence changed on another instance only: sent to this instance's
+    /// sockets at the next flush, not relayed back.
+    presence_stale: Mutex<HashSet<RoomId>>,
+    /// Where items for the other instances go, when a backplane runs.
+    relay: OnceLock<mpsc::Sender<Relayed>>,
+    /// The other instances heard of, by id.
+    elsewhere: Mutex<HashMap<String, Instance>>,
 }
 
 /// How many sockets may be open at once: each one carries all its user's rooms, so every
@@ -147,21 +195,162 @@ impl LiveHub {
             caps,
             typing: Mutex::default(),
             presence_dirty: Mutex::default(),
+            presence_stale: Mutex::default(),
+            relay: OnceLock::new(),
+            elsewhere: Mutex::default(),
         }
     }
 
-    /// Sends the presence of every room whose presence changed since the last call.
-    pub fn flush_presence(&self) {
-        let rooms: Vec<RoomId> = {
-            let mut dirty = self
-                .presence_dirty
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            dirty.drain().collect()
+    /// From now on, what is published here also goes to `relay`, for the other instances.
+    pub fn relay_to(&self, relay: mpsc::Sender<Relayed>) {
+        if self.relay.set(relay).is_err() {
+            tracing::warn!("the hub already relays to a backplane");
+        }
+    }
+
+    /// Hands an item to the backplane, if one runs. Never waits: when its queue is full
+    /// (Redis is slow or gone) the item is dropped and counted; clients catch up on the
+    /// resync that follows an outage.
+    fn relay(&self, item: impl FnOnce() -> Relayed) {
+        if let Some(relay) = self.relay.get() {
+            if relay.try_send(item()).is_err() {
+                metrics::counter!("parlor_backplane_dropped_total").increment(1);
+            }
+        }
+    }
+
+    /// An item from another instance, `from`: delivered to the sockets here, never relayed.
+    pub fn receive(&self, from: &str, item: Relayed) {
+        let newcomer = {
+            let mut elsewhere = lock(&self.elsewhere);
+            let newcomer = !elsewhere.contains_key(from);
+            elsewhere
+                .entry(from.to_owned())
+                .or_insert_with(|| Instance {
+                    heard: Instant::now(),
+                    online: HashMap::new(),
+                })
+                .heard = Instant::now();
+            newcomer
         };
+        if newcomer {
+            // It has not heard who is online here: say it at the next flush.
+            tracing::info!(instance = from, "another instance is on the backplane");
+            self.republish_presence();
+        }
+        match item {
+            Relayed::Published { item } => self.apply(item.from_elsewhere()),
+            Relayed::Typing { room_id, user } => {
+                let f = frame(&ServerFrame::Typing {
+                    room_id: room_id.clone(),
+                    user,
+                });
+                self.to_room(&room_id, &f, None);
+            }
+            Relayed::Presence { room_id, online } => {
+                if let Some(instance) = lock(&self.elsewhere).get_mut(from) {
+                    if online.is_empty() {
+                        instance.online.remove(&room_id);
+                    } else {
+                        instance.online.insert(room_id.clone(), online);
+                    }
+                }
+                lock(&self.presence_stale).insert(room_id);
+            }
+            Relayed::Hello => {}
+        }
+    }
+
+    /// Every room with a socket here has its presence relayed at the next flush.
+    pub fn republish_presence(&self) {
+        let rooms: Vec<RoomId> = self.read().rooms.keys().cloned().collect();
+        lock(&self.presence_dirty).extend(rooms);
+    }
+
+    /// Forgets the instances not heard from for [`SILENT_FOR`]: who was online there is
+    /// no longer known to be.
+    fn forget_silent_instances(&self) {
+        let mut gone_rooms = Vec::new();
+        lock(&self.elsewhere).retain(|id, instance| {
+            let alive = instance.heard.elapsed() < SILENT_FOR;
+            if !alive {
+                tracing::info!(instance = %id, "another instance went silent; forgetting its presence");
+                gone_rooms.extend(instance.online.keys().cloned());
+            }
+            alive
+        });
+        lock(&self.presence_stale).extend(gone_rooms);
+    }
+
+    /// Closes every socket with "reconnect and resync". After the backplane was lost, what
+    /// the other instances published meanwhile never came here; each client catches up
+    /// (`messages/since`) when it reconnects.
+    pub fn resync_all(&self) {
+        let rooms = {
+            let mut reg = self.write();
+            let ids: Vec<u64> = reg.conns.keys().copied().collect();
+            if !ids.is_empty() {
+                tracing::info!(
+                    sockets = ids.len(),
+                    "closing every socket so its client catches up"
+                );
+            }
+            let mut rooms = HashSet::new();
+            for id in ids {
+                rooms.extend(Self::remove_conn(&mut reg, id));
+            }
+            rooms
+        };
+        for room in rooms {
+            self.send_presence(&room);
+        }
+    }
+
+    /// Who has a socket open carrying `room`, here and on the other instances.
+    fn online_everywhere(&self, room: &RoomId) -> Vec<User> {
+        let mut online = self.online(room);
+        let elsewhere = lock(&self.elsewhere);
+        let there: Vec<&User> = elsewhere
+            .values()
+            .filter_map(|i| i.online.get(room))
+            .flatten()
+            .collect();
+        if there.is_empty() {
+            return online;
+        }
+        let mut seen: HashSet<UserId> = online.iter().map(|u| u.id.clone()).collect();
+        online.extend(
+            there
+                .into_iter()
+                .filter(|u| seen.insert(u.id.clone()))
+                .cloned(),
+        );
+        online.sort_by(|a, b| a.username.cmp(&b.username));
+        online
+    }
+
+    /// Sends the presence of every room whose presence changed since the last call (and
+    /// relays the rooms that changed here to the other instances).
+    pub fn flush_presence(&self) {
+        self.forget_silent_instances();
+        let here: HashSet<RoomId> = lock(&self.presence_dirty).drain().collect();
+        let mut rooms: Vec<RoomId> = here.iter().cloned().collect();
+        rooms.extend(
+            lock(&self.presence_stale)
+                .drain()
+                .filter(|r| !here.contains(r)),
+        );
+        if self.relay.get().is_some() {
+            for room in &here {
+                self.relay(|| Relayed::Presence {
+                    room_id: room.clone(),
+                    online: self.online(room),
+                });
+            }
+        }
         let mut again = Vec::new();
         for room in rooms {
-            let online = self.online(&room);
+            let online = self.online_everywhere(&room);
             let online_count = online.len();
             let f = frame(&ServerFrame::Presence {
                 room_id: room.clone(),
@@ -184,10 +373,8 @@ impl LiveHub {
             }
         }
         if !again.is_empty() {
-            self.presence_dirty
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .extend(again);
+            // Sent again to the sockets here; the other instances already have it.
+            lock(&self.presence_stale).extend(again);
         }
     }
 
@@ -237,6 +424,7 @@ impl LiveHub {
             },
         );
         reg.by_user.entry(user.id.clone()).or_default().insert(id);
+        metrics::gauge!("parlor_sockets_open").increment(1.0);
         Ok(Connection {
             id,
             frames,
@@ -275,6 +463,7 @@ impl LiveHub {
         let Some(c) = reg.conns.remove(&conn) else {
             return HashSet::new();
         };
+        metrics::gauge!("parlor_sockets_open").decrement(1.0);
         c.cancel.cancel();
         if let Some(addr) = c.addr {
             if let Some(n) = reg.by_addr.get_mut(&addr) {
@@ -424,18 +613,20 @@ impl LiveHub {
     ) -> (Vec<u64>, bool) {
         let mut gone = Vec::new();
         let mut skipped = false;
+        let mut delivered = 0u64;
         for id in targets {
             let Some(conn) = reg.conns.get(id) else {
                 continue;
             };
             match conn.tx.try_send(frame.clone()) {
-                Ok(()) => {}
+                Ok(()) => delivered += 1,
                 Err(mpsc::error::TrySendError::Full(_)) if when_full == WhenFull::Skip => {
                     skipped = true;
                 }
                 Err(_) => gone.push(*id),
             }
         }
+        metrics::counter!("parlor_frames_delivered_total").increment(delivered);
         (gone, skipped)
     }
 
@@ -443,6 +634,7 @@ impl LiveHub {
         if gone.is_empty() {
             return;
         }
+        metrics::counter!("parlor_sockets_dropped_slow_total").increment(gone.len() as u64);
         let mut rooms = HashSet::new();
         {
             let mut reg = self.write();
@@ -472,6 +664,7 @@ impl LiveHub {
             }
         }
         let mut gone = Vec::new();
+        let mut delivered = 0u64;
         {
             let reg = self.read();
             for (room, list) in &by_room {
@@ -491,10 +684,12 @@ impl LiveHub {
                             gone.push(*id);
                             break;
                         }
+                        delivered += 1;
                     }
                 }
             }
         }
+        metrics::counter!("parlor_frames_delivered_total").increment(delivered);
         self.drop_laggards(gone);
     }
 
@@ -537,10 +732,7 @@ impl LiveHub {
     }
 
     fn send_presence(&self, room: &RoomId) {
-        self.presence_dirty
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(room.clone());
+        lock(&self.presence_dirty).insert(room.clone());
     }
 
     /// Passes on that `user` is typing in `room`, at most once every 2 s.
@@ -564,6 +756,10 @@ impl LiveHub {
             user: user.clone(),
         });
         self.to_room(room, &f, Some(conn));
+        self.relay(|| Relayed::Typing {
+            room_id: room.clone(),
+            user: user.clone(),
+        });
     }
 
     /// Sockets open now (for tests and metrics).
@@ -610,7 +806,18 @@ impl LiveHub {
 }
 
 impl Hub for LiveHub {
+    /// Delivers `item` to the sockets here, and relays it to the other instances.
     fn publish(&self, item: Published) {
+        if self.relay.get().is_some() {
+            self.relay(|| Relayed::Published { item: item.clone() });
+        }
+        self.apply(item);
+    }
+}
+
+impl LiveHub {
+    /// Delivers a published item to the sockets here.
+    fn apply(&self, item: Published) {
         match item {
             Published::Messages { messages } => {
                 let frames: Vec<_> = messages
@@ -838,5 +1045,115 @@ mod tests {
             "a queue past full means falling behind"
         );
         assert!(!hub.is_subscribed(ann.id, "r1"));
+    }
+
+    /// A hub that relays, with one socket of `name` carrying `r1`.
+    fn relaying(name: &str) -> (LiveHub, mpsc::Receiver<Relayed>, Connection) {
+        let hub = LiveHub::new(16, SocketCaps::NONE);
+        let (relay, relayed) = mpsc::channel(16);
+        hub.relay_to(relay);
+        let tab = hub.connect(&user(name), None, None).unwrap();
+        let seen = hub.membership_version(tab.id);
+        assert!(hub.subscribe_if_unchanged(tab.id, &["r1".into()], seen));
+        (hub, relayed, tab)
+    }
+
+    #[test]
+    fn what_is_published_here_is_relayed_and_what_comes_from_elsewhere_is_not() {
+        let (hub, mut relayed, mut bob) = relaying("bob");
+        hub.publish(Published::Messages {
+            messages: vec![posted("r1", "from here", None)],
+        });
+        assert!(matches!(
+            relayed.try_recv(),
+            Ok(Relayed::Published {
+                item: Published::Messages { .. }
+            })
+        ));
+        assert_eq!(bodies(&mut bob), ["from here"]);
+        // Another instance's socket ids mean nothing here: one equal to bob's socket id
+        // does not keep the message from him.
+        hub.receive(
+            "other",
+            Relayed::Published {
+                item: Published::Messages {
+                    messages: vec![posted("r1", "from there", Some(bob.id))],
+                },
+            },
+        );
+        assert_eq!(bodies(&mut bob), ["from there"]);
+        assert!(relayed.try_recv().is_err(), "relayed back to the others");
+    }
+
+    #[test]
+    fn presence_counts_other_instances_until_they_fall_silent() {
+        let (hub, mut relayed, mut bob) = relaying("bob");
+        let online = |conn: &mut Connection| -> Vec<String> {
+            let mut last = Vec::new();
+            while let Ok(f) = conn.frames.try_recv() {
+                let v: serde_json::Value = serde_json::from_str(&f.to_string()).unwrap();
+                if v["type"] == "presence" {
+                    assert_eq!(v["online_count"], v["online"].as_array().unwrap().len());
+                    last = v["online"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|u| u["username"].as_str().unwrap().to_owned())
+                        .collect();
+                }
+            }
+            last
+        };
+        hub.receive(
+            "other",
+            Relayed::Presence {
+                room_id: "r1".into(),
+                online: vec![user("ann"), user("bob")],
+            },
+        );
+        hub.flush_presence();
+        // Bob is online on both: counted once.
+        assert_eq!(online(&mut bob), ["ann", "bob"]);
+        // What changed here went to the others; what came from them did not go back.
+        let mut sent = Vec::new();
+        while let Ok(item) = relayed.try_recv() {
+            sent.push(item);
+        }
+        assert!(
+            matches!(&sent[..], [Relayed::Presence { room_id, online }]
+                if room_id.as_str() == "r1" && online == &[user("bob")]),
+            "{sent:?}"
+        );
+        // Silent past `SILENT_FOR`, the other instance is gone, and so is ann.
+        if let Some(other) = lock(&hub.elsewhere).get_mut("other") {
+            other.heard = Instant::now()
+                .checked_sub(SILENT_FOR * 2)
+                .unwrap_or_else(Instant::now);
+        }
+        hub.flush_presence();
+        assert_eq!(online(&mut bob), ["bob"]);
+    }
+
+    #[test]
+    fn relayed_items_read_back_as_they_were_sent() {
+        let items = vec![
+            Relayed::Published {
+                item: room_event("r1", kicked("bob")),
+            },
+            Relayed::Published {
+                item: Published::SessionsEnded {
+                    user_id: "bob".into(),
+                    which: EndedSessions::AllBut("s1".into()),
+                },
+            },
+            Relayed::Typing {
+                room_id: "r1".into(),
+                user: user("ann"),
+            },
+            Relayed::Hello,
+        ];
+        let json = serde_json::to_string(&items).unwrap();
+        let back: Vec<Relayed> = serde_json::from_str(&json).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{items:?}"));
     }
 }

@@ -1,6 +1,7 @@
 //! Start-up: database, services, router, listener, graceful shutdown.
 
 use std::{
+    convert::Infallible,
     future::Future,
     net::SocketAddr,
     sync::{Arc, OnceLock},
@@ -63,7 +64,7 @@ struct App {
     db: DatabaseConnection,
     sessions: DbSessionStore,
     live: ws::Live,
-    /// Ends the background jobs (housekeeping, presence).
+    /// Ends the background jobs (housekeeping, presence, the backplane, metrics).
     jobs: CancellationToken,
 }
 
@@ -87,7 +88,20 @@ impl App {
     /// Connects, migrates, and builds the services and the router.
     async fn start(config: &Config) -> anyhow::Result<Self> {
         let db = connect_and_migrate(config).await?;
-        let accounts = Accounts::new(db.clone(), config.signup_open).await?;
+        // With several instances, the rate limits count in Redis for all of them.
+        let shared: service::limits::Shared = match &config.redis_url {
+            Some(url) => Some(Arc::new(crate::shared_limits::RedisBuckets::new(
+                url,
+                &config.redis_channel,
+            )?)),
+            None => None,
+        };
+        let accounts = Accounts::new(db.clone(), config.signup_open)
+            .await?
+            .shared_with(shared.clone());
+        let jobs = CancellationToken::new();
+        // A start that fails past here stops what it started (it is tried again).
+        let started = jobs.clone().drop_guard();
         let hub = Arc::new(LiveHub::new(
             config.socket_queue,
             crate::hub::SocketCaps {
@@ -95,18 +109,32 @@ impl App {
                 per_addr: config.limits.ws_per_address,
             },
         ));
+        let backplane = match &config.redis_url {
+            Some(url) => Some(
+                crate::backplane::Backplane::start(
+                    url,
+                    config.redis_channel.clone(),
+                    hub.clone(),
+                    jobs.clone(),
+                )?
+                .health,
+            ),
+            None => None,
+        };
         let limits = SendLimits {
             burst: config.send_burst,
             period: Duration::from_millis(config.send_period_ms),
             max_batch: config.commit_batch,
         };
         // One set of per-user allowances, shared by rooms and messages.
-        let actions = config.limits.actions();
+        let actions = config.limits.actions().shared_with(shared.clone());
         let ctx = ServerCtx {
             accounts: accounts.clone(),
             rooms: Rooms::new(db.clone(), hub.clone()).with_limits(actions.clone()),
             notifications: Notifications::new(db.clone()),
-            messages: Messages::new(db.clone(), hub.clone(), limits).with_limits(actions),
+            messages: Messages::new(db.clone(), hub.clone(), limits)
+                .with_limits(actions)
+                .shared_with(shared.clone()),
             hub: hub.clone(),
         };
         let live = ws::Live {
@@ -120,17 +148,32 @@ impl App {
             sessions: DbSessionStore::new(db.clone()),
         };
         let sessions = live.sessions.clone();
-        let router = router(config, ctx, db.clone(), sessions.clone(), live.clone())?
-            // Every route finds the caller the same way (`CurrentUser`), through this,
-            // and the caller's address the same way (`ClientAddr`).
-            .layer(Extension(accounts))
-            .layer(Extension(trusted_proxies(config)));
+        let readiness = http::Readiness {
+            db: db.clone(),
+            backplane,
+        };
+        let router = router(
+            config,
+            ctx,
+            readiness,
+            shared,
+            sessions.clone(),
+            live.clone(),
+        )?
+        // Every route finds the caller the same way (`CurrentUser`), through this,
+        // and the caller's address the same way (`ClientAddr`).
+        .layer(Extension(accounts))
+        .layer(Extension(trusted_proxies(config)));
+        if let Some(addr) = config.metrics_addr {
+            crate::exporter::serve(addr, db.clone(), jobs.clone()).await?;
+        }
+        started.disarm();
         let app = Self {
             router,
             db,
             sessions,
             live,
-            jobs: CancellationToken::new(),
+            jobs,
         };
         app.spawn_jobs(config.files_dir());
         Ok(app)
@@ -341,7 +384,8 @@ fn leptos_options(config: &Config) -> LeptosOptions {
 fn router(
     config: &Config,
     ctx: ServerCtx,
-    db: DatabaseConnection,
+    readiness: http::Readiness,
+    shared: service::limits::Shared,
     sessions: DbSessionStore,
     live: ws::Live,
 ) -> anyhow::Result<Router> {
@@ -376,6 +420,19 @@ fn router(
         Ok(GovernorLayer::new(Arc::new(conf)).error_handler(http::rate_limited))
     };
     let login_limit = limiter("login")?;
+    // The same budgets again, counted for every instance together when several run.
+    let shared_limit = |name: &'static str| {
+        middleware::from_fn_with_state(
+            http::SharedAuthLimit {
+                shared: shared.clone(),
+                name,
+                burst: config.auth_rate_burst.max(1),
+                refill: Duration::from_millis(config.auth_rate_period_ms.max(1)),
+                key: ClientKey(trusted_proxies(config)),
+            },
+            http::shared_auth_limit,
+        )
+    };
     // Uploads (a minimum rate of their own) and the live channel (heartbeats) aside, no
     // request may hold its connection longer than this.
     let request_timeout = TimeoutLayer::with_status_code(
@@ -387,21 +444,27 @@ fn router(
     let api = Router::new()
         .route(
             "/api/auth/login",
-            post(server_fns.clone()).layer(login_limit.clone()),
+            post(server_fns.clone())
+                .layer::<_, Infallible>(shared_limit("login"))
+                .layer(login_limit.clone()),
         )
         .route(
             "/api/form/login",
             post(server_fns.clone())
+                .layer::<_, Infallible>(shared_limit("login"))
                 .layer(login_limit)
                 .layer(middleware::from_fn(http::refused_forms_back_to_page)),
         )
         .route(
             "/api/auth/signup",
-            post(server_fns.clone()).layer(signup_limit.clone()),
+            post(server_fns.clone())
+                .layer::<_, Infallible>(shared_limit("signup"))
+                .layer(signup_limit.clone()),
         )
         .route(
             "/api/form/signup",
             post(server_fns.clone())
+                .layer::<_, Infallible>(shared_limit("signup"))
                 .layer(signup_limit)
                 .layer(middleware::from_fn(http::refused_forms_back_to_page)),
         )
@@ -423,7 +486,7 @@ fn router(
     let probes = Router::new()
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
-        .with_state(db.clone());
+        .with_state(readiness.clone());
 
     let site = Router::new()
         .leptos_routes_with_handler(routes, get(pages))
@@ -434,7 +497,7 @@ fn router(
         .with_state(options)
         .layer(request_timeout)
         .layer(middleware::from_fn_with_state(
-            db.clone(),
+            readiness.db.clone(),
             http::pages_need_the_database,
         ));
 

@@ -10,7 +10,7 @@ use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
     net::SocketAddr,
     path::{Path, PathBuf},
-    process::{Command, Stdio},
+    process::Command,
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc, Mutex,
@@ -20,7 +20,9 @@ use std::{
 
 use common::{
     live::{open_room, Ws},
-    ok, person, test_config, Person, TestApp, TestDb,
+    ok, person,
+    process::Parlor,
+    test_config, Person, TestApp, TestDb,
 };
 use futures::{SinkExt, StreamExt};
 use reqwest::{multipart, StatusCode};
@@ -598,82 +600,26 @@ impl SplitMix {
     }
 }
 
-/// The `parlor` binary as a child process, killed (SIGKILL) when dropped.
-struct Parlor {
-    child: std::process::Child,
-    addr: String,
-    log: PathBuf,
-}
-
-impl Parlor {
-    /// Starts `parlor serve` on a free port over `db`'s data, and waits until it is ready.
-    async fn start(db: &TestDb, log: PathBuf) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let output = std::fs::File::create(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_parlor"))
-            .arg("serve")
-            .args(["--addr", &addr, "--database-url", &db.url])
-            .arg("--data-dir")
-            .arg(db.data_dir.path())
-            .args(["--site-root", "target/site"])
+/// `parlor serve` over `db`, with nothing in the way of the storm of sends.
+async fn start_parlor(db: &TestDb, log: PathBuf) -> Parlor {
+    Parlor::start(
+        db,
+        log,
+        &[
             // The storm is the point: no limit may refuse it.
-            .args(["--send-burst", "1000000", "--send-period-ms", "1"])
-            .args(["--auth-rate-burst", "1000", "--rate-catch-up", "100000/1m"])
-            .args(["--socket-queue", "100000"])
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::from(output.try_clone().unwrap()))
-            .stderr(Stdio::from(output))
-            .spawn()
-            .expect("parlor starts");
-        let mut parlor = Self { child, addr, log };
-        let http = client();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(exit) = parlor.child.try_wait().unwrap() {
-                panic!("parlor exited at start: {exit}\n{}", parlor.log_tail());
-            }
-            if let Ok(StatusCode::OK) = readyz(&http, &parlor.base()).await {
-                return parlor;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "parlor not ready within 30 s\n{}",
-                parlor.log_tail()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    fn base(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// SIGKILL, and wait until it is gone.
-    fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
-    }
-}
-
-impl Drop for Parlor {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("parlor's last log lines:\n{}", self.log_tail());
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+            "--send-burst",
+            "1000000",
+            "--send-period-ms",
+            "1",
+            "--auth-rate-burst",
+            "1000",
+            "--rate-catch-up",
+            "100000/1m",
+            "--socket-queue",
+            "100000",
+        ],
+    )
+    .await
 }
 
 /// What one sender has sent and what was acknowledged, across every restart.
@@ -862,7 +808,7 @@ async fn sigkill_mid_storm_loses_no_acknowledged_message_and_stores_none_twice()
     let db = TestDb::new().await;
     let logs = tempfile::tempdir().unwrap();
     let http = client();
-    let mut parlor = Parlor::start(&db, logs.path().join("parlor-0.log")).await;
+    let mut parlor = start_parlor(&db, logs.path().join("parlor-0.log")).await;
 
     let mut cookies = Vec::new();
     for i in 0..SENDERS {
@@ -981,7 +927,7 @@ async fn sigkill_mid_storm_loses_no_acknowledged_message_and_stores_none_twice()
             s.await.unwrap();
         }
         let _ = watching.await;
-        parlor = Parlor::start(&db, logs.path().join(format!("parlor-{}.log", round + 1))).await;
+        parlor = start_parlor(&db, logs.path().join(format!("parlor-{}.log", round + 1))).await;
     }
 
     // History as a fresh client sees it from the start.

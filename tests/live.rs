@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::{
     call,
-    live::{connect, open_room, send, Ws},
+    live::{catch_up, connect, open_room, send, Ws},
     ok, person, test_config, Person, TestApp, TestDb,
 };
 use futures::{SinkExt, StreamExt};
@@ -504,23 +504,6 @@ async fn the_socket_needs_a_session_and_a_matching_origin() {
     req.headers_mut()
         .insert("origin", format!("http://{}", app.addr).parse().unwrap());
     assert!(tokio_tungstenite::connect_async(req).await.is_ok());
-}
-
-async fn catch_up(app: &TestApp, who: &Person, room: &str, after: &str) -> Vec<String> {
-    let r = ok(
-        app,
-        who,
-        "/api/messages/since",
-        json!({"room_id": room, "after": after}),
-    )
-    .await;
-    r["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["kind"] == "text")
-        .map(|m| m["body"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]

@@ -75,12 +75,33 @@ pub enum JoinedVia {
     Invite,
 }
 
-/// Settings an admin may change; `None` leaves a setting as it is.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// Settings an admin may change; `None` leaves a setting as it is. (Serialised for the
+/// backplane between instances: a field left as it is is absent, a cleared one `null`.)
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Settings {
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub topic: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<JoinPolicy>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub max_members: Option<Option<u32>>,
+}
+
+/// A field that is present (`null` included) is `Some`: absent ones are `None` by `default`.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,7 +168,8 @@ impl Command {
 
 /// What a decision changes. Applying the events in order to the room gives its new state;
 /// the service writes the same changes to the database.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     Joined {
         user: UserId,
@@ -818,6 +840,40 @@ mod tests {
     use super::*;
 
     const NOW: Micros = 1_000_000_000;
+
+    /// Events cross between instances as JSON: each comes back as it went, and a setting
+    /// cleared (`Some(None)`) stays apart from one left as it is (`None`).
+    #[test]
+    fn events_cross_the_backplane_as_they_were() {
+        let events = vec![
+            Event::SettingsChanged {
+                by: "u1".into(),
+                settings: Settings {
+                    topic: Some(None),
+                    policy: Some(JoinPolicy::Invite),
+                    max_members: None,
+                },
+            },
+            Event::SettingsChanged {
+                by: "u1".into(),
+                settings: Settings {
+                    topic: Some(Some("news".into())),
+                    policy: None,
+                    max_members: Some(Some(5)),
+                },
+            },
+            Event::Departed {
+                user: "u2".into(),
+                reason: LeaveReason::Kicked,
+                by: Some("u1".into()),
+                note: None,
+            },
+            Event::Terminated,
+        ];
+        let json = serde_json::to_string(&events).expect("events serialise");
+        let back: Vec<Event> = serde_json::from_str(&json).expect("events read back");
+        assert_eq!(back, events);
+    }
 
     /// A room whose members joined in the order given, one second apart.
     fn room(members: &[(&str, Role)]) -> Room {

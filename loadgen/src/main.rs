@@ -6,6 +6,7 @@
 //! (`--parse scan`). Every run is bounded in time and talks only to the address it is given.
 //!
 //!   loadgen parlor --base http://127.0.0.1:3100 --receivers 1000 --senders 20 --rate 500 --secs 10
+//!   loadgen parlor --base http://127.0.0.1:3100 --spread http://127.0.0.1:3101 --receivers 1000 --rate 100 --secs 10
 //!   loadgen axum-chat --url ws://127.0.0.1:3000/websocket --receivers 1000 --rate 500 --secs 10
 //!   loadgen irc --addr 127.0.0.1:6667 --channel '#load' --receivers 1000 --senders 20 --rate 500 --secs 10
 //!   loadgen rooms --server parlor --base http://127.0.0.1:3100 --rooms 1000 --members 5 --rate 500 --secs 10
@@ -76,6 +77,10 @@ struct Fanout {
     /// Parlor's base URL (parlor mode).
     #[arg(long, default_value = "http://127.0.0.1:3100")]
     base: String,
+    /// Other instances of the same Parlor site (over Redis; parlor mode): receivers are
+    /// spread over `--base` and these in turn, senders stay on `--base`.
+    #[arg(long)]
+    spread: Vec<String>,
     /// The chat example's WebSocket URL (axum-chat mode).
     #[arg(long, default_value = "ws://127.0.0.1:3000/websocket")]
     url: String,
@@ -822,8 +827,9 @@ async fn run_parlor(f: Fanout) -> Result<()> {
     let tally = Tally::new()?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut readers = Vec::new();
-    for r in receivers {
-        let ws = parlor_socket(&f.base, r).await?;
+    let bases: Vec<&String> = std::iter::once(&f.base).chain(&f.spread).collect();
+    for (i, r) in receivers.iter().enumerate() {
+        let ws = parlor_socket(bases[i % bases.len()], r).await?;
         readers.push(tokio::spawn(receive(
             ws,
             tally.clone(),

@@ -23,7 +23,12 @@ use sea_orm::{
 use tower_sessions::session::Id as SessionId;
 
 use crate::{
-    error::ServiceResult, ids::new_id, session_store::key_of, tx::begin_write, users::to_user,
+    error::ServiceResult,
+    ids::new_id,
+    limits::{LoginPolicy, Shared},
+    session_store::key_of,
+    tx::begin_write,
+    users::to_user,
     ServiceError,
 };
 
@@ -34,6 +39,8 @@ pub struct Accounts {
     /// Verified against when the username does not exist, so a miss costs what a hit costs.
     dummy_hash: Arc<str>,
     failures: Arc<FailedLogins>,
+    /// The lock-out again, shared by every instance (when several run).
+    shared: Shared,
 }
 
 impl Accounts {
@@ -44,7 +51,34 @@ impl Accounts {
             signup_open,
             dummy_hash: dummy_hash.into(),
             failures: Arc::new(FailedLogins::default()),
+            shared: None,
         })
+    }
+
+    /// Counts login attempts in the instances' shared buckets too, so that cycling through
+    /// instances does not get around the lock-out.
+    pub fn shared_with(mut self, shared: Shared) -> Self {
+        self.shared = shared;
+        self
+    }
+
+    /// Counts an attempt for the username `key`, here and with the other instances.
+    async fn admit_attempt(&self, key: &str) -> Result<(), Duration> {
+        self.failures.admit(key)?;
+        if let Some(shared) = &self.shared {
+            if let Some(Err(wait)) = shared.login_attempt(key, LOGIN_POLICY).await {
+                return Err(wait);
+            }
+        }
+        Ok(())
+    }
+
+    /// A right password: the username's attempts start over, here and elsewhere.
+    async fn attempts_start_over(&self, key: &str) {
+        self.failures.clear(key);
+        if let Some(shared) = &self.shared {
+            shared.login_success(key).await;
+        }
     }
 
     pub async fn signup(&self, username: &str, password: &str) -> ServiceResult<User> {
@@ -92,7 +126,7 @@ impl Accounts {
         // A real limit per username, counted before the password is checked, so parallel
         // guesses count as much as sequential ones.
         if let Some(key) = &key {
-            if let Err(wait) = self.failures.admit(key) {
+            if let Err(wait) = self.admit_attempt(key).await {
                 tracing::info!("login refused: too many recent failures for one username");
                 return Err(too_many_failures(wait));
             }
@@ -108,7 +142,7 @@ impl Accounts {
         match found {
             Some(user) if matches => {
                 if let Some(key) = &key {
-                    self.failures.clear(key);
+                    self.attempts_start_over(key).await;
                 }
                 tracing::info!(user_id = %user.id, "user logged in");
                 Ok(to_user(user))
@@ -145,7 +179,7 @@ impl Accounts {
         let Some(user) = self.find_live(user_id).await? else {
             return Err(ApiError::unauthenticated().into());
         };
-        if let Err(wait) = self.failures.admit(&user.username_key) {
+        if let Err(wait) = self.admit_attempt(&user.username_key).await {
             tracing::info!(user_id = %user.id, "password check refused: too many recent failures");
             return Err(too_many_failures(wait));
         }
@@ -155,7 +189,7 @@ impl Accounts {
                 ApiError::invalid_field(field, "That is not your current password.").into(),
             );
         }
-        self.failures.clear(&user.username_key);
+        self.attempts_start_over(&user.username_key).await;
         Ok(user)
     }
 
@@ -245,6 +279,7 @@ async fn end_sessions_of<C: ConnectionTrait>(
 }
 
 fn too_many_failures(wait: Duration) -> ServiceError {
+    metrics::counter!("parlor_rate_limited_total", "limit" => "login_username").increment(1);
     let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
     ApiError::rate_limited(ms)
         .with_message(format!(
@@ -448,10 +483,16 @@ struct Attempts {
     closed_until: Instant,
 }
 
+/// Three free attempts per username, then 250 ms after the first one past them, doubling up
+/// to a minute; forgotten after 15 minutes without one.
+const LOGIN_POLICY: LoginPolicy = LoginPolicy {
+    free: 3,
+    first_wait: Duration::from_millis(250),
+    max_wait: Duration::from_secs(60),
+    forget_after: Duration::from_secs(15 * 60),
+};
+
 impl FailedLogins {
-    const FREE_ATTEMPTS: u32 = 3;
-    const MAX_WAIT: Duration = Duration::from_secs(60);
-    const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
     const MAX_TRACKED: usize = 100_000;
 
     /// Counts an attempt for `key`, or says how long until one is allowed.
@@ -461,7 +502,7 @@ impl FailedLogins {
         };
         let now = Instant::now();
         if map.len() >= Self::MAX_TRACKED && !map.contains_key(key) {
-            map.retain(|_, a| a.last.elapsed() <= Self::FORGET_AFTER);
+            map.retain(|_, a| a.last.elapsed() <= LOGIN_POLICY.forget_after);
             // Still full of recent attempts: the oldest makes room, so the map stays bounded.
             if map.len() >= Self::MAX_TRACKED {
                 let oldest = map
@@ -478,7 +519,7 @@ impl FailedLogins {
             last: now,
             closed_until: now,
         });
-        if a.last.elapsed() > Self::FORGET_AFTER {
+        if a.last.elapsed() > LOGIN_POLICY.forget_after {
             a.count = 0;
         }
         if now < a.closed_until {
@@ -486,8 +527,8 @@ impl FailedLogins {
         }
         a.count += 1;
         a.last = now;
-        if a.count > Self::FREE_ATTEMPTS {
-            a.closed_until = now + failure_wait(a.count - Self::FREE_ATTEMPTS);
+        if a.count > LOGIN_POLICY.free {
+            a.closed_until = now + LOGIN_POLICY.wait(a.count - LOGIN_POLICY.free);
         }
         Ok(())
     }
@@ -498,12 +539,6 @@ impl FailedLogins {
             map.remove(key);
         }
     }
-}
-
-/// 250 ms after the first attempt past the free ones, doubling up to a minute.
-fn failure_wait(excess: u32) -> Duration {
-    let ms = 250u64.saturating_mul(1u64 << excess.saturating_sub(1).min(16));
-    Duration::from_millis(ms).min(FailedLogins::MAX_WAIT)
 }
 
 #[cfg(test)]
@@ -568,16 +603,16 @@ mod tests {
 
     #[test]
     fn failure_wait_doubles_and_caps() {
-        assert_eq!(failure_wait(1), Duration::from_millis(250));
-        assert_eq!(failure_wait(2), Duration::from_millis(500));
-        assert_eq!(failure_wait(3), Duration::from_millis(1000));
-        assert_eq!(failure_wait(30), Duration::from_secs(60));
+        assert_eq!(LOGIN_POLICY.wait(1), Duration::from_millis(250));
+        assert_eq!(LOGIN_POLICY.wait(2), Duration::from_millis(500));
+        assert_eq!(LOGIN_POLICY.wait(3), Duration::from_millis(1000));
+        assert_eq!(LOGIN_POLICY.wait(30), Duration::from_secs(60));
     }
 
     #[test]
     fn attempts_are_free_at_first_then_refused_until_the_wait_and_cleared_by_success() {
         let f = FailedLogins::default();
-        for _ in 0..FailedLogins::FREE_ATTEMPTS {
+        for _ in 0..LOGIN_POLICY.free {
             assert_eq!(f.admit("bob"), Ok(()));
         }
         // The next is admitted and closes the door: an attempt right after is refused,

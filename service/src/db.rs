@@ -5,7 +5,7 @@ use std::{path::Path, time::Duration};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
-    ConnectOptions, Database, DatabaseConnection, DbErr,
+    ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr,
 };
 
 /// The default URL: an SQLite file inside the data directory.
@@ -123,6 +123,21 @@ pub fn contention_pause(attempt: u32) -> std::time::Duration {
     let base = 20u64 << attempt.min(6);
     let jitter = rand::random::<u64>() % base.max(1);
     std::time::Duration::from_millis(base + jitter)
+}
+
+/// The connection pool's size and how many of its connections are idle (for metrics).
+pub fn pool_use(db: &DatabaseConnection) -> (u32, usize) {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    }
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
+
 use domain::{
     message::MessageView,
     room::Event,
@@ -11,7 +13,10 @@ use domain::{
     RoomId, User, UserId,
 };
 
-#[derive(Debug, Clone)]
+/// Serialisable: with a Redis backplane (README, "Running several instances") each item
+/// also goes to the other instances.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Published {
     /// A notification for one user, already stored.
     Notification {
@@ -39,14 +44,15 @@ pub enum Published {
 }
 
 /// A stored message and the socket that sent it, which gets an `ack` instead.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Posted {
     pub message: MessageView,
     pub origin: Option<u64>,
 }
 
 /// Which of a user's sessions ended, by session id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "which", content = "session", rename_all = "snake_case")]
 pub enum EndedSessions {
     /// This one (a logout).
     One(String),
@@ -66,6 +72,19 @@ impl EndedSessions {
             Self::AllBut(kept) => session_id != Some(kept.as_str()),
             Self::All | Self::AccountDeleted => true,
         }
+    }
+}
+
+impl Published {
+    /// The item as another instance receives it: socket ids are this instance's own, so
+    /// there no socket is the origin of a message (every one there gets it).
+    pub fn from_elsewhere(mut self) -> Self {
+        if let Self::Messages { messages } = &mut self {
+            for posted in messages {
+                posted.origin = None;
+            }
+        }
+        self
     }
 }
 

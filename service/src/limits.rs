@@ -23,6 +23,18 @@ pub enum Action {
 }
 
 impl Action {
+    /// Its `limit` label on `parlor_rate_limited_total`.
+    fn metric_label(self) -> &'static str {
+        match self {
+            Self::CreateRoom => "create_room",
+            Self::Invite => "invite",
+            Self::Moderate => "moderate",
+            Self::Request => "request",
+            Self::Search => "search",
+            Self::CatchUp => "catch_up",
+        }
+    }
+
     fn sentence(self) -> &'static str {
         match self {
             Self::CreateRoom => "You have created many rooms in a short time.",
@@ -70,9 +82,48 @@ impl FromStr for Rate {
     }
 }
 
+/// Buckets that every instance shares (the Redis of `--redis-url`), so that running several
+/// instances does not multiply anyone's allowance. Each instance also keeps its own buckets
+/// and checks them first: when the shared store cannot answer (`None`), those decide alone.
+#[async_trait::async_trait]
+pub trait SharedBuckets: Send + Sync + 'static {
+    /// Takes one from bucket `key`, which holds `burst` and gets one back every `refill`:
+    /// `Some(Ok)` taken, `Some(Err(wait))` empty, `None` the store did not answer.
+    async fn take(&self, key: &str, burst: u32, refill: Duration) -> Option<Result<(), Duration>>;
+
+    /// The per-username login lock-out (`Accounts::login`): counts an attempt for `key`, or
+    /// says how long until one is allowed.
+    async fn login_attempt(&self, key: &str, policy: LoginPolicy) -> Option<Result<(), Duration>>;
+
+    /// A successful login: `key`'s attempts start over.
+    async fn login_success(&self, key: &str);
+}
+
+/// The shared buckets, when several instances run.
+pub type Shared = Option<Arc<dyn SharedBuckets>>;
+
+/// How the per-username login lock-out counts: `free` attempts, then a wait of `first_wait`
+/// doubling with each further attempt up to `max_wait`; forgotten after `forget_after`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginPolicy {
+    pub free: u32,
+    pub first_wait: Duration,
+    pub max_wait: Duration,
+    pub forget_after: Duration,
+}
+
+impl LoginPolicy {
+    /// The wait after the `excess`-th attempt past the free ones.
+    pub fn wait(&self, excess: u32) -> Duration {
+        let factor = 1u32 << excess.saturating_sub(1).min(16);
+        self.first_wait.saturating_mul(factor).min(self.max_wait)
+    }
+}
+
 #[derive(Clone, Default)]
 pub struct ActionLimits {
-    buckets: Arc<HashMap<Action, DefaultKeyedRateLimiter<String>>>,
+    buckets: Arc<HashMap<Action, (Rate, DefaultKeyedRateLimiter<String>)>>,
+    shared: Shared,
 }
 
 impl ActionLimits {
@@ -85,31 +136,49 @@ impl ActionLimits {
                 let quota = Quota::with_period(rate.per / burst.get())
                     .unwrap_or_else(|| Quota::per_second(burst))
                     .allow_burst(burst);
-                (action, RateLimiter::keyed(quota))
+                (action, (rate, RateLimiter::keyed(quota)))
             })
             .collect();
         Self {
             buckets: Arc::new(buckets),
+            shared: None,
         }
     }
 
+    /// Counts every action in the instances' shared buckets too.
+    pub fn shared_with(mut self, shared: Shared) -> Self {
+        self.shared = shared;
+        self
+    }
+
     /// Takes one `action` from `user_id`'s bucket, or says how long to wait.
-    pub fn check(&self, action: Action, user_id: &str) -> Result<(), ApiError> {
-        let Some(bucket) = self.buckets.get(&action) else {
+    pub async fn check(&self, action: Action, user_id: &str) -> Result<(), ApiError> {
+        let Some((rate, bucket)) = self.buckets.get(&action) else {
             return Ok(());
         };
-        match bucket.check_key(&user_id.to_owned()) {
-            Ok(()) => Ok(()),
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
-                let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
-                Err(ApiError::rate_limited(ms).with_message(format!(
-                    "{} Wait {} s and try again.",
-                    action.sentence(),
-                    ms.div_ceil(1000)
-                )))
+        let refused = |wait: Duration| {
+            metrics::counter!("parlor_rate_limited_total", "limit" => action.metric_label())
+                .increment(1);
+            let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+            ApiError::rate_limited(ms).with_message(format!(
+                "{} Wait {} s and try again.",
+                action.sentence(),
+                ms.div_ceil(1000)
+            ))
+        };
+        if let Err(not_until) = bucket.check_key(&user_id.to_owned()) {
+            return Err(refused(
+                not_until.wait_time_from(governor::clock::DefaultClock::default().now()),
+            ));
+        }
+        if let Some(shared) = &self.shared {
+            let key = format!("action:{}:{user_id}", action.metric_label());
+            let burst = rate.burst.max(1);
+            if let Some(Err(wait)) = shared.take(&key, burst, rate.per / burst).await {
+                return Err(refused(wait));
             }
         }
+        Ok(())
     }
 }
 
@@ -136,19 +205,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn each_user_and_action_has_its_own_bucket() {
+    #[tokio::test]
+    async fn each_user_and_action_has_its_own_bucket() {
         let limits = ActionLimits::new([(Action::Invite, "2/1h".parse().unwrap())]);
-        assert!(limits.check(Action::Invite, "ann").is_ok());
-        assert!(limits.check(Action::Invite, "ann").is_ok());
-        let refused = limits.check(Action::Invite, "ann").unwrap_err();
+        assert!(limits.check(Action::Invite, "ann").await.is_ok());
+        assert!(limits.check(Action::Invite, "ann").await.is_ok());
+        let refused = limits.check(Action::Invite, "ann").await.unwrap_err();
         assert_eq!(refused.code, domain::ErrorCode::RateLimited);
         assert!(refused.retry_after_ms.unwrap() > 60_000);
         assert!(refused.message.starts_with("You have sent many invites"));
-        assert!(limits.check(Action::Invite, "bob").is_ok());
+        assert!(limits.check(Action::Invite, "bob").await.is_ok());
         // Not configured: not limited.
         for _ in 0..100 {
-            assert!(limits.check(Action::Search, "ann").is_ok());
+            assert!(limits.check(Action::Search, "ann").await.is_ok());
         }
     }
 }

@@ -32,7 +32,7 @@ use crate::{
     access,
     error::ServiceResult,
     hub::{Hub, Posted, Published},
-    limits::{Action, ActionLimits},
+    limits::{Action, ActionLimits, Shared},
     timeline::{message_view, message_view_with},
     tx::{begin_write, lock_rooms},
     users::users_by_ids,
@@ -113,6 +113,8 @@ impl Queued {
 struct WriteJob {
     message: NewMessage,
     reply: oneshot::Sender<Stored>,
+    /// When it was handed to the writer (the send-to-store latency metric).
+    queued_at: std::time::Instant,
 }
 
 #[derive(Clone)]
@@ -121,6 +123,9 @@ pub struct Messages {
     hub: Arc<dyn Hub>,
     writer: mpsc::Sender<WriteJob>,
     limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    /// The send rate again, for the buckets the instances share.
+    send_rate: (u32, Duration),
+    shared: Shared,
     limits: ActionLimits,
 }
 
@@ -143,8 +148,17 @@ impl Messages {
             hub,
             writer,
             limiter: Arc::new(RateLimiter::keyed(quota)),
+            send_rate: (burst.get(), limits.period.max(Duration::from_micros(1))),
+            shared: None,
             limits: ActionLimits::default(),
         }
+    }
+
+    /// Counts every send in the instances' shared buckets too, so a user's sockets on
+    /// several instances share one allowance.
+    pub fn shared_with(mut self, shared: Shared) -> Self {
+        self.shared = shared;
+        self
     }
 
     /// Per-user limits on catch-up (`Action::CatchUp`).
@@ -161,15 +175,24 @@ impl Messages {
     }
 
     /// Takes one message from `user_id`'s allowance, or says how long to wait.
-    fn check_rate(&self, user_id: &str) -> ServiceResult<()> {
-        match self.limiter.check_key(&user_id.to_owned()) {
-            Ok(()) => Ok(()),
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
-                let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
-                Err(ApiError::rate_limited(ms).into())
+    async fn check_rate(&self, user_id: &str) -> ServiceResult<()> {
+        let refused = |wait: Duration| {
+            metrics::counter!("parlor_rate_limited_total", "limit" => "send").increment(1);
+            let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+            ServiceError::from(ApiError::rate_limited(ms))
+        };
+        if let Err(not_until) = self.limiter.check_key(&user_id.to_owned()) {
+            return Err(refused(
+                not_until.wait_time_from(governor::clock::DefaultClock::default().now()),
+            ));
+        }
+        if let Some(shared) = &self.shared {
+            let (burst, refill) = self.send_rate;
+            if let Some(Err(wait)) = shared.take(&format!("send:{user_id}"), burst, refill).await {
+                return Err(refused(wait));
             }
         }
+        Ok(())
     }
 
     /// Stores and publishes a message; a repeated `client_id` gets the stored message back.
@@ -211,7 +234,7 @@ impl Messages {
         if !draft.known_member {
             access::require_member(&self.db, &author.id, &draft.room_id).await?;
         }
-        self.check_rate(&author.id)?;
+        self.check_rate(&author.id).await?;
         let (reply, stored) = oneshot::channel();
         let job = WriteJob {
             message: NewMessage {
@@ -225,6 +248,7 @@ impl Messages {
                 client_id,
             },
             reply,
+            queued_at: std::time::Instant::now(),
         };
         self.writer
             .send(job)
@@ -264,7 +288,7 @@ impl Messages {
     /// the sender's message rate now, before a byte of it is streamed to disk.
     pub async fn admit_upload(&self, user_id: &str, room_id: &str) -> ServiceResult<()> {
         access::require_member(&self.db, user_id, room_id).await?;
-        self.check_rate(user_id)
+        self.check_rate(user_id).await
     }
 
     /// Bytes `user_id` stored in files since `since`, and when the oldest of those files
@@ -377,7 +401,7 @@ impl Messages {
         room_id: &str,
         after: &str,
     ) -> ServiceResult<Vec<MessageView>> {
-        self.limits.check(Action::CatchUp, user_id)?;
+        self.limits.check(Action::CatchUp, user_id).await?;
         access::require_member(&self.db, user_id, room_id).await?;
         let rows = row::Entity::find()
             .filter(row::Column::RoomId.eq(room_id))
@@ -400,6 +424,7 @@ async fn write_loop(
 ) {
     let mut batch = Vec::with_capacity(max_batch);
     while jobs.recv_many(&mut batch, max_batch).await > 0 {
+        metrics::histogram!("parlor_commit_batch_size").record(batch.len() as f64);
         let results = write_isolated(&db, &batch).await;
         let messages: Vec<Posted> = batch
             .iter()
@@ -416,10 +441,13 @@ async fn write_loop(
                 _ => None,
             })
             .collect();
+        metrics::counter!("parlor_messages_stored_total").increment(messages.len() as u64);
         if !messages.is_empty() {
             hub.publish(Published::Messages { messages });
         }
         for (job, result) in batch.drain(..).zip(results) {
+            metrics::histogram!("parlor_send_to_store_seconds")
+                .record(job.queued_at.elapsed().as_secs_f64());
             let _ = job.reply.send(result);
         }
     }

@@ -488,7 +488,7 @@ impl Rooms {
 
     pub async fn create(&self, actor: &str, input: NewRoom<'_>) -> ServiceResult<RoomView> {
         let name = RoomName::parse(input.name)?;
-        self.limits.check(Action::CreateRoom, actor)?;
+        self.limits.check(Action::CreateRoom, actor).await?;
         let topic = parse_topic(input.topic)?;
         let policy = match input.join_policy {
             Some(p) => JoinPolicy::parse(p)?,
@@ -604,7 +604,7 @@ impl Rooms {
         let events = room::decide(&before, actor, &command, micros(now))?;
         // Charged only for what the rules allowed: a refusal costs nobody anything.
         if let Some(action) = charged_action(&command, &events) {
-            self.limits.check(action, actor)?;
+            self.limits.check(action, actor).await?;
         }
         let committed = self.commit(txn, &model, &before, events, now).await?;
         let terminated = committed.events.contains(&Event::Terminated);
@@ -743,7 +743,7 @@ impl Rooms {
         cursor: Option<&str>,
         limit: Option<u32>,
     ) -> ServiceResult<(Vec<RoomView>, Option<String>)> {
-        self.limits.check(Action::Search, actor)?;
+        self.limits.check(Action::Search, actor).await?;
         let limit = limit.unwrap_or(20).clamp(1, 100);
         let mut find = room_row::Entity::find()
             .filter(room_row::Column::Status.eq(RoomStatus::Active))

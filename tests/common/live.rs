@@ -100,3 +100,21 @@ pub async fn still_open(ws: &mut Ws) -> bool {
         }
     }
 }
+
+/// Catch-up after `after`: the text bodies stored since, in order.
+pub async fn catch_up(app: &TestApp, who: &Person, room: &str, after: &str) -> Vec<String> {
+    let r = ok(
+        app,
+        who,
+        "/api/messages/since",
+        json!({"room_id": room, "after": after}),
+    )
+    .await;
+    r["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "text")
+        .map(|m| m["body"].as_str().unwrap().to_owned())
+        .collect()
+}

@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod live;
+pub mod process;
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -32,30 +33,37 @@ pub fn on_postgres() -> bool {
 }
 
 impl TestDb {
+    /// SQLite, or PostgreSQL when `PARLOR_TEST_DB=postgres`.
     pub async fn new() -> Self {
-        let data_dir = tempfile::tempdir().unwrap();
         if on_postgres() {
-            let name = format!("parlor_test_{}", service::ids::new_id());
-            let admin = Database::connect(pg_admin_url()).await.unwrap();
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await
-                .unwrap();
-            admin.close().await.unwrap();
-            let base = pg_admin_url();
-            let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
-            Self {
-                url,
-                data_dir,
-                pg_name: Some(name),
-            }
+            Self::postgres().await
         } else {
+            let data_dir = tempfile::tempdir().unwrap();
             let url = service::db::default_sqlite_url(data_dir.path());
             Self {
                 url,
                 data_dir,
                 pg_name: None,
             }
+        }
+    }
+
+    /// A new PostgreSQL database, whatever the suite runs on (several instances share one).
+    pub async fn postgres() -> Self {
+        let data_dir = tempfile::tempdir().unwrap();
+        let name = format!("parlor_test_{}", service::ids::new_id());
+        let admin = Database::connect(pg_admin_url()).await.unwrap();
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+        let base = pg_admin_url();
+        let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+        Self {
+            url,
+            data_dir,
+            pg_name: Some(name),
         }
     }
 
@@ -136,6 +144,15 @@ impl TestApp {
         }));
         let db = service::db::connect(&config.database_url()).await.unwrap();
         Self {
+            stop: Some(stop),
+            handle: Some(handle),
+            ..Self::handle_on(addr, db)
+        }
+    }
+
+    /// A handle on the server at `addr`, with nothing to stop.
+    fn handle_on(addr: SocketAddr, db: DatabaseConnection) -> Self {
+        Self {
             addr,
             base: format!("http://{addr}"),
             http: reqwest::Client::builder()
@@ -143,9 +160,14 @@ impl TestApp {
                 .build()
                 .unwrap(),
             db,
-            stop: Some(stop),
-            handle: Some(handle),
+            stop: None,
+            handle: None,
         }
+    }
+
+    /// A handle on a server that runs elsewhere (a `parlor` process) over `db`'s data.
+    pub async fn attach(addr: SocketAddr, db: &TestDb) -> Self {
+        Self::handle_on(addr, db.connect().await)
     }
 
     /// Stops the server gracefully and waits until it has let go of its port and database.
