@@ -10,9 +10,8 @@ for arg in "$@"; do
   [ "$arg" = "--with-fuzz" ] && need_fuzz=1
 done
 
-# Tools are built once, for this machine: their own release profiles (cargo-leptos asks for
-# fat LTO and one codegen unit) took 14 of a fresh CI run's 49 minutes, for a tool that spends
-# its time waiting on cargo. An optimised build without LTO runs the same.
+# Tools are built once, for this machine, so their build time counts: without their own LTO
+# profiles (wasm-bindgen's and cargo-fuzz's), and cargo-leptos unoptimised (below).
 export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 
 rustup target list --installed | grep -qx wasm32-unknown-unknown \
@@ -20,7 +19,10 @@ rustup target list --installed | grep -qx wasm32-unknown-unknown \
 
 if ! cargo leptos --version 2>/dev/null | grep -q '0.3.10'; then
   # 0.3.11 needs rustc 1.96; 0.3.10 builds on the machine's 1.95.
-  cargo install cargo-leptos --version 0.3.10 --locked
+  # Unoptimised (--debug): its own profile (fat LTO, one codegen unit) took 14 of a fresh CI
+  # run's 49 minutes, an optimised build without LTO 12.7, this one 5.5; it spends its time
+  # waiting on cargo, wasm-bindgen and wasm-opt, which stay optimised.
+  cargo install cargo-leptos --version 0.3.10 --locked --debug
 fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q '0.2.130'; then
