@@ -14,7 +14,7 @@
 //!   loadgen idle --server parlor --base http://127.0.0.1:3100 --sockets 15000 --sockets-per-user 8 --server-pid 1234
 //!   loadgen idle --server irc --addr 127.0.0.1:6667 --sockets 15000 --server-pid 1234
 //!   loadgen idle --server axum --url ws://127.0.0.1:3000/websocket --sockets 15000 --server-pid 1234
-//!   loadgen persist --base http://127.0.0.1:3100 --senders 50 --secs 10
+//!   loadgen persist --base http://127.0.0.1:3100 --senders 50 --secs 10 [--in-flight 16]
 //!
 //! Every socket is a file descriptor: loadgen raises its soft `RLIMIT_NOFILE` to the hard
 //! limit at start (with util-linux's `prlimit`); where that fails, run `ulimit -n "$(ulimit -Hn)"`
@@ -192,6 +192,9 @@ struct Persist {
     senders: usize,
     #[arg(long, default_value_t = 10)]
     secs: u64,
+    /// Sends each sender keeps unanswered (the server allows 32 per socket).
+    #[arg(long, default_value_t = 1)]
+    in_flight: usize,
 }
 
 fn now_micros() -> u64 {
@@ -1625,25 +1628,33 @@ async fn run_persist(p: Persist) -> Result<()> {
         let mut ws = parlor_socket(&p.base, person).await?;
         let acked = acked.clone();
         let room_id = rooms[n].clone();
+        let in_flight = p.in_flight.max(1);
         tasks.push(tokio::spawn(async move {
             let mut seq = 0u64;
-            while Instant::now() < stop {
-                seq += 1;
-                let frame = json!({"type": "send", "room_id": room_id, "client_id": format!("{n}-{seq}"), "body": body(seq, 64)});
-                if ws.send(Message::text(frame.to_string())).await.is_err() {
+            let mut waiting = 0usize;
+            loop {
+                // Up to `in_flight` sends unanswered; after the time is up, only the answers.
+                while waiting < in_flight && Instant::now() < stop {
+                    seq += 1;
+                    let frame = json!({"type": "send", "room_id": room_id, "client_id": format!("{n}-{seq}"), "body": body(seq, 64)});
+                    if ws.send(Message::text(frame.to_string())).await.is_err() {
+                        return;
+                    }
+                    waiting += 1;
+                }
+                if waiting == 0 {
                     return;
                 }
-                // One message in flight per sender: wait for its ack.
-                loop {
-                    match ws.next().await {
-                        Some(Ok(Message::Text(t))) if t.as_str().starts_with("{\"type\":\"ack\"") => {
-                            acked.fetch_add(1, Ordering::Relaxed);
-                            break;
-                        }
-                        Some(Ok(Message::Text(t))) if t.as_str().starts_with("{\"type\":\"error\"") => break,
-                        Some(Ok(_)) => {}
-                        _ => return,
+                match ws.next().await {
+                    Some(Ok(Message::Text(t))) if t.as_str().starts_with("{\"type\":\"ack\"") => {
+                        acked.fetch_add(1, Ordering::Relaxed);
+                        waiting -= 1;
                     }
+                    Some(Ok(Message::Text(t))) if t.as_str().starts_with("{\"type\":\"error\"") => {
+                        waiting -= 1;
+                    }
+                    Some(Ok(_)) => {}
+                    _ => return,
                 }
             }
         }));
@@ -1654,8 +1665,9 @@ async fn run_persist(p: Persist) -> Result<()> {
     }
     let n = acked.load(Ordering::Relaxed);
     println!(
-        "persist: {} senders stored {n} messages in {:.1} s: {:.0} messages/s",
+        "persist: {} senders ({} in flight each) stored {n} messages in {:.1} s: {:.0} messages/s",
         p.senders,
+        p.in_flight.max(1),
         start.elapsed().as_secs_f64(),
         n as f64 / start.elapsed().as_secs_f64()
     );
