@@ -844,27 +844,41 @@ async fn run_parlor(f: Fanout) -> Result<()> {
     for s in senders {
         tx_sockets.push(ws_outlet(parlor_socket(&f.base, s).await?, true));
     }
-    // Let the set-up's presence and join frames pass before measuring.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let start = Instant::now();
-    let room_for = room_id.clone();
     let frame: FrameFn = Arc::new(move |seq, body| {
-        json!({"type": "send", "room_id": room_for, "client_id": seq.to_string(), "body": body})
+        json!({"type": "send", "room_id": room_id, "client_id": seq.to_string(), "body": body})
             .to_string()
     });
-    let schedule = Schedule::together(f.rate, tx_sockets.len());
-    let sent = pace(each(tx_sockets, frame), schedule, f.secs, f.body_bytes).await?;
-    let elapsed = start.elapsed();
+    one_room("parlor", &f, tx_sockets, frame, tally, stop, readers).await
+}
+
+/// The measurement the three one-room modes share: lets the set-up's frames pass, paces
+/// `outlets` together at `f.rate` for `f.secs`, each body wrapped by `frame`, then reports
+/// once the last deliveries had time to arrive.
+async fn one_room<S>(
+    label: &str,
+    f: &Fanout,
+    outlets: Vec<Outlet<S>>,
+    frame: FrameFn,
+    tally: Arc<Tally>,
+    stop: tokio::sync::watch::Sender<bool>,
+    readers: Vec<JoinHandle<()>>,
+) -> Result<()>
+where
+    S: Sink<String> + Unpin + Send + 'static,
+{
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let start = Instant::now();
+    let schedule = Schedule::together(f.rate, outlets.len());
+    let sent = pace(each(outlets, frame), schedule, f.secs, f.body_bytes).await?;
     Report {
         sent,
         receivers: f.receivers,
         per_message: f.receivers,
-        elapsed,
+        elapsed: start.elapsed(),
         tally,
     }
-    .print_after_drain("parlor", stop, readers)
-    .await?;
-    Ok(())
+    .print_after_drain(label, stop, readers)
+    .await
 }
 
 async fn run_axum_chat(f: Fanout) -> Result<()> {
@@ -887,28 +901,9 @@ async fn run_axum_chat(f: Fanout) -> Result<()> {
         // The chat example sends no acks: nothing to wait for.
         tx_sockets.push(ws_outlet(ws, false));
     }
-    // Let the join announcements pass before measuring.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let start = Instant::now();
-    let schedule = Schedule::together(f.rate, tx_sockets.len());
-    let sent = pace(
-        each(tx_sockets, Arc::new(|_, body| body)),
-        schedule,
-        f.secs,
-        f.body_bytes,
-    )
-    .await?;
-    let elapsed = start.elapsed();
-    Report {
-        sent,
-        receivers: f.receivers,
-        per_message: f.receivers,
-        elapsed,
-        tally,
-    }
-    .print_after_drain("axum-chat", stop, readers)
-    .await?;
-    Ok(())
+    // The chat example takes the body as it is.
+    let frame: FrameFn = Arc::new(|_, body| body);
+    one_room("axum-chat", &f, tx_sockets, frame, tally, stop, readers).await
 }
 
 /// IRC connections opened at once while setting up. InspIRCd 3 completes registrations
@@ -1128,25 +1123,10 @@ async fn run_irc(f: Fanout) -> Result<()> {
         irc.send(format!("NOTICE {} :ready", f.channel)).await?;
         outlets.push(irc_outlet(irc));
     }
-    // Let the set-up's lines pass before measuring.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let start = Instant::now();
     let channel = f.channel.clone();
     // IRC has no acks: nothing to wait for.
     let frame: FrameFn = Arc::new(move |_, body| format!("PRIVMSG {channel} :{body}"));
-    let schedule = Schedule::together(f.rate, outlets.len());
-    let sent = pace(each(outlets, frame), schedule, f.secs, f.body_bytes).await?;
-    let elapsed = start.elapsed();
-    Report {
-        sent,
-        receivers: f.receivers,
-        per_message: f.receivers,
-        elapsed,
-        tally,
-    }
-    .print_after_drain("irc", stop, readers)
-    .await?;
-    Ok(())
+    one_room("irc", &f, outlets, frame, tally, stop, readers).await
 }
 
 fn rss_kib(pid: u32) -> Result<u64> {
