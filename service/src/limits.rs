@@ -120,9 +120,58 @@ impl LoginPolicy {
     }
 }
 
+/// One per-user limit: `burst` at once, then one more every `refill`. Each instance keeps its
+/// own bucket per user and checks it first; with several instances, the shared one too.
+pub struct Bucket {
+    /// Its `limit` label on `parlor_rate_limited_total`, and its key in the shared buckets.
+    name: &'static str,
+    burst: u32,
+    refill: Duration,
+    local: DefaultKeyedRateLimiter<String>,
+}
+
+impl Bucket {
+    pub fn new(name: &'static str, burst: u32, refill: Duration) -> Self {
+        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+        let refill = refill.max(Duration::from_micros(1));
+        let quota = Quota::with_period(refill)
+            .unwrap_or_else(|| Quota::per_second(burst))
+            .allow_burst(burst);
+        Self {
+            name,
+            burst: burst.get(),
+            refill,
+            local: RateLimiter::keyed(quota),
+        }
+    }
+
+    /// Takes one from `user_id`'s allowance, or says how long to wait (a refusal is counted).
+    pub async fn take(&self, user_id: &str, shared: &Shared) -> Result<(), Duration> {
+        let taken = match self.local.check_key(&user_id.to_owned()) {
+            Err(not_until) => {
+                Err(not_until.wait_time_from(governor::clock::DefaultClock::default().now()))
+            }
+            Ok(()) => match shared {
+                Some(shared) => {
+                    let key = format!("{}:{user_id}", self.name);
+                    match shared.take(&key, self.burst, self.refill).await {
+                        Some(Err(wait)) => Err(wait),
+                        Some(Ok(())) | None => Ok(()),
+                    }
+                }
+                None => Ok(()),
+            },
+        };
+        if taken.is_err() {
+            metrics::counter!("parlor_rate_limited_total", "limit" => self.name).increment(1);
+        }
+        taken
+    }
+}
+
 #[derive(Clone, Default)]
 pub struct ActionLimits {
-    buckets: Arc<HashMap<Action, (Rate, DefaultKeyedRateLimiter<String>)>>,
+    buckets: Arc<HashMap<Action, Bucket>>,
     shared: Shared,
 }
 
@@ -132,11 +181,9 @@ impl ActionLimits {
         let buckets = rates
             .into_iter()
             .map(|(action, rate)| {
-                let burst = NonZeroU32::new(rate.burst).unwrap_or(NonZeroU32::MIN);
-                let quota = Quota::with_period(rate.per / burst.get())
-                    .unwrap_or_else(|| Quota::per_second(burst))
-                    .allow_burst(burst);
-                (action, (rate, RateLimiter::keyed(quota)))
+                let burst = rate.burst.max(1);
+                let bucket = Bucket::new(action.metric_label(), burst, rate.per / burst);
+                (action, bucket)
             })
             .collect();
         Self {
@@ -153,32 +200,17 @@ impl ActionLimits {
 
     /// Takes one `action` from `user_id`'s bucket, or says how long to wait.
     pub async fn check(&self, action: Action, user_id: &str) -> Result<(), ApiError> {
-        let Some((rate, bucket)) = self.buckets.get(&action) else {
+        let Some(bucket) = self.buckets.get(&action) else {
             return Ok(());
         };
-        let refused = |wait: Duration| {
-            metrics::counter!("parlor_rate_limited_total", "limit" => action.metric_label())
-                .increment(1);
+        bucket.take(user_id, &self.shared).await.map_err(|wait| {
             let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
             ApiError::rate_limited(ms).with_message(format!(
                 "{} Wait {} s and try again.",
                 action.sentence(),
                 ms.div_ceil(1000)
             ))
-        };
-        if let Err(not_until) = bucket.check_key(&user_id.to_owned()) {
-            return Err(refused(
-                not_until.wait_time_from(governor::clock::DefaultClock::default().now()),
-            ));
-        }
-        if let Some(shared) = &self.shared {
-            let key = format!("action:{}:{user_id}", action.metric_label());
-            let burst = rate.burst.max(1);
-            if let Some(Err(wait)) = shared.take(&key, burst, rate.per / burst).await {
-                return Err(refused(wait));
-            }
-        }
-        Ok(())
+        })
     }
 }
 

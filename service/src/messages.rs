@@ -7,7 +7,6 @@
 
 use std::{
     collections::{BTreeSet, HashMap, HashSet},
-    num::NonZeroU32,
     sync::Arc,
     time::Duration,
 };
@@ -19,7 +18,6 @@ use domain::{
     ApiError, ErrorCode, MessageId, RoomId, User, UserId,
 };
 use entity::{file, membership, message as row, room as room_row};
-use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sea_orm::{
     sea_query::{Expr, OnConflict, Query},
     ActiveValue::Set,
@@ -32,7 +30,7 @@ use crate::{
     access,
     error::ServiceResult,
     hub::{Hub, Posted, Published},
-    limits::{Action, ActionLimits, Shared},
+    limits::{Action, ActionLimits, Bucket, Shared},
     timeline::{message_view, message_view_with},
     tx::{begin_write, lock_rooms},
     users::users_by_ids,
@@ -122,9 +120,7 @@ pub struct Messages {
     db: DatabaseConnection,
     hub: Arc<dyn Hub>,
     writer: mpsc::Sender<WriteJob>,
-    limiter: Arc<DefaultKeyedRateLimiter<String>>,
-    /// The send rate again, for the buckets the instances share.
-    send_rate: (u32, Duration),
+    limiter: Arc<Bucket>,
     shared: Shared,
     limits: ActionLimits,
 }
@@ -139,16 +135,11 @@ impl Messages {
             jobs,
             limits.max_batch.max(1),
         ));
-        let burst = NonZeroU32::new(limits.burst.max(1)).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(limits.period.max(Duration::from_micros(1)))
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(burst);
         Self {
             db,
             hub,
             writer,
-            limiter: Arc::new(RateLimiter::keyed(quota)),
-            send_rate: (burst.get(), limits.period.max(Duration::from_micros(1))),
+            limiter: Arc::new(Bucket::new("send", limits.burst, limits.period)),
             shared: None,
             limits: ActionLimits::default(),
         }
@@ -176,23 +167,13 @@ impl Messages {
 
     /// Takes one message from `user_id`'s allowance, or says how long to wait.
     async fn check_rate(&self, user_id: &str) -> ServiceResult<()> {
-        let refused = |wait: Duration| {
-            metrics::counter!("parlor_rate_limited_total", "limit" => "send").increment(1);
-            let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
-            ServiceError::from(ApiError::rate_limited(ms))
-        };
-        if let Err(not_until) = self.limiter.check_key(&user_id.to_owned()) {
-            return Err(refused(
-                not_until.wait_time_from(governor::clock::DefaultClock::default().now()),
-            ));
-        }
-        if let Some(shared) = &self.shared {
-            let (burst, refill) = self.send_rate;
-            if let Some(Err(wait)) = shared.take(&format!("send:{user_id}"), burst, refill).await {
-                return Err(refused(wait));
-            }
-        }
-        Ok(())
+        self.limiter
+            .take(user_id, &self.shared)
+            .await
+            .map_err(|wait| {
+                let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+                ApiError::rate_limited(ms).into()
+            })
     }
 
     /// Stores and publishes a message; a repeated `client_id` gets the stored message back.
