@@ -449,6 +449,24 @@ impl LiveHub {
         }
     }
 
+    /// Sockets opened by session `from` now belong to `to`, its renewed id.
+    fn renew_session(&self, user_id: &str, from: &str, to: String) {
+        let mut reg = self.write();
+        let Registry { by_user, conns, .. } = &mut *reg;
+        for conn in by_user.get(user_id).into_iter().flatten() {
+            if let Some(c) = conns.get_mut(conn) {
+                if c.session_id.as_deref() == Some(from) {
+                    c.session_id = Some(to.clone());
+                }
+            }
+        }
+    }
+
+    /// The session a socket belongs to now (`None` once it closed, or if it had none).
+    pub fn session_of(&self, conn: u64) -> Option<String> {
+        self.read().conns.get(&conn)?.session_id.clone()
+    }
+
     pub fn disconnect(&self, conn: u64) {
         let rooms = {
             let mut reg = self.write();
@@ -844,6 +862,9 @@ impl LiveHub {
                 users,
             } => self.room_events(&room_id, &events, &users),
             Published::SessionsEnded { user_id, which } => self.end_sessions(&user_id, &which),
+            Published::SessionRenewed { user_id, from, to } => {
+                self.renew_session(&user_id, &from, to);
+            }
             Published::RoomUpdated { room } => {
                 let id = room.id.clone();
                 self.to_room(&id, &frame(&ServerFrame::RoomUpdated { room }), None);
@@ -934,6 +955,30 @@ mod tests {
             "a full queue of presence dropped the socket"
         );
         assert_eq!(got.len(), 5, "every room's presence arrived: {got:?}");
+    }
+
+    #[test]
+    fn a_renewed_session_takes_its_sockets_along() {
+        let hub = LiveHub::new(16, SocketCaps::NONE);
+        let laptop = hub.connect(&user("bob"), Some("s1".into()), None).unwrap();
+        let phone = hub.connect(&user("bob"), Some("s2".into()), None).unwrap();
+        hub.publish(Published::SessionRenewed {
+            user_id: "bob".into(),
+            from: "s1".into(),
+            to: "s3".into(),
+        });
+        assert_eq!(hub.session_of(laptop.id).as_deref(), Some("s3"));
+        assert_eq!(hub.session_of(phone.id).as_deref(), Some("s2"));
+        // The old id ends nothing any more; the new one ends the laptop's socket.
+        let ended = |id: &str| Published::SessionsEnded {
+            user_id: "bob".into(),
+            which: EndedSessions::One(id.into()),
+        };
+        hub.publish(ended("s1"));
+        assert!(!laptop.signed_out.is_cancelled());
+        hub.publish(ended("s3"));
+        assert!(laptop.signed_out.is_cancelled());
+        assert!(!phone.signed_out.is_cancelled());
     }
 
     #[test]

@@ -92,7 +92,7 @@ async fn serve(
     live: Live,
 ) {
     let (mut sink, stream) = socket.split();
-    let conn = match live.hub.connect(&user, session_id.clone(), addr) {
+    let conn = match live.hub.connect(&user, session_id, addr) {
         Ok(conn) => conn,
         Err(too_many) => {
             tracing::info!(user_id = %user.id, ?addr, ?too_many, "live channel refused");
@@ -113,7 +113,7 @@ async fn serve(
     let missed = Arc::new(AtomicU32::new(0));
     let cancel = conn.cancel.clone();
     // A session can also end by expiring; the socket it opened ends with it.
-    let expiry = session_expiry(live.sessions.clone(), session_id, conn.signed_out.clone());
+    let expiry = session_expiry(live.clone(), conn_id, conn.signed_out.clone());
     let writer = write_loop(
         sink,
         conn.frames,
@@ -146,26 +146,32 @@ async fn serve(
     tracing::info!(user_id = %user.id, conn = conn_id, "live channel closed");
 }
 
-/// Watches the session that opened a socket: when it has expired (looked at again at each
+/// Watches the session a socket belongs to: when it has expired (looked at again at each
 /// expiry, since the person's activity in other tabs moves it on), `signed_out` is
-/// cancelled, which closes the socket as a logout does. Never completes by itself.
-async fn session_expiry(
-    sessions: DbSessionStore,
-    session_id: Option<String>,
-    signed_out: CancellationToken,
-) {
+/// cancelled, which closes the socket as a logout does. The session is looked up under the
+/// id the hub has for the socket now, which a password change renews. Never completes by
+/// itself.
+async fn session_expiry(live: Live, conn: u64, signed_out: CancellationToken) {
     use tower_sessions::{session::Id, SessionStore};
-    let Some(id) = session_id.and_then(|s| s.parse::<Id>().ok()) else {
+    let current = || live.hub.session_of(conn).and_then(|s| s.parse::<Id>().ok());
+    let Some(mut id) = current() else {
         return std::future::pending().await;
     };
     loop {
-        match sessions.load(&id).await {
+        match live.sessions.load(&id).await {
             Ok(Some(record)) => {
                 let left = record.expiry_date - time::OffsetDateTime::now_utc();
                 let left = Duration::try_from(left).unwrap_or(Duration::ZERO);
                 tokio::time::sleep(left + Duration::from_millis(500)).await;
             }
             Ok(None) => {
+                // A renewal deletes the old id before it stores the new one and tells the
+                // hub: give it that moment before calling the session gone.
+                tokio::time::sleep(RENEWAL_GRACE).await;
+                if let Some(renewed) = current().filter(|now| *now != id) {
+                    id = renewed;
+                    continue;
+                }
                 tracing::info!("a live channel's session expired; closing it");
                 signed_out.cancel();
                 return std::future::pending().await;
@@ -175,8 +181,14 @@ async fn session_expiry(
                 tokio::time::sleep(Duration::from_secs(60)).await;
             }
         }
+        if let Some(now) = current() {
+            id = now;
+        }
     }
 }
+
+/// How long a socket whose session id vanished waits to hear of its renewal.
+const RENEWAL_GRACE: Duration = Duration::from_secs(2);
 
 /// Subscribes a new socket to its user's rooms as the database has them. Membership
 /// changes delivered while the rooms were being read make the read stale, so it is read

@@ -114,6 +114,13 @@ async fn a_new_password_signs_out_every_other_session_and_keeps_this_one() {
         json!({"room_id": room}),
     )
     .await;
+    // The laptop's socket moved to the renewed session with it: that session's logout
+    // closes it.
+    ok(&app, &renewed, "/api/auth/logout", json!({})).await;
+    assert_eq!(
+        closed(&mut laptop_ws).await,
+        (1008, "signed out".to_owned())
+    );
 }
 
 #[tokio::test]

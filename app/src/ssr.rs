@@ -199,10 +199,21 @@ pub async fn change_password(current: &str, new: &str) -> Result<(), AppError> {
         None => service::hub::EndedSessions::All,
     };
     ctx.hub.publish(service::hub::Published::SessionsEnded {
-        user_id: user.id,
+        user_id: user.id.clone(),
         which,
     });
-    session.cycle_id().await.map_err(store_failed)
+    session.cycle_id().await.map_err(store_failed)?;
+    // Stored now, not after the response, so this browser's open sockets can follow the
+    // session to its new id at once.
+    session.save().await.map_err(store_failed)?;
+    if let (Some(from), Some(to)) = (kept, session.id()) {
+        ctx.hub.publish(service::hub::Published::SessionRenewed {
+            user_id: user.id,
+            from: from.to_string(),
+            to: to.to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// `auth/logout_all`: every session of the caller ends, this one too.

@@ -41,6 +41,13 @@ pub enum Published {
         user_id: UserId,
         which: EndedSessions,
     },
+    /// A session stays signed in under a fresh id (a password change renews it): the live
+    /// channels it opened follow it, so its expiry is looked up under the new id.
+    SessionRenewed {
+        user_id: UserId,
+        from: String,
+        to: String,
+    },
 }
 
 /// A stored message and the socket that sent it, which gets an `ack` instead.

@@ -85,12 +85,13 @@ pub async fn closed(ws: &mut Ws) -> (u16, String) {
     }
 }
 
-/// True when the socket is still open: a ping is answered within a second.
+/// True when the socket is still open: a ping is answered (within 5 s; a closed socket
+/// says so at once with its close frame).
 pub async fn still_open(ws: &mut Ws) -> bool {
     if ws.send(Message::Ping(Default::default())).await.is_err() {
         return false;
     }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
         match tokio::time::timeout_at(deadline, ws.next()).await {
             Ok(Some(Ok(Message::Pong(_)))) => return true,
