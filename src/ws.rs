@@ -103,7 +103,8 @@ async fn serve(
     };
     let conn_id = conn.id;
     tracing::info!(user_id = %user.id, conn = conn_id, "live channel opened");
-    let Some(rooms) = subscribe_to_rooms(&live, &user, conn_id).await else {
+    // Boxed, as the reader's sends are: only while it runs does its state take room.
+    let Some(rooms) = Box::pin(subscribe_to_rooms(&live, &user, conn_id)).await else {
         close(&mut sink, 1013, "try again later").await;
         live.hub.disconnect(conn_id);
         return;
@@ -314,8 +315,10 @@ async fn write_burst(
 /// client that outpaces the database is slowed by TCP, not buffered.
 const IN_FLIGHT: usize = 32;
 
-/// A send on its way to the database, with the client's id for its answer.
-type Pending = (String, Result<Queued, ServiceError>);
+/// A send on its way to the database, with the client's id for its answer. Boxed: a
+/// channel allocates room for 32 entries up front, so every socket, idle or not, pays for
+/// the entry's size 32 times (3 KiB unboxed, docs/BENCHMARKS.md S1).
+type Pending = Box<(String, Result<Queued, ServiceError>)>;
 
 async fn read_loop(
     mut stream: futures::stream::SplitStream<WebSocket>,
@@ -337,7 +340,9 @@ async fn read_loop(
         missed.store(0, Ordering::Relaxed);
         match msg {
             Message::Text(text) => {
-                if let Some(send) = handle(text.as_str(), user, conn, live).await {
+                // Boxed: the send path's state would otherwise be part of every socket's
+                // task while it sits idle (docs/BENCHMARKS.md S1).
+                if let Some(send) = Box::pin(handle(text.as_str(), user, conn, live)).await {
                     if pending.send(send).await.is_err() {
                         return;
                     }
@@ -365,7 +370,8 @@ fn reply_error(live: &Live, conn: u64, err: ApiError, client_id: Option<String>)
 
 /// Answers `ack` or `error` to each send, in the order they were read, as each commits.
 async fn ack_loop(mut acks: tokio::sync::mpsc::Receiver<Pending>, conn: u64, live: &Live) {
-    while let Some((client_id, queued)) = acks.recv().await {
+    while let Some(pending) = acks.recv().await {
+        let (client_id, queued) = *pending;
         let stored = match queued {
             Ok(queued) => queued.stored().await,
             Err(refused) => Err(refused),
@@ -417,7 +423,10 @@ async fn handle(text: &str, user: &User, conn: u64, live: &Live) -> Option<Pendi
                 sticker,
                 origin: Some(conn),
             };
-            Some((client_id, live.messages.queue(user, draft).await))
+            Some(Box::new((
+                client_id,
+                live.messages.queue(user, draft).await,
+            )))
         }
     }
 }
