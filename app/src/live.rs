@@ -76,6 +76,15 @@ impl Live {
         #[cfg(feature = "hydrate")]
         browser::drop_socket(*self);
     }
+
+    /// This tab is logging out: the server's 1008 close that follows is expected, and the
+    /// logout's own redirect takes the page to the login page. Left to the close, the page
+    /// went there twice, the second time as a full load that could cut into whatever the
+    /// person opened next.
+    pub fn logging_out(&self) {
+        #[cfg(feature = "hydrate")]
+        browser::logging_out(*self);
+    }
 }
 
 /// What an error of a server function means for the page: an unreachable server takes
@@ -131,6 +140,8 @@ mod browser {
         refreshing: bool,
         refresh_again: bool,
         closed_for_good: bool,
+        /// Set by [`Live::logging_out`](super::Live::logging_out).
+        logging_out: bool,
     }
 
     pub fn start(live: Live) {
@@ -229,6 +240,8 @@ mod browser {
                 live.inner.update_value(|i| i.closed_for_good = true);
                 let to = if reason.as_deref() == Some("account deleted") {
                     crate::api::auth::ACCOUNT_DELETED_PAGE
+                } else if live.inner.with_value(|i| i.logging_out) {
+                    return;
                 } else {
                     "/login"
                 };
@@ -244,6 +257,10 @@ mod browser {
             i.handlers = vec![on_message, on_close];
             i.last_heard = current_time();
         });
+    }
+
+    pub fn logging_out(live: Live) {
+        live.inner.update_value(|i| i.logging_out = true);
     }
 
     fn close_socket(live: Live, code: u16, reason: &str) {

@@ -20,6 +20,7 @@ pub fn Sidebar() -> impl IntoView {
     let previous = Memo::new(move |_| store.with(|s| s.previous.clone()));
     let me = Memo::new(move |_| store.with(|s| s.me.clone()));
     let location = use_location();
+    let live = crate::live::use_live();
     let logout = ServerAction::<LogoutForm>::new();
     view! {
         <nav class="sidebar" id="sidebar" aria-label="Rooms">
@@ -116,7 +117,7 @@ pub fn Sidebar() -> impl IntoView {
                     <span class="visually-hidden">", your account"</span>
                 </a>
                 <ActionForm action=logout>
-                    <button type="submit" class="link-button">
+                    <button type="submit" class="link-button" on:click=move |_| live.logging_out()>
                         "Log out"
                     </button>
                 </ActionForm>
