@@ -155,10 +155,10 @@ async fn serve(
 async fn session_expiry(live: Live, conn: u64, signed_out: CancellationToken) {
     use tower_sessions::{session::Id, SessionStore};
     let current = || live.hub.session_of(conn).and_then(|s| s.parse::<Id>().ok());
-    let Some(mut id) = current() else {
-        return std::future::pending().await;
-    };
     loop {
+        let Some(id) = current() else {
+            return std::future::pending().await;
+        };
         match live.sessions.load(&id).await {
             Ok(Some(record)) => {
                 let left = record.expiry_date - time::OffsetDateTime::now_utc();
@@ -169,8 +169,7 @@ async fn session_expiry(live: Live, conn: u64, signed_out: CancellationToken) {
                 // A renewal deletes the old id before it stores the new one and tells the
                 // hub: give it that moment before calling the session gone.
                 tokio::time::sleep(RENEWAL_GRACE).await;
-                if let Some(renewed) = current().filter(|now| *now != id) {
-                    id = renewed;
+                if current().is_some_and(|now| now != id) {
                     continue;
                 }
                 tracing::info!("a live channel's session expired; closing it");
@@ -181,9 +180,6 @@ async fn session_expiry(live: Live, conn: u64, signed_out: CancellationToken) {
                 tracing::warn!(error = %e, "could not read a live channel's session");
                 tokio::time::sleep(Duration::from_secs(60)).await;
             }
-        }
-        if let Some(now) = current() {
-            id = now;
         }
     }
 }
