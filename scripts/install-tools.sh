@@ -51,7 +51,7 @@ if [ "$need_chromium" = 1 ]; then
   fi
 fi
 
-# The multi-instance tests (tests/instances.rs) run a redis-server of their own, which they
+# The multi-instance tests (tests/api/instances.rs) run a redis-server of their own, which they
 # stop and restart; the machine's Redis service comes from the same Debian package.
 if ! command -v redis-server >/dev/null 2>&1; then
   apt-get update

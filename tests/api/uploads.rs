@@ -1,10 +1,7 @@
 //! Uploads (docs/RULES.md §6): size limit, empty files, hostile names, members-only downloads, safe
 //! headers; a kept file is posted as a `file` message.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{test_config, TestApp, TestDb};
+use crate::common::{test_config, TestApp, TestDb};
 use reqwest::{multipart, StatusCode};
 use serde_json::{json, Value};
 

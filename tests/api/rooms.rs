@@ -1,10 +1,7 @@
 //! Rooms, joining, moderation, succession, notifications and housekeeping (docs/RULES.md §2–§5, §8)
 //! through the real HTTP API, on SQLite and (with PARLOR_TEST_DB=postgres) PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{call, ok, person, Person, TestApp, TestDb};
+use crate::common::{call, ok, person, Person, TestApp, TestDb};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Test harness: a real `parlor` server on a free port with a fresh database of its own —
 //! an SQLite file in a temp folder, or a new PostgreSQL database when
 //! `PARLOR_TEST_DB=postgres` (dropped when the test ends, pass or fail).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code)]
 
 pub mod live;
 pub mod process;

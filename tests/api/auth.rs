@@ -1,9 +1,6 @@
 //! Accounts and sessions (docs/RULES.md §1) through the real HTTP API.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{test_config, Reply, TestApp, TestDb, PASSWORD};
+use crate::common::{test_config, Reply, TestApp, TestDb, PASSWORD};
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -2,13 +2,10 @@
 //! run at once, through the rooms service on the real database (SQLite file or PostgreSQL),
 //! then departures that need succession. Contention must wait, never fail: no join may
 //! answer `internal` or `unavailable`, and the room's rules hold at the end.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::sync::Arc;
 
-use common::TestDb;
+use crate::common::TestDb;
 use domain::room::{Command, Role};
 use entity::user;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
@@ -33,7 +30,7 @@ async fn count(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_room_fills_to_five_thousand_by_concurrent_joins_and_keeps_its_rules() {
     let test_db = TestDb::new().await;
-    if common::on_postgres() {
+    if crate::common::on_postgres() {
         // What is measured here is contention, not the disk: commits need not wait for it.
         let admin = test_db.connect().await;
         let name = test_db.url.rsplit('/').next().unwrap().to_owned();

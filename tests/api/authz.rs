@@ -3,13 +3,10 @@
 //! answer each must get. Every cell runs against a fresh room, so no cell depends on another.
 //! The table rendered from `MATRIX` must stand in docs/SECURITY.md word for word; run with
 //! `PRINT_MATRIX=1 -- --nocapture` to print what the server answered.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::{
+use crate::common::{
     live::{connect, next_of, send, Ws},
     ok, person, test_config, Person, TestApp, TestDb,
 };

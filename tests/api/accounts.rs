@@ -1,12 +1,9 @@
 //! Account controls (docs/RULES.md §1): changing the password, logging out everywhere and
 //! deleting the account, through the real HTTP API and live channel, on both databases.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::sync::Arc;
 
-use common::{
+use crate::common::{
     call,
     live::{closed, connect, open_room, still_open},
     ok, person, Person, TestApp, TestDb, PASSWORD,

@@ -1,10 +1,7 @@
 //! `parlor backup` (docs/SECURITY.md, "Backups"): a copy taken while the server runs opens
 //! as a Parlor of its own with every message and file.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{ok, person, test_config, TestApp, TestDb};
+use crate::common::{ok, person, test_config, TestApp, TestDb};
 use reqwest::{multipart, StatusCode};
 use serde_json::json;
 
@@ -80,7 +77,7 @@ async fn a_backup_taken_while_serving_restores_every_message_and_file() {
     // Into a folder that is not empty: refused.
     assert!(parlor::backup::backup(&config, &copy).await.is_err());
 
-    if common::on_postgres() {
+    if crate::common::on_postgres() {
         // The database is pg_dump's to copy; the line to run says where.
         assert!(done.database.is_none());
         assert!(done.pg_dump.unwrap().contains("pg_dump --format=custom"));

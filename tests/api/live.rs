@@ -1,11 +1,8 @@
 //! The live channel (docs/RULES.md §6–§7) with real WebSocket clients against a real server.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::{
+use crate::common::{
     call,
     live::{catch_up, connect, open_room, send, Ws},
     ok, person, test_config, Person, TestApp, TestDb,
@@ -852,7 +849,7 @@ async fn logging_out_closes_that_sessions_sockets_and_no_others() {
     let r = app
         .post(
             "/api/auth/login",
-            json!({"username": "bob", "password": common::PASSWORD}),
+            json!({"username": "bob", "password": crate::common::PASSWORD}),
             None,
         )
         .await;

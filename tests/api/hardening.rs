@@ -1,13 +1,10 @@
 //! Abuse from outside (docs/SECURITY.md): input the database would choke on, a row the
 //! database refuses, and text that impersonates, against a real server on SQLite and (with
 //! PARLOR_TEST_DB=postgres) PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::{call, live::open_room, ok, person, TestApp, TestDb};
+use crate::common::{call, live::open_room, ok, person, TestApp, TestDb};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
@@ -85,7 +82,7 @@ async fn nul_and_control_characters_are_refused_before_they_reach_the_database()
 async fn a_row_the_database_refuses_fails_only_its_own_send() {
     let db = TestDb::new().await;
     let app = TestApp::spawn(&db).await;
-    let poison_trigger: &[&str] = if common::on_postgres() {
+    let poison_trigger: &[&str] = if crate::common::on_postgres() {
         &[
             "CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN \
              IF NEW.body = 'poison' THEN RAISE EXCEPTION 'poison refused'; END IF; \
@@ -219,7 +216,7 @@ async fn read_until_closed(stream: &mut tokio::net::TcpStream, wait: Duration) -
 async fn a_client_trickling_its_headers_is_cut_off() {
     use tokio::io::AsyncWriteExt;
     let db = TestDb::new().await;
-    let mut config = common::test_config(&db);
+    let mut config = crate::common::test_config(&db);
     config.limits.header_read_timeout_ms = 500;
     let app = TestApp::spawn_with(config).await;
     let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
@@ -252,7 +249,7 @@ async fn a_client_trickling_its_headers_is_cut_off() {
 async fn connections_past_the_cap_are_closed_at_once_and_served_again_when_one_goes() {
     use tokio::io::AsyncWriteExt;
     let db = TestDb::new().await;
-    let mut config = common::test_config(&db);
+    let mut config = crate::common::test_config(&db);
     config.limits.max_connections = 3;
     let app = TestApp::spawn_with(config).await;
     let mut held = Vec::new();
@@ -286,7 +283,7 @@ async fn connections_past_the_cap_are_closed_at_once_and_served_again_when_one_g
 async fn a_request_body_that_never_finishes_gets_too_slow() {
     use tokio::io::AsyncWriteExt;
     let db = TestDb::new().await;
-    let mut config = common::test_config(&db);
+    let mut config = crate::common::test_config(&db);
     config.limits.request_timeout_ms = 500;
     let app = TestApp::spawn_with(config).await;
     let ana = person(&app, "ana").await;
@@ -306,7 +303,7 @@ async fn a_request_body_that_never_finishes_gets_too_slow() {
 #[tokio::test]
 async fn an_upload_below_the_minimum_rate_is_stopped_and_leaves_nothing() {
     let db = TestDb::new().await;
-    let mut config = common::test_config(&db);
+    let mut config = crate::common::test_config(&db);
     config.limits.upload_min_rate = 1000;
     config.limits.body_timeout_ms = 300;
     let app = TestApp::spawn_with(config).await;
@@ -344,7 +341,7 @@ async fn an_upload_below_the_minimum_rate_is_stopped_and_leaves_nothing() {
 
 async fn open_socket(
     app: &TestApp,
-    who: &common::Person,
+    who: &crate::common::Person,
 ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut req = format!("ws://{}/ws", app.addr)
@@ -376,7 +373,7 @@ async fn first_frame(
 #[tokio::test]
 async fn live_sockets_are_capped_per_account_and_per_address_with_a_reason() {
     let db = TestDb::new().await;
-    let mut config = common::test_config(&db);
+    let mut config = crate::common::test_config(&db);
     config.limits.ws_per_user = 2;
     config.limits.ws_per_address = 3;
     let app = TestApp::spawn_with(config).await;
@@ -430,7 +427,7 @@ async fn login_limits_follow_forwarded_for_only_from_a_trusted_proxy() {
         }
     };
     // Not trusted: the header is ignored, so changing it gets no fresh bucket.
-    let mut config = common::test_config(&db);
+    let mut config = crate::common::test_config(&db);
     config.auth_rate_burst = 2;
     let app = TestApp::spawn_with(config.clone()).await;
     for from in ["198.51.100.1", "198.51.100.2"] {
@@ -513,7 +510,7 @@ async fn state_changes_from_other_sites_and_json_in_disguise_are_refused() {
         .post(app.url("/api/form/login"))
         .header("origin", "https://evil.example")
         .header("accept", "text/html")
-        .form(&[("username", "ana"), ("password", common::PASSWORD)])
+        .form(&[("username", "ana"), ("password", crate::common::PASSWORD)])
         .send()
         .await
         .unwrap();
@@ -575,7 +572,7 @@ async fn pages_and_answers_carry_the_security_headers() {
     assert!(api_csp.contains("frame-ancestors 'none'") && !api_csp.contains("nonce"));
     app.stop().await;
     // Behind HTTPS (secure cookies): HSTS.
-    let mut config = common::test_config(&db);
+    let mut config = crate::common::test_config(&db);
     config.secure_cookies = true;
     let app = TestApp::spawn_with(config).await;
     let res = app.http.get(app.url("/healthz")).send().await.unwrap();
@@ -588,7 +585,7 @@ async fn pages_and_answers_carry_the_security_headers() {
 #[tokio::test]
 async fn actions_that_notify_or_read_much_have_per_user_limits() {
     let db = TestDb::new().await;
-    let mut config = common::test_config(&db);
+    let mut config = crate::common::test_config(&db);
     let two: service::limits::Rate = "2/1h".parse().unwrap();
     config.limits.rate_create_room = two;
     config.limits.rate_invite = two;
@@ -599,7 +596,7 @@ async fn actions_that_notify_or_read_much_have_per_user_limits() {
     let app = TestApp::spawn_with(config).await;
     let ana = person(&app, "ana").await;
     let bob = person(&app, "bob").await;
-    let limited = |r: common::Reply| {
+    let limited = |r: crate::common::Reply| {
         r.assert_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
         assert!(
             r.body["retry_after_ms"].as_u64().unwrap() > 1000,
@@ -748,7 +745,7 @@ async fn parallel_password_guesses_for_one_username_are_refused_past_the_free_on
     let r = app
         .post(
             "/api/auth/login",
-            json!({"username": "ana", "password": common::PASSWORD}),
+            json!({"username": "ana", "password": crate::common::PASSWORD}),
             None,
         )
         .await;
@@ -758,7 +755,7 @@ async fn parallel_password_guesses_for_one_username_are_refused_past_the_free_on
     let r = app
         .post(
             "/api/auth/login",
-            json!({"username": "ana", "password": common::PASSWORD}),
+            json!({"username": "ana", "password": crate::common::PASSWORD}),
             None,
         )
         .await;
@@ -965,11 +962,11 @@ async fn a_live_socket_closes_when_its_session_expires() {
     let bob_again = app
         .post(
             "/api/auth/login",
-            json!({"username": "bob", "password": common::PASSWORD}),
+            json!({"username": "bob", "password": crate::common::PASSWORD}),
             None,
         )
         .await;
-    let bob = common::Person {
+    let bob = crate::common::Person {
         id: bob.id,
         cookie: bob_again.cookie().unwrap(),
     };

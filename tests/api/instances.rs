@@ -2,9 +2,6 @@
 //! processes on two ports and one PostgreSQL database, a `redis-server` of the test's own
 //! between them, and real sockets on each. Whatever the suite's database, these run on
 //! PostgreSQL: that is what several instances share.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -12,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use common::{
+use crate::common::{
     live::{catch_up, closed, connect, next_of, open_room, send, Ws},
     ok, person,
     process::{free_port, Parlor, RedisServer},
@@ -247,7 +244,7 @@ async fn logout_on_one_instance_closes_that_sessions_sockets_on_the_other() {
             (1008, "signed out".to_owned()),
             "logout through instance {from} closes the socket on instance {to}"
         );
-        assert!(common::live::still_open(&mut phone_ws).await);
+        assert!(crate::common::live::still_open(&mut phone_ws).await);
     }
 }
 
@@ -349,7 +346,7 @@ async fn one_instance_killed_while_sending_leaves_the_other_serving_and_loses_no
         .unwrap();
 
     // The other instance keeps serving: its socket stays open, and bob can post.
-    assert!(common::live::still_open(&mut b).await);
+    assert!(crate::common::live::still_open(&mut b).await);
     send(&mut b, text(&room, "bob-after", "still here")).await;
     assert_eq!(
         next_of(&mut b, &["ack"]).await["message"]["body"],
@@ -479,7 +476,7 @@ async fn the_send_rate_holds_across_a_users_sockets_on_both_instances() {
     assert!(refused["retry_after_ms"].as_u64().unwrap() > 1000);
 }
 
-async fn login(app: &TestApp, name: &str, password: &str) -> common::Reply {
+async fn login(app: &TestApp, name: &str, password: &str) -> crate::common::Reply {
     let body = json!({"username": name, "password": password});
     app.post("/api/auth/login", body, None).await
 }

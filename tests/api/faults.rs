@@ -2,9 +2,6 @@
 //! coming back behind a TCP proxy, a disk that really fills during an upload (a small tmpfs),
 //! and the `parlor` binary killed with SIGKILL again and again in the middle of a storm of
 //! sends.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
@@ -18,7 +15,7 @@ use std::{
     time::Duration,
 };
 
-use common::{
+use crate::common::{
     live::{open_room, Ws},
     ok, person,
     process::Parlor,
@@ -213,7 +210,7 @@ fn split_at_host(url: &str) -> (String, String, String) {
 
 #[tokio::test]
 async fn postgres_going_away_answers_unavailable_and_everything_comes_back() {
-    if !common::on_postgres() {
+    if !crate::common::on_postgres() {
         eprintln!("skipped: this test cuts the connection to PostgreSQL (PARLOR_TEST_DB=postgres)");
         return;
     }
@@ -270,12 +267,12 @@ async fn postgres_going_away_answers_unavailable_and_everything_comes_back() {
         (
             None,
             "/api/auth/signup",
-            json!({"username": "cat", "password": common::PASSWORD}),
+            json!({"username": "cat", "password": crate::common::PASSWORD}),
         ),
         (
             None,
             "/api/auth/login",
-            json!({"username": "ann", "password": common::PASSWORD}),
+            json!({"username": "ann", "password": crate::common::PASSWORD}),
         ),
     ];
     let answers = futures::future::join_all(calls.iter().map(|(who, path, body)| {
@@ -377,7 +374,7 @@ async fn postgres_going_away_answers_unavailable_and_everything_comes_back() {
         &base,
         "/api/auth/signup",
         None,
-        &json!({"username": "cat", "password": common::PASSWORD}),
+        &json!({"username": "cat", "password": crate::common::PASSWORD}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -386,7 +383,7 @@ async fn postgres_going_away_answers_unavailable_and_everything_comes_back() {
         &base,
         "/api/auth/login",
         None,
-        &json!({"username": "ann", "password": common::PASSWORD}),
+        &json!({"username": "ann", "password": crate::common::PASSWORD}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -783,7 +780,7 @@ async fn since_all(
 async fn signup(http: &reqwest::Client, base: &str, name: &str) -> String {
     let res = http
         .post(format!("{base}/api/auth/signup"))
-        .json(&json!({"username": name, "password": common::PASSWORD}))
+        .json(&json!({"username": name, "password": crate::common::PASSWORD}))
         .send()
         .await
         .unwrap();
