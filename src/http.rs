@@ -178,7 +178,7 @@ pub async fn healthz() -> &'static str {
 #[derive(Clone)]
 pub struct Readiness {
     pub db: DatabaseConnection,
-    pub backplane: Option<std::sync::Arc<crate::backplane::Health>>,
+    pub backplane: Option<std::sync::Arc<crate::live::backplane::Health>>,
 }
 
 /// Ready while the database answers. A Redis outage only degrades: this instance still

@@ -38,8 +38,8 @@ use tracing::Level;
 use crate::{
     client_addr::{ClientKey, TrustedProxies},
     guards, http,
-    hub::LiveHub,
-    uploads, ws, Config,
+    live::{self, LiveHub},
+    uploads, Config,
 };
 
 /// Largest JSON or form body a server function accepts.
@@ -63,7 +63,7 @@ struct App {
     router: Router,
     db: DatabaseConnection,
     sessions: DbSessionStore,
-    live: ws::Live,
+    live: live::Live,
     /// Ends the background jobs (housekeeping, presence, the backplane, metrics).
     jobs: CancellationToken,
 }
@@ -104,14 +104,14 @@ impl App {
         let started = jobs.clone().drop_guard();
         let hub = Arc::new(LiveHub::new(
             config.socket_queue,
-            crate::hub::SocketCaps {
+            crate::live::SocketCaps {
                 per_user: config.limits.ws_per_user,
                 per_addr: config.limits.ws_per_address,
             },
         ));
         let backplane = match &config.redis_url {
             Some(url) => Some(
-                crate::backplane::Backplane::start(
+                crate::live::backplane::Backplane::start(
                     url,
                     config.redis_channel.clone(),
                     hub.clone(),
@@ -137,7 +137,7 @@ impl App {
                 .shared_with(shared.clone()),
             hub: hub.clone(),
         };
-        let live = ws::Live {
+        let live = live::Live {
             hub,
             rooms: ctx.rooms.clone(),
             messages: ctx.messages.clone(),
@@ -190,7 +190,7 @@ impl App {
         });
         let (hub, jobs) = (self.live.hub.clone(), self.jobs.clone());
         tokio::spawn(async move {
-            let mut every = tokio::time::interval(crate::hub::PRESENCE_EVERY);
+            let mut every = tokio::time::interval(crate::live::PRESENCE_EVERY);
             loop {
                 tokio::select! {
                     _ = every.tick() => hub.flush_presence(),
@@ -387,7 +387,7 @@ fn router(
     readiness: http::Readiness,
     shared: service::limits::Shared,
     sessions: DbSessionStore,
-    live: ws::Live,
+    live: live::Live,
 ) -> anyhow::Result<Router> {
     let options = leptos_options(config);
     let routes = generate_route_list(App);
@@ -529,7 +529,7 @@ fn router(
         .route("/files/{id}", get(uploads::download))
         .with_state(files);
     let live = Router::new()
-        .route("/ws", get(ws::upgrade))
+        .route("/ws", get(live::upgrade))
         .with_state(live);
 
     Ok(Router::new()

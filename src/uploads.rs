@@ -28,7 +28,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json, RequestExt,
 };
-use domain::{message, ApiError, ErrorCode, User, UserId};
+use domain::{message, ApiError, ErrorCode, FileId, RoomId, User, UserId};
 use futures::TryStreamExt;
 use service::Messages;
 use tokio::io::AsyncWriteExt;
@@ -235,7 +235,7 @@ async fn receive(
     user: &User,
     form: &mut UploadForm<'static>,
 ) -> Result<message::MessageView, ApiError> {
-    let room_id = form.room_id().await?;
+    let room_id = RoomId::new(form.room_id().await?);
     up.messages
         .admit_upload(&user.id, &room_id)
         .await
@@ -250,14 +250,11 @@ async fn receive(
         size,
         content_type,
     } = received;
-    let row = entity::file::Model {
-        id: id.clone(),
-        room_id,
-        uploader_id: user.id.to_string(),
+    let upload = message::FileView {
+        id: FileId::new(id.clone()),
         name,
+        size,
         content_type,
-        size: i64::try_from(size).unwrap_or(i64::MAX),
-        created_at: chrono::Utc::now(),
     };
     let mut temp = temp;
     let final_path = up.dir.join(&id);
@@ -268,7 +265,7 @@ async fn receive(
     temp.0 = Some(final_path);
     let message = up
         .messages
-        .post_file(user, row)
+        .post_file(user, &room_id, upload)
         .await
         .map_err(ApiError::from)?;
     // Kept: the message points at it now.
@@ -349,18 +346,18 @@ pub async fn download(
         Ok(caller) => caller.user,
         Err(refused) => return refused.into_response(),
     };
-    let f = match up.messages.file_for(&user.id, &id).await {
+    let f = match up.messages.file_for(&user.id, &FileId::new(id)).await {
         Ok(f) => f,
         Err(e) => return error_response(&ApiError::from(e)),
     };
     // Ids are ours and alphanumeric, so this path stays inside the folder.
-    if !f.id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if !f.id.as_str().bytes().all(|b| b.is_ascii_alphanumeric()) {
         return error_response(&ApiError::new(
             ErrorCode::NotFound,
             "There is no such file.",
         ));
     }
-    let file = match tokio::fs::File::open(up.dir.join(&f.id)).await {
+    let file = match tokio::fs::File::open(up.dir.join(f.id.as_str())).await {
         Ok(file) => file,
         Err(e) => return error_response(&internal(&e)),
     };

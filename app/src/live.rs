@@ -77,7 +77,7 @@ impl Live {
         browser::drop_socket(*self);
     }
 
-    /// This tab is logging out: the server's 1008 close that follows is expected, and the
+    /// This tab is logging out: the server's "signed out" close that follows is expected, and the
     /// logout's own redirect takes the page to the login page. Left to the close, the page
     /// went there twice, the second time as a full load that could cut into whatever the
     /// person opened next.
@@ -100,7 +100,7 @@ mod browser {
     use std::{collections::HashMap, time::Duration};
 
     use domain::{
-        wire::{ClientFrame, ServerFrame},
+        wire::{ClientFrame, Close, ServerFrame},
         ErrorCode, RoomId,
     };
     use leptos::{
@@ -197,7 +197,7 @@ mod browser {
         });
         if !window().navigator().on_line() {
             // No network: wait for the browser's `online`, with the countdown as a fallback.
-            schedule_retry(live);
+            schedule_retry(live, None);
             return;
         }
         let attempt = live.inner.with_value(|i| i.attempt);
@@ -205,7 +205,7 @@ mod browser {
             .apply(Local::Connection(Connection::Connecting { attempt }));
         let Some(url) = socket_url() else { return };
         let Ok(ws) = WebSocket::new(&url) else {
-            schedule_retry(live);
+            schedule_retry(live, None);
             return;
         };
         let on_message = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
@@ -228,27 +228,34 @@ mod browser {
         });
         let on_close = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
             // Only the current socket has handlers: an old one's were removed when replaced.
-            let code = ev.dyn_ref::<CloseEvent>().map_or(1006, CloseEvent::code);
-            let reason = ev.dyn_ref::<CloseEvent>().map(CloseEvent::reason);
+            let why = ev
+                .dyn_ref::<CloseEvent>()
+                .and_then(|e| Close::from_code(e.code()));
             live.inner.update_value(|i| {
                 i.socket = None;
                 i.handlers.clear();
             });
-            if code == 1008 {
-                // The session ended (logged out in this or another tab): no more tries.
-                live.store.apply(Local::Connection(Connection::SignedOut));
-                live.inner.update_value(|i| i.closed_for_good = true);
-                let to = if reason.as_deref() == Some("account deleted") {
-                    crate::api::auth::ACCOUNT_DELETED_PAGE
-                } else if live.inner.with_value(|i| i.logging_out) {
-                    return;
-                } else {
-                    "/login"
-                };
-                let _ = window().location().assign(to);
-                return;
+            match why {
+                Some(ended @ (Close::SignedOut | Close::AccountDeleted)) => {
+                    // The session ended (logged out in this or another tab): no more tries.
+                    live.store.apply(Local::Connection(Connection::SignedOut));
+                    live.inner.update_value(|i| i.closed_for_good = true);
+                    let to = if ended == Close::AccountDeleted {
+                        crate::api::auth::ACCOUNT_DELETED_PAGE
+                    } else if live.inner.with_value(|i| i.logging_out) {
+                        return;
+                    } else {
+                        "/login"
+                    };
+                    let _ = window().location().assign(to);
+                }
+                // Too many tabs (or connections from here): the page stays and says so, and
+                // tries again now and then, so closing another tab is all it takes.
+                Some(refused @ (Close::TooManyForUser | Close::TooManyForAddress)) => {
+                    schedule_retry(live, Some(refused));
+                }
+                _ => schedule_retry(live, None),
             }
-            schedule_retry(live);
         });
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
@@ -281,10 +288,10 @@ mod browser {
             return;
         }
         close_socket(live, 1000, "taken for dead");
-        schedule_retry(live);
+        schedule_retry(live, None);
     }
 
-    fn schedule_retry(live: Live) {
+    fn schedule_retry(live: Live, refused: Option<Close>) {
         let attempt = live.inner.with_value(|i| i.attempt);
         let cap = (FIRST_BACKOFF_MS * 2f64.powi(attempt.min(16) as i32)).min(MAX_BACKOFF_MS);
         // Full jitter over the upper half: spread, but never instant.
@@ -293,6 +300,7 @@ mod browser {
         live.store.apply(Local::Connection(Connection::Offline {
             retry_at,
             attempt: attempt + 1,
+            refused,
         }));
         let handle = set_timeout_with_handle(
             move || {

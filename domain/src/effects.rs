@@ -48,13 +48,13 @@ pub struct NotificationDraft {
 }
 
 fn note(
-    user: &str,
+    user: &UserId,
     kind: NotificationKind,
     actor: Option<&UserId>,
     reason: Option<&String>,
 ) -> NotificationDraft {
     NotificationDraft {
-        user: user.into(),
+        user: user.clone(),
         kind,
         actor: actor.cloned(),
         reason: reason.cloned(),
@@ -65,9 +65,9 @@ fn note(
 /// hear of join requests).
 /// Whether a notification to `user` may name the room: a private (invite-only) room's name
 /// is for its members and invitees, not for a stranger it bans or unbans.
-pub fn may_name_room(before: &Room, user: &str) -> bool {
+pub fn may_name_room(before: &Room, user: &UserId) -> bool {
     before.policy != crate::room::JoinPolicy::Invite
-        || before.members.iter().any(|m| m.user_id.as_str() == user)
+        || before.members.iter().any(|m| &m.user_id == user)
         || before.invites.contains_key(user)
 }
 
@@ -223,9 +223,9 @@ pub fn log_entry(event: &Event) -> Option<LogDraft> {
 
 /// The room timeline's line for an event (docs/RULES.md §6: join, leave, kick, ban, succession,
 /// ownership, termination), with `name` turning a user id into a display name.
-pub fn system_line(event: &Event, name: &dyn Fn(&str) -> String) -> Option<String> {
+pub fn system_line(event: &Event, name: &dyn Fn(&UserId) -> String) -> Option<String> {
     let by = |by: &Option<UserId>| {
-        by.as_deref()
+        by.as_ref()
             .map(name)
             .unwrap_or_else(|| "an admin".to_owned())
     };
@@ -306,15 +306,15 @@ mod tests {
     #[test]
     fn a_private_rooms_name_is_told_to_its_members_and_invitees_only() {
         let mut r = room();
-        assert!(may_name_room(&r, "stranger"));
+        assert!(may_name_room(&r, &"stranger".into()));
         r.policy = JoinPolicy::Invite;
         r.invites.insert("guest".into(), 10);
-        assert!(may_name_room(&r, "m1") && may_name_room(&r, "guest"));
-        assert!(!may_name_room(&r, "stranger"));
+        assert!(may_name_room(&r, &"m1".into()) && may_name_room(&r, &"guest".into()));
+        assert!(!may_name_room(&r, &"stranger".into()));
     }
 
     fn kinds(before: &Room, actor: &str, cmd: Command) -> Vec<(UserId, NotificationKind)> {
-        let events = decide(before, actor, &cmd, 0).unwrap();
+        let events = decide(before, &actor.into(), &cmd, 0).unwrap();
         notifications(before, &events)
             .into_iter()
             .map(|n| (n.user, n.kind))
@@ -364,7 +364,7 @@ mod tests {
     #[test]
     fn the_member_left_alone_hears_of_the_termination() {
         let mut r = room();
-        r.members.retain(|m| m.user_id != "admin");
+        r.members.retain(|m| m.user_id.as_str() != "admin");
         r.member_count = 2;
         assert_eq!(
             kinds(&r, "owner", Command::Leave),
@@ -375,7 +375,7 @@ mod tests {
     #[test]
     fn succession_notifies_the_new_admin_and_owner() {
         let mut r = room();
-        r.members.retain(|m| m.user_id != "admin");
+        r.members.retain(|m| m.user_id.as_str() != "admin");
         r.members.push(Member {
             user_id: "m2".into(),
             role: Role::Member,
@@ -393,9 +393,9 @@ mod tests {
 
     #[test]
     fn departures_succession_and_termination_make_timeline_lines() {
-        let name = |id: &str| id.to_uppercase();
+        let name = |id: &UserId| id.as_str().to_uppercase();
         let mut r = room();
-        r.members.retain(|m| m.user_id != "admin");
+        r.members.retain(|m| m.user_id.as_str() != "admin");
         r.members.push(Member {
             user_id: "m2".into(),
             role: Role::Member,
@@ -403,7 +403,7 @@ mod tests {
         });
         let events = decide(
             &r,
-            "owner",
+            &"owner".into(),
             &Command::Kick {
                 user: "m2".into(),
                 reason: None,
@@ -417,9 +417,9 @@ mod tests {
             .collect();
         assert_eq!(lines, ["M2 was kicked by OWNER"]);
         let mut r = room();
-        r.members.retain(|m| m.user_id != "admin");
+        r.members.retain(|m| m.user_id.as_str() != "admin");
         r.member_count = 2;
-        let events = decide(&r, "owner", &Command::Leave, 0).unwrap();
+        let events = decide(&r, &"owner".into(), &Command::Leave, 0).unwrap();
         let lines: Vec<String> = events
             .iter()
             .filter_map(|e| system_line(e, &name))
@@ -432,7 +432,7 @@ mod tests {
         let r = room();
         let events = decide(
             &r,
-            "admin",
+            &"admin".into(),
             &Command::Kick {
                 user: "m1".into(),
                 reason: Some("spam".into()),
@@ -442,8 +442,8 @@ mod tests {
         .unwrap();
         let entry = log_entry(&events[0]).unwrap();
         assert_eq!(entry.kind, LogKind::Kicked);
-        assert_eq!(entry.actor.as_deref(), Some("admin"));
-        assert_eq!(entry.target.as_deref(), Some("m1"));
+        assert_eq!(entry.actor.as_ref().map(UserId::as_str), Some("admin"));
+        assert_eq!(entry.target.as_ref().map(UserId::as_str), Some("m1"));
         assert_eq!(entry.reason.as_deref(), Some("spam"));
         assert_eq!(
             log_entry(&Event::Terminated).unwrap().kind,

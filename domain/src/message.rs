@@ -15,7 +15,7 @@ pub struct MessageView {
     pub author: Option<User>,
     pub kind: MessageKind,
     pub body: String,
-    pub color: Option<String>,
+    pub color: Option<Color>,
     pub sticker: Option<String>,
     pub file: Option<FileView>,
     pub created_at: String,
@@ -34,7 +34,8 @@ pub const CLIENT_ID_MAX: usize = 64;
 
 /// The sender's own id for a send, 1–64 visible characters on one line; a repeat of it is
 /// a retry, answered with the stored message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct ClientId(String);
 
 impl ClientId {
@@ -50,8 +51,31 @@ impl ClientId {
         Ok(Self(id.to_owned()))
     }
 
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     pub fn into_string(self) -> String {
         self.0
+    }
+}
+
+impl TryFrom<String> for ClientId {
+    type Error = ApiError;
+    fn try_from(raw: String) -> Result<Self, ApiError> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<ClientId> for String {
+    fn from(id: ClientId) -> Self {
+        id.0
+    }
+}
+
+impl std::fmt::Display for ClientId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -89,22 +113,218 @@ impl MessageBody {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
-/// The colours a sender may pick, by name (the client maps names to its theme).
+/// The colours a sender may pick (the client maps each to its theme). No colour is the
+/// theme's own text colour, which the wire spells as absent or `"default"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "sea-orm",
+    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
+)]
+#[cfg_attr(
+    feature = "sea-orm",
+    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
+)]
+pub enum Color {
+    Red,
+    Orange,
+    Amber,
+    Green,
+    Teal,
+    Blue,
+    Indigo,
+    Purple,
+    Pink,
+    Gray,
+}
+
+impl Color {
+    pub const ALL: [Self; 10] = [
+        Self::Red,
+        Self::Orange,
+        Self::Amber,
+        Self::Green,
+        Self::Teal,
+        Self::Blue,
+        Self::Indigo,
+        Self::Purple,
+        Self::Pink,
+        Self::Gray,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Red => "red",
+            Self::Orange => "orange",
+            Self::Amber => "amber",
+            Self::Green => "green",
+            Self::Teal => "teal",
+            Self::Blue => "blue",
+            Self::Indigo => "indigo",
+            Self::Purple => "purple",
+            Self::Pink => "pink",
+            Self::Gray => "gray",
+        }
+    }
+
+    /// A colour by name; `None` for no colour (absent, empty or `"default"`).
+    pub fn parse(raw: Option<&str>) -> Result<Option<Self>, ApiError> {
+        match raw.map(str::trim).filter(|c| !c.is_empty()) {
+            None | Some(DEFAULT_COLOR) => Ok(None),
+            Some(c) => Self::ALL
+                .into_iter()
+                .find(|color| color.as_str() == c)
+                .map(Some)
+                .ok_or_else(|| {
+                    ApiError::invalid_field(
+                        "color",
+                        format!("\"{c}\" is not one of the colours: {}.", PALETTE.join(", ")),
+                    )
+                }),
+        }
+    }
+}
+
+/// How the wire names "no colour".
+pub const DEFAULT_COLOR: &str = "default";
+
+/// Every colour name a sender may give, "no colour" first (the `messages/colors` list).
 pub const PALETTE: &[&str] = &[
-    "default", "red", "orange", "amber", "green", "teal", "blue", "indigo", "purple", "pink",
+    DEFAULT_COLOR,
+    "red",
+    "orange",
+    "amber",
+    "green",
+    "teal",
+    "blue",
+    "indigo",
+    "purple",
+    "pink",
     "gray",
 ];
 
-pub fn parse_color(raw: Option<&str>) -> Result<Option<String>, ApiError> {
-    match raw.map(str::trim).filter(|c| !c.is_empty()) {
-        None | Some("default") => Ok(None),
-        Some(c) if PALETTE.contains(&c) => Ok(Some(c.to_owned())),
-        Some(c) => Err(ApiError::invalid_field(
-            "color",
-            format!("\"{c}\" is not one of the colours: {}.", PALETTE.join(", ")),
-        )),
+/// A sticker of the catalogue, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StickerName(&'static Sticker);
+
+impl StickerName {
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        sticker(raw).map(Self)
+    }
+
+    /// Every sticker, in the catalogue's order.
+    pub fn catalogue() -> impl Iterator<Item = Self> {
+        STICKERS.iter().map(Self)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0.name
+    }
+
+    pub fn art(self) -> &'static str {
+        self.0.art
+    }
+}
+
+/// What a send carries: a text or a sticker, never both and never neither.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    Text(MessageBody),
+    Sticker(StickerName),
+}
+
+impl Content {
+    pub fn kind(&self) -> MessageKind {
+        match self {
+            Self::Text(_) => MessageKind::Text,
+            Self::Sticker(_) => MessageKind::Sticker,
+        }
+    }
+
+    /// The text a message of it shows: the body, or the sticker's art.
+    pub fn body(&self) -> &str {
+        match self {
+            Self::Text(body) => body.as_str(),
+            Self::Sticker(s) => s.art(),
+        }
+    }
+
+    pub fn sticker(&self) -> Option<StickerName> {
+        match self {
+            Self::Text(_) => None,
+            Self::Sticker(s) => Some(*s),
+        }
+    }
+}
+
+/// One send, as the `send` frame and `messages/send` carry it (docs/API.md). Checked as it
+/// is read, so an invalid send cannot be built: every layer past the wire holds a valid one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "OutgoingFields", into = "OutgoingFields")]
+pub struct Outgoing {
+    pub room_id: RoomId,
+    pub client_id: ClientId,
+    pub content: Content,
+    pub color: Option<Color>,
+}
+
+/// The wire shape of a send: `body` or `sticker`, with an optional `color` name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingFields {
+    pub room_id: RoomId,
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sticker: Option<String>,
+}
+
+impl TryFrom<OutgoingFields> for Outgoing {
+    type Error = ApiError;
+
+    fn try_from(f: OutgoingFields) -> Result<Self, ApiError> {
+        let client_id = ClientId::parse(&f.client_id)?;
+        let color = Color::parse(f.color.as_deref())?;
+        let content = match (f.body, f.sticker) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::invalid_field(
+                    "sticker",
+                    "Send a text or a sticker, not both at once.",
+                ))
+            }
+            (_, Some(name)) => Content::Sticker(StickerName::parse(&name)?),
+            (body, None) => Content::Text(MessageBody::parse(body.as_deref().unwrap_or(""))?),
+        };
+        Ok(Self {
+            room_id: f.room_id,
+            client_id,
+            content,
+            color,
+        })
+    }
+}
+
+impl From<Outgoing> for OutgoingFields {
+    fn from(o: Outgoing) -> Self {
+        let (body, sticker) = match o.content {
+            Content::Text(body) => (Some(body.into_string()), None),
+            Content::Sticker(s) => (None, Some(s.as_str().to_owned())),
+        };
+        Self {
+            room_id: o.room_id,
+            client_id: o.client_id.into_string(),
+            body,
+            color: o.color.map(|c| c.as_str().to_owned()),
+            sticker,
+        }
     }
 }
 
@@ -164,6 +384,7 @@ mod tests {
     #[test]
     fn client_ids_are_one_visible_line() {
         assert_eq!(ClientId::parse(" c-1 ").unwrap().into_string(), "c-1");
+        assert!(serde_json::from_str::<ClientId>(r#""c\u0000""#).is_err());
         for bad in ["", &"c".repeat(65), "c\u{0}", "c\n1", "c\u{200B}"] {
             let err = ClientId::parse(bad).unwrap_err();
             assert_eq!(err.field.as_deref(), Some("client_id"), "{bad:?}");
@@ -172,10 +393,49 @@ mod tests {
 
     #[test]
     fn colours_come_from_the_palette() {
-        assert_eq!(parse_color(Some("teal")).unwrap().as_deref(), Some("teal"));
-        assert_eq!(parse_color(None).unwrap(), None);
-        assert_eq!(parse_color(Some("default")).unwrap(), None);
-        assert!(parse_color(Some("#ff0000")).is_err());
+        assert_eq!(Color::parse(Some("teal")).unwrap(), Some(Color::Teal));
+        assert_eq!(Color::parse(None).unwrap(), None);
+        assert_eq!(Color::parse(Some("default")).unwrap(), None);
+        assert!(Color::parse(Some("#ff0000")).is_err());
+        // The palette the client offers is every colour, and "no colour" first.
+        let names: Vec<&str> = Color::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(PALETTE[1..], names[..]);
+        assert_eq!(serde_json::to_string(&Color::Teal).unwrap(), "\"teal\"");
+    }
+
+    #[test]
+    fn a_send_is_checked_as_it_is_read() {
+        let read = |json: &str| serde_json::from_str::<Outgoing>(json);
+        let text =
+            read(r#"{"room_id":"r","client_id":" c1 ","body":" hi ","color":"teal"}"#).unwrap();
+        assert_eq!(text.client_id.as_str(), "c1");
+        assert_eq!(
+            text.content,
+            Content::Text(MessageBody::parse("hi").unwrap())
+        );
+        assert_eq!(text.color, Some(Color::Teal));
+        let sticker = read(r#"{"room_id":"r","client_id":"c2","sticker":"shrug"}"#).unwrap();
+        assert_eq!(sticker.content.kind(), MessageKind::Sticker);
+        assert_eq!(sticker.content.body(), r"¯\_(ツ)_/¯");
+        // Neither, both, an empty body, a bad colour, a bad client id: refused as read.
+        for bad in [
+            r#"{"room_id":"r","client_id":"c"}"#,
+            r#"{"room_id":"r","client_id":"c","body":"hi","sticker":"shrug"}"#,
+            r#"{"room_id":"r","client_id":"c","body":"   "}"#,
+            r##"{"room_id":"r","client_id":"c","body":"hi","color":"#f00"}"##,
+            r#"{"room_id":"r","client_id":"","body":"hi"}"#,
+            r#"{"room_id":"r","client_id":"c","sticker":"nope"}"#,
+        ] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+        // The field that is to blame is kept for the answer.
+        let fields: OutgoingFields =
+            serde_json::from_str(r#"{"room_id":"r","client_id":"c","body":""}"#).unwrap();
+        let err = Outgoing::try_from(fields).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("body"));
+        // Written back, it reads the same.
+        let json = serde_json::to_string(&text).unwrap();
+        assert_eq!(read(&json).unwrap(), text);
     }
 
     #[test]

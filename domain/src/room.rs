@@ -253,11 +253,11 @@ pub fn can_rejoin(
 }
 
 impl Room {
-    pub fn member(&self, user: &str) -> Option<&Member> {
-        self.members.iter().find(|m| m.user_id == user)
+    pub fn member(&self, user: &UserId) -> Option<&Member> {
+        self.members.iter().find(|m| &m.user_id == user)
     }
 
-    pub fn role_of(&self, user: &str) -> Option<Role> {
+    pub fn role_of(&self, user: &UserId) -> Option<Role> {
         self.member(user).map(|m| m.role)
     }
 
@@ -270,13 +270,13 @@ impl Room {
             .is_some_and(|max| self.member_count >= max as usize)
     }
 
-    fn has_invite(&self, user: &str, now: Micros) -> bool {
+    fn has_invite(&self, user: &UserId, now: Micros) -> bool {
         self.invites.get(user).is_some_and(|&exp| exp > now)
     }
 
     /// What the room knows of `user`, for the access rule. It holds current members only,
     /// which is all an active room's visibility needs.
-    pub fn standing(&self, user: &str, now: Micros) -> Standing {
+    pub fn standing(&self, user: &UserId, now: Micros) -> Standing {
         Standing {
             status: self.status,
             policy: self.policy,
@@ -287,7 +287,7 @@ impl Room {
     }
 
     /// Whether `user` may see this room at all (see [`Standing::may_see`]).
-    pub fn visible_to(&self, user: &str, now: Micros) -> bool {
+    pub fn visible_to(&self, user: &UserId, now: Micros) -> bool {
         self.is_active() && self.standing(user, now).may_see().is_ok()
     }
 
@@ -303,8 +303,8 @@ impl Room {
     /// (see [`Room::members`]): every admin, the actor and the target with their bans,
     /// requests and invites, and the two earliest joiners. Deciding on it gives the same
     /// events as deciding on the whole room (`a_summary_decides_as_the_whole_room`).
-    pub fn summary_for(&self, actor: &str, target: Option<&str>) -> Room {
-        let concerned = |user: &str| user == actor || Some(user) == target;
+    pub fn summary_for(&self, actor: &UserId, target: Option<&UserId>) -> Room {
+        let concerned = |user: &UserId| user == actor || Some(user) == target;
         let earliest: Vec<&UserId> = self
             .in_join_order()
             .into_iter()
@@ -457,7 +457,7 @@ impl Room {
 /// `now` is the clock; `actor_is_new` etc. are not needed: the room says it all.
 pub fn decide(
     room: &Room,
-    actor: &str,
+    actor: &UserId,
     command: &Command,
     now: Micros,
 ) -> Result<Vec<Event>, ApiError> {
@@ -472,7 +472,7 @@ pub fn decide(
                 return Err(not_invited());
             }
             Ok(vec![Event::InviteClosed {
-                user: actor.into(),
+                user: actor.clone(),
                 accepted: false,
             }])
         }
@@ -497,7 +497,7 @@ pub fn decide(
             let mut events = vec![Event::RequestClosed {
                 user: user.clone(),
                 approved,
-                by: actor.into(),
+                by: actor.clone(),
             }];
             if approved {
                 events.push(Event::Joined {
@@ -524,7 +524,7 @@ pub fn decide(
             }
             Ok(vec![Event::Invited {
                 user: user.clone(),
-                by: actor.into(),
+                by: actor.clone(),
                 expires_at: now + INVITE_LIFETIME,
             }])
         }
@@ -551,7 +551,7 @@ pub fn decide(
             }
             let mut events = vec![Event::BanAdded {
                 user: user.clone(),
-                by: actor.into(),
+                by: actor.clone(),
                 reason: reason.clone(),
             }];
             if room.requests.contains(user) || room.invites.contains_key(user) {
@@ -578,7 +578,7 @@ pub fn decide(
             }
             Ok(vec![Event::BanLifted {
                 user: user.clone(),
-                by: actor.into(),
+                by: actor.clone(),
             }])
         }
         Command::Promote { user } | Command::Demote { user } | Command::Transfer { user } => {
@@ -586,7 +586,7 @@ pub fn decide(
             let Some(target) = room.member(user) else {
                 return Err(access::target_not_member());
             };
-            let by = Some(actor.into());
+            let by = Some(actor.clone());
             match (command, target.role) {
                 (_, Role::Owner) => Err(refuse(
                     ErrorCode::InvalidInput,
@@ -620,7 +620,7 @@ pub fn decide(
                         by: by.clone(),
                     },
                     Event::RoleChanged {
-                        user: actor.into(),
+                        user: actor.clone(),
                         role: Role::Admin,
                         cause: RoleCause::Ownership,
                         by,
@@ -642,14 +642,14 @@ pub fn decide(
                 }
             }
             Ok(vec![Event::SettingsChanged {
-                by: actor.into(),
+                by: actor.clone(),
                 settings: settings.clone(),
             }])
         }
     }
 }
 
-fn require_admin(room: &Room, actor: &str) -> Result<Role, ApiError> {
+fn require_admin(room: &Room, actor: &UserId) -> Result<Role, ApiError> {
     match room.role_of(actor) {
         Some(role) if role.is_admin() => Ok(role),
         Some(_) => Err(access::admins_only()),
@@ -657,7 +657,7 @@ fn require_admin(room: &Room, actor: &str) -> Result<Role, ApiError> {
     }
 }
 
-fn require_owner(room: &Room, actor: &str) -> Result<(), ApiError> {
+fn require_owner(room: &Room, actor: &UserId) -> Result<(), ApiError> {
     match room.role_of(actor) {
         Some(Role::Owner) => Ok(()),
         Some(_) => Err(access::owner_only()),
@@ -665,47 +665,58 @@ fn require_owner(room: &Room, actor: &str) -> Result<(), ApiError> {
     }
 }
 
-/// The rank rules of kick and ban: admins act; only the owner acts on an admin; nobody acts
-/// on the owner or on themselves. Returns the target's membership, if any.
+/// Kick and ban check the rank rule, then hand back the target's membership, if any.
 fn moderate<'a>(
     room: &'a Room,
-    actor: &str,
-    target: &str,
+    actor: &UserId,
+    target: &UserId,
     verb: &str,
 ) -> Result<Option<&'a Member>, ApiError> {
-    let actor_role = require_admin(room, actor)?;
-    if actor == target {
+    let member = room.member(target);
+    rank_rule(
+        room.role_of(actor),
+        member.map(|m| m.role),
+        actor == target,
+        verb,
+    )?;
+    Ok(member)
+}
+
+/// The rank rule of kick and ban (docs/RULES.md §5): admins act on members, only the owner
+/// on admins, nobody on the owner or on themselves. `decide` refuses with its reason;
+/// pages offer only the actions it allows ([`may_moderate`]).
+pub fn rank_rule(
+    actor: Option<Role>,
+    target: Option<Role>,
+    themselves: bool,
+    verb: &str,
+) -> Result<(), ApiError> {
+    match actor {
+        Some(role) if role.is_admin() => {}
+        Some(_) => return Err(access::admins_only()),
+        None => return Err(not_member()),
+    }
+    if themselves {
         return Err(refuse(
             ErrorCode::InvalidInput,
             &format!("You cannot {verb} yourself. Leave the room instead."),
         ));
     }
-    let member = room.member(target);
-    match member.map(|m| m.role) {
+    match target {
         Some(Role::Owner) => Err(forbidden(&format!("Nobody can {verb} the room's owner."))),
-        Some(Role::Admin) if actor_role != Role::Owner => Err(forbidden(&format!(
+        Some(Role::Admin) if actor != Some(Role::Owner) => Err(forbidden(&format!(
             "Only the room's owner can {verb} an admin."
         ))),
-        _ => Ok(member),
+        _ => Ok(()),
     }
 }
 
-/// The rank rule of kick and ban (docs/RULES.md §5), for pages that offer the actions:
-/// admins act on members, only the owner on admins, nobody on the owner or on themselves.
-/// `decide` enforces the same rule with its reasons.
+/// Whether the rank rule lets `actor` kick or ban `target` (for pages that offer it).
 pub fn may_moderate(actor: Option<Role>, target: Option<Role>, themselves: bool) -> bool {
-    let Some(actor) = actor.filter(|r| r.is_admin()) else {
-        return false;
-    };
-    match target {
-        _ if themselves => false,
-        Some(Role::Owner) => false,
-        Some(Role::Admin) => actor == Role::Owner,
-        Some(Role::Member) | None => true,
-    }
+    rank_rule(actor, target, themselves, "act on").is_ok()
 }
 
-fn join(room: &Room, user: &str, now: Micros) -> Result<Vec<Event>, ApiError> {
+fn join(room: &Room, user: &UserId, now: Micros) -> Result<Vec<Event>, ApiError> {
     if room.banned.contains(user) {
         return Err(banned());
     }
@@ -723,7 +734,7 @@ fn join(room: &Room, user: &str, now: Micros) -> Result<Vec<Event>, ApiError> {
         JoinPolicy::Invite => Err(room_not_found()),
         JoinPolicy::Open if room.is_full() => Err(room_full()),
         JoinPolicy::Open => Ok(vec![Event::Joined {
-            user: user.into(),
+            user: user.clone(),
             role: Role::Member,
             via: JoinedVia::Open,
         }]),
@@ -731,11 +742,11 @@ fn join(room: &Room, user: &str, now: Micros) -> Result<Vec<Event>, ApiError> {
             ErrorCode::RequestPending,
             "You have already asked to join this room. An admin will answer your request.",
         )),
-        JoinPolicy::Request => Ok(vec![Event::Requested { user: user.into() }]),
+        JoinPolicy::Request => Ok(vec![Event::Requested { user: user.clone() }]),
     }
 }
 
-fn accept_invite(room: &Room, user: &str, now: Micros) -> Result<Vec<Event>, ApiError> {
+fn accept_invite(room: &Room, user: &UserId, now: Micros) -> Result<Vec<Event>, ApiError> {
     if room.banned.contains(user) {
         return Err(banned());
     }
@@ -752,14 +763,14 @@ fn accept_invite(room: &Room, user: &str, now: Micros) -> Result<Vec<Event>, Api
         return Err(room_full());
     }
     let mut events = vec![Event::InviteClosed {
-        user: user.into(),
+        user: user.clone(),
         accepted: true,
     }];
     if room.requests.contains(user) {
-        events.push(Event::Cancelled { user: user.into() });
+        events.push(Event::Cancelled { user: user.clone() });
     }
     events.push(Event::Joined {
-        user: user.into(),
+        user: user.clone(),
         role: Role::Member,
         via: JoinedVia::Invite,
     });
@@ -772,15 +783,15 @@ fn accept_invite(room: &Room, user: &str, now: Micros) -> Result<Vec<Event>, Api
 /// earliest-joined remaining admin.
 fn depart(
     room: &Room,
-    user: &str,
+    user: &UserId,
     reason: LeaveReason,
-    by: Option<&str>,
+    by: Option<&UserId>,
     note: Option<String>,
 ) -> Vec<Event> {
     let mut events = vec![Event::Departed {
-        user: user.into(),
+        user: user.clone(),
         reason,
-        by: by.map(UserId::from),
+        by: by.cloned(),
         note,
     }];
     let departed_owner = room.role_of(user) == Some(Role::Owner);
@@ -789,7 +800,7 @@ fn depart(
     let remaining: Vec<&Member> = room
         .in_join_order()
         .into_iter()
-        .filter(|m| m.user_id != user)
+        .filter(|m| &m.user_id != user)
         .collect();
     match (room.member_count.saturating_sub(1), remaining.as_slice()) {
         (0, _) => {
@@ -901,7 +912,7 @@ mod tests {
 
     /// Decides and applies; panics on a refusal.
     fn run(room: &mut Room, actor: &str, command: Command) -> Vec<Event> {
-        let events = decide(room, actor, &command, NOW).unwrap_or_else(|e| panic!("{e:?}"));
+        let events = decide(room, &actor.into(), &command, NOW).unwrap_or_else(|e| panic!("{e:?}"));
         for e in &events {
             room.apply(e, NOW);
         }
@@ -910,7 +921,7 @@ mod tests {
     }
 
     fn refusal(room: &Room, actor: &str, command: Command) -> ErrorCode {
-        decide(room, actor, &command, NOW)
+        decide(room, &actor.into(), &command, NOW)
             .expect_err("refused")
             .code
     }
@@ -950,8 +961,9 @@ mod tests {
                     members.push(("target", r));
                 }
                 let r = room(&members);
-                let decided = decide(&r, "actor", &kick("target"), NOW).is_ok()
-                    || (target.is_none() && decide(&r, "actor", &ban("target"), NOW).is_ok());
+                let decided = decide(&r, &"actor".into(), &kick("target"), NOW).is_ok()
+                    || (target.is_none()
+                        && decide(&r, &"actor".into(), &ban("target"), NOW).is_ok());
                 assert_eq!(
                     may_moderate(actor, target, false),
                     decided,
@@ -1024,8 +1036,8 @@ mod tests {
             cause: RoleCause::Succession,
             by: None
         }));
-        assert_eq!(r.role_of("b"), Some(Owner));
-        assert_eq!(r.role_of("c"), Some(M));
+        assert_eq!(r.role_of(&"b".into()), Some(Owner));
+        assert_eq!(r.role_of(&"c".into()), Some(M));
         assert!(r.is_active());
     }
 
@@ -1034,7 +1046,7 @@ mod tests {
         let mut r = room(&[("a", Owner), ("late", M), ("early", M)]);
         r.members[2].joined_at = -5;
         run(&mut r, "a", Command::Leave);
-        assert_eq!(r.role_of("early"), Some(Owner));
+        assert_eq!(r.role_of(&"early".into()), Some(Owner));
     }
 
     #[test]
@@ -1043,7 +1055,7 @@ mod tests {
         r.members[1].joined_at = 7;
         r.members[2].joined_at = 7;
         run(&mut r, "a", Command::Leave);
-        assert_eq!(r.role_of("bob"), Some(Owner));
+        assert_eq!(r.role_of(&"bob".into()), Some(Owner));
     }
 
     #[test]
@@ -1052,7 +1064,7 @@ mod tests {
         let events = run(&mut r, "b", Command::Leave);
         assert_eq!(events.len(), 1);
         assert!(r.is_active());
-        assert_eq!(r.role_of("a"), Some(Owner));
+        assert_eq!(r.role_of(&"a".into()), Some(Owner));
     }
 
     #[test]
@@ -1066,8 +1078,8 @@ mod tests {
                 ..
             }
         )));
-        assert_eq!(r.role_of("c"), Some(Owner));
-        assert_eq!(r.role_of("b"), Some(M));
+        assert_eq!(r.role_of(&"c".into()), Some(Owner));
+        assert_eq!(r.role_of(&"b".into()), Some(M));
     }
 
     #[test]
@@ -1075,7 +1087,7 @@ mod tests {
         let mut r = room(&[("a", Owner), ("b", Admin)]);
         run(&mut r, "a", Command::Leave);
         assert!(r.is_active());
-        assert_eq!(r.role_of("b"), Some(Owner));
+        assert_eq!(r.role_of(&"b".into()), Some(Owner));
     }
 
     #[test]
@@ -1083,7 +1095,7 @@ mod tests {
         let mut r = room(&[("a", Owner), ("b", Admin), ("c", M)]);
         let events = run(&mut r, "b", Command::Leave);
         assert_eq!(events.len(), 1);
-        assert_eq!(r.role_of("a"), Some(Owner));
+        assert_eq!(r.role_of(&"a".into()), Some(Owner));
     }
 
     #[test]
@@ -1116,7 +1128,7 @@ mod tests {
         assert_eq!(refusal(&r, "b", kick("c")), ErrorCode::Forbidden);
         assert_eq!(refusal(&r, "b", ban("c")), ErrorCode::Forbidden);
         run(&mut r, "a", kick("c"));
-        assert_eq!(r.role_of("c"), None);
+        assert_eq!(r.role_of(&"c".into()), None);
     }
 
     #[test]
@@ -1180,11 +1192,11 @@ mod tests {
             refusal(&r, "a", Command::Invite { user: "b".into() }),
             ErrorCode::Banned
         );
-        assert!(!r.visible_to("b", NOW));
+        assert!(!r.visible_to(&"b".into(), NOW));
         assert_eq!(refusal(&r, "a", ban("b")), ErrorCode::AlreadyBanned);
         run(&mut r, "a", Command::Unban { user: "b".into() });
         run(&mut r, "b", Command::Join);
-        assert_eq!(r.role_of("b"), Some(M));
+        assert_eq!(r.role_of(&"b".into()), Some(M));
     }
 
     #[test]
@@ -1195,7 +1207,7 @@ mod tests {
         let events = run(&mut r, "a", ban("x"));
         assert!(events.contains(&Event::Cancelled { user: "x".into() }));
         assert!(r.requests.is_empty() && r.invites.is_empty());
-        assert!(r.banned.contains("x"));
+        assert!(r.banned.contains(&UserId::from("x")));
     }
 
     #[test]
@@ -1231,17 +1243,17 @@ mod tests {
     fn a_request_room_takes_one_pending_request_which_an_admin_approves_or_denies() {
         let mut r = room(&[("a", Owner), ("b", M)]);
         run(&mut r, "x", Command::Join);
-        assert!(r.requests.contains("x"));
+        assert!(r.requests.contains(&UserId::from("x")));
         assert_eq!(refusal(&r, "x", Command::Join), ErrorCode::RequestPending);
         assert_eq!(
             refusal(&r, "b", Command::Approve { user: "x".into() }),
             ErrorCode::Forbidden
         );
         run(&mut r, "a", Command::Approve { user: "x".into() });
-        assert_eq!(r.role_of("x"), Some(M));
+        assert_eq!(r.role_of(&"x".into()), Some(M));
         run(&mut r, "y", Command::Join);
         run(&mut r, "a", Command::Deny { user: "y".into() });
-        assert!(r.member("y").is_none() && r.requests.is_empty());
+        assert!(r.member(&"y".into()).is_none() && r.requests.is_empty());
         assert_eq!(
             refusal(&r, "a", Command::Approve { user: "y".into() }),
             ErrorCode::NotFound
@@ -1264,12 +1276,12 @@ mod tests {
         let mut r = room(&[("a", Owner)]);
         r.policy = JoinPolicy::Invite;
         assert_eq!(refusal(&r, "x", Command::Join), ErrorCode::RoomNotFound);
-        assert!(!r.visible_to("x", NOW));
+        assert!(!r.visible_to(&"x".into(), NOW));
         run(&mut r, "a", Command::Invite { user: "x".into() });
-        assert!(r.visible_to("x", NOW));
+        assert!(r.visible_to(&"x".into(), NOW));
         // Join by id with an invite works like accepting it.
         run(&mut r, "x", Command::Join);
-        assert_eq!(r.role_of("x"), Some(M));
+        assert_eq!(r.role_of(&"x".into()), Some(M));
     }
 
     #[test]
@@ -1293,13 +1305,13 @@ mod tests {
         );
         let later = NOW + INVITE_LIFETIME + 1;
         assert_eq!(
-            decide(&r, "x", &Command::AcceptInvite, later)
+            decide(&r, &"x".into(), &Command::AcceptInvite, later)
                 .unwrap_err()
                 .code,
             ErrorCode::NotInvited
         );
         run(&mut r, "x", Command::AcceptInvite);
-        assert_eq!(r.role_of("x"), Some(M));
+        assert_eq!(r.role_of(&"x".into()), Some(M));
         assert_eq!(
             refusal(&r, "a", Command::Invite { user: "x".into() }),
             ErrorCode::AlreadyMember
@@ -1328,16 +1340,16 @@ mod tests {
             ErrorCode::Forbidden
         );
         run(&mut r, "a", Command::Promote { user: "c".into() });
-        assert_eq!(r.role_of("c"), Some(Admin));
+        assert_eq!(r.role_of(&"c".into()), Some(Admin));
         assert_eq!(
             refusal(&r, "a", Command::Promote { user: "c".into() }),
             ErrorCode::InvalidInput
         );
         run(&mut r, "a", Command::Demote { user: "b".into() });
-        assert_eq!(r.role_of("b"), Some(M));
+        assert_eq!(r.role_of(&"b".into()), Some(M));
         run(&mut r, "a", Command::Transfer { user: "b".into() });
-        assert_eq!(r.role_of("b"), Some(Owner));
-        assert_eq!(r.role_of("a"), Some(Admin));
+        assert_eq!(r.role_of(&"b".into()), Some(Owner));
+        assert_eq!(r.role_of(&"a".into()), Some(Admin));
         assert_eq!(
             refusal(&r, "b", Command::Demote { user: "b".into() }),
             ErrorCode::InvalidInput
@@ -1436,7 +1448,7 @@ mod properties {
             for (i, (actor, target, kind)) in steps.into_iter().enumerate() {
                 let now = (i as i64 + 1) * 1000;
                 let cmd = to_command(USERS[target], kind);
-                if let Ok(events) = decide(&room, USERS[actor], &cmd, now) {
+                if let Ok(events) = decide(&room, &UserId::from(USERS[actor]), &cmd, now) {
                     for e in &events {
                         room.apply(e, now);
                     }
@@ -1460,9 +1472,9 @@ mod properties {
             for (i, (actor, target, kind)) in steps.into_iter().enumerate() {
                 let now = (i as i64 + 1) * 1000;
                 let cmd = to_command(USERS[target], kind);
-                let summary = room.summary_for(USERS[actor], cmd.target().map(UserId::as_str));
-                let whole = decide(&room, USERS[actor], &cmd, now);
-                prop_assert_eq!(&decide(&summary, USERS[actor], &cmd, now), &whole, "{:?} by {}", cmd, USERS[actor]);
+                let summary = room.summary_for(&UserId::from(USERS[actor]), cmd.target());
+                let whole = decide(&room, &UserId::from(USERS[actor]), &cmd, now);
+                prop_assert_eq!(&decide(&summary, &UserId::from(USERS[actor]), &cmd, now), &whole, "{:?} by {}", cmd, USERS[actor]);
                 if let Ok(events) = whole {
                     for e in &events {
                         room.apply(e, now);

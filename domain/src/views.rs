@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     effects::{LogKind, NotificationKind},
+    message::MessageView,
     room::{JoinPolicy, LeaveReason, Role, RoomStatus},
     NotificationId, RoomId, User,
 };
@@ -18,6 +19,26 @@ pub struct RoomView {
     pub max_members: Option<u32>,
     pub member_count: u32,
     pub status: RoomStatus,
+}
+
+/// `rooms/open`: a room's page in one answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomPage {
+    pub room: RoomView,
+    /// `None` when you are not a member: the page offers to join instead.
+    pub my_role: Option<Role>,
+    /// Members in join order; empty unless you are one.
+    pub members: Vec<MemberView>,
+    /// The latest messages, newest first; empty unless you are a member.
+    pub messages: Vec<MessageView>,
+    /// Whether there are older messages than these.
+    pub has_older: bool,
+    /// Not a member: whether you asked to join and wait for an answer.
+    pub requested: bool,
+    /// Not a member: whether you hold a valid invite.
+    pub invited: bool,
+    /// For admins: how many people wait for an answer to their request.
+    pub pending_requests: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     effects::MemberEvent,
-    message::MessageView,
+    message::{ClientId, MessageView, Outgoing},
     room::Role,
     views::{NotificationView, RoomView},
     ErrorCode, RoomId, User,
@@ -16,16 +16,7 @@ use crate::{
 pub enum ClientFrame {
     /// A text message (`body`) or a sticker (`sticker`), with the client's own id so a retry
     /// never posts twice.
-    Send {
-        room_id: RoomId,
-        client_id: String,
-        #[serde(default)]
-        body: Option<String>,
-        #[serde(default)]
-        color: Option<String>,
-        #[serde(default)]
-        sticker: Option<String>,
-    },
+    Send(Outgoing),
     Typing {
         room_id: RoomId,
     },
@@ -36,7 +27,7 @@ pub enum ClientFrame {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
     Ack {
-        client_id: String,
+        client_id: ClientId,
         message: MessageView,
     },
     Message {
@@ -46,7 +37,7 @@ pub enum ServerFrame {
         code: ErrorCode,
         message: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        client_id: Option<String>,
+        client_id: Option<ClientId>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retry_after_ms: Option<u64>,
     },
@@ -86,13 +77,87 @@ pub enum ServerFrame {
 }
 
 impl ServerFrame {
-    pub fn error(err: crate::ApiError, client_id: Option<String>) -> Self {
+    pub fn error(err: crate::ApiError, client_id: Option<ClientId>) -> Self {
         Self::Error {
             code: err.code,
             message: err.message,
             client_id,
             retry_after_ms: err.retry_after_ms,
         }
+    }
+}
+
+/// Why the server closed a live socket. Each reason has its own code in the application
+/// range (4000–4999), so a client tells them apart by the code, never by the reason's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Close {
+    /// The server is shutting down: reconnect (to another instance, or when it is back).
+    GoingAway,
+    /// The session that opened the socket ended (logout, expiry, a new password elsewhere).
+    SignedOut,
+    /// The account was deleted.
+    AccountDeleted,
+    /// The account already has as many sockets open as it may (one per tab): nothing to
+    /// retry until another tab closes.
+    TooManyForUser,
+    /// The client's address already has as many sockets open as it may.
+    TooManyForAddress,
+    /// The socket fell behind, or missed what other instances said: reconnect and catch up.
+    Resync,
+    /// The client did not answer pings.
+    NoPong,
+    /// The server could not load the socket's rooms: try again shortly.
+    TryLater,
+}
+
+impl Close {
+    pub const ALL: [Self; 8] = [
+        Self::GoingAway,
+        Self::SignedOut,
+        Self::AccountDeleted,
+        Self::TooManyForUser,
+        Self::TooManyForAddress,
+        Self::Resync,
+        Self::NoPong,
+        Self::TryLater,
+    ];
+
+    /// The close frame's code.
+    pub fn code(self) -> u16 {
+        match self {
+            Self::GoingAway => 4000,
+            Self::SignedOut => 4001,
+            Self::AccountDeleted => 4002,
+            Self::TooManyForUser => 4003,
+            Self::TooManyForAddress => 4004,
+            Self::Resync => 4005,
+            Self::NoPong => 4006,
+            Self::TryLater => 4007,
+        }
+    }
+
+    /// The close frame's reason, for people reading logs (at most 123 bytes).
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::GoingAway => "going away",
+            Self::SignedOut => "signed out",
+            Self::AccountDeleted => "account deleted",
+            Self::TooManyForUser => "too many live connections for this account; close another tab",
+            Self::TooManyForAddress => "too many live connections from this address",
+            Self::Resync => "reconnect and resync",
+            Self::NoPong => "no answer to pings",
+            Self::TryLater => "try again later",
+        }
+    }
+
+    pub fn from_code(code: u16) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.code() == code)
+    }
+
+    /// Whether a client should open a new socket after this close: always, with backoff,
+    /// but when the session is gone (a full set of tabs may free a place).
+    pub fn reconnects(self) -> bool {
+        !matches!(self, Self::SignedOut | Self::AccountDeleted)
     }
 }
 
@@ -106,27 +171,23 @@ mod tests {
             r#"{"type":"send","room_id":"r","client_id":"c1","body":"hi","color":"teal"}"#,
         )
         .unwrap();
-        assert_eq!(
-            f,
-            ClientFrame::Send {
-                room_id: "r".into(),
-                client_id: "c1".into(),
-                body: Some("hi".into()),
-                color: Some("teal".into()),
-                sticker: None
-            }
-        );
+        let ClientFrame::Send(send) = &f else {
+            panic!("{f:?}")
+        };
+        assert_eq!(send.room_id.as_str(), "r");
+        assert_eq!(send.client_id.as_str(), "c1");
+        assert_eq!(send.content.body(), "hi");
+        assert_eq!(send.color, Some(crate::message::Color::Teal));
         let f: ClientFrame = serde_json::from_str(
             r#"{"type":"send","room_id":"r","client_id":"c2","sticker":"shrug"}"#,
         )
         .unwrap();
         assert!(matches!(
             f,
-            ClientFrame::Send {
-                sticker: Some(_),
-                body: None,
+            ClientFrame::Send(Outgoing {
+                content: crate::message::Content::Sticker(_),
                 ..
-            }
+            })
         ));
         assert_eq!(
             serde_json::from_str::<ClientFrame>(r#"{"type":"ping"}"#).unwrap(),
@@ -134,6 +195,13 @@ mod tests {
         );
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"dance"}"#).is_err());
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"send","room_id":"r"}"#).is_err());
+        // An invalid send is not a frame at all.
+        assert!(serde_json::from_str::<ClientFrame>(
+            r#"{"type":"send","room_id":"r","client_id":"c","body":""}"#
+        )
+        .is_err());
+        let again = serde_json::to_string(&f).unwrap();
+        assert_eq!(serde_json::from_str::<ClientFrame>(&again).unwrap(), f);
     }
 
     #[test]
@@ -146,7 +214,10 @@ mod tests {
             json,
             serde_json::json!({"type": "room_terminated", "room_id": "r"})
         );
-        let err = ServerFrame::error(crate::ApiError::rate_limited(800), Some("c".into()));
+        let err = ServerFrame::error(
+            crate::ApiError::rate_limited(800),
+            Some(ClientId::parse("c").unwrap()),
+        );
         let json = serde_json::to_value(err).unwrap();
         assert_eq!(json["type"], "error");
         assert_eq!(json["code"], "rate_limited");
@@ -156,5 +227,20 @@ mod tests {
             serde_json::to_string(&ServerFrame::Pong).unwrap(),
             r#"{"type":"pong"}"#
         );
+    }
+
+    #[test]
+    fn close_codes_are_distinct_and_in_the_application_range() {
+        let codes: std::collections::HashSet<u16> = Close::ALL.iter().map(|c| c.code()).collect();
+        assert_eq!(codes.len(), Close::ALL.len());
+        for close in Close::ALL {
+            assert!((4000..5000).contains(&close.code()), "{close:?}");
+            assert_eq!(Close::from_code(close.code()), Some(close));
+            assert!(close.reason().len() <= 123, "{close:?}");
+        }
+        assert_eq!(Close::from_code(1000), None);
+        // Only an ended session or a deleted account stops retrying.
+        assert!(!Close::SignedOut.reconnects() && !Close::AccountDeleted.reconnects());
+        assert!(Close::Resync.reconnects() && Close::TooManyForUser.reconnects());
     }
 }

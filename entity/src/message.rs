@@ -1,4 +1,4 @@
-use domain::message::MessageKind;
+use domain::message::{Color, MessageKind};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -13,7 +13,7 @@ pub struct Model {
     pub kind: MessageKind,
     #[sea_orm(column_type = "Text")]
     pub body: String,
-    pub color: Option<String>,
+    pub color: Option<Color>,
     pub sticker: Option<String>,
     pub file_id: Option<String>,
     /// The sender's id for this message: (author_id, client_id) is unique, so a retried

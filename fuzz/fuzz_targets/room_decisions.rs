@@ -64,11 +64,11 @@ fuzz_target!(|data: &[u8]| {
     };
     for (i, step) in steps.chunks_exact(4).enumerate() {
         let now = (i as i64 + 1) * 1000 + i64::from(step[3]) * 1_000_000_000;
-        let actor = USERS[usize::from(step[0]) % USERS.len()];
+        let actor = &UserId::from(USERS[usize::from(step[0]) % USERS.len()]);
         let cmd = command(USERS[usize::from(step[1]) % USERS.len()], step[2], step[3]);
         let whole = decide(&room, actor, &cmd, now);
         // The service decides on a summary of the room: it must decide the same.
-        let summary = room.summary_for(actor, cmd.target().map(|u| u.as_str()));
+        let summary = room.summary_for(actor, cmd.target());
         assert_eq!(
             decide(&summary, actor, &cmd, now),
             whole,

@@ -5,7 +5,7 @@ use chrono::Utc;
 use domain::{
     access::{room_not_found, Standing},
     room::{MembershipStatus, Role},
-    ApiError,
+    ApiError, RoomId, UserId,
 };
 use entity::{ban, invite, membership, room as room_row};
 use sea_orm::{ConnectionTrait, EntityTrait};
@@ -23,16 +23,16 @@ pub struct Access {
 /// What is stored about `user_id` and `room_id`; `room_not_found` if there is no such room.
 pub async fn load<C: ConnectionTrait>(
     conn: &C,
-    user_id: &str,
-    room_id: &str,
+    user_id: &UserId,
+    room_id: &RoomId,
 ) -> ServiceResult<Access> {
-    let Some(room) = room_row::Entity::find_by_id(room_id.to_owned())
+    let Some(room) = room_row::Entity::find_by_id(room_id.to_string())
         .one(conn)
         .await?
     else {
         return Err(room_not_found().into());
     };
-    let key = (room_id.to_owned(), user_id.to_owned());
+    let key = (room_id.to_string(), user_id.to_string());
     let membership = membership::Entity::find_by_id(key.clone())
         .one(conn)
         .await?;
@@ -66,8 +66,8 @@ pub async fn load<C: ConnectionTrait>(
 /// Checks that `user_id` may read and post in `room_id` (`Standing::may_post`).
 pub async fn require_member<C: ConnectionTrait>(
     conn: &C,
-    user_id: &str,
-    room_id: &str,
+    user_id: &UserId,
+    room_id: &RoomId,
 ) -> ServiceResult<Access> {
     let access = load(conn, user_id, room_id).await?;
     access.standing.may_post()?;
@@ -77,8 +77,8 @@ pub async fn require_member<C: ConnectionTrait>(
 /// Checks that `user_id` is an admin of `room_id`, for the admins' listings.
 pub async fn require_admin<C: ConnectionTrait>(
     conn: &C,
-    user_id: &str,
-    room_id: &str,
+    user_id: &UserId,
+    room_id: &RoomId,
 ) -> ServiceResult<Access> {
     let access = require_member(conn, user_id, room_id).await?;
     if !access.role.is_some_and(Role::is_admin) {

@@ -14,7 +14,7 @@ use argon2::{
     },
     Algorithm, Argon2, Block, Params, Version,
 };
-use domain::{user::DELETED_USERNAME, ApiError, ErrorCode, Password, User, Username};
+use domain::{user::DELETED_USERNAME, ApiError, ErrorCode, Password, User, UserId, Username};
 use entity::{session, user};
 use sea_orm::{
     sea_query::Expr, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -156,12 +156,12 @@ impl Accounts {
     }
 
     /// The user with `id`, unless the account was deleted.
-    pub async fn get(&self, id: &str) -> ServiceResult<Option<User>> {
+    pub async fn get(&self, id: &UserId) -> ServiceResult<Option<User>> {
         Ok(self.find_live(id).await?.map(to_user))
     }
 
-    async fn find_live(&self, id: &str) -> ServiceResult<Option<user::Model>> {
-        Ok(user::Entity::find_by_id(id.to_owned())
+    async fn find_live(&self, id: &UserId) -> ServiceResult<Option<user::Model>> {
+        Ok(user::Entity::find_by_id(id.to_string())
             .filter(user::Column::DeletedAt.is_null())
             .one(&self.db)
             .await?)
@@ -172,7 +172,7 @@ impl Accounts {
     /// borrowed session cannot try passwords faster than the login form.
     async fn confirm_password(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         password: &str,
         field: &'static str,
     ) -> ServiceResult<user::Model> {
@@ -198,7 +198,7 @@ impl Accounts {
     /// session) stays signed in.
     pub async fn change_password(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         current: &str,
         new: &str,
         keep: Option<&SessionId>,
@@ -215,16 +215,16 @@ impl Accounts {
             .filter(user::Column::DeletedAt.is_null())
             .exec(&txn)
             .await?;
-        let ended = end_sessions_of(&txn, &user.id, keep).await?;
+        let ended = end_sessions_of(&txn, user_id, keep).await?;
         txn.commit().await?;
         tracing::info!(user_id = %user.id, ended_sessions = ended, "password changed");
         Ok(ended)
     }
 
     /// `auth/logout_all`: ends every session of the user, the caller's own included.
-    pub async fn end_all_sessions(&self, user_id: &str) -> ServiceResult<u64> {
+    pub async fn end_all_sessions(&self, user_id: &UserId) -> ServiceResult<u64> {
         let ended = end_sessions_of(&self.db, user_id, None).await?;
-        tracing::info!(user_id, ended_sessions = ended, "logged out everywhere");
+        tracing::info!(%user_id, ended_sessions = ended, "logged out everywhere");
         Ok(ended)
     }
 
@@ -235,7 +235,7 @@ impl Accounts {
     /// deletion cut short between the two is finished by housekeeping.
     ///
     /// [`Rooms::depart_everywhere`]: crate::Rooms::depart_everywhere
-    pub async fn delete(&self, user_id: &str, password: &str) -> ServiceResult<()> {
+    pub async fn delete(&self, user_id: &UserId, password: &str) -> ServiceResult<()> {
         let user = self.confirm_password(user_id, password, "password").await?;
         let txn = begin_write(&self.db).await?;
         user::Entity::update_many()
@@ -251,7 +251,7 @@ impl Accounts {
             .filter(user::Column::DeletedAt.is_null())
             .exec(&txn)
             .await?;
-        end_sessions_of(&txn, &user.id, None).await?;
+        end_sessions_of(&txn, user_id, None).await?;
         txn.commit().await?;
         tracing::info!(user_id = %user.id, "account deleted");
         Ok(())
@@ -268,10 +268,11 @@ impl Accounts {
 /// Ends the sessions of `user_id` but `keep`; how many ended.
 async fn end_sessions_of<C: ConnectionTrait>(
     conn: &C,
-    user_id: &str,
+    user_id: &UserId,
     keep: Option<&SessionId>,
 ) -> ServiceResult<u64> {
-    let mut ended = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    let mut ended =
+        session::Entity::delete_many().filter(session::Column::UserId.eq(user_id.as_str()));
     if let Some(keep) = keep {
         ended = ended.filter(session::Column::Id.ne(key_of(keep)));
     }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use domain::{
-    message::MessageView,
+    message::{ClientId, MessageView},
     room::Event,
     views::{NotificationView, RoomView},
     RoomId, User, UserId,
@@ -29,9 +29,9 @@ pub enum Published {
         events: Vec<Event>,
         users: HashMap<UserId, User>,
     },
-    /// Stored messages (system lines too), in the order stored: each for everyone in its
-    /// room but its `origin`. One commit's messages go together, so a socket is handed all
-    /// of its frames at once and writes them in one go.
+    /// Stored messages (system lines too), in the order stored, each for everyone in its
+    /// room. One commit's messages go together, so a socket is handed all of its frames at
+    /// once and writes them in one go.
     Messages { messages: Vec<Posted> },
     /// A room's settings changed: its members see the new topic, policy and limit.
     RoomUpdated { room: RoomView },
@@ -50,11 +50,12 @@ pub enum Published {
     },
 }
 
-/// A stored message and the socket that sent it, which gets an `ack` instead.
+/// A stored message, with the client id its sender gave it (not for system lines and
+/// uploads): the live channel answers the socket that sent it with an `ack` instead.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Posted {
     pub message: MessageView,
-    pub origin: Option<u64>,
+    pub client_id: Option<ClientId>,
 }
 
 /// Which of a user's sessions ended, by session id.
@@ -79,19 +80,6 @@ impl EndedSessions {
             Self::AllBut(kept) => session_id != Some(kept.as_str()),
             Self::All | Self::AccountDeleted => true,
         }
-    }
-}
-
-impl Published {
-    /// The item as another instance receives it: socket ids are this instance's own, so
-    /// there no socket is the origin of a message (every one there gets it).
-    pub fn from_elsewhere(mut self) -> Self {
-        if let Self::Messages { messages } = &mut self {
-            for posted in messages {
-                posted.origin = None;
-            }
-        }
-        self
     }
 }
 

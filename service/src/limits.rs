@@ -6,7 +6,7 @@
 
 use std::{collections::HashMap, num::NonZeroU32, str::FromStr, sync::Arc, time::Duration};
 
-use domain::ApiError;
+use domain::{ApiError, UserId};
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,7 +127,7 @@ pub struct Bucket {
     name: &'static str,
     burst: u32,
     refill: Duration,
-    local: DefaultKeyedRateLimiter<String>,
+    local: DefaultKeyedRateLimiter<UserId>,
 }
 
 impl Bucket {
@@ -146,8 +146,8 @@ impl Bucket {
     }
 
     /// Takes one from `user_id`'s allowance, or says how long to wait (a refusal is counted).
-    pub async fn take(&self, user_id: &str, shared: &Shared) -> Result<(), Duration> {
-        let taken = match self.local.check_key(&user_id.to_owned()) {
+    pub async fn take(&self, user_id: &UserId, shared: &Shared) -> Result<(), Duration> {
+        let taken = match self.local.check_key(user_id) {
             Err(not_until) => {
                 Err(not_until.wait_time_from(governor::clock::DefaultClock::default().now()))
             }
@@ -199,7 +199,7 @@ impl ActionLimits {
     }
 
     /// Takes one `action` from `user_id`'s bucket, or says how long to wait.
-    pub async fn check(&self, action: Action, user_id: &str) -> Result<(), ApiError> {
+    pub async fn check(&self, action: Action, user_id: &UserId) -> Result<(), ApiError> {
         let Some(bucket) = self.buckets.get(&action) else {
             return Ok(());
         };
@@ -240,16 +240,17 @@ mod tests {
     #[tokio::test]
     async fn each_user_and_action_has_its_own_bucket() {
         let limits = ActionLimits::new([(Action::Invite, "2/1h".parse().unwrap())]);
-        assert!(limits.check(Action::Invite, "ann").await.is_ok());
-        assert!(limits.check(Action::Invite, "ann").await.is_ok());
-        let refused = limits.check(Action::Invite, "ann").await.unwrap_err();
+        let (ann, bob) = (UserId::from("ann"), UserId::from("bob"));
+        assert!(limits.check(Action::Invite, &ann).await.is_ok());
+        assert!(limits.check(Action::Invite, &ann).await.is_ok());
+        let refused = limits.check(Action::Invite, &ann).await.unwrap_err();
         assert_eq!(refused.code, domain::ErrorCode::RateLimited);
         assert!(refused.retry_after_ms.unwrap() > 60_000);
         assert!(refused.message.starts_with("You have sent many invites"));
-        assert!(limits.check(Action::Invite, "bob").await.is_ok());
+        assert!(limits.check(Action::Invite, &bob).await.is_ok());
         // Not configured: not limited.
         for _ in 0..100 {
-            assert!(limits.check(Action::Search, "ann").await.is_ok());
+            assert!(limits.check(Action::Search, &ann).await.is_ok());
         }
     }
 }

@@ -13,9 +13,9 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use domain::{
-    message::{self, ClientId, MessageBody, MessageKind, MessageView},
+    message::{FileView, MessageKind, MessageView, Outgoing, HISTORY_PAGE},
     room::{MembershipStatus, RoomStatus},
-    ApiError, ErrorCode, MessageId, RoomId, User, UserId,
+    ApiError, ErrorCode, FileId, MessageId, RoomId, User, UserId,
 };
 use entity::{file, membership, message as row, room as room_row};
 use sea_orm::{
@@ -31,9 +31,8 @@ use crate::{
     error::ServiceResult,
     hub::{Hub, Posted, Published},
     limits::{Action, ActionLimits, Bucket, Shared},
-    timeline::{message_view, message_view_with},
+    timeline::{self, file_view, message_view},
     tx::{begin_write, lock_rooms},
-    users::users_by_ids,
     ServiceError,
 };
 
@@ -60,33 +59,6 @@ impl Default for SendLimits {
     }
 }
 
-/// What a client asks to post.
-#[derive(Debug, Clone, Default)]
-pub struct Draft {
-    pub room_id: RoomId,
-    pub client_id: String,
-    pub body: Option<String>,
-    pub color: Option<String>,
-    pub sticker: Option<String>,
-    /// The live-channel socket it came from, which gets an `ack` instead of the message.
-    pub origin: Option<u64>,
-    /// The live hub already knows the sender is a member (its socket carries the room, and
-    /// subscriptions follow membership), so the database need not be asked again.
-    pub known_member: bool,
-}
-
-struct NewMessage {
-    room_id: RoomId,
-    author: User,
-    /// The socket that sent it, which gets an `ack` instead of the message.
-    origin: Option<u64>,
-    kind: MessageKind,
-    body: String,
-    color: Option<String>,
-    sticker: Option<String>,
-    client_id: String,
-}
-
 /// A stored message and whether this send stored it (false: a retry of a stored one).
 type Stored = Result<(row::Model, bool), ServiceError>;
 
@@ -109,7 +81,8 @@ impl Queued {
 }
 
 struct WriteJob {
-    message: NewMessage,
+    author: User,
+    send: Outgoing,
     reply: oneshot::Sender<Stored>,
     /// When it was handed to the writer (the send-to-store latency metric).
     queued_at: std::time::Instant,
@@ -158,15 +131,8 @@ impl Messages {
         self
     }
 
-    /// Checks that `user_id` may read and post in `room_id` (the access rule of
-    /// `domain::access`), on the service's own connection.
-    pub async fn check_member(&self, user_id: &str, room_id: &str) -> ServiceResult<()> {
-        access::require_member(&self.db, user_id, room_id).await?;
-        Ok(())
-    }
-
     /// Takes one message from `user_id`'s allowance, or says how long to wait.
-    async fn check_rate(&self, user_id: &str) -> ServiceResult<()> {
+    async fn check_rate(&self, user_id: &UserId) -> ServiceResult<()> {
         self.limiter
             .take(user_id, &self.shared)
             .await
@@ -176,58 +142,22 @@ impl Messages {
             })
     }
 
-    /// Stores and publishes a message; a repeated `client_id` gets the stored message back.
-    pub async fn send(&self, author: &User, draft: Draft) -> ServiceResult<MessageView> {
-        self.queue(author, draft).await?.stored().await
+    /// Stores and publishes a message; a repeated client id gets the stored message back.
+    pub async fn send(&self, author: &User, send: Outgoing) -> ServiceResult<MessageView> {
+        self.queue(author, send).await?.stored().await
     }
 
-    /// Checks a send and hands it to the writer, without waiting for it to be stored: a
-    /// socket can then read its next frame while this one commits. Sends queued in order
-    /// are stored in that order (the writer takes them one channel in turn).
-    pub async fn queue(&self, author: &User, draft: Draft) -> ServiceResult<Queued> {
-        let client_id = ClientId::parse(&draft.client_id)?.into_string();
-        let draft_origin = draft.origin;
-        let color = message::parse_color(draft.color.as_deref())?;
-        let (kind, body, sticker) = match (&draft.body, &draft.sticker) {
-            (Some(_), Some(_)) => {
-                return Err(ApiError::invalid_field(
-                    "sticker",
-                    "Send a text or a sticker, not both at once.",
-                )
-                .into())
-            }
-            (_, Some(name)) => {
-                let s = message::sticker(name)?;
-                (
-                    MessageKind::Sticker,
-                    s.art.to_owned(),
-                    Some(s.name.to_owned()),
-                )
-            }
-            (body, None) => (
-                MessageKind::Text,
-                MessageBody::parse(body.as_deref().unwrap_or(""))?
-                    .as_str()
-                    .to_owned(),
-                None,
-            ),
-        };
-        if !draft.known_member {
-            access::require_member(&self.db, &author.id, &draft.room_id).await?;
-        }
+    /// Charges a send to its author's rate and hands it to the writer, without waiting for
+    /// it to be stored: a socket can then read its next frame while this one commits. Sends
+    /// queued in order are stored in that order (the writer takes them one channel in turn).
+    /// Whether the author may post there is decided once, by the writer, in the transaction
+    /// that stores it.
+    pub async fn queue(&self, author: &User, send: Outgoing) -> ServiceResult<Queued> {
         self.check_rate(&author.id).await?;
         let (reply, stored) = oneshot::channel();
         let job = WriteJob {
-            message: NewMessage {
-                room_id: draft.room_id,
-                author: author.clone(),
-                origin: draft_origin,
-                kind,
-                body,
-                color,
-                sticker,
-                client_id,
-            },
+            author: author.clone(),
+            send,
             reply,
             queued_at: std::time::Instant::now(),
         };
@@ -241,33 +171,9 @@ impl Messages {
         })
     }
 
-    async fn views(&self, rows: Vec<row::Model>) -> ServiceResult<Vec<MessageView>> {
-        let ids: Vec<UserId> = rows
-            .iter()
-            .filter_map(|m| m.author_id.clone().map(UserId::from))
-            .collect();
-        let users = users_by_ids(&self.db, &ids).await?;
-        let file_ids: Vec<String> = rows.iter().filter_map(|m| m.file_id.clone()).collect();
-        let files: HashMap<String, file::Model> = if file_ids.is_empty() {
-            HashMap::new()
-        } else {
-            file::Entity::find()
-                .filter(file::Column::Id.is_in(file_ids))
-                .all(&self.db)
-                .await?
-                .into_iter()
-                .map(|f| (f.id.clone(), f))
-                .collect()
-        };
-        Ok(rows
-            .into_iter()
-            .map(|m| message_view_with(m, &users, &files))
-            .collect())
-    }
-
     /// Lets an upload begin: `user_id` is a member of `room_id`, and the file is charged to
     /// the sender's message rate now, before a byte of it is streamed to disk.
-    pub async fn admit_upload(&self, user_id: &str, room_id: &str) -> ServiceResult<()> {
+    pub async fn admit_upload(&self, user_id: &UserId, room_id: &RoomId) -> ServiceResult<()> {
         access::require_member(&self.db, user_id, room_id).await?;
         self.check_rate(user_id).await
     }
@@ -276,12 +182,12 @@ impl Messages {
     /// was stored (the moment the allowance starts to come back).
     pub async fn uploaded_since(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         since: DateTime<Utc>,
     ) -> ServiceResult<(u64, Option<DateTime<Utc>>)> {
         let in_window = || {
             file::Entity::find()
-                .filter(file::Column::UploaderId.eq(user_id))
+                .filter(file::Column::UploaderId.eq(user_id.as_str()))
                 .filter(file::Column::CreatedAt.gt(since))
         };
         let total = in_window()
@@ -307,91 +213,93 @@ impl Messages {
     pub async fn post_file(
         &self,
         author: &User,
-        upload: file::Model,
+        room_id: &RoomId,
+        upload: FileView,
     ) -> ServiceResult<MessageView> {
-        access::require_member(&self.db, &author.id, &upload.room_id).await?;
+        let now = Utc::now();
         let txn = begin_write(&self.db).await?;
-        lock_rooms(&txn, [upload.room_id.as_str()]).await?;
-        // Again under the lock: a kick or termination may have committed since.
-        access::require_member(&txn, &author.id, &upload.room_id).await?;
-        file::Entity::insert(file::ActiveModel::from(upload.clone()))
+        lock_rooms(&txn, [room_id]).await?;
+        // Under the lock: a kick or termination may have committed since the upload began.
+        access::require_member(&txn, &author.id, room_id).await?;
+        let stored = file::ActiveModel {
+            id: Set(upload.id.to_string()),
+            room_id: Set(room_id.to_string()),
+            uploader_id: Set(author.id.to_string()),
+            name: Set(upload.name.clone()),
+            content_type: Set(upload.content_type.clone()),
+            size: Set(i64::try_from(upload.size).unwrap_or(i64::MAX)),
+            created_at: Set(now),
+        };
+        file::Entity::insert(stored)
             .exec_without_returning(&txn)
             .await?;
         let saved = row::Entity::insert(row::ActiveModel {
-            room_id: Set(upload.room_id.clone()),
+            room_id: Set(room_id.to_string()),
             author_id: Set(Some(author.id.to_string())),
             kind: Set(MessageKind::File),
             body: Set(upload.name.clone()),
-            file_id: Set(Some(upload.id.clone())),
-            created_at: Set(Utc::now()),
+            file_id: Set(Some(upload.id.to_string())),
+            created_at: Set(now),
             ..Default::default()
         })
         .exec_with_returning(&txn)
         .await?;
         txn.commit().await?;
         let users = HashMap::from([(author.id.clone(), author.clone())]);
-        let files = HashMap::from([(upload.id.clone(), upload)]);
-        let view = message_view_with(saved, &users, &files);
+        let mut view = message_view(saved, &users);
+        view.file = Some(upload);
         self.hub.publish(Published::Messages {
             messages: vec![Posted {
                 message: view.clone(),
-                origin: None,
+                client_id: None,
             }],
         });
         Ok(view)
     }
 
     /// The file `file_id`, if `user_id` is a member of its room.
-    pub async fn file_for(&self, user_id: &str, file_id: &str) -> ServiceResult<file::Model> {
+    pub async fn file_for(&self, user_id: &UserId, file_id: &FileId) -> ServiceResult<FileView> {
         let not_found = || -> ServiceError {
             ApiError::new(ErrorCode::NotFound, "There is no such file.").into()
         };
-        let f = file::Entity::find_by_id(file_id.to_owned())
+        let f = file::Entity::find_by_id(file_id.to_string())
             .one(&self.db)
             .await?
             .ok_or_else(not_found)?;
-        access::require_member(&self.db, user_id, &f.room_id).await?;
-        Ok(f)
+        access::require_member(&self.db, user_id, &RoomId::new(f.room_id.clone())).await?;
+        Ok(file_view(&f))
     }
 
     /// Newest first, before the message `before` (exclusive), at most 100.
     pub async fn history(
         &self,
-        user_id: &str,
-        room_id: &str,
-        before: Option<&str>,
+        user_id: &UserId,
+        room_id: &RoomId,
+        before: Option<MessageId>,
         limit: Option<u64>,
     ) -> ServiceResult<Vec<MessageView>> {
         access::require_member(&self.db, user_id, room_id).await?;
-        let mut find = row::Entity::find().filter(row::Column::RoomId.eq(room_id));
-        if let Some(before) = before {
-            find = find.filter(row::Column::Id.lt(MessageId::parse(before, "before")?.get()));
-        }
-        let rows = find
-            .order_by(row::Column::Id, Order::Desc)
-            .limit(limit.unwrap_or(50).clamp(1, HISTORY_MAX))
-            .all(&self.db)
-            .await?;
-        self.views(rows).await
+        let limit = limit.unwrap_or(HISTORY_PAGE).clamp(1, HISTORY_MAX);
+        timeline::latest(&self.db, room_id, before, limit).await
     }
 
     /// Oldest first, after the message `after` (exclusive): what a reconnecting client missed.
     pub async fn since(
         &self,
-        user_id: &str,
-        room_id: &str,
-        after: &str,
+        user_id: &UserId,
+        room_id: &RoomId,
+        after: MessageId,
     ) -> ServiceResult<Vec<MessageView>> {
         self.limits.check(Action::CatchUp, user_id).await?;
         access::require_member(&self.db, user_id, room_id).await?;
         let rows = row::Entity::find()
-            .filter(row::Column::RoomId.eq(room_id))
-            .filter(row::Column::Id.gt(MessageId::parse(after, "after")?.get()))
+            .filter(row::Column::RoomId.eq(room_id.as_str()))
+            .filter(row::Column::Id.gt(after.get()))
             .order_by(row::Column::Id, Order::Asc)
             .limit(SINCE_MAX)
             .all(&self.db)
             .await?;
-        self.views(rows).await
+        timeline::views(&self.db, rows).await
     }
 }
 
@@ -412,11 +320,11 @@ async fn write_loop(
             .zip(&results)
             .filter_map(|(job, result)| match result {
                 Ok((model, true)) => {
-                    let author = &job.message.author;
+                    let author = &job.author;
                     let users = HashMap::from([(author.id.clone(), author.clone())]);
                     Some(Posted {
                         message: message_view(model.clone(), &users),
-                        origin: job.message.origin,
+                        client_id: Some(job.send.client_id.clone()),
                     })
                 }
                 _ => None,
@@ -473,20 +381,14 @@ async fn write_isolated(db: &DatabaseConnection, batch: &[WriteJob]) -> Vec<Stor
 /// being a member (or whose room terminated) since it was checked is refused, not stored.
 async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<Stored>, DbErr> {
     let txn = begin_write(db).await?;
-    lock_rooms(&txn, batch.iter().map(|j| j.message.room_id.as_str())).await?;
-    let may_post = may_post(
-        &txn,
-        batch
-            .iter()
-            .map(|j| (j.message.room_id.as_str(), j.message.author.id.as_str())),
-    )
-    .await?;
+    lock_rooms(&txn, batch.iter().map(|j| &j.send.room_id)).await?;
+    let may_post = may_post(&txn, batch.iter().map(|j| (&j.send.room_id, &j.author.id))).await?;
     let now = Utc::now();
     let mut out = Vec::with_capacity(batch.len());
-    for WriteJob { message: m, .. } in batch {
-        let allowed = may_post.contains(&(m.room_id.to_string(), m.author.id.to_string()));
+    for job in batch {
+        let allowed = may_post.contains(&(job.send.room_id.clone(), job.author.id.clone()));
         let inserted = if allowed {
-            insert_message(&txn, m, now).await?
+            insert_message(&txn, job, now).await?
         } else {
             None
         };
@@ -496,9 +398,9 @@ async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<
         }
         // Nothing inserted: a retry of a stored message (acked again, even if its author
         // has left since), or a send its author may no longer make.
-        out.push(match stored_send(&txn, m).await? {
+        out.push(match stored_send(&txn, job).await? {
             Some(existing) => Ok((existing, false)),
-            None => match access::require_member(&txn, &m.author.id, &m.room_id).await {
+            None => match access::require_member(&txn, &job.author.id, &job.send.room_id).await {
                 Err(ServiceError::Db(e)) => return Err(e),
                 Err(refusal) => Err(refusal),
                 Ok(_) => Err(ServiceError::Internal(
@@ -515,14 +417,14 @@ async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<
 /// in one query for the whole batch.
 async fn may_post<'a>(
     txn: &DatabaseTransaction,
-    posts: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Result<HashSet<(String, String)>, DbErr> {
+    posts: impl IntoIterator<Item = (&'a RoomId, &'a UserId)>,
+) -> Result<HashSet<(RoomId, UserId)>, DbErr> {
     // Scoped here: at module level its `max` would shadow `Ord::max` on numbers.
     use sea_orm::sea_query::ExprTrait;
     let (mut room_ids, mut user_ids) = (BTreeSet::new(), BTreeSet::new());
     for (room, user) in posts {
-        room_ids.insert(room.to_owned());
-        user_ids.insert(user.to_owned());
+        room_ids.insert(room.as_str());
+        user_ids.insert(user.as_str());
     }
     let query = Query::select()
         .column((membership::Entity, membership::Column::RoomId))
@@ -544,25 +446,32 @@ async fn may_post<'a>(
     txn.query_all(&query)
         .await?
         .iter()
-        .map(|r| Ok((r.try_get("", "room_id")?, r.try_get("", "user_id")?)))
+        .map(|r| {
+            Ok((
+                RoomId::new(r.try_get::<String>("", "room_id")?),
+                UserId::new(r.try_get::<String>("", "user_id")?),
+            ))
+        })
         .collect()
 }
 
-/// Inserts `m`; `None` when the unique (author, client id) index says it is a retry.
+/// Inserts `job`'s message; `None` when the unique (author, client id) index says it is a
+/// retry.
 async fn insert_message(
     txn: &DatabaseTransaction,
-    m: &NewMessage,
+    job: &WriteJob,
     now: DateTime<Utc>,
 ) -> Result<Option<row::Model>, DbErr> {
+    let send = &job.send;
     let fresh = row::ActiveModel {
-        room_id: Set(m.room_id.to_string()),
-        author_id: Set(Some(m.author.id.to_string())),
-        kind: Set(m.kind),
-        body: Set(m.body.clone()),
-        color: Set(m.color.clone()),
-        sticker: Set(m.sticker.clone()),
+        room_id: Set(send.room_id.to_string()),
+        author_id: Set(Some(job.author.id.to_string())),
+        kind: Set(send.content.kind()),
+        body: Set(send.content.body().to_owned()),
+        color: Set(send.color),
+        sticker: Set(send.content.sticker().map(|s| s.as_str().to_owned())),
         file_id: Set(None),
-        client_id: Set(Some(m.client_id.clone())),
+        client_id: Set(Some(send.client_id.to_string())),
         created_at: Set(now),
         ..Default::default()
     };
@@ -585,11 +494,11 @@ async fn insert_message(
 /// The message an earlier send with the same (author, client id) stored, if any.
 async fn stored_send(
     txn: &DatabaseTransaction,
-    m: &NewMessage,
+    job: &WriteJob,
 ) -> Result<Option<row::Model>, DbErr> {
     row::Entity::find()
-        .filter(row::Column::AuthorId.eq(m.author.id.as_str()))
-        .filter(row::Column::ClientId.eq(m.client_id.as_str()))
+        .filter(row::Column::AuthorId.eq(job.author.id.as_str()))
+        .filter(row::Column::ClientId.eq(job.send.client_id.as_str()))
         .one(txn)
         .await
 }

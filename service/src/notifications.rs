@@ -24,8 +24,7 @@ pub(crate) fn notification_view(
     NotificationView {
         actor: row
             .actor_id
-            .as_deref()
-            .and_then(|id| users.get(id).cloned()),
+            .and_then(|id| users.get(&UserId::new(id)).cloned()),
         id: row.id.into(),
         kind: row.kind,
         room_id: row.room_id.map(Into::into),
@@ -49,11 +48,11 @@ impl Notifications {
     /// The newest notifications (only unread ones when asked) and how many are unread.
     pub async fn list(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         unread_only: bool,
     ) -> ServiceResult<(Vec<NotificationView>, u64)> {
         let mut find =
-            notification::Entity::find().filter(notification::Column::UserId.eq(user_id));
+            notification::Entity::find().filter(notification::Column::UserId.eq(user_id.as_str()));
         if unread_only {
             find = find.filter(notification::Column::ReadAt.is_null());
         }
@@ -64,7 +63,7 @@ impl Notifications {
             .all(&self.db)
             .await?;
         let unread = notification::Entity::find()
-            .filter(notification::Column::UserId.eq(user_id))
+            .filter(notification::Column::UserId.eq(user_id.as_str()))
             .filter(notification::Column::ReadAt.is_null())
             .count(&self.db)
             .await?;
@@ -85,16 +84,16 @@ impl Notifications {
     /// are not theirs to touch and change nothing.
     pub async fn mark_read(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         ids: Option<&[NotificationId]>,
     ) -> ServiceResult<u64> {
         let mut update = notification::Entity::update_many()
             .col_expr(notification::Column::ReadAt, Expr::value(Some(Utc::now())))
-            .filter(notification::Column::UserId.eq(user_id))
+            .filter(notification::Column::UserId.eq(user_id.as_str()))
             .filter(notification::Column::ReadAt.is_null());
         if let Some(ids) = ids {
-            update =
-                update.filter(notification::Column::Id.is_in(ids.iter().map(|id| id.as_str())));
+            update = update
+                .filter(notification::Column::Id.is_in(ids.iter().map(NotificationId::as_str)));
         }
         Ok(update.exec(&self.db).await?.rows_affected)
     }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use domain::RoomId;
 use entity::room as room_row;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
@@ -26,12 +27,12 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 /// "after id" never skips one.
 pub async fn lock_rooms<'a>(
     txn: &DatabaseTransaction,
-    room_ids: impl IntoIterator<Item = &'a str>,
+    room_ids: impl IntoIterator<Item = &'a RoomId>,
 ) -> Result<(), DbErr> {
     if txn.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
-    let ids: BTreeSet<String> = room_ids.into_iter().map(str::to_owned).collect();
+    let ids: BTreeSet<&str> = room_ids.into_iter().map(RoomId::as_str).collect();
     room_row::Entity::find()
         .filter(room_row::Column::Id.is_in(ids))
         .order_by(room_row::Column::Id, Order::Asc)

@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use crate::common::{
     call,
-    live::{closed, connect, open_room, still_open},
+    live::{close_of, closed, connect, open_room, still_open},
     ok, person, Person, TestApp, TestDb, PASSWORD,
 };
+use domain::wire::Close;
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
@@ -93,7 +94,7 @@ async fn a_new_password_signs_out_every_other_session_and_keeps_this_one() {
     assert_eq!(me_status(&app, &bob).await, StatusCode::UNAUTHORIZED);
     // The phone is signed out, and its socket closes; the laptop's socket stays.
     assert_eq!(me_status(&app, &phone).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(closed(&mut phone_ws).await, (1008, "signed out".to_owned()));
+    assert_eq!(closed(&mut phone_ws).await, close_of(Close::SignedOut));
     assert!(still_open(&mut laptop_ws).await);
     // Only the new password works now.
     assert_eq!(
@@ -114,10 +115,7 @@ async fn a_new_password_signs_out_every_other_session_and_keeps_this_one() {
     // The laptop's socket moved to the renewed session with it: that session's logout
     // closes it.
     ok(&app, &renewed, "/api/auth/logout", json!({})).await;
-    assert_eq!(
-        closed(&mut laptop_ws).await,
-        (1008, "signed out".to_owned())
-    );
+    assert_eq!(closed(&mut laptop_ws).await, close_of(Close::SignedOut));
 }
 
 #[tokio::test]
@@ -163,11 +161,8 @@ async fn logging_out_everywhere_ends_every_session_and_socket() {
     );
     assert_eq!(me_status(&app, &bob).await, StatusCode::UNAUTHORIZED);
     assert_eq!(me_status(&app, &phone).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        closed(&mut laptop_ws).await,
-        (1008, "signed out".to_owned())
-    );
-    assert_eq!(closed(&mut phone_ws).await, (1008, "signed out".to_owned()));
+    assert_eq!(closed(&mut laptop_ws).await, close_of(Close::SignedOut));
+    assert_eq!(closed(&mut phone_ws).await, close_of(Close::SignedOut));
     // Someone else's sessions are untouched.
     assert_eq!(me_status(&app, &ann).await, StatusCode::OK);
     assert!(still_open(&mut ann_ws).await);
@@ -274,10 +269,7 @@ async fn a_deleted_account_leaves_by_the_room_rules_and_its_messages_stay_as_del
     // Every session is gone and the sockets closed; the account cannot sign in.
     assert_eq!(me_status(&app, &ann).await, StatusCode::UNAUTHORIZED);
     assert_eq!(me_status(&app, &phone).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        closed(&mut phone_ws).await,
-        (1008, "account deleted".to_owned())
-    );
+    assert_eq!(closed(&mut phone_ws).await, close_of(Close::AccountDeleted));
     assert_eq!(
         login_status(&app, "ann", PASSWORD).await,
         StatusCode::UNAUTHORIZED

@@ -6,7 +6,10 @@
 use std::sync::Arc;
 
 use crate::common::TestDb;
-use domain::room::{Command, Role};
+use domain::{
+    room::{Command, Role},
+    UserId,
+};
 use entity::user;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use service::{hub::RecordingHub, rooms::NewRoom, Rooms};
@@ -61,7 +64,7 @@ async fn a_room_fills_to_five_thousand_by_concurrent_joins_and_keeps_its_rules()
         .unwrap();
     }
     let rooms = Rooms::new(db.clone(), Arc::new(RecordingHub::default()));
-    let owner = &ids[0];
+    let owner = &UserId::new(ids[0].clone());
     let room = rooms
         .create(
             owner,
@@ -74,7 +77,7 @@ async fn a_room_fills_to_five_thousand_by_concurrent_joins_and_keeps_its_rules()
         )
         .await
         .unwrap();
-    let room_id = room.id.to_string();
+    let room_id = room.id.clone();
 
     // Everyone joins, AT_ONCE at a time, each in their own task.
     let queue = Arc::new(std::sync::Mutex::new(ids[1..].to_vec()));
@@ -87,7 +90,10 @@ async fn a_room_fills_to_five_thousand_by_concurrent_joins_and_keeps_its_rules()
                 let Some(user) = queue.lock().unwrap().pop() else {
                     return refused;
                 };
-                if let Err(e) = rooms.act(&user, &room_id, Command::Join).await {
+                if let Err(e) = rooms
+                    .act(&UserId::new(user.clone()), &room_id, Command::Join)
+                    .await
+                {
                     refused.push(format!("{user}: {e:?}"));
                 }
             }
@@ -137,7 +143,10 @@ async fn a_room_fills_to_five_thousand_by_concurrent_joins_and_keeps_its_rules()
         .unwrap()
         .try_get_by_index::<String>(0)
         .unwrap();
-    let (_, role) = rooms.get(&earliest, &room_id).await.unwrap();
+    let (_, role) = rooms
+        .get(&UserId::new(earliest.clone()), &room_id)
+        .await
+        .unwrap();
     assert_eq!(
         role,
         Some(Role::Owner),

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::common::{call, live::open_room, ok, person, TestApp, TestDb};
+use domain::wire::Close;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
@@ -386,7 +387,7 @@ async fn live_sockets_are_capped_per_account_and_per_address_with_a_reason() {
     assert!(first_frame(&mut a2).await.is_ok());
     let mut a3 = open_socket(&app, &ana).await;
     let (code, reason) = first_frame(&mut a3).await.unwrap_err();
-    assert_eq!(code, 1008);
+    assert_eq!(code, Close::TooManyForUser.code());
     assert!(
         reason.contains("too many live connections for this account"),
         "{reason}"
@@ -396,7 +397,7 @@ async fn live_sockets_are_capped_per_account_and_per_address_with_a_reason() {
     assert!(first_frame(&mut b1).await.is_ok());
     let mut c1 = open_socket(&app, &cat).await;
     let (code, reason) = first_frame(&mut c1).await.unwrap_err();
-    assert_eq!(code, 1008);
+    assert_eq!(code, Close::TooManyForAddress.code());
     assert!(reason.contains("from this address"), "{reason}");
     // Closing one frees its place.
     drop(a1);
@@ -985,7 +986,7 @@ async fn a_live_socket_closes_when_its_session_expires() {
     })
     .await
     .expect("the socket outlived its session");
-    assert_eq!(closed, Some(1008));
+    assert_eq!(closed, Some(Close::SignedOut.code()));
     // Bob's socket is still open: a ping is answered.
     use futures::SinkExt;
     b.send(Message::Ping(vec![1].into())).await.unwrap();

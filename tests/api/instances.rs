@@ -10,11 +10,12 @@ use std::{
 };
 
 use crate::common::{
-    live::{catch_up, closed, connect, next_of, open_room, send, Ws},
+    live::{catch_up, close_of, closed, connect, next_of, open_room, send, Ws},
     ok, person,
     process::{free_port, Parlor, RedisServer},
     Person, TestApp, TestDb, PASSWORD,
 };
+use domain::wire::Close;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
@@ -241,7 +242,7 @@ async fn logout_on_one_instance_closes_that_sessions_sockets_on_the_other() {
         ok(here, &dan, "/api/auth/logout", json!({})).await;
         assert_eq!(
             closed(&mut laptop_ws).await,
-            (1008, "signed out".to_owned()),
+            close_of(Close::SignedOut),
             "logout through instance {from} closes the socket on instance {to}"
         );
         assert!(crate::common::live::still_open(&mut phone_ws).await);
@@ -274,8 +275,8 @@ async fn after_redis_restarts_delivery_resumes_and_catch_up_returns_every_messag
 
     pair.redis.restart().await;
     // Each instance resubscribes and has its clients resync: they missed what crossed.
-    assert_eq!(closed(&mut b).await.0, 1013);
-    assert_eq!(closed(&mut a).await.0, 1013);
+    assert_eq!(closed(&mut b).await.0, Close::Resync.code());
+    assert_eq!(closed(&mut a).await.0, Close::Resync.code());
     pair.wait_readyz("ready").await;
     let (one, two) = (&pair.apps[0], &pair.apps[1]);
     let mut b = connect(two, &bob).await;

@@ -7,6 +7,7 @@ use crate::common::{
     live::{catch_up, connect, open_room, send, Ws},
     ok, person, test_config, Person, TestApp, TestDb,
 };
+use domain::wire::Close;
 use futures::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -624,7 +625,8 @@ async fn a_reader_that_never_reads_is_dropped_while_the_others_keep_receiving() 
     })
     .await
     .expect("the slow socket ends");
-    assert!(ended == "close 1013" || ended == "dropped", "{ended}");
+    let resync = format!("close {}", Close::Resync.code());
+    assert!(ended == resync || ended == "dropped", "{ended}");
 }
 
 #[tokio::test]
@@ -645,7 +647,7 @@ async fn graceful_shutdown_says_going_away() {
     })
     .await
     .unwrap();
-    assert_eq!(code, 1001);
+    assert_eq!(code, Close::GoingAway.code());
     stopping.await.unwrap();
 }
 
@@ -876,7 +878,7 @@ async fn logging_out_closes_that_sessions_sockets_and_no_others() {
     let frame = closed.expect("a close code");
     assert_eq!(
         (u16::from(frame.code), frame.reason.as_str()),
-        (1008, "signed out")
+        (Close::SignedOut.code(), Close::SignedOut.reason())
     );
     // The phone's session is another one: its socket still carries the room.
     let mut a = connect(&app, &ann).await;

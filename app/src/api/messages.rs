@@ -1,6 +1,8 @@
 //! Messages over plain HTTP: history, catch-up, a send for clients without a socket, and the
 //! catalogues of stickers and colours.
 
+#[cfg(feature = "ssr")]
+use domain::message::{Outgoing, OutgoingFields};
 use domain::{message::MessageView, RoomId};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -44,9 +46,12 @@ pub async fn message_history(
     limit: Option<u64>,
 ) -> Result<MessagesResponse, AppError> {
     let (me, ctx) = caller().await?;
+    let before = before
+        .map(|b| domain::MessageId::parse(&b, "before"))
+        .transpose()?;
     let messages = ctx
         .messages
-        .history(&me.id, &room_id, before.as_deref(), limit)
+        .history(&me.id, &room_id, before, limit)
         .await?;
     Ok(MessagesResponse { messages })
 }
@@ -55,11 +60,13 @@ pub async fn message_history(
 #[server(endpoint = "messages/since", input = Json, output = Json)]
 pub async fn messages_since(room_id: RoomId, after: String) -> Result<MessagesResponse, AppError> {
     let (me, ctx) = caller().await?;
-    let messages = ctx.messages.since(&me.id, &room_id, &after).await?;
+    let after = domain::MessageId::parse(&after, "after")?;
+    let messages = ctx.messages.since(&me.id, &room_id, after).await?;
     Ok(MessagesResponse { messages })
 }
 
-/// The same as the live channel's `send` frame, for clients without a socket.
+/// The same as the live channel's `send` frame, for clients without a socket. Its fields
+/// are checked once the caller is known, so a stranger hears `unauthenticated` first.
 #[server(endpoint = "messages/send", input = Json, output = Json)]
 pub async fn send_message(
     room_id: RoomId,
@@ -69,16 +76,14 @@ pub async fn send_message(
     sticker: Option<String>,
 ) -> Result<SentResponse, AppError> {
     let (me, ctx) = caller().await?;
-    let draft = service::messages::Draft {
+    let send = Outgoing::try_from(OutgoingFields {
         room_id,
         client_id,
         body,
         color,
         sticker,
-        origin: None,
-        known_member: false,
-    };
-    let message = ctx.messages.send(&me, draft).await?;
+    })?;
+    let message = ctx.messages.send(&me, send).await?;
     Ok(SentResponse { message })
 }
 

@@ -2,11 +2,10 @@
 
 use domain::{
     effects::LogKind,
-    message::MessageView,
     room::Role,
     views::{
         BanView, InviteView, JoinStatus, LogEntryView, MemberView, MyRoom, PreviousRoom,
-        RequestView, RoomView,
+        RequestView, RoomPage, RoomView,
     },
     RoomId, UserId,
 };
@@ -102,27 +101,6 @@ pub struct Log {
     pub next_cursor: Option<String>,
 }
 
-/// Everything a room's page shows first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoomOpen {
-    pub room: RoomView,
-    /// `None` when you are not a member: the page offers to join instead.
-    pub my_role: Option<Role>,
-    /// Members in join order; empty unless you are one.
-    pub members: Vec<MemberView>,
-    /// The latest messages, newest first; empty unless you are a member.
-    pub messages: Vec<MessageView>,
-    /// Whether there are older messages than these.
-    pub has_older: bool,
-    /// Not a member: whether you asked to join and wait for an answer.
-    pub requested: bool,
-    /// Not a member: whether you hold a valid invite.
-    pub invited: bool,
-    /// For admins: how many people wait for an answer to their request.
-    #[serde(default)]
-    pub pending_requests: u32,
-}
-
 #[cfg(feature = "ssr")]
 async fn act(room_id: &RoomId, command: Command) -> Result<service::rooms::Outcome, AppError> {
     let (me, ctx) = caller().await?;
@@ -175,46 +153,9 @@ pub async fn get_room(room_id: RoomId) -> Result<RoomWithRole, AppError> {
 
 /// The room, your role, and for members the member list and the latest page of messages.
 #[server(endpoint = "rooms/open", input = Json, output = Json)]
-pub async fn open_room(room_id: RoomId) -> Result<RoomOpen, AppError> {
-    use domain::message::HISTORY_PAGE;
+pub async fn open_room(room_id: RoomId) -> Result<RoomPage, AppError> {
     let (me, ctx) = caller().await?;
-    let (room, my_role) = ctx.rooms.get(&me.id, &room_id).await?;
-    if my_role.is_none() {
-        let (requested, invited) = ctx.rooms.pending_for(&me.id, &room_id).await?;
-        return Ok(RoomOpen {
-            room,
-            my_role,
-            members: Vec::new(),
-            messages: Vec::new(),
-            has_older: false,
-            requested,
-            invited,
-            pending_requests: 0,
-        });
-    }
-    let members = ctx.rooms.members(&me.id, &room_id).await?;
-    let mut messages = ctx
-        .messages
-        .history(&me.id, &room_id, None, Some(HISTORY_PAGE + 1))
-        .await?;
-    let has_older = messages.len() as u64 > HISTORY_PAGE;
-    messages.truncate(HISTORY_PAGE as usize);
-    let pending_requests = match my_role {
-        Some(role) if role.is_admin() => {
-            u32::try_from(ctx.rooms.requests(&me.id, &room_id).await?.len()).unwrap_or(u32::MAX)
-        }
-        _ => 0,
-    };
-    Ok(RoomOpen {
-        room,
-        my_role,
-        members,
-        messages,
-        has_older,
-        requested: false,
-        invited: false,
-        pending_requests,
-    })
+    Ok(ctx.rooms.open(&me.id, &room_id).await?)
 }
 
 #[server(endpoint = "rooms/mine", input = Json, output = Json)]

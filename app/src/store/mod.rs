@@ -1,13 +1,15 @@
 //! The client's one store. [`state`] holds the data and its pure reducer; this module puts
 //! it in a signal that pages read, and that only the reducer writes.
 
+pub mod clock;
 pub mod state;
 #[cfg(test)]
 mod tests;
 pub mod text;
 
+pub use clock::Millis;
 use leptos::prelude::{expect_context, Get, RwSignal, Set, Update as _, With, WithUntracked};
-pub use state::{ChatState, Connection, Followup, Loaded, Local, Millis, Update};
+pub use state::{ChatState, Connection, Followup, Loaded, Local, Update};
 
 /// A handle on the store (cheap to copy into closures).
 #[derive(Clone, Copy)]

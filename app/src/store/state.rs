@@ -8,18 +8,18 @@ use std::collections::{BTreeMap, HashMap};
 
 use domain::{
     effects::{MemberEvent, NotificationKind},
-    message::MessageView,
+    message::{ClientId, Content, MessageView, Outgoing},
     room::{Role, RoomStatus},
-    views::{MemberView, MyRoom, NotificationView, PreviousRoom, RoomView},
-    wire::{ClientFrame, ServerFrame},
+    views::{MemberView, MyRoom, NotificationView, PreviousRoom, RoomPage, RoomView},
+    wire::{ClientFrame, Close, ServerFrame},
     ApiError, ErrorCode, MessageId, NotificationId, RoomId, User, UserId,
 };
 
-use super::text;
-use crate::api::{overview::Overview, rooms::RoomOpen};
-
-/// Milliseconds since the Unix epoch, by the browser's clock.
-pub type Millis = i64;
+use super::{
+    clock::{self, Millis},
+    text,
+};
+use crate::api::overview::Overview;
 
 /// How long a `typing` frame keeps its name under the composer.
 pub const TYPING_SHOWN_MS: Millis = 5_000;
@@ -58,7 +58,7 @@ pub enum Loaded {
     /// `me/overview`: who I am, my rooms, my past rooms, my notifications.
     Overview(Overview),
     /// `rooms/open`: a room's page.
-    Room(RoomOpen),
+    Room(RoomPage),
     /// `messages/history`: an older page, newest first, as asked with `limit`.
     Older {
         room: RoomId,
@@ -92,22 +92,16 @@ pub enum Local {
         room: RoomId,
         text: String,
     },
-    /// Send a text (`body`) or a sticker, under the client's own id.
-    Send {
-        room: RoomId,
-        client_id: String,
-        body: Option<String>,
-        sticker: Option<String>,
-        color: Option<String>,
-    },
+    /// Send a text or a sticker, under the client's own id.
+    Send(Outgoing),
     /// Try a failed send again, with its same client id.
     Retry {
         room: RoomId,
-        client_id: String,
+        client_id: ClientId,
     },
     Discard {
         room: RoomId,
-        client_id: String,
+        client_id: ClientId,
     },
     /// A message the server stored outside the live channel (an upload).
     Posted(MessageView),
@@ -143,8 +137,13 @@ pub enum Connection {
     Connecting { attempt: u32 },
     /// `ready` came: everything from here on arrives.
     Online,
-    /// Down; the next try is at `retry_at`, and this is try number `attempt`.
-    Offline { retry_at: Millis, attempt: u32 },
+    /// Down; the next try is at `retry_at`, and this is try number `attempt`. `refused`
+    /// when the server would not keep the socket (too many tabs open).
+    Offline {
+        retry_at: Millis,
+        attempt: u32,
+        refused: Option<Close>,
+    },
     /// The session ended (logged out elsewhere): no more tries.
     SignedOut,
 }
@@ -158,23 +157,18 @@ impl Default for Connection {
 /// A send not yet acknowledged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
-    pub client_id: String,
-    pub body: Option<String>,
-    pub sticker: Option<String>,
-    pub color: Option<String>,
+    pub send: Outgoing,
     /// `None` while it is on its way; the server's sentence when it was refused.
     pub failed: Option<String>,
 }
 
 impl Pending {
-    fn frame(&self, room: &RoomId) -> ClientFrame {
-        ClientFrame::Send {
-            room_id: room.clone(),
-            client_id: self.client_id.clone(),
-            body: self.body.clone(),
-            color: self.color.clone(),
-            sticker: self.sticker.clone(),
-        }
+    pub fn client_id(&self) -> &ClientId {
+        &self.send.client_id
+    }
+
+    fn frame(&self) -> ClientFrame {
+        ClientFrame::Send(self.send.clone())
     }
 }
 
@@ -191,6 +185,26 @@ pub enum Ending {
         reason: Option<String>,
     },
     Terminated,
+}
+
+impl Ending {
+    /// Why the room is no longer mine, as its page says it.
+    pub fn sentence(&self, name: Option<&str>) -> String {
+        let room = text::room_label(name);
+        let by_whom = |by: &Option<String>| by.clone().unwrap_or_else(|| "an admin".to_owned());
+        match self {
+            Self::Left => format!("You left {room}."),
+            Self::Kicked { by, reason } => text::with_reason(
+                format!("You were removed from {room} by {}", by_whom(by)),
+                reason.as_deref(),
+            ),
+            Self::Banned { by, reason } => text::with_reason(
+                format!("You were banned from {room} by {}", by_whom(by)),
+                reason.as_deref(),
+            ),
+            Self::Terminated => text::terminated(name),
+        }
+    }
 }
 
 /// One room as its page shows it.
@@ -355,7 +369,7 @@ impl ChatState {
             }
             ServerFrame::Ack { client_id, message } => {
                 if let Some(c) = self.conversations.get_mut(&message.room_id) {
-                    c.pending.retain(|p| p.client_id != client_id);
+                    c.pending.retain(|p| p.client_id() != &client_id);
                 }
                 self.stored(message);
                 Vec::new()
@@ -453,7 +467,7 @@ impl ChatState {
                 c.pending
                     .iter()
                     .filter(|p| p.failed.is_none())
-                    .map(|p| Followup::Transmit(p.frame(id))),
+                    .map(|p| Followup::Transmit(p.frame())),
             );
         }
         out
@@ -484,7 +498,7 @@ impl ChatState {
         &mut self,
         code: ErrorCode,
         message: String,
-        client_id: Option<String>,
+        client_id: Option<ClientId>,
         retry_after_ms: Option<u64>,
         now: Millis,
     ) {
@@ -495,25 +509,25 @@ impl ChatState {
         let Some(c) = self
             .conversations
             .values_mut()
-            .find(|c| c.pending.iter().any(|p| p.client_id == client_id))
+            .find(|c| c.pending.iter().any(|p| p.client_id() == &client_id))
         else {
             return;
         };
-        let Some(at) = c.pending.iter().position(|p| p.client_id == client_id) else {
+        let Some(at) = c.pending.iter().position(|p| p.client_id() == &client_id) else {
             return;
         };
         if code == ErrorCode::RateLimited {
             // Nothing is lost: the text goes back into the composer, and the composer
             // waits as long as the server said.
             let refused = c.pending.remove(at);
-            let text = refused.body.unwrap_or_default();
-            if !text.is_empty() {
+            if let Content::Text(body) = &refused.send.content {
+                let text = body.as_str();
                 let at = c.restored.min(c.draft.len());
                 let typed = c.draft.split_off(at);
                 if !c.draft.is_empty() {
                     c.draft.push('\n');
                 }
-                c.draft.push_str(&text);
+                c.draft.push_str(text);
                 c.restored = c.draft.len();
                 if !typed.trim().is_empty() {
                     c.draft.push('\n');
@@ -551,7 +565,7 @@ impl ChatState {
                         c.members.push(MemberView {
                             user: user.clone(),
                             role: role.unwrap_or(Role::Member),
-                            joined_at: text::iso_from_millis(now),
+                            joined_at: clock::iso_from_millis(now),
                         });
                     }
                 }
@@ -821,37 +835,21 @@ impl ChatState {
                 c.draft = text;
                 Vec::new()
             }
-            Local::Send {
-                room,
-                client_id,
-                body,
-                sticker,
-                color,
-            } => {
+            Local::Send(send) => {
                 if now < self.send_wait_until {
                     return Vec::new();
                 }
-                let body = body.map(|b| b.trim().to_owned()).filter(|b| !b.is_empty());
-                if body.is_none() && sticker.is_none() {
+                let c = self.conv(&send.room_id);
+                if !c.is_member() || c.pending.iter().any(|p| p.client_id() == &send.client_id) {
                     return Vec::new();
                 }
-                let c = self.conv(&room);
-                if !c.is_member() || c.pending.iter().any(|p| p.client_id == client_id) {
-                    return Vec::new();
-                }
-                let pending = Pending {
-                    client_id,
-                    body: body.clone(),
-                    sticker,
-                    color,
-                    failed: None,
-                };
-                let frame = pending.frame(&room);
-                c.pending.push(pending);
-                if body.is_some() {
+                if let Content::Text(_) = send.content {
                     c.draft.clear();
                     c.restored = 0;
                 }
+                let pending = Pending { send, failed: None };
+                let frame = pending.frame();
+                c.pending.push(pending);
                 vec![Followup::Transmit(frame)]
             }
             Local::Retry { room, client_id } => {
@@ -859,10 +857,10 @@ impl ChatState {
                     return Vec::new();
                 }
                 let c = self.conv(&room);
-                match c.pending.iter_mut().find(|p| p.client_id == client_id) {
+                match c.pending.iter_mut().find(|p| p.client_id() == &client_id) {
                     Some(p) => {
                         p.failed = None;
-                        vec![Followup::Transmit(p.frame(&room))]
+                        vec![Followup::Transmit(p.frame())]
                     }
                     None => Vec::new(),
                 }
@@ -870,7 +868,7 @@ impl ChatState {
             Local::Discard { room, client_id } => {
                 self.conv(&room)
                     .pending
-                    .retain(|p| p.client_id != client_id);
+                    .retain(|p| p.client_id() != &client_id);
                 Vec::new()
             }
             Local::Posted(message) => {

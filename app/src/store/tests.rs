@@ -3,7 +3,7 @@
 
 use domain::{
     effects::{MemberEvent, NotificationKind},
-    message::{MessageKind, MessageView},
+    message::{ClientId, Content, MessageBody, MessageKind, MessageView, Outgoing},
     room::{JoinPolicy, Role, RoomStatus},
     views::{MemberView, MyRoom, NotificationView, PreviousRoom, RoomView},
     vocab::LeaveReason,
@@ -11,9 +11,13 @@ use domain::{
     ErrorCode, MessageId, NotificationId, RoomId, User, UserId,
 };
 
-use super::state::*;
-use super::text;
-use crate::api::{overview::Overview, rooms::RoomOpen};
+use super::{
+    clock::{self, Millis},
+    state::*,
+    text,
+};
+use crate::api::overview::Overview;
+use domain::views::RoomPage as RoomOpen;
 
 const NOW: Millis = 1_700_000_000_000;
 
@@ -50,7 +54,7 @@ fn msg(id: i64, room: &str, author: Option<&str>, body: &str) -> MessageView {
         color: None,
         sticker: None,
         file: None,
-        created_at: text::iso_from_millis(NOW),
+        created_at: clock::iso_from_millis(NOW),
     }
 }
 
@@ -58,7 +62,7 @@ fn member(name: &str, role: Role) -> MemberView {
     MemberView {
         user: user(name),
         role,
-        joined_at: text::iso_from_millis(NOW),
+        joined_at: clock::iso_from_millis(NOW),
     }
 }
 
@@ -70,7 +74,7 @@ fn notification(id: &str, kind: NotificationKind, room: &str) -> NotificationVie
         room_name: Some("games".into()),
         actor: Some(user("ana")),
         reason: Some("spamming".into()),
-        created_at: text::iso_from_millis(NOW),
+        created_at: clock::iso_from_millis(NOW),
         read: false,
     }
 }
@@ -132,18 +136,26 @@ fn bodies(s: &ChatState, room: &str) -> Vec<String> {
         .collect()
 }
 
+fn cid(id: &str) -> ClientId {
+    ClientId::parse(id).unwrap()
+}
+
+/// A text send to r1, as the composer makes it.
+fn outgoing(client_id: &str, body: &str) -> Outgoing {
+    Outgoing {
+        room_id: r1(),
+        client_id: cid(client_id),
+        content: Content::Text(MessageBody::parse(body).unwrap()),
+        color: None,
+    }
+}
+
+/// What the composer does with a text: a blank one is not sent at all.
 fn send(s: &mut ChatState, client_id: &str, body: &str, now: Millis) -> Vec<Followup> {
-    s.apply(
-        Local::Send {
-            room: r1(),
-            client_id: client_id.into(),
-            body: Some(body.into()),
-            sticker: None,
-            color: None,
-        }
-        .into(),
-        now,
-    )
+    if MessageBody::parse(body).is_err() {
+        return Vec::new();
+    }
+    s.apply(Local::Send(outgoing(client_id, body)).into(), now)
 }
 
 #[test]
@@ -297,13 +309,9 @@ fn a_send_is_pending_until_its_ack_and_the_ack_replaces_it_once() {
     let out = send(&mut s, "c1", "  hello  ", NOW);
     assert_eq!(
         out,
-        vec![Followup::Transmit(ClientFrame::Send {
-            room_id: r1(),
-            client_id: "c1".into(),
-            body: Some("hello".into()),
-            color: None,
-            sticker: None,
-        })]
+        vec![Followup::Transmit(ClientFrame::Send(outgoing(
+            "c1", "hello"
+        )))]
     );
     let c = s.conversation(&r1()).unwrap();
     assert_eq!(c.pending.len(), 1);
@@ -314,7 +322,7 @@ fn a_send_is_pending_until_its_ack_and_the_ack_replaces_it_once() {
     assert!(send(&mut s, "c2", "   ", NOW).is_empty());
     s.apply(
         ServerFrame::Ack {
-            client_id: "c1".into(),
+            client_id: cid("c1"),
             message: msg(13, "r1", Some("me"), "hello"),
         }
         .into(),
@@ -326,7 +334,7 @@ fn a_send_is_pending_until_its_ack_and_the_ack_replaces_it_once() {
     // A repeated ack (a retried send) changes nothing.
     s.apply(
         ServerFrame::Ack {
-            client_id: "c1".into(),
+            client_id: cid("c1"),
             message: msg(13, "r1", Some("me"), "hello"),
         }
         .into(),
@@ -351,7 +359,7 @@ fn rate_limited_puts_the_text_back_and_holds_the_composer_for_the_wait() {
     let limited = |id: &str| ServerFrame::Error {
         code: ErrorCode::RateLimited,
         message: "Too many".into(),
-        client_id: Some(id.into()),
+        client_id: Some(cid(id)),
         retry_after_ms: Some(2_500),
     };
     s.apply(limited("c1").into(), NOW);
@@ -380,7 +388,7 @@ fn other_refusals_mark_the_send_failed_and_retry_uses_the_same_client_id() {
         ServerFrame::Error {
             code: ErrorCode::InvalidInput,
             message: "Too long".into(),
-            client_id: Some("c1".into()),
+            client_id: Some(cid("c1")),
             retry_after_ms: None,
         }
         .into(),
@@ -391,19 +399,19 @@ fn other_refusals_mark_the_send_failed_and_retry_uses_the_same_client_id() {
     let out = s.apply(
         Local::Retry {
             room: r1(),
-            client_id: "c1".into(),
+            client_id: cid("c1"),
         }
         .into(),
         NOW,
     );
     assert!(
-        matches!(&out[..], [Followup::Transmit(ClientFrame::Send { client_id, .. })] if client_id == "c1")
+        matches!(&out[..], [Followup::Transmit(ClientFrame::Send(o))] if o.client_id.as_str() == "c1")
     );
     assert!(s.conversation(&r1()).unwrap().pending[0].failed.is_none());
     s.apply(
         Local::Discard {
             room: r1(),
-            client_id: "c1".into(),
+            client_id: cid("c1"),
         }
         .into(),
         NOW,
@@ -430,6 +438,7 @@ fn ready_catches_up_every_loaded_room_resends_what_was_not_acked_and_refreshes()
         Local::Connection(Connection::Offline {
             retry_at: NOW,
             attempt: 1,
+            refused: None,
         })
         .into(),
         NOW,
@@ -440,7 +449,7 @@ fn ready_catches_up_every_loaded_room_resends_what_was_not_acked_and_refreshes()
         ServerFrame::Error {
             code: ErrorCode::InvalidInput,
             message: "no".into(),
-            client_id: Some("c2".into()),
+            client_id: Some(cid("c2")),
             retry_after_ms: None,
         }
         .into(),
@@ -462,13 +471,7 @@ fn ready_catches_up_every_loaded_room_resends_what_was_not_acked_and_refreshes()
                 room: r1(),
                 after: MessageId::new(12)
             },
-            Followup::Transmit(ClientFrame::Send {
-                room_id: r1(),
-                client_id: "c1".into(),
-                body: Some("while offline".into()),
-                color: None,
-                sticker: None,
-            }),
+            Followup::Transmit(ClientFrame::Send(outgoing("c1", "while offline"))),
         ],
         "r2 was never opened, and a failed send waits for the person"
     );
@@ -646,7 +649,7 @@ fn a_kick_tells_me_who_and_why_and_the_room_leaves_my_sidebar() {
     );
     let c = s.conversation(&r1()).unwrap();
     assert_eq!(
-        text::ending(c.ended.as_ref().unwrap(), Some("games")),
+        c.ended.as_ref().unwrap().sentence(Some("games")),
         "You were removed from #games by ana: spamming"
     );
     let notice = s.notices.last().unwrap();
@@ -663,7 +666,7 @@ fn a_kick_tells_me_who_and_why_and_the_room_leaves_my_sidebar() {
             }],
             previous: vec![PreviousRoom {
                 room: room("r1", "Games"),
-                left_at: text::iso_from_millis(NOW),
+                left_at: clock::iso_from_millis(NOW),
                 reason: LeaveReason::Kicked,
                 can_rejoin: true,
             }],
@@ -700,7 +703,7 @@ fn a_terminated_room_disappears_everywhere_and_says_so() {
     let mut s = signed_in();
     s.previous.push(PreviousRoom {
         room: room("r1", "Games"),
-        left_at: text::iso_from_millis(NOW),
+        left_at: clock::iso_from_millis(NOW),
         reason: LeaveReason::Left,
         can_rejoin: true,
     });
@@ -826,6 +829,7 @@ fn presence_and_pong_frames() {
         Local::Connection(Connection::Offline {
             retry_at: NOW,
             attempt: 1,
+            refused: None,
         })
         .into(),
         NOW,
@@ -876,20 +880,23 @@ fn leaving_asks_the_room_rules_what_will_happen() {
 
 #[test]
 fn times_read_and_write_the_api_format() {
-    let t = text::parse_iso("2026-11-26T13:53:08.123Z").unwrap();
-    assert_eq!(text::iso_from_millis(t), "2026-11-26T13:53:08.123Z");
-    assert_eq!(text::parse_iso("1970-01-01T00:00:01Z"), Some(1000));
-    assert_eq!(text::clock(t, 0), "13:53");
-    assert_eq!(text::clock(t, -60), "14:53", "UTC+1");
-    assert_eq!(text::exact(t, 0), "2026-11-26 13:53:08");
-    assert_eq!(text::relative(t, t + 10_000, 0), "just now");
-    assert_eq!(text::relative(t, t + 5 * 60_000, 0), "5 min ago");
-    assert_eq!(text::relative(t, t + 3 * 3_600_000, 0), "3 h ago");
-    assert_eq!(text::relative(t, t + 30 * 3_600_000, 0), "yesterday");
-    assert_eq!(text::relative(t, t + 30 * 86_400_000, 0), "2026-11-26");
-    assert!(text::parse_iso("garbage").is_none());
-    assert_eq!(text::relative(t + 6 * 86_400_000 + 1000, t, 0), "in 6 days");
-    assert_eq!(text::relative(t + 3 * 3_600_000 + 1000, t, 0), "in 3 h");
+    let t = clock::parse_iso("2026-11-26T13:53:08.123Z").unwrap();
+    assert_eq!(clock::iso_from_millis(t), "2026-11-26T13:53:08.123Z");
+    assert_eq!(clock::parse_iso("1970-01-01T00:00:01Z"), Some(1000));
+    assert_eq!(clock::clock(t, 0), "13:53");
+    assert_eq!(clock::clock(t, -60), "14:53", "UTC+1");
+    assert_eq!(clock::exact(t, 0), "2026-11-26 13:53:08");
+    assert_eq!(clock::relative(t, t + 10_000, 0), "just now");
+    assert_eq!(clock::relative(t, t + 5 * 60_000, 0), "5 min ago");
+    assert_eq!(clock::relative(t, t + 3 * 3_600_000, 0), "3 h ago");
+    assert_eq!(clock::relative(t, t + 30 * 3_600_000, 0), "yesterday");
+    assert_eq!(clock::relative(t, t + 30 * 86_400_000, 0), "2026-11-26");
+    assert!(clock::parse_iso("garbage").is_none());
+    assert_eq!(
+        clock::relative(t + 6 * 86_400_000 + 1000, t, 0),
+        "in 6 days"
+    );
+    assert_eq!(clock::relative(t + 3 * 3_600_000 + 1000, t, 0), "in 3 h");
 }
 
 #[test]
@@ -923,7 +930,7 @@ fn moderation_log_entries_read_as_sentences() {
         actor: Some(user("ana")),
         target: Some(user("bob")),
         reason: reason.map(Into::into),
-        created_at: text::iso_from_millis(NOW),
+        created_at: clock::iso_from_millis(NOW),
     };
     assert_eq!(
         text::log_entry(&entry(LogKind::Banned, Some("spam"))),

@@ -85,6 +85,11 @@ pub async fn closed(ws: &mut Ws) -> (u16, String) {
     }
 }
 
+/// The close code and reason a socket closed for `why` carries.
+pub fn close_of(why: domain::wire::Close) -> (u16, String) {
+    (why.code(), why.reason().to_owned())
+}
+
 /// True when the socket is still open: a ping is answered (within 5 s; a closed socket
 /// says so at once with its close frame).
 pub async fn still_open(ws: &mut Ws) -> bool {

@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use domain::wire::Close;
+
 use crate::{
     live::use_live,
     store::{use_store, Connection},
@@ -27,12 +29,23 @@ pub fn ConnectionBanner() -> impl IntoView {
         n => format!(" Your drafts are kept, and {n} messages will be sent when it is back."),
     };
     move || match connection.get() {
-        Connection::Offline { retry_at, .. } => {
+        Connection::Offline {
+            retry_at, refused, ..
+        } => {
             let seconds = move || ((retry_at - store.now()).max(0) + 999) / 1000;
+            let what = match refused {
+                Some(Close::TooManyForUser) => {
+                    "Parlor is open in too many tabs. Close one, and this one connects by itself."
+                }
+                Some(Close::TooManyForAddress) => {
+                    "Too many Parlor connections come from your network. This tab connects once one closes."
+                }
+                _ => "Can't reach the server.",
+            };
             view! {
                 <div class="banner offline" role="alert">
                     <p>
-                        <strong>"Can't reach the server."</strong>
+                        <strong>{what}</strong>
                         " Retrying in "
                         <span class="countdown">{seconds}</span>
                         " s."

@@ -8,6 +8,5 @@ pub mod members;
 pub mod notices;
 pub mod sidebar;
 pub mod timeline;
-#[cfg(feature = "hydrate")]
 pub mod upload;
 pub mod widgets;

@@ -3,7 +3,7 @@
 //! read older ones, and your own sends shown as pending until their `ack`.
 
 use domain::{
-    message::{MessageKind, MessageView},
+    message::{Content, MessageKind, MessageView},
     RoomId,
 };
 use leptos::prelude::*;
@@ -12,6 +12,7 @@ use super::widgets::TimeAgo;
 use crate::{
     live::use_live,
     store::{
+        clock,
         state::{Conversation, Pending},
         text::{self, Segment},
         use_store, Local,
@@ -37,8 +38,8 @@ fn rows(c: &Conversation) -> Vec<Row> {
                 _ => false,
             };
             let soon = match (
-                text::parse_iso(&prev.message.created_at),
-                text::parse_iso(&m.created_at),
+                clock::parse_iso(&prev.message.created_at),
+                clock::parse_iso(&m.created_at),
             ) {
                 (Some(a), Some(b)) => b - a < GROUP_WITHIN_MS,
                 _ => false,
@@ -53,11 +54,28 @@ fn rows(c: &Conversation) -> Vec<Row> {
     out
 }
 
+/// The timeline's scrolling state, shared by its parts.
+#[derive(Clone, Copy)]
+struct Scroll {
+    scroller: NodeRef<leptos::html::Div>,
+    at_bottom: RwSignal<bool>,
+    /// New messages arrived below while the reader was reading older ones.
+    unseen: RwSignal<bool>,
+    loading_older: RwSignal<bool>,
+}
+
+impl Scroll {
+    fn to_bottom(self) {
+        if let Some(el) = self.scroller.get_untracked() {
+            el.set_scroll_top(el.scroll_height());
+        }
+        self.unseen.set(false);
+    }
+}
+
 #[component]
 pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoView {
     let store = use_store();
-    #[cfg(feature = "hydrate")]
-    let live = use_live();
     let rows = {
         let room = room.clone();
         Memo::new(move |_| store.with(|s| s.conversation(&room).map(rows).unwrap_or_default()))
@@ -76,117 +94,30 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
         let room = room.clone();
         Memo::new(move |_| store.with(|s| s.conversation(&room).is_some_and(|c| c.has_older)))
     };
-    let scroller = NodeRef::<leptos::html::Div>::new();
-    let at_bottom = RwSignal::new(true);
-    let unseen = RwSignal::new(false);
-    let loading_older = RwSignal::new(false);
+    let scroll = Scroll {
+        scroller: NodeRef::new(),
+        at_bottom: RwSignal::new(true),
+        unseen: RwSignal::new(false),
+        loading_older: RwSignal::new(false),
+    };
     // Buttons that need the script appear once it runs: never a button that does nothing.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
-
-    #[cfg(feature = "hydrate")]
-    let load_older = {
-        let room = room.clone();
-        Callback::new(move |()| {
-            if loading_older.get_untracked() || !has_older.get_untracked() {
-                return;
-            }
-            let Some(oldest) =
-                store.with_untracked(|s| s.conversation(&room).and_then(|c| c.oldest()))
-            else {
-                return;
-            };
-            loading_older.set(true);
-            let room = room.clone();
-            leptos::task::spawn_local(async move {
-                let limit = domain::message::HISTORY_PAGE;
-                let result = crate::api::messages::message_history(
-                    room.clone(),
-                    Some(oldest.to_string()),
-                    Some(limit),
-                )
-                .await;
-                match result {
-                    Ok(page) => {
-                        // The page may be gone by now (a kick, a navigation): nothing to keep.
-                        let before = scroller
-                            .try_get_untracked()
-                            .flatten()
-                            .map(|el| (el.scroll_height(), el.scroll_top()));
-                        live.dispatch(crate::store::Loaded::Older {
-                            room,
-                            messages: page.messages,
-                            limit,
-                        });
-                        // Keep what was on screen where it was: move down by what was added.
-                        request_animation_frame(move || {
-                            if let (Some(el), Some((height, top))) =
-                                (scroller.try_get_untracked().flatten(), before)
-                            {
-                                el.set_scroll_top(top + el.scroll_height() - height);
-                            }
-                            loading_older.set(false);
-                        });
-                    }
-                    Err(e) => {
-                        crate::live::note_error(live, &e);
-                        loading_older.set(false);
-                    }
-                }
-            });
-        })
-    };
-    #[cfg(not(feature = "hydrate"))]
-    let load_older = Callback::new(|()| {});
-
-    #[cfg(feature = "hydrate")]
-    {
-        // Follow the newest message while the reader is at the bottom; otherwise offer the
-        // jump button. My own sends always bring the view down.
-        let last_seen = StoredValue::new((None, 0usize));
-        Effect::new(move |_| {
-            let newest = rows.with(|r| r.last().map(|r| r.message.id));
-            let mine = pending.with(Vec::len);
-            let (prev_newest, prev_mine) = last_seen.get_value();
-            last_seen.set_value((newest, mine));
-            let appended =
-                newest != prev_newest && prev_newest.is_some_and(|p| newest.is_some_and(|n| n > p));
-            let first = prev_newest.is_none();
-            let sent = mine > prev_mine;
-            if first || sent || (appended && at_bottom.get_untracked()) {
-                request_animation_frame(move || {
-                    // A frame later the timeline may be gone (a kick ends the room's view).
-                    if let Some(el) = scroller.try_get_untracked().flatten() {
-                        el.set_scroll_top(el.scroll_height());
-                    }
-                });
-            } else if appended {
-                unseen.set(true);
-            }
-        });
-    }
-    let on_scroll = {
-        move |_| {
-            let Some(el) = scroller.get_untracked() else {
-                return;
-            };
-            let bottom = el.scroll_height() - el.scroll_top() - el.client_height() < 80;
-            at_bottom.set(bottom);
-            if bottom {
-                unseen.set(false);
-            }
-            if el.scroll_top() < 300 {
-                load_older.run(());
-            }
+    let load_older = older_pages(room.clone(), has_older, scroll);
+    follow_newest(rows, pending, scroll);
+    let on_scroll = move |_| {
+        let Some(el) = scroll.scroller.get_untracked() else {
+            return;
+        };
+        let bottom = el.scroll_height() - el.scroll_top() - el.client_height() < 80;
+        scroll.at_bottom.set(bottom);
+        if bottom {
+            scroll.unseen.set(false);
+        }
+        if el.scroll_top() < 300 {
+            load_older.run(());
         }
     };
-    let jump = move |_| {
-        if let Some(el) = scroller.get_untracked() {
-            el.set_scroll_top(el.scroll_height());
-        }
-        unseen.set(false);
-    };
-    let room_for_pending = room.clone();
     view! {
         <div class="timeline-wrap">
             <div
@@ -194,30 +125,10 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
                 role="log"
                 tabindex="0"
                 aria-label=move || format!("Messages in #{}", name.get())
-                node_ref=scroller
+                node_ref=scroll.scroller
                 on:scroll=on_scroll
             >
-                <div class="timeline-top">
-                    <Show
-                        when=move || has_older.get()
-                        fallback=move || view! {
-                            <p class="timeline-start">
-                                "This is the beginning of " <strong>"#" {name}</strong> "."
-                            </p>
-                        }
-                    >
-                        <Show when=move || hydrated.get()>
-                            <button
-                                type="button"
-                                class="link-button"
-                                disabled=move || loading_older.get()
-                                on:click=move |_| load_older.run(())
-                            >
-                                {move || if loading_older.get() { "Loading older messages…" } else { "Load older messages" }}
-                            </button>
-                        </Show>
-                    </Show>
-                </div>
+                <TimelineTop name has_older hydrated loading=scroll.loading_older load_older />
                 <For
                     each=move || rows.get()
                     key=|r| (r.message.id, r.continued)
@@ -227,23 +138,147 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
                 </For>
                 <For
                     each=move || pending.get()
-                    key=|p| (p.client_id.clone(), p.failed.clone())
+                    key=|p| (p.client_id().clone(), p.failed.clone())
                     let:p
                 >
-                    <PendingItem room=room_for_pending.clone() pending=p />
+                    <PendingItem pending=p />
                 </For>
                 // Where a page without JavaScript lands after a post: the newest message.
                 <div id="latest"></div>
             </div>
-            <Show when=move || !at_bottom.get() && hydrated.get()>
-                <button type="button" class="jump" on:click=jump>
-                    {move || if unseen.get() { "New messages ↓" } else { "Jump to the latest ↓" }}
+            <Show when=move || !scroll.at_bottom.get() && hydrated.get()>
+                <button type="button" class="jump" on:click=move |_| scroll.to_bottom()>
+                    {move || if scroll.unseen.get() { "New messages ↓" } else { "Jump to the latest ↓" }}
                 </button>
             </Show>
         </div>
     }
     .into_any()
 }
+
+/// The top of the timeline: the room's beginning, or a button for older messages.
+#[component]
+fn TimelineTop(
+    name: Signal<String>,
+    has_older: Memo<bool>,
+    hydrated: RwSignal<bool>,
+    loading: RwSignal<bool>,
+    load_older: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <div class="timeline-top">
+            <Show
+                when=move || has_older.get()
+                fallback=move || view! {
+                    <p class="timeline-start">
+                        "This is the beginning of " <strong>"#" {name}</strong> "."
+                    </p>
+                }
+            >
+                <Show when=move || hydrated.get()>
+                    <button
+                        type="button"
+                        class="link-button"
+                        disabled=move || loading.get()
+                        on:click=move |_| load_older.run(())
+                    >
+                        {move || if loading.get() { "Loading older messages…" } else { "Load older messages" }}
+                    </button>
+                </Show>
+            </Show>
+        </div>
+    }
+}
+
+/// Loads the page of messages before the oldest shown, keeping what is on screen in place.
+#[cfg(feature = "hydrate")]
+fn older_pages(room: RoomId, has_older: Memo<bool>, scroll: Scroll) -> Callback<()> {
+    let store = use_store();
+    let live = use_live();
+    Callback::new(move |()| {
+        if scroll.loading_older.get_untracked() || !has_older.get_untracked() {
+            return;
+        }
+        let Some(oldest) = store.with_untracked(|s| s.conversation(&room).and_then(|c| c.oldest()))
+        else {
+            return;
+        };
+        scroll.loading_older.set(true);
+        let room = room.clone();
+        leptos::task::spawn_local(async move {
+            let limit = domain::message::HISTORY_PAGE;
+            let result = crate::api::messages::message_history(
+                room.clone(),
+                Some(oldest.to_string()),
+                Some(limit),
+            )
+            .await;
+            match result {
+                Ok(page) => {
+                    // The page may be gone by now (a kick, a navigation): nothing to keep.
+                    let before = scroll
+                        .scroller
+                        .try_get_untracked()
+                        .flatten()
+                        .map(|el| (el.scroll_height(), el.scroll_top()));
+                    live.dispatch(crate::store::Loaded::Older {
+                        room,
+                        messages: page.messages,
+                        limit,
+                    });
+                    // Keep what was on screen where it was: move down by what was added.
+                    request_animation_frame(move || {
+                        if let (Some(el), Some((height, top))) =
+                            (scroll.scroller.try_get_untracked().flatten(), before)
+                        {
+                            el.set_scroll_top(top + el.scroll_height() - height);
+                        }
+                        scroll.loading_older.set(false);
+                    });
+                }
+                Err(e) => {
+                    crate::live::note_error(live, &e);
+                    scroll.loading_older.set(false);
+                }
+            }
+        });
+    })
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn older_pages(_room: RoomId, _has_older: Memo<bool>, _scroll: Scroll) -> Callback<()> {
+    Callback::new(|()| {})
+}
+
+/// Follows the newest message while the reader is at the bottom; otherwise the jump button
+/// says there is more. My own sends always bring the view down.
+#[cfg(feature = "hydrate")]
+fn follow_newest(rows: Memo<Vec<Row>>, pending: Memo<Vec<Pending>>, scroll: Scroll) {
+    let last_seen = StoredValue::new((None, 0usize));
+    Effect::new(move |_| {
+        let newest = rows.with(|r| r.last().map(|r| r.message.id));
+        let mine = pending.with(Vec::len);
+        let (prev_newest, prev_mine) = last_seen.get_value();
+        last_seen.set_value((newest, mine));
+        let appended =
+            newest != prev_newest && prev_newest.is_some_and(|p| newest.is_some_and(|n| n > p));
+        let first = prev_newest.is_none();
+        let sent = mine > prev_mine;
+        if first || sent || (appended && scroll.at_bottom.get_untracked()) {
+            request_animation_frame(move || {
+                // A frame later the timeline may be gone (a kick ends the room's view).
+                if let Some(el) = scroll.scroller.try_get_untracked().flatten() {
+                    el.set_scroll_top(el.scroll_height());
+                }
+            });
+        } else if appended {
+            scroll.unseen.set(true);
+        }
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn follow_newest(_rows: Memo<Vec<Row>>, _pending: Memo<Vec<Pending>>, _scroll: Scroll) {}
 
 /// Text with its links made clickable; everything else stays text, never markup.
 fn body_text(body: &str) -> impl IntoView {
@@ -266,11 +301,6 @@ fn body_text(body: &str) -> impl IntoView {
 
 #[component]
 fn MessageItem(message: MessageView, continued: bool) -> impl IntoView {
-    let color = message
-        .color
-        .as_deref()
-        .map(|c| format!("msg-body color-{c}"))
-        .unwrap_or_else(|| "msg-body".to_owned());
     if message.kind == MessageKind::System {
         return view! {
             <div class="msg system" id=format!("m{}", message.id)>
@@ -283,9 +313,8 @@ fn MessageItem(message: MessageView, continued: bool) -> impl IntoView {
         }
         .into_any();
     }
-    let author = message.author.clone();
     let head = (!continued).then(|| {
-        let (name, hue) = match &author {
+        let (name, hue) = match &message.author {
             Some(a) => (a.username.clone(), text::author_hue(&a.id)),
             None => ("someone".to_owned(), 0),
         };
@@ -296,7 +325,18 @@ fn MessageItem(message: MessageView, continued: bool) -> impl IntoView {
             </div>
         }
     });
-    let body = match message.kind {
+    view! {
+        <div class="msg" class:continued=continued id=format!("m{}", message.id)>
+            {head}
+            {message_body(&message)}
+        </div>
+    }
+    .into_any()
+}
+
+/// What a message says: a sticker's art, a file's link or preview, or its text.
+fn message_body(message: &MessageView) -> AnyView {
+    match message.kind {
         MessageKind::Sticker => view! {
             <pre
                 class="sticker"
@@ -330,26 +370,29 @@ fn MessageItem(message: MessageView, continued: bool) -> impl IntoView {
             .into_any(),
             None => view! { <p class="msg-body muted">{message.body.clone()}</p> }.into_any(),
         },
-        _ => view! { <p class=color>{body_text(&message.body)}</p> }.into_any(),
-    };
-    view! {
-        <div class="msg" class:continued=continued id=format!("m{}", message.id)>
-            {head}
-            {body}
-        </div>
+        _ => {
+            let class = match message.color {
+                Some(c) => format!("msg-body color-{}", c.as_str()),
+                None => "msg-body".to_owned(),
+            };
+            view! { <p class=class>{body_text(&message.body)}</p> }.into_any()
+        }
     }
-    .into_any()
 }
 
 #[component]
-fn PendingItem(room: RoomId, pending: Pending) -> impl IntoView {
+fn PendingItem(pending: Pending) -> impl IntoView {
     let live = use_live();
-    let client_id = pending.client_id.clone();
+    let room = pending.send.room_id.clone();
+    let client_id = pending.client_id().clone();
     let failed = pending.failed.clone();
-    let body = match (&pending.sticker, &pending.body) {
-        (Some(name), _) => view! { <p class="msg-body">"Sticker: " {name.clone()}</p> }.into_any(),
-        (None, Some(text)) => view! { <p class="msg-body">{body_text(text)}</p> }.into_any(),
-        (None, None) => ().into_any(),
+    let body = match &pending.send.content {
+        Content::Sticker(s) => {
+            view! { <p class="msg-body">"Sticker: " {s.as_str()}</p> }.into_any()
+        }
+        Content::Text(text) => {
+            view! { <p class="msg-body">{body_text(text.as_str())}</p> }.into_any()
+        }
     };
     let status = match failed {
         None => view! { <p class="pending-status">"Sending…"</p> }.into_any(),

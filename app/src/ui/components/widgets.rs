@@ -64,13 +64,13 @@ pub fn ErrorPanel(error: crate::AppError) -> impl IntoView {
 #[component]
 pub fn TimeAgo(#[prop(into)] at: String) -> impl IntoView {
     let store = crate::store::use_store();
-    let ms = crate::store::text::parse_iso(&at).unwrap_or_default();
+    let ms = crate::store::clock::parse_iso(&at).unwrap_or_default();
     view! {
         <time
             datetime=at
-            title=move || crate::store::text::exact(ms, store.tz_offset())
+            title=move || crate::store::clock::exact(ms, store.tz_offset())
         >
-            {move || crate::store::text::relative(ms, store.now(), store.tz_offset())}
+            {move || crate::store::clock::relative(ms, store.now(), store.tz_offset())}
         </time>
     }
 }

@@ -23,9 +23,7 @@ use crate::{
     store::{state::Ending, text, use_store, Loaded, Local},
     ui::{
         components::{
-            composer::{Composer, Uploads},
-            members::MembersPanel,
-            timeline::Timeline,
+            composer::Composer, members::MembersPanel, timeline::Timeline, upload::Uploads,
             widgets::ErrorPanel,
         },
         layout::{MenuButton, PageBar},
@@ -456,7 +454,7 @@ fn EndedPanel(room: RoomId, ending: Ending, name: Signal<String>) -> impl IntoVi
     let may_return = matches!(ending, Ending::Left | Ending::Kicked { .. });
     let sentence = {
         let ending = ending.clone();
-        move || text::ending(&ending, Some(&name.get()))
+        move || ending.sentence(Some(&name.get()))
     };
     let room_id = StoredValue::new(room.to_string());
     let back = StoredValue::new(format!("/rooms/{room}"));

@@ -1,6 +1,7 @@
 //! `GET /ws`: the live channel. One socket per tab, authenticated by the session cookie
 //! before the upgrade, `Origin` checked. A writer task drains the socket's bounded queue and
 //! pings every 30 s; the reader handles client frames through the same services as the API.
+//! Every close says why with its own code (`domain::wire::Close`).
 
 use std::{
     sync::{
@@ -23,18 +24,15 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use domain::{
-    wire::{ClientFrame, ServerFrame},
+    message::{ClientId, Outgoing, OutgoingFields},
+    wire::{ClientFrame, Close, ServerFrame},
     ApiError, ErrorCode, RoomId, User,
 };
 use futures::{SinkExt, StreamExt};
-use service::{
-    messages::{Draft, Queued},
-    session_store::DbSessionStore,
-    Messages, Rooms, ServiceError,
-};
+use service::{messages::Queued, session_store::DbSessionStore, Messages, Rooms, ServiceError};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use crate::hub::{frame, LiveHub};
+use super::{frame, registry::Connection, sessions::watch_expiry, Frame, LiveHub, SocketId};
 
 /// Largest frame or message a client may send: a 4000-character body fits with room to spare.
 pub const MAX_FRAME: usize = 32 * 1024;
@@ -96,16 +94,15 @@ async fn serve(
         Ok(conn) => conn,
         Err(too_many) => {
             tracing::info!(user_id = %user.id, ?addr, ?too_many, "live channel refused");
-            // 1008: policy violation; the reason says which limit.
-            close(&mut sink, 1008, too_many.reason()).await;
+            close(&mut sink, too_many).await;
             return;
         }
     };
     let conn_id = conn.id;
-    tracing::info!(user_id = %user.id, conn = conn_id, "live channel opened");
+    tracing::info!(user_id = %user.id, conn = %conn_id, "live channel opened");
     // Boxed, as the reader's sends are: only while it runs does its state take room.
     let Some(rooms) = Box::pin(subscribe_to_rooms(&live, &user, conn_id)).await else {
-        close(&mut sink, 1013, "try again later").await;
+        close(&mut sink, Close::TryLater).await;
         live.hub.disconnect(conn_id);
         return;
     };
@@ -114,16 +111,11 @@ async fn serve(
     let missed = Arc::new(AtomicU32::new(0));
     let cancel = conn.cancel.clone();
     // A session can also end by expiring; the socket it opened ends with it.
-    let expiry = session_expiry(live.clone(), conn_id, conn.signed_out.clone());
+    let expiry = watch_expiry(live.clone(), conn_id, conn.signed_out.clone());
     let writer = write_loop(
         sink,
-        conn.frames,
+        conn,
         missed.clone(),
-        cancel.clone(),
-        SignedOut {
-            token: conn.signed_out,
-            account_deleted: conn.account_deleted,
-        },
         live.shutdown.clone(),
         live.ping_every,
     );
@@ -133,7 +125,7 @@ async fn serve(
     let reader = async {
         tokio::join!(
             read_loop(stream, &user, conn_id, &live, missed, pending),
-            ack_loop(acks, conn_id, &live),
+            ack_loop(acks, &user, conn_id, &live),
         );
     };
     tokio::select! {
@@ -144,53 +136,13 @@ async fn serve(
         () = async { cancel.cancelled().await; tokio::time::sleep(Duration::from_secs(2)).await } => {},
     }
     live.hub.disconnect(conn_id);
-    tracing::info!(user_id = %user.id, conn = conn_id, "live channel closed");
+    tracing::info!(user_id = %user.id, conn = %conn_id, "live channel closed");
 }
-
-/// Watches the session a socket belongs to: when it has expired (looked at again at each
-/// expiry, since the person's activity in other tabs moves it on), `signed_out` is
-/// cancelled, which closes the socket as a logout does. The session is looked up under the
-/// id the hub has for the socket now, which a password change renews. Never completes by
-/// itself.
-async fn session_expiry(live: Live, conn: u64, signed_out: CancellationToken) {
-    use tower_sessions::{session::Id, SessionStore};
-    let current = || live.hub.session_of(conn).and_then(|s| s.parse::<Id>().ok());
-    loop {
-        let Some(id) = current() else {
-            return std::future::pending().await;
-        };
-        match live.sessions.load(&id).await {
-            Ok(Some(record)) => {
-                let left = record.expiry_date - time::OffsetDateTime::now_utc();
-                let left = Duration::try_from(left).unwrap_or(Duration::ZERO);
-                tokio::time::sleep(left + Duration::from_millis(500)).await;
-            }
-            Ok(None) => {
-                // A renewal deletes the old id before it stores the new one and tells the
-                // hub: give it that moment before calling the session gone.
-                tokio::time::sleep(RENEWAL_GRACE).await;
-                if current().is_some_and(|now| now != id) {
-                    continue;
-                }
-                tracing::info!("a live channel's session expired; closing it");
-                signed_out.cancel();
-                return std::future::pending().await;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read a live channel's session");
-                tokio::time::sleep(Duration::from_secs(60)).await;
-            }
-        }
-    }
-}
-
-/// How long a socket whose session id vanished waits to hear of its renewal.
-const RENEWAL_GRACE: Duration = Duration::from_secs(2);
 
 /// Subscribes a new socket to its user's rooms as the database has them. Membership
 /// changes delivered while the rooms were being read make the read stale, so it is read
 /// again; `None` when the rooms could not be read.
-async fn subscribe_to_rooms(live: &Live, user: &User, conn: u64) -> Option<Vec<RoomId>> {
+async fn subscribe_to_rooms(live: &Live, user: &User, conn: SocketId) -> Option<Vec<RoomId>> {
     for _ in 0..10 {
         let seen = live.hub.membership_version(conn);
         let rooms: Vec<RoomId> = match live.rooms.mine(&user.id).await {
@@ -204,34 +156,22 @@ async fn subscribe_to_rooms(live: &Live, user: &User, conn: u64) -> Option<Vec<R
             return Some(rooms);
         }
     }
-    tracing::warn!(user_id = %user.id, conn, "memberships kept changing while a socket opened");
+    tracing::warn!(user_id = %user.id, %conn, "memberships kept changing while a socket opened");
     None
 }
 
-async fn close(
-    sink: &mut futures::stream::SplitSink<WebSocket, Message>,
-    code: u16,
-    reason: &'static str,
-) {
+async fn close(sink: &mut futures::stream::SplitSink<WebSocket, Message>, why: Close) {
     let frame = Message::Close(Some(CloseFrame {
-        code,
-        reason: Utf8Bytes::from_static(reason),
+        code: why.code(),
+        reason: Utf8Bytes::from_static(why.reason()),
     }));
     let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(frame)).await;
 }
 
-/// The end of the session (or the account) that authorised a socket.
-struct SignedOut {
-    token: CancellationToken,
-    account_deleted: Arc<std::sync::atomic::AtomicBool>,
-}
-
 async fn write_loop(
     mut sink: futures::stream::SplitSink<WebSocket, Message>,
-    mut frames: tokio::sync::mpsc::Receiver<crate::hub::Frame>,
+    conn: Connection,
     missed: Arc<AtomicU32>,
-    cancel: CancellationToken,
-    signed_out: SignedOut,
     shutdown: CancellationToken,
     ping_every: Duration,
 ) {
@@ -239,31 +179,37 @@ async fn write_loop(
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     // Made once, not once per frame: every socket shares the shutdown token, and a fresh
     // `cancelled()` each time would register with its lock for every frame sent.
+    let Connection {
+        mut frames,
+        cancel,
+        signed_out,
+        account_deleted,
+        ..
+    } = conn;
     let fell_behind = cancel.cancelled();
     let going_away = shutdown.cancelled();
-    let session_ended = signed_out.token.cancelled();
+    let session_ended = signed_out.cancelled();
     tokio::pin!(fell_behind, going_away, session_ended);
     loop {
         tokio::select! {
             biased;
             () = &mut going_away => {
-                close(&mut sink, 1001, "going away").await;
+                close(&mut sink, Close::GoingAway).await;
                 return;
             }
             () = &mut session_ended => {
-                // 1008: the session that authorised this socket ended; the reason says
-                // whether the account went with it (the page then says so).
-                let reason = if signed_out.account_deleted.load(Ordering::Relaxed) {
-                    "account deleted"
+                // The session (or the account) that authorised this socket ended.
+                let why = if account_deleted.load(Ordering::Relaxed) {
+                    Close::AccountDeleted
                 } else {
-                    "signed out"
+                    Close::SignedOut
                 };
-                close(&mut sink, 1008, reason).await;
+                close(&mut sink, why).await;
                 return;
             }
             () = &mut fell_behind => {
-                // 1013: try again later. The client reconnects and catches up.
-                close(&mut sink, 1013, "falling behind: reconnect and resync").await;
+                // The client reconnects and catches up.
+                close(&mut sink, Close::Resync).await;
                 return;
             }
             next = frames.recv() => match next {
@@ -276,7 +222,7 @@ async fn write_loop(
             },
             _ = ping.tick() => {
                 if missed.fetch_add(1, Ordering::Relaxed) >= MISSED_PONGS {
-                    close(&mut sink, 1001, "no answer to pings").await;
+                    close(&mut sink, Close::NoPong).await;
                     return;
                 }
                 if sink.send(Message::Ping(Default::default())).await.is_err() {
@@ -294,8 +240,8 @@ const BURST: usize = 64;
 /// under load a room's fan-out then costs one write syscall per burst, not one per frame.
 async fn write_burst(
     sink: &mut futures::stream::SplitSink<WebSocket, Message>,
-    first: crate::hub::Frame,
-    frames: &mut tokio::sync::mpsc::Receiver<crate::hub::Frame>,
+    first: Frame,
+    frames: &mut tokio::sync::mpsc::Receiver<Frame>,
 ) -> Result<(), axum::Error> {
     sink.feed(Message::Text(first)).await?;
     for _ in 1..BURST {
@@ -314,12 +260,12 @@ const IN_FLIGHT: usize = 32;
 /// A send on its way to the database, with the client's id for its answer. Boxed: a
 /// channel allocates room for 32 entries up front, so every socket, idle or not, pays for
 /// the entry's size 32 times (3 KiB unboxed, docs/BENCHMARKS.md S1).
-type Pending = Box<(String, Result<Queued, ServiceError>)>;
+type Pending = Box<(ClientId, Result<Queued, ServiceError>)>;
 
 async fn read_loop(
     mut stream: futures::stream::SplitStream<WebSocket>,
     user: &User,
-    conn: u64,
+    conn: SocketId,
     live: &Live,
     missed: Arc<AtomicU32>,
     pending: tokio::sync::mpsc::Sender<Pending>,
@@ -328,7 +274,7 @@ async fn read_loop(
         let msg = match msg {
             Ok(m) => m,
             Err(e) => {
-                tracing::debug!(error = %e, conn, "socket read failed");
+                tracing::debug!(error = %e, %conn, "socket read failed");
                 return;
             }
         };
@@ -359,19 +305,25 @@ async fn read_loop(
     }
 }
 
-fn reply_error(live: &Live, conn: u64, err: ApiError, client_id: Option<String>) {
+fn reply_error(live: &Live, conn: SocketId, err: ApiError, client_id: Option<ClientId>) {
     live.hub
         .to_conn(conn, &frame(&ServerFrame::error(err, client_id)));
 }
 
 /// Answers `ack` or `error` to each send, in the order they were read, as each commits.
-async fn ack_loop(mut acks: tokio::sync::mpsc::Receiver<Pending>, conn: u64, live: &Live) {
+async fn ack_loop(
+    mut acks: tokio::sync::mpsc::Receiver<Pending>,
+    user: &User,
+    conn: SocketId,
+    live: &Live,
+) {
     while let Some(pending) = acks.recv().await {
         let (client_id, queued) = *pending;
         let stored = match queued {
             Ok(queued) => queued.stored().await,
             Err(refused) => Err(refused),
         };
+        live.hub.acked(&user.id, &client_id);
         match stored {
             Ok(message) => live
                 .hub
@@ -382,15 +334,12 @@ async fn ack_loop(mut acks: tokio::sync::mpsc::Receiver<Pending>, conn: u64, liv
 }
 
 /// Handles one client frame; a send comes back to be answered once it is stored.
-async fn handle(text: &str, user: &User, conn: u64, live: &Live) -> Option<Pending> {
+async fn handle(text: &str, user: &User, conn: SocketId, live: &Live) -> Option<Pending> {
     let parsed: ClientFrame = match serde_json::from_str(text) {
         Ok(f) => f,
         Err(e) => {
-            let err = ApiError::new(
-                ErrorCode::InvalidInput,
-                format!("That frame is not valid: {e}."),
-            );
-            reply_error(live, conn, err, None);
+            let (err, client_id) = refusal(text, &e);
+            reply_error(live, conn, err, client_id);
             return None;
         }
     };
@@ -403,26 +352,44 @@ async fn handle(text: &str, user: &User, conn: u64, live: &Live) -> Option<Pendi
             live.hub.typing(conn, user, &room_id);
             None
         }
-        ClientFrame::Send {
-            room_id,
-            client_id,
-            body,
-            color,
-            sticker,
-        } => {
-            let draft = Draft {
-                known_member: live.hub.is_subscribed(conn, &room_id),
-                room_id,
-                client_id: client_id.clone(),
-                body,
-                color,
-                sticker,
-                origin: Some(conn),
-            };
-            Some(Box::new((
-                client_id,
-                live.messages.queue(user, draft).await,
-            )))
+        ClientFrame::Send(send) => Some(queue(send, user, conn, live).await),
+    }
+}
+
+/// Hands a send to the writer; the socket waits for its `ack`, not the message.
+async fn queue(send: Outgoing, user: &User, conn: SocketId, live: &Live) -> Pending {
+    let client_id = send.client_id.clone();
+    live.hub.await_ack(&user.id, &client_id, conn);
+    Box::new((client_id, live.messages.queue(user, send).await))
+}
+
+/// Why a frame could not be read, in the API's words: a `send` whose fields break a rule
+/// is refused for that rule (with its client id, when that one is sound), like the API's
+/// `messages/send`.
+fn refusal(text: &str, e: &serde_json::Error) -> (ApiError, Option<ClientId>) {
+    #[derive(serde::Deserialize)]
+    struct Tag {
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    let not_valid = || {
+        ApiError::new(
+            ErrorCode::InvalidInput,
+            format!("That frame is not valid: {e}."),
+        )
+    };
+    let Ok(Tag { kind }) = serde_json::from_str::<Tag>(text) else {
+        return (not_valid(), None);
+    };
+    if kind != "send" {
+        return (not_valid(), None);
+    }
+    match serde_json::from_str::<OutgoingFields>(text) {
+        Ok(fields) => {
+            let client_id = ClientId::parse(&fields.client_id).ok();
+            let err = Outgoing::try_from(fields).err().unwrap_or_else(not_valid);
+            (err, client_id)
         }
+        Err(_) => (not_valid(), None),
     }
 }

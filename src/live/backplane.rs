@@ -23,7 +23,10 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::hub::{LiveHub, Relayed, HELLO_EVERY};
+use super::{
+    relay::{Relayed, HELLO_EVERY},
+    LiveHub,
+};
 
 /// Items waiting for Redis at most; past this they are dropped and counted (see
 /// [`LiveHub`]'s `relay`), so a slow Redis never holds up a send.

@@ -1,0 +1,626 @@
+//! The commands that change a room: each runs in one write transaction that locks the
+//! room (row lock on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), so decisions about one room
+//! happen one at a time and simultaneous departures keep the rules of docs/RULES.md §4.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use domain::{
+    access::room_not_found,
+    effects::{self, NotificationDraft},
+    room::{
+        self, parse_max_members, parse_topic, Command, Event, JoinPolicy, Member, MembershipStatus,
+        Micros, Role, Room, RoomName, RoomStatus,
+    },
+    views::RoomView,
+    vocab::NotificationKind,
+    ApiError, ErrorCode, RoomId, User, UserId,
+};
+use entity::{ban, invite, join_request, membership, mod_log, notification, room as room_row};
+use sea_orm::{
+    sea_query::{Expr, OnConflict},
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+};
+
+use super::{view, NewRoom, Outcome, Rooms};
+use crate::{
+    access,
+    error::ServiceResult,
+    hub::{Posted, Published},
+    ids::new_id,
+    limits::Action,
+    notifications::notification_view,
+    time::{from_micros, micros},
+    timeline::{insert_system_lines, message_view},
+    tx::begin_write,
+    users::{resolve_user, users_by_ids},
+    ServiceError,
+};
+
+/// The per-user allowance a command draws on, if any: the ones that notify someone.
+fn charged_action(command: &Command, events: &[Event]) -> Option<Action> {
+    match command {
+        Command::Invite { .. } => Some(Action::Invite),
+        Command::Kick { .. } | Command::Ban { .. } | Command::Unban { .. } => {
+            Some(Action::Moderate)
+        }
+        Command::Join if events.iter().any(|e| matches!(e, Event::Requested { .. })) => {
+            Some(Action::Request)
+        }
+        _ => None,
+    }
+}
+
+/// Loads what a decision by `actor` on `target` needs of a room (`Room::summary_for`):
+/// every admin, the two of them and the two earliest joiners, their bans, requests and
+/// invites, and the member count. None of it grows with the room's size but the admins, so
+/// a join costs the same in a room of 5 or 5,000. On PostgreSQL with `lock`, the room row
+/// stays locked until the transaction ends, so decisions about one room happen one at a
+/// time.
+async fn load_room<C: ConnectionTrait>(
+    conn: &C,
+    room_id: &RoomId,
+    lock: bool,
+    actor: &UserId,
+    target: Option<&UserId>,
+) -> ServiceResult<Option<(room_row::Model, Room)>> {
+    let mut find = room_row::Entity::find_by_id(room_id.to_string());
+    if lock && conn.get_database_backend() == DbBackend::Postgres {
+        find = find.lock_exclusive();
+    }
+    let Some(model) = find.one(conn).await? else {
+        return Ok(None);
+    };
+    let concerned: Vec<&str> = [Some(actor), target]
+        .into_iter()
+        .flatten()
+        .map(UserId::as_str)
+        .collect();
+    let active = || {
+        membership::Entity::find()
+            .filter(membership::Column::RoomId.eq(room_id.as_str()))
+            .filter(membership::Column::Status.eq(MembershipStatus::Active))
+    };
+    let mut rows = active()
+        .filter(
+            Condition::any()
+                .add(membership::Column::Role.is_in([Role::Owner, Role::Admin]))
+                .add(membership::Column::UserId.is_in(concerned.iter().copied())),
+        )
+        .all(conn)
+        .await?;
+    // The two earliest joiners, and anyone who joined in the same microsecond as the second.
+    let second = active()
+        .order_by_asc(membership::Column::JoinSeq)
+        .limit(2)
+        .all(conn)
+        .await?
+        .last()
+        .map(|m| m.join_seq);
+    if let Some(cutoff) = second {
+        rows.extend(
+            active()
+                .filter(membership::Column::JoinSeq.lte(cutoff))
+                .all(conn)
+                .await?,
+        );
+    }
+    let mut seen = BTreeSet::new();
+    let members = rows
+        .into_iter()
+        .filter(|m| seen.insert(m.user_id.clone()))
+        .map(|m| Member {
+            role: m.role,
+            user_id: UserId::new(m.user_id),
+            joined_at: m.join_seq,
+        })
+        .collect();
+    let member_count = usize::try_from(active().count(conn).await?).unwrap_or(usize::MAX);
+    let banned: BTreeSet<UserId> = ban::Entity::find()
+        .filter(ban::Column::RoomId.eq(room_id.as_str()))
+        .filter(ban::Column::UserId.is_in(concerned.iter().copied()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|b| UserId::new(b.user_id))
+        .collect();
+    let requests = join_request::Entity::find()
+        .filter(join_request::Column::RoomId.eq(room_id.as_str()))
+        .filter(join_request::Column::UserId.is_in(concerned.iter().copied()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| UserId::new(r.user_id))
+        .collect();
+    let invites: BTreeMap<UserId, Micros> = invite::Entity::find()
+        .filter(invite::Column::RoomId.eq(room_id.as_str()))
+        .filter(invite::Column::UserId.is_in(concerned.iter().copied()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|i| (UserId::new(i.user_id), micros(i.expires_at)))
+        .collect();
+    let state = Room {
+        id: RoomId::new(model.id.clone()),
+        status: model.status,
+        policy: model.join_policy,
+        max_members: model.max_members.and_then(|n| u32::try_from(n).ok()),
+        topic: model.topic.clone(),
+        members,
+        member_count,
+        banned,
+        requests,
+        invites,
+    };
+    Ok(Some((model, state)))
+}
+
+/// Writes one event's change to the database: the twin of `Room::apply`.
+async fn persist(
+    txn: &DatabaseTransaction,
+    room_id: &RoomId,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let key = |user: &UserId| (room_id.to_string(), user.to_string());
+    match event {
+        Event::Joined { user, role, .. } => {
+            let row = membership::ActiveModel {
+                room_id: Set(room_id.to_string()),
+                user_id: Set(user.to_string()),
+                role: Set(*role),
+                status: Set(MembershipStatus::Active),
+                joined_at: Set(now),
+                join_seq: Set(micros(now)),
+                first_joined_at: Set(now),
+                left_at: Set(None),
+            };
+            membership::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::columns([membership::Column::RoomId, membership::Column::UserId])
+                        .update_columns([
+                            membership::Column::Role,
+                            membership::Column::Status,
+                            membership::Column::JoinedAt,
+                            membership::Column::JoinSeq,
+                            membership::Column::LeftAt,
+                        ])
+                        .to_owned(),
+                )
+                .exec_without_returning(txn)
+                .await?;
+            join_request::Entity::delete_by_id(key(user))
+                .exec(txn)
+                .await?;
+            invite::Entity::delete_by_id(key(user)).exec(txn).await?;
+        }
+        Event::Departed { user, reason, .. } => {
+            membership::Entity::update_many()
+                .col_expr(
+                    membership::Column::Status,
+                    Expr::value(MembershipStatus::from(*reason)),
+                )
+                .col_expr(membership::Column::LeftAt, Expr::value(now))
+                .filter(membership::Column::RoomId.eq(room_id.as_str()))
+                .filter(membership::Column::UserId.eq(user.as_str()))
+                .exec(txn)
+                .await?;
+        }
+        Event::RoleChanged { user, role, .. } => {
+            membership::Entity::update_many()
+                .col_expr(membership::Column::Role, Expr::value(*role))
+                .filter(membership::Column::RoomId.eq(room_id.as_str()))
+                .filter(membership::Column::UserId.eq(user.as_str()))
+                .exec(txn)
+                .await?;
+        }
+        Event::Requested { user } => {
+            join_request::Entity::insert(join_request::ActiveModel {
+                room_id: Set(room_id.to_string()),
+                user_id: Set(user.to_string()),
+                created_at: Set(now),
+            })
+            .exec_without_returning(txn)
+            .await?;
+        }
+        Event::RequestClosed { user, .. } => {
+            join_request::Entity::delete_by_id(key(user))
+                .exec(txn)
+                .await?;
+        }
+        Event::Invited {
+            user,
+            by,
+            expires_at,
+        } => {
+            invite::Entity::insert(invite::ActiveModel {
+                room_id: Set(room_id.to_string()),
+                user_id: Set(user.to_string()),
+                invited_by: Set(by.to_string()),
+                created_at: Set(now),
+                expires_at: Set(from_micros(*expires_at)),
+            })
+            .on_conflict(
+                OnConflict::columns([invite::Column::RoomId, invite::Column::UserId])
+                    .update_columns([
+                        invite::Column::InvitedBy,
+                        invite::Column::CreatedAt,
+                        invite::Column::ExpiresAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        }
+        Event::InviteClosed { user, .. } => {
+            invite::Entity::delete_by_id(key(user)).exec(txn).await?;
+        }
+        Event::Cancelled { user } => {
+            invite::Entity::delete_by_id(key(user)).exec(txn).await?;
+            join_request::Entity::delete_by_id(key(user))
+                .exec(txn)
+                .await?;
+        }
+        Event::BanAdded { user, by, reason } => {
+            ban::Entity::insert(ban::ActiveModel {
+                room_id: Set(room_id.to_string()),
+                user_id: Set(user.to_string()),
+                banned_by: Set(by.to_string()),
+                reason: Set(reason.clone()),
+                created_at: Set(now),
+            })
+            .exec_without_returning(txn)
+            .await?;
+        }
+        Event::BanLifted { user, .. } => {
+            ban::Entity::delete_by_id(key(user)).exec(txn).await?;
+        }
+        Event::SettingsChanged { settings, .. } => {
+            let mut update =
+                room_row::Entity::update_many().filter(room_row::Column::Id.eq(room_id.as_str()));
+            if let Some(topic) = &settings.topic {
+                update = update.col_expr(room_row::Column::Topic, Expr::value(topic.clone()));
+            }
+            if let Some(policy) = settings.policy {
+                update = update.col_expr(room_row::Column::JoinPolicy, Expr::value(policy));
+            }
+            if let Some(max) = settings.max_members {
+                update = update.col_expr(
+                    room_row::Column::MaxMembers,
+                    Expr::value(max.map(|n| n as i32)),
+                );
+            }
+            update.exec(txn).await?;
+        }
+        Event::Terminated => {
+            room_row::Entity::update_many()
+                .col_expr(
+                    room_row::Column::Status,
+                    Expr::value(RoomStatus::Terminated),
+                )
+                .col_expr(room_row::Column::TerminatedAt, Expr::value(Some(now)))
+                .filter(room_row::Column::Id.eq(room_id.as_str()))
+                .exec(txn)
+                .await?;
+            join_request::Entity::delete_many()
+                .filter(join_request::Column::RoomId.eq(room_id.as_str()))
+                .exec(txn)
+                .await?;
+            invite::Entity::delete_many()
+                .filter(invite::Column::RoomId.eq(room_id.as_str()))
+                .exec(txn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Stores the notifications and log entries of `events`; returns the stored notifications.
+async fn record_effects(
+    txn: &DatabaseTransaction,
+    room: &room_row::Model,
+    before: &Room,
+    events: &[Event],
+    now: DateTime<Utc>,
+) -> ServiceResult<Vec<notification::Model>> {
+    let mut stored = Vec::new();
+    for NotificationDraft {
+        user,
+        kind,
+        actor,
+        reason,
+    } in effects::notifications(before, events)
+    {
+        // A ban or unban reaches strangers too; they learn no private room's name from it.
+        let strangers_may_get =
+            matches!(kind, NotificationKind::Banned | NotificationKind::Unbanned);
+        let room_name = (!strangers_may_get || effects::may_name_room(before, &user))
+            .then(|| room.name.clone());
+        let row = notification::Model {
+            id: new_id(),
+            user_id: user.into_string(),
+            kind,
+            room_id: Some(room.id.clone()),
+            room_name,
+            actor_id: actor.map(UserId::into_string),
+            reason,
+            created_at: now,
+            read_at: None,
+        };
+        notification::Entity::insert(notification::ActiveModel::from(row.clone()))
+            .exec_without_returning(txn)
+            .await?;
+        stored.push(row);
+    }
+    for event in events {
+        let Some(entry) = effects::log_entry(event) else {
+            continue;
+        };
+        tracing::info!(
+            room_id = %room.id,
+            event = ?entry.kind,
+            actor_id = entry.actor.as_ref().map_or("-", UserId::as_str),
+            target_id = entry.target.as_ref().map_or("-", UserId::as_str),
+            reason = entry.reason.as_deref().unwrap_or(""),
+            "membership event"
+        );
+        mod_log::Entity::insert(mod_log::ActiveModel {
+            room_id: Set(room.id.clone()),
+            kind: Set(entry.kind),
+            actor_id: Set(entry.actor.map(UserId::into_string)),
+            target_id: Set(entry.target.map(UserId::into_string)),
+            reason: Set(entry.reason),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(stored)
+}
+
+struct Committed {
+    events: Vec<Event>,
+}
+
+/// The users an event names: they appear in frames and timeline lines.
+fn event_users(event: &Event) -> Vec<UserId> {
+    match event {
+        Event::Joined { user, .. }
+        | Event::Requested { user }
+        | Event::InviteClosed { user, .. }
+        | Event::Cancelled { user } => vec![user.clone()],
+        Event::Departed { user, by, .. } | Event::RoleChanged { user, by, .. } => {
+            std::iter::once(user.clone()).chain(by.clone()).collect()
+        }
+        Event::RequestClosed { user, by, .. }
+        | Event::Invited { user, by, .. }
+        | Event::BanAdded { user, by, .. }
+        | Event::BanLifted { user, by } => vec![user.clone(), by.clone()],
+        Event::SettingsChanged { by, .. } => vec![by.clone()],
+        Event::Terminated => Vec::new(),
+    }
+}
+
+impl Rooms {
+    /// The user an admin of `room_id` names (by id or username) for an invite or a ban.
+    /// Whether the actor may act on the room is settled first, so nobody else learns from
+    /// `user_not_found` which usernames exist.
+    pub async fn resolve_target(
+        &self,
+        actor: &UserId,
+        room_id: &RoomId,
+        reference: &str,
+    ) -> ServiceResult<User> {
+        // The same answers as every other admin action: `not_member` to someone who sees
+        // the room from outside, `forbidden` to a member who is not an admin.
+        match self.get(actor, room_id).await? {
+            (_, Some(role)) if role.is_admin() => resolve_user(&self.db, reference).await,
+            (_, Some(_)) => Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "Only the room's admins can do that.",
+            )
+            .into()),
+            (_, None) => Err(domain::access::not_member().into()),
+        }
+    }
+
+    pub async fn create(&self, actor: &UserId, input: NewRoom<'_>) -> ServiceResult<RoomView> {
+        let name = RoomName::parse(input.name)?;
+        self.limits.check(Action::CreateRoom, actor).await?;
+        let topic = parse_topic(input.topic)?;
+        let policy = match input.join_policy {
+            Some(p) => JoinPolicy::parse(p)?,
+            None => JoinPolicy::default(),
+        };
+        let max_members = parse_max_members(input.max_members)?;
+        let now = Utc::now();
+        let model = room_row::Model {
+            id: new_id(),
+            name: name.as_str().to_owned(),
+            name_key: name.key(),
+            topic,
+            join_policy: policy,
+            max_members: max_members.map(|n| n as i32),
+            status: RoomStatus::Active,
+            created_by: actor.to_string(),
+            created_at: now,
+            terminated_at: None,
+        };
+        let txn = begin_write(&self.db).await?;
+        // The partial unique index decides; two creators racing for one name meet here.
+        if let Err(e) = room_row::Entity::insert(room_row::ActiveModel::from(model.clone()))
+            .exec_without_returning(&txn)
+            .await
+        {
+            return Err(match e.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::new(
+                    ErrorCode::RoomNameTaken,
+                    "An active room already has that name. Pick another one.",
+                )
+                .for_field("name")
+                .into(),
+                _ => e.into(),
+            });
+        }
+        let before = Room {
+            id: RoomId::new(model.id.clone()),
+            status: RoomStatus::Active,
+            policy,
+            max_members,
+            topic: model.topic.clone(),
+            members: Vec::new(),
+            member_count: 0,
+            banned: BTreeSet::new(),
+            requests: BTreeSet::new(),
+            invites: BTreeMap::new(),
+        };
+        let events = vec![Event::Joined {
+            user: actor.clone(),
+            role: Role::Owner,
+            via: room::JoinedVia::Created,
+        }];
+        self.commit(txn, &model, &before, events, now).await?;
+        Ok(view(&model, 1))
+    }
+
+    /// Runs one command against one room, atomically.
+    /// Contention is waited out, never an error: when another writer kept the database
+    /// past its wait (SQLite busy, under many joins at once) the decision is taken again
+    /// from the start, a few times, after a short random pause.
+    pub async fn act(
+        &self,
+        actor: &UserId,
+        room_id: &RoomId,
+        command: Command,
+    ) -> ServiceResult<Outcome> {
+        let mut attempt = 0;
+        loop {
+            match self.act_once(actor, room_id, command.clone()).await {
+                Err(ServiceError::Db(e)) if crate::db::is_contended(&e) && attempt < 5 => {
+                    attempt += 1;
+                    tracing::info!(
+                        %room_id,
+                        attempt,
+                        "a room decision met a busy database; trying again"
+                    );
+                    tokio::time::sleep(crate::db::contention_pause(attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn act_once(
+        &self,
+        actor: &UserId,
+        room_id: &RoomId,
+        command: Command,
+    ) -> ServiceResult<Outcome> {
+        let now = Utc::now();
+        let txn = begin_write(&self.db).await?;
+        let target = command.target();
+        let Some((model, before)) = load_room(&txn, room_id, true, actor, target).await? else {
+            return Err(room_not_found().into());
+        };
+        if !before.is_active() {
+            // Whether it says "terminated" depends on their past, which the room no longer
+            // holds: ask the access rule with what is stored.
+            access::load(&txn, actor, room_id)
+                .await?
+                .standing
+                .may_see()?;
+        }
+        // A room that banned the actor, or a private one they may not see, does not exist
+        // for them — except to hear `banned` when they try to get back in.
+        let trying_to_enter = matches!(command, Command::Join | Command::AcceptInvite);
+        let standing = before.standing(actor, micros(now));
+        if let Err(hidden) = standing.may_see() {
+            if !(trying_to_enter && standing.banned) {
+                return Err(hidden.into());
+            }
+        }
+        let events = room::decide(&before, actor, &command, micros(now))?;
+        // Charged only for what the rules allowed: a refusal costs nobody anything.
+        if let Some(action) = charged_action(&command, &events) {
+            self.limits.check(action, actor).await?;
+        }
+        let committed = self.commit(txn, &model, &before, events, now).await?;
+        let terminated = committed.events.contains(&Event::Terminated);
+        Ok(Outcome {
+            events: committed.events,
+            terminated,
+        })
+    }
+
+    /// Writes `events` with their notifications, log entries and timeline lines, commits,
+    /// then publishes all of it.
+    async fn commit(
+        &self,
+        txn: DatabaseTransaction,
+        model: &room_row::Model,
+        before: &Room,
+        events: Vec<Event>,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<Committed> {
+        let room_id = RoomId::new(model.id.clone());
+        for e in &events {
+            persist(&txn, &room_id, e, now).await?;
+        }
+        let notifications = record_effects(&txn, model, before, &events, now).await?;
+        let mut ids: Vec<UserId> = events.iter().flat_map(event_users).collect();
+        ids.extend(
+            notifications
+                .iter()
+                .filter_map(|n| n.actor_id.clone().map(UserId::new)),
+        );
+        let users = users_by_ids(&txn, &ids).await?;
+        let lines = insert_system_lines(&txn, &room_id, &events, &users, now).await?;
+        txn.commit().await?;
+
+        self.hub.publish(Published::Room {
+            room_id,
+            events: events.clone(),
+            users: users.clone(),
+        });
+        if !lines.is_empty() {
+            self.hub.publish(Published::Messages {
+                messages: lines
+                    .into_iter()
+                    .map(|line| Posted {
+                        message: message_view(line, &users),
+                        client_id: None,
+                    })
+                    .collect(),
+            });
+        }
+        if let Some(settings) = events.iter().find_map(|e| match e {
+            Event::SettingsChanged { settings, .. } => Some(settings),
+            _ => None,
+        }) {
+            let mut changed = model.clone();
+            if let Some(topic) = &settings.topic {
+                changed.topic.clone_from(topic);
+            }
+            if let Some(policy) = settings.policy {
+                changed.join_policy = policy;
+            }
+            if let Some(max) = settings.max_members {
+                changed.max_members = max.map(|n| n as i32);
+            }
+            self.hub.publish(Published::RoomUpdated {
+                room: view(&changed, before.member_count),
+            });
+        }
+        for row in notifications {
+            let user_id = UserId::new(row.user_id.clone());
+            self.hub.publish(Published::Notification {
+                user_id,
+                notification: notification_view(row, &users),
+            });
+        }
+        Ok(Committed { events })
+    }
+}

@@ -1,0 +1,479 @@
+//! What the pages and the API read about rooms: one room and where the caller stands, the
+//! room page in one go, the directory, the caller's rooms past and present, and the admins'
+//! listings (members, requests, bans, invites, the moderation log).
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::Utc;
+use domain::{
+    message::HISTORY_PAGE,
+    room::{self, JoinPolicy, MembershipStatus, Micros, Role, RoomStatus},
+    views::{
+        BanView, InviteView, LogEntryView, MemberView, MyRoom, PreviousRoom, RequestView, RoomPage,
+        RoomView,
+    },
+    vocab::LogKind,
+    ApiError, RoomId, User, UserId,
+};
+use entity::{ban, invite, join_request, membership, mod_log, room as room_row};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait, LikeExpr, Query},
+    ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use super::{
+    cursor::{decode_cursor, encode_cursor},
+    member_counts, view, Rooms,
+};
+use crate::{
+    access,
+    error::ServiceResult,
+    limits::Action,
+    time::{from_micros, micros, rfc3339},
+    timeline,
+    users::users_by_ids,
+};
+
+impl Rooms {
+    /// Up to 10 usernames starting with `prefix`, for an invite form's suggestions.
+    pub async fn usernames_starting(&self, prefix: &str) -> ServiceResult<Vec<String>> {
+        crate::users::usernames_starting(&self.db, prefix, 10).await
+    }
+
+    /// `rooms/open`, the room page: the room and where the caller stands, and for members
+    /// the member list, the latest page of messages and (for admins) how many requests
+    /// wait. Access is looked up once, on one connection.
+    pub async fn open(&self, actor: &UserId, room_id: &RoomId) -> ServiceResult<RoomPage> {
+        let access = access::load(&self.db, actor, room_id).await?;
+        access.standing.may_see()?;
+        let count = member_counts(&self.db, &[room_id.to_string()]).await?;
+        let room = view(
+            &access.room,
+            count.get(room_id.as_str()).copied().unwrap_or(0),
+        );
+        let Some(role) = access.role.filter(|_| access.standing.is_member()) else {
+            let requested =
+                join_request::Entity::find_by_id((room_id.to_string(), actor.to_string()))
+                    .one(&self.db)
+                    .await?
+                    .is_some();
+            return Ok(RoomPage {
+                room,
+                my_role: None,
+                members: Vec::new(),
+                messages: Vec::new(),
+                has_older: false,
+                requested,
+                invited: access.standing.invited,
+                pending_requests: 0,
+            });
+        };
+        let members = self.member_list(room_id).await?;
+        let mut messages = timeline::latest(&self.db, room_id, None, HISTORY_PAGE + 1).await?;
+        let has_older = messages.len() as u64 > HISTORY_PAGE;
+        messages.truncate(HISTORY_PAGE as usize);
+        let pending_requests = if role.is_admin() {
+            join_request::Entity::find()
+                .filter(join_request::Column::RoomId.eq(room_id.as_str()))
+                .count(&self.db)
+                .await?
+        } else {
+            0
+        };
+        Ok(RoomPage {
+            room,
+            my_role: Some(role),
+            members,
+            messages,
+            has_older,
+            requested: false,
+            invited: false,
+            pending_requests: u32::try_from(pending_requests).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// `rooms/get`: the room and the caller's role, if the caller may see it.
+    pub async fn get(
+        &self,
+        actor: &UserId,
+        room_id: &RoomId,
+    ) -> ServiceResult<(RoomView, Option<Role>)> {
+        let access = access::load(&self.db, actor, room_id).await?;
+        access.standing.may_see()?;
+        let count = member_counts(&self.db, &[room_id.to_string()]).await?;
+        let members = count.get(room_id.as_str()).copied().unwrap_or(0);
+        Ok((view(&access.room, members), access.role))
+    }
+
+    async fn views(&self, models: &[room_row::Model]) -> ServiceResult<Vec<RoomView>> {
+        let ids: Vec<String> = models.iter().map(|m| m.id.clone()).collect();
+        let counts = member_counts(&self.db, &ids).await?;
+        Ok(models
+            .iter()
+            .map(|m| view(m, counts.get(&m.id).copied().unwrap_or(0)))
+            .collect())
+    }
+
+    /// `rooms/search`: active listed rooms whose name contains `query` (any case), by name,
+    /// never a room that banned the caller.
+    pub async fn search(
+        &self,
+        actor: &UserId,
+        query: Option<&str>,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> ServiceResult<(Vec<RoomView>, Option<String>)> {
+        self.limits.check(Action::Search, actor).await?;
+        let limit = limit.unwrap_or(20).clamp(1, 100);
+        let mut find = room_row::Entity::find()
+            .filter(room_row::Column::Status.eq(RoomStatus::Active))
+            .filter(room_row::Column::JoinPolicy.is_in([JoinPolicy::Open, JoinPolicy::Request]))
+            .filter(
+                room_row::Column::Id.not_in_subquery(
+                    Query::select()
+                        .column(ban::Column::RoomId)
+                        .from(ban::Entity)
+                        .and_where(ban::Column::UserId.eq(actor.as_str()))
+                        .to_owned(),
+                ),
+            );
+        if let Some(q) = query.map(str::trim).filter(|q| !q.is_empty()) {
+            let escaped = domain::room::fold(q)
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            find = find.filter(
+                Expr::col(room_row::Column::NameKey)
+                    .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+            );
+        }
+        if let Some(cursor) = cursor {
+            let (name_key, id) = decode_cursor(cursor)?;
+            find = find.filter(
+                Condition::any()
+                    .add(room_row::Column::NameKey.gt(name_key.clone()))
+                    .add(
+                        Condition::all()
+                            .add(room_row::Column::NameKey.eq(name_key))
+                            .add(room_row::Column::Id.gt(id)),
+                    ),
+            );
+        }
+        let mut models = find
+            .order_by(room_row::Column::NameKey, Order::Asc)
+            .order_by(room_row::Column::Id, Order::Asc)
+            .limit(u64::from(limit) + 1)
+            .all(&self.db)
+            .await?;
+        let next = if models.len() > limit as usize {
+            models.truncate(limit as usize);
+            models.last().map(|m| encode_cursor(&m.name_key, &m.id))
+        } else {
+            None
+        };
+        Ok((self.views(&models).await?, next))
+    }
+
+    /// `rooms/mine`: the caller's current rooms with their role, by name.
+    pub async fn mine(&self, actor: &UserId) -> ServiceResult<Vec<MyRoom>> {
+        let memberships = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(actor.as_str()))
+            .filter(membership::Column::Status.eq(MembershipStatus::Active))
+            .all(&self.db)
+            .await?;
+        let roles: HashMap<String, Role> = memberships
+            .iter()
+            .map(|m| (m.room_id.clone(), m.role))
+            .collect();
+        let models = room_row::Entity::find()
+            .filter(room_row::Column::Id.is_in(roles.keys().cloned()))
+            .filter(room_row::Column::Status.eq(RoomStatus::Active))
+            .order_by(room_row::Column::NameKey, Order::Asc)
+            .all(&self.db)
+            .await?;
+        Ok(self
+            .views(&models)
+            .await?
+            .into_iter()
+            .map(|room| MyRoom {
+                my_role: roles.get(room.id.as_str()).copied().unwrap_or(Role::Member),
+                room,
+            })
+            .collect())
+    }
+
+    /// `rooms/previous`: active rooms the caller left or was kicked from, latest first;
+    /// never a room that banned them or one that terminated.
+    pub async fn previous(&self, actor: &UserId) -> ServiceResult<Vec<PreviousRoom>> {
+        let past = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(actor.as_str()))
+            .filter(
+                membership::Column::Status
+                    .is_in([MembershipStatus::Left, MembershipStatus::Kicked]),
+            )
+            .order_by(membership::Column::LeftAt, Order::Desc)
+            .all(&self.db)
+            .await?;
+        if past.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = past.iter().map(|m| m.room_id.clone()).collect();
+        // One query per table for the whole list, not one room load per past room.
+        let rooms: HashMap<String, room_row::Model> = room_row::Entity::find()
+            .filter(room_row::Column::Id.is_in(ids.clone()))
+            .filter(room_row::Column::Status.eq(RoomStatus::Active))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id.clone(), m))
+            .collect();
+        let counts = member_counts(&self.db, &ids).await?;
+        let banned: BTreeSet<String> = ban::Entity::find()
+            .filter(ban::Column::UserId.eq(actor.as_str()))
+            .filter(ban::Column::RoomId.is_in(ids.clone()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|b| b.room_id)
+            .collect();
+        let requested: BTreeSet<String> = join_request::Entity::find()
+            .filter(join_request::Column::UserId.eq(actor.as_str()))
+            .filter(join_request::Column::RoomId.is_in(ids.clone()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|r| r.room_id)
+            .collect();
+        let invites: HashMap<String, Micros> = invite::Entity::find()
+            .filter(invite::Column::UserId.eq(actor.as_str()))
+            .filter(invite::Column::RoomId.is_in(ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|i| (i.room_id, micros(i.expires_at)))
+            .collect();
+        let now = micros(Utc::now());
+        Ok(past
+            .into_iter()
+            .filter(|m| !banned.contains(&m.room_id))
+            .filter_map(|m| {
+                let model = rooms.get(&m.room_id)?;
+                let count = counts.get(&m.room_id).copied().unwrap_or(0);
+                let room = view(model, count);
+                let can_rejoin = room::can_rejoin(
+                    room.join_policy,
+                    room.max_members,
+                    count,
+                    requested.contains(&m.room_id),
+                    invites.get(&m.room_id).copied(),
+                    now,
+                );
+                Some(PreviousRoom {
+                    room,
+                    left_at: rfc3339(m.left_at.unwrap_or(m.joined_at)),
+                    reason: m.status.leave_reason()?,
+                    can_rejoin,
+                })
+            })
+            .collect())
+    }
+
+    /// `rooms/members`: in join order.
+    pub async fn members(
+        &self,
+        actor: &UserId,
+        room_id: &RoomId,
+    ) -> ServiceResult<Vec<MemberView>> {
+        access::require_member(&self.db, actor, room_id).await?;
+        self.member_list(room_id).await
+    }
+
+    async fn member_list(&self, room_id: &RoomId) -> ServiceResult<Vec<MemberView>> {
+        let rows = membership::Entity::find()
+            .filter(membership::Column::RoomId.eq(room_id.as_str()))
+            .filter(membership::Column::Status.eq(MembershipStatus::Active))
+            .order_by(membership::Column::JoinSeq, Order::Asc)
+            .order_by(membership::Column::UserId, Order::Asc)
+            .all(&self.db)
+            .await?;
+        self.with_users(
+            rows,
+            |m| &m.user_id,
+            |m, user| MemberView {
+                user,
+                role: m.role,
+                joined_at: rfc3339(from_micros(m.join_seq)),
+            },
+        )
+        .await
+    }
+
+    /// `rooms/requests`: pending requests, oldest first (admins).
+    pub async fn requests(
+        &self,
+        actor: &UserId,
+        room_id: &RoomId,
+    ) -> ServiceResult<Vec<RequestView>> {
+        access::require_admin(&self.db, actor, room_id).await?;
+        let rows = join_request::Entity::find()
+            .filter(join_request::Column::RoomId.eq(room_id.as_str()))
+            .order_by(join_request::Column::CreatedAt, Order::Asc)
+            .all(&self.db)
+            .await?;
+        self.with_users(
+            rows,
+            |r| &r.user_id,
+            |r, user| RequestView {
+                user,
+                created_at: rfc3339(r.created_at),
+            },
+        )
+        .await
+    }
+
+    /// `rooms/bans` (admins), newest first.
+    pub async fn bans(&self, actor: &UserId, room_id: &RoomId) -> ServiceResult<Vec<BanView>> {
+        access::require_admin(&self.db, actor, room_id).await?;
+        let rows = ban::Entity::find()
+            .filter(ban::Column::RoomId.eq(room_id.as_str()))
+            .order_by(ban::Column::CreatedAt, Order::Desc)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<UserId> = rows
+            .iter()
+            .flat_map(|r| {
+                [
+                    UserId::new(r.user_id.clone()),
+                    UserId::new(r.banned_by.clone()),
+                ]
+            })
+            .collect();
+        let users = users_by_ids(&self.db, &ids).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(BanView {
+                    user: users.get(&UserId::new(r.user_id))?.clone(),
+                    banned_by: users.get(&UserId::new(r.banned_by)).cloned(),
+                    reason: r.reason,
+                    created_at: rfc3339(r.created_at),
+                })
+            })
+            .collect())
+    }
+
+    /// `rooms/invites` (admins): invitations not yet answered or expired, newest first.
+    pub async fn invites(
+        &self,
+        actor: &UserId,
+        room_id: &RoomId,
+    ) -> ServiceResult<Vec<InviteView>> {
+        access::require_admin(&self.db, actor, room_id).await?;
+        let rows = invite::Entity::find()
+            .filter(invite::Column::RoomId.eq(room_id.as_str()))
+            .filter(invite::Column::ExpiresAt.gt(Utc::now()))
+            .order_by(invite::Column::CreatedAt, Order::Desc)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<UserId> = rows
+            .iter()
+            .flat_map(|r| {
+                [
+                    UserId::new(r.user_id.clone()),
+                    UserId::new(r.invited_by.clone()),
+                ]
+            })
+            .collect();
+        let users = users_by_ids(&self.db, &ids).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(InviteView {
+                    user: users.get(&UserId::new(r.user_id.clone()))?.clone(),
+                    invited_by: users.get(&UserId::new(r.invited_by.clone())).cloned(),
+                    created_at: rfc3339(r.created_at),
+                    expires_at: rfc3339(r.expires_at),
+                })
+            })
+            .collect())
+    }
+
+    /// Turns rows that name a user into views carrying that user, in one query for all
+    /// of them; a row whose user no longer exists is left out.
+    async fn with_users<R, V>(
+        &self,
+        rows: Vec<R>,
+        user_id: impl Fn(&R) -> &String,
+        to_view: impl Fn(R, User) -> V,
+    ) -> ServiceResult<Vec<V>> {
+        let ids: Vec<UserId> = rows
+            .iter()
+            .map(|r| UserId::new(user_id(r).clone()))
+            .collect();
+        let users = users_by_ids(&self.db, &ids).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let user = users.get(&UserId::new(user_id(&r).clone()))?.clone();
+                Some(to_view(r, user))
+            })
+            .collect())
+    }
+
+    /// `rooms/log` (admins): newest first, 50 a page, `cursor` from the previous page.
+    pub async fn log(
+        &self,
+        actor: &UserId,
+        room_id: &RoomId,
+        cursor: Option<&str>,
+        kind: Option<LogKind>,
+    ) -> ServiceResult<(Vec<LogEntryView>, Option<String>)> {
+        const PAGE: u64 = 50;
+        access::require_admin(&self.db, actor, room_id).await?;
+        let mut find = mod_log::Entity::find().filter(mod_log::Column::RoomId.eq(room_id.as_str()));
+        if let Some(kind) = kind {
+            find = find.filter(mod_log::Column::Kind.eq(kind));
+        }
+        if let Some(cursor) = cursor {
+            let before: i64 = cursor.parse().map_err(|_| {
+                ApiError::invalid_field("cursor", "That cursor is not one this server gave out.")
+            })?;
+            find = find.filter(mod_log::Column::Id.lt(before));
+        }
+        let mut rows = find
+            .order_by(mod_log::Column::Id, Order::Desc)
+            .limit(PAGE + 1)
+            .all(&self.db)
+            .await?;
+        let next = if rows.len() as u64 > PAGE {
+            rows.truncate(PAGE as usize);
+            rows.last().map(|r| r.id.to_string())
+        } else {
+            None
+        };
+        let ids: Vec<UserId> = rows
+            .iter()
+            .flat_map(|r| [r.actor_id.clone(), r.target_id.clone()])
+            .flatten()
+            .map(UserId::new)
+            .collect();
+        let users = users_by_ids(&self.db, &ids).await?;
+        let user = |id: &Option<String>| {
+            id.clone()
+                .and_then(|id| users.get(&UserId::new(id)).cloned())
+        };
+        let entries = rows
+            .iter()
+            .map(|r| LogEntryView {
+                id: r.id.to_string(),
+                kind: r.kind,
+                actor: user(&r.actor_id),
+                target: user(&r.target_id),
+                reason: r.reason.clone(),
+                created_at: rfc3339(r.created_at),
+            })
+            .collect();
+        Ok((entries, next))
+    }
+}
