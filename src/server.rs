@@ -54,16 +54,16 @@ pub struct Server {
     listener: TcpListener,
     config: Config,
     /// Parlor with its database, once it answered; a task keeps trying until then.
-    app: Arc<OnceLock<App>>,
+    app: Arc<OnceLock<Running>>,
     stopping: CancellationToken,
 }
 
 /// Parlor with its database: the router, and what has to stop with it.
-struct App {
+struct Running {
     router: Router,
     db: DatabaseConnection,
     sessions: DbSessionStore,
-    live: live::Live,
+    live: live::LiveChannel,
     /// Ends the background jobs (housekeeping, presence, the backplane, metrics).
     jobs: CancellationToken,
 }
@@ -84,7 +84,7 @@ pub async fn migrate_only(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-impl App {
+impl Running {
     /// Connects, migrates, and builds the services and the router.
     async fn start(config: &Config) -> anyhow::Result<Self> {
         let db = connect_and_migrate(config).await?;
@@ -137,7 +137,7 @@ impl App {
                 .shared_with(shared.clone()),
             hub: hub.clone(),
         };
-        let live = live::Live {
+        let live = live::LiveChannel {
             hub,
             rooms: ctx.rooms.clone(),
             messages: ctx.messages.clone(),
@@ -175,6 +175,10 @@ impl App {
             live,
             jobs,
         };
+        let swept = uploads::Uploads::sweep_partial_files(&config.files_dir());
+        if swept > 0 {
+            tracing::info!(swept, "removed partial uploads left by an earlier run");
+        }
         app.spawn_jobs(config.files_dir());
         Ok(app)
     }
@@ -221,7 +225,7 @@ impl Server {
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.addr))?;
-        let app: Arc<OnceLock<App>> = Arc::new(OnceLock::new());
+        let app: Arc<OnceLock<Running>> = Arc::new(OnceLock::new());
         let stopping = CancellationToken::new();
         let starting = tokio::spawn(keep_starting(config.clone(), app.clone(), stopping.clone()));
         // A database that answers is usually ready in milliseconds: wait a little, so the
@@ -306,10 +310,10 @@ impl Server {
 
 /// Tries to start the app until it starts (at once, then 1 s apart, doubling to 30 s) or
 /// the server stops.
-async fn keep_starting(config: Config, slot: Arc<OnceLock<App>>, stopping: CancellationToken) {
+async fn keep_starting(config: Config, slot: Arc<OnceLock<Running>>, stopping: CancellationToken) {
     let mut wait = Duration::from_secs(1);
     loop {
-        match App::start(&config).await {
+        match Running::start(&config).await {
             Ok(app) => {
                 tracing::info!("the database answers: Parlor is ready");
                 if stopping.is_cancelled() {
@@ -387,14 +391,15 @@ fn router(
     readiness: http::Readiness,
     shared: service::limits::Shared,
     sessions: DbSessionStore,
-    live: live::Live,
+    live: live::LiveChannel,
 ) -> anyhow::Result<Router> {
     let options = leptos_options(config);
-    let routes = generate_route_list(App);
-
-    let provide_ctx = {
-        let ctx = ctx.clone();
-        move || provide_context(ctx.clone())
+    let provide_ctx = move || provide_context(ctx.clone());
+    let server_fns = {
+        let provide_ctx = provide_ctx.clone();
+        move |req: Request<Body>| {
+            leptos_axum::handle_server_fns_with_context(provide_ctx.clone(), req)
+        }
     };
     let pages = {
         let options = options.clone();
@@ -402,14 +407,77 @@ fn router(
             shell(options.clone())
         })
     };
-    let server_fns = {
-        let provide_ctx = provide_ctx.clone();
-        move |req: Request<Body>| {
-            leptos_axum::handle_server_fns_with_context(provide_ctx.clone(), req)
-        }
-    };
+    let site = Router::new()
+        .leptos_routes_with_handler(generate_route_list(App), get(pages))
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            provide_ctx,
+            shell,
+        ))
+        .with_state(options)
+        .layer(request_timeout(config))
+        .layer(middleware::from_fn_with_state(
+            readiness.db.clone(),
+            http::pages_need_the_database,
+        ));
+    let probes = Router::new()
+        .route("/healthz", get(http::healthz))
+        .route("/readyz", get(http::readyz))
+        .with_state(readiness);
+    let sockets = Router::new()
+        .route("/ws", get(live::upgrade))
+        .with_state(live.clone());
 
-    // Login and sign-up are limited per client address, each with its own budget.
+    Ok(Router::new()
+        .merge(http::standalone_files(&config.site_root))
+        .merge(upload_routes(config, live.messages))
+        .merge(api_routes(config, server_fns, shared)?)
+        .merge(sockets)
+        .merge(site)
+        .layer(middleware::from_fn_with_state(
+            config.public_origin.clone(),
+            guards::same_origin_writes,
+        ))
+        .layer(session_layer(config, sessions))
+        .merge(probes)
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        ))
+}
+
+/// Uploads (a minimum rate of their own) and the live channel (heartbeats) aside, no
+/// request may hold its connection longer than this.
+fn request_timeout(config: &Config) -> TimeoutLayer {
+    TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        Duration::from_millis(config.limits.request_timeout_ms),
+    )
+}
+
+fn session_layer(config: &Config, sessions: DbSessionStore) -> SessionManagerLayer<DbSessionStore> {
+    SessionManagerLayer::new(sessions)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(
+            config.session_days,
+        )))
+}
+
+/// The server functions under `/api/`, with login and sign-up limited per client address
+/// (each with its own budget, counted for every instance together when several run).
+fn api_routes<H, F>(
+    config: &Config,
+    server_fns: H,
+    shared: service::limits::Shared,
+) -> anyhow::Result<Router>
+where
+    H: Fn(Request<Body>) -> F + Clone + Send + Sync + 'static,
+    F: Future + Send + 'static,
+    F::Output: axum::response::IntoResponse,
+{
     let limiter = |name: &str| -> anyhow::Result<_> {
         let conf = GovernorConfigBuilder::default()
             .key_extractor(ClientKey(trusted_proxies(config)))
@@ -419,8 +487,6 @@ fn router(
             .with_context(|| format!("bad rate-limit settings for {name}"))?;
         Ok(GovernorLayer::new(Arc::new(conf)).error_handler(http::rate_limited))
     };
-    let login_limit = limiter("login")?;
-    // The same budgets again, counted for every instance together when several run.
     let shared_limit = |name: &'static str| {
         middleware::from_fn_with_state(
             http::SharedAuthLimit {
@@ -433,80 +499,39 @@ fn router(
             http::shared_auth_limit,
         )
     };
-    // Uploads (a minimum rate of their own) and the live channel (heartbeats) aside, no
-    // request may hold its connection longer than this.
-    let request_timeout = TimeoutLayer::with_status_code(
-        axum::http::StatusCode::REQUEST_TIMEOUT,
-        Duration::from_millis(config.limits.request_timeout_ms),
-    );
-    let signup_limit = limiter("sign-up")?;
-
-    let api = Router::new()
-        .route(
-            "/api/auth/login",
-            post(server_fns.clone())
-                .layer::<_, Infallible>(shared_limit("login"))
-                .layer(login_limit.clone()),
-        )
-        .route(
-            "/api/form/login",
-            post(server_fns.clone())
-                .layer::<_, Infallible>(shared_limit("login"))
-                .layer(login_limit)
-                .layer(middleware::from_fn(http::refused_forms_back_to_page)),
-        )
-        .route(
-            "/api/auth/signup",
-            post(server_fns.clone())
-                .layer::<_, Infallible>(shared_limit("signup"))
-                .layer(signup_limit.clone()),
-        )
-        .route(
-            "/api/form/signup",
-            post(server_fns.clone())
-                .layer::<_, Infallible>(shared_limit("signup"))
-                .layer(signup_limit)
-                .layer(middleware::from_fn(http::refused_forms_back_to_page)),
-        )
+    let mut api = Router::new();
+    for (name, json, form) in [
+        ("login", "/api/auth/login", "/api/form/login"),
+        ("signup", "/api/auth/signup", "/api/form/signup"),
+    ] {
+        let limit = limiter(name)?;
+        api = api
+            .route(
+                json,
+                post(server_fns.clone())
+                    .layer::<_, Infallible>(shared_limit(name))
+                    .layer(limit.clone()),
+            )
+            .route(
+                form,
+                post(server_fns.clone())
+                    .layer::<_, Infallible>(shared_limit(name))
+                    .layer(limit)
+                    .layer(middleware::from_fn(http::refused_forms_back_to_page)),
+            );
+    }
+    Ok(api
         .route("/api/{*rest}", post(server_fns_or_404(server_fns)))
         .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
         .layer(middleware::from_fn(guards::json_only))
-        .layer(request_timeout)
-        .layer(middleware::from_fn(http::api_error_bodies));
+        .layer(request_timeout(config))
+        .layer(middleware::from_fn(http::api_error_bodies)))
+}
 
-    let session_layer = SessionManagerLayer::new(sessions)
-        .with_name(SESSION_COOKIE)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(config.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(time::Duration::days(
-            config.session_days,
-        )));
-
-    let probes = Router::new()
-        .route("/healthz", get(http::healthz))
-        .route("/readyz", get(http::readyz))
-        .with_state(readiness.clone());
-
-    let site = Router::new()
-        .leptos_routes_with_handler(routes, get(pages))
-        .fallback(leptos_axum::file_and_error_handler_with_context(
-            provide_ctx,
-            shell,
-        ))
-        .with_state(options)
-        .layer(request_timeout)
-        .layer(middleware::from_fn_with_state(
-            readiness.db.clone(),
-            http::pages_need_the_database,
-        ));
-
-    let swept = uploads::Uploads::sweep_partial_files(&config.files_dir());
-    if swept > 0 {
-        tracing::info!(swept, "removed partial uploads left by an earlier run");
-    }
+/// `POST /api/uploads` and `GET /files/{id}`.
+fn upload_routes(config: &Config, messages: service::Messages) -> Router {
     let files = uploads::Uploads::new(
-        live.messages.clone(),
+        messages,
         config.files_dir(),
         uploads::UploadLimits {
             file_bytes: config.upload_limit,
@@ -521,34 +546,13 @@ fn router(
     let upload_body_limit = usize::try_from(config.upload_limit)
         .unwrap_or(usize::MAX)
         .saturating_add(64 * 1024);
-    let files = Router::new()
+    Router::new()
         .route(
             "/api/uploads",
             post(uploads::upload).layer(axum::extract::DefaultBodyLimit::max(upload_body_limit)),
         )
         .route("/files/{id}", get(uploads::download))
-        .with_state(files);
-    let live = Router::new()
-        .route("/ws", get(live::upgrade))
-        .with_state(live);
-
-    Ok(Router::new()
-        .merge(http::standalone_files(&config.site_root))
-        .merge(files)
-        .merge(api)
-        .merge(live)
-        .merge(site)
-        .layer(middleware::from_fn_with_state(
-            config.public_origin.clone(),
-            guards::same_origin_writes,
-        ))
-        .layer(session_layer)
-        .merge(probes)
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        ))
+        .with_state(files)
 }
 
 /// The catch-all for `/api/…`: a registered server function, or a JSON `not_found`.

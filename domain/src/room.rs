@@ -453,8 +453,8 @@ impl Room {
     }
 }
 
-/// Decides what `actor` doing `command` to `room` causes, or why it is refused.
-/// `now` is the clock; `actor_is_new` etc. are not needed: the room says it all.
+/// Decides what `actor` doing `command` to `room` at time `now` causes, or why it is
+/// refused. Everything it needs is in the room (or the summary of it the service loads).
 pub fn decide(
     room: &Room,
     actor: &UserId,
@@ -467,186 +467,224 @@ pub fn decide(
     match command {
         Command::Join => join(room, actor, now),
         Command::AcceptInvite => accept_invite(room, actor, now),
-        Command::DeclineInvite => {
-            if !room.has_invite(actor, now) {
-                return Err(not_invited());
-            }
-            Ok(vec![Event::InviteClosed {
-                user: actor.clone(),
-                accepted: false,
-            }])
-        }
+        Command::DeclineInvite => decline_invite(room, actor, now),
         Command::Leave => {
             if room.member(actor).is_none() {
                 return Err(not_member());
             }
             Ok(depart(room, actor, LeaveReason::Left, None, None))
         }
-        Command::Approve { user } | Command::Deny { user } => {
-            require_admin(room, actor)?;
-            if !room.requests.contains(user) {
-                return Err(refuse(
-                    ErrorCode::NotFound,
-                    "That person has no pending request to join this room.",
-                ));
-            }
-            let approved = matches!(command, Command::Approve { .. });
-            if approved && room.is_full() {
-                return Err(room_full());
-            }
-            let mut events = vec![Event::RequestClosed {
-                user: user.clone(),
-                approved,
-                by: actor.clone(),
-            }];
-            if approved {
-                events.push(Event::Joined {
-                    user: user.clone(),
-                    role: Role::Member,
-                    via: JoinedVia::Approved,
-                });
-            }
-            Ok(events)
-        }
-        Command::Invite { user } => {
-            require_admin(room, actor)?;
-            if room.member(user).is_some() {
-                return Err(refuse(
-                    ErrorCode::AlreadyMember,
-                    "That person is already a member of this room.",
-                ));
-            }
-            if room.banned.contains(user) {
-                return Err(refuse(
-                    ErrorCode::Banned,
-                    "That person is banned from this room. Unban them first to invite them.",
-                ));
-            }
-            Ok(vec![Event::Invited {
-                user: user.clone(),
-                by: actor.clone(),
-                expires_at: now + INVITE_LIFETIME,
-            }])
-        }
-        Command::Kick { user, reason } => {
-            let target = moderate(room, actor, user, "kick")?;
-            let Some(_) = target else {
-                return Err(access::target_not_member());
-            };
-            Ok(depart(
-                room,
-                user,
-                LeaveReason::Kicked,
-                Some(actor),
-                reason.clone(),
-            ))
-        }
-        Command::Ban { user, reason } => {
-            let target = moderate(room, actor, user, "ban")?;
-            if room.banned.contains(user) {
-                return Err(refuse(
-                    ErrorCode::AlreadyBanned,
-                    "That person is already banned from this room.",
-                ));
-            }
-            let mut events = vec![Event::BanAdded {
-                user: user.clone(),
-                by: actor.clone(),
-                reason: reason.clone(),
-            }];
-            if room.requests.contains(user) || room.invites.contains_key(user) {
-                events.push(Event::Cancelled { user: user.clone() });
-            }
-            if target.is_some() {
-                events.extend(depart(
-                    room,
-                    user,
-                    LeaveReason::Banned,
-                    Some(actor),
-                    reason.clone(),
-                ));
-            }
-            Ok(events)
-        }
-        Command::Unban { user } => {
-            require_admin(room, actor)?;
-            if !room.banned.contains(user) {
-                return Err(refuse(
-                    ErrorCode::NotFound,
-                    "That person is not banned from this room.",
-                ));
-            }
-            Ok(vec![Event::BanLifted {
-                user: user.clone(),
-                by: actor.clone(),
-            }])
-        }
+        Command::Approve { user } => answer_request(room, actor, user, true),
+        Command::Deny { user } => answer_request(room, actor, user, false),
+        Command::Invite { user } => invite(room, actor, user, now),
+        Command::Kick { user, reason } => kick(room, actor, user, reason),
+        Command::Ban { user, reason } => ban(room, actor, user, reason),
+        Command::Unban { user } => unban(room, actor, user),
         Command::Promote { user } | Command::Demote { user } | Command::Transfer { user } => {
-            require_owner(room, actor)?;
-            let Some(target) = room.member(user) else {
-                return Err(access::target_not_member());
-            };
-            let by = Some(actor.clone());
-            match (command, target.role) {
-                (_, Role::Owner) => Err(refuse(
-                    ErrorCode::InvalidInput,
-                    "You are already the owner of this room.",
-                )),
-                (Command::Promote { .. }, Role::Admin) => Err(refuse(
-                    ErrorCode::InvalidInput,
-                    "That person is already an admin.",
-                )),
-                (Command::Promote { .. }, Role::Member) => Ok(vec![Event::RoleChanged {
-                    user: user.clone(),
-                    role: Role::Admin,
-                    cause: RoleCause::Promoted,
-                    by,
-                }]),
-                (Command::Demote { .. }, Role::Member) => Err(refuse(
-                    ErrorCode::InvalidInput,
-                    "That person is not an admin.",
-                )),
-                (Command::Demote { .. }, Role::Admin) => Ok(vec![Event::RoleChanged {
-                    user: user.clone(),
-                    role: Role::Member,
-                    cause: RoleCause::Demoted,
-                    by,
-                }]),
-                _ => Ok(vec![
-                    Event::RoleChanged {
-                        user: user.clone(),
-                        role: Role::Owner,
-                        cause: RoleCause::Ownership,
-                        by: by.clone(),
-                    },
-                    Event::RoleChanged {
-                        user: actor.clone(),
-                        role: Role::Admin,
-                        cause: RoleCause::Ownership,
-                        by,
-                    },
-                ]),
-            }
+            change_role(room, actor, command, user)
         }
-        Command::Update(settings) => {
-            require_admin(room, actor)?;
-            if let Some(Some(max)) = settings.max_members {
-                if (max as usize) < room.member_count {
-                    return Err(ApiError::invalid_field(
-                        "max_members",
-                        format!(
-                            "The room already has {} members; the limit cannot be lower.",
-                            room.member_count
-                        ),
-                    ));
-                }
-            }
-            Ok(vec![Event::SettingsChanged {
-                by: actor.clone(),
-                settings: settings.clone(),
-            }])
+        Command::Update(settings) => update(room, actor, settings),
+    }
+}
+
+fn decline_invite(room: &Room, user: &UserId, now: Micros) -> Result<Vec<Event>, ApiError> {
+    if !room.has_invite(user, now) {
+        return Err(not_invited());
+    }
+    Ok(vec![Event::InviteClosed {
+        user: user.clone(),
+        accepted: false,
+    }])
+}
+
+fn answer_request(
+    room: &Room,
+    actor: &UserId,
+    user: &UserId,
+    approved: bool,
+) -> Result<Vec<Event>, ApiError> {
+    require_admin(room, actor)?;
+    if !room.requests.contains(user) {
+        return Err(refuse(
+            ErrorCode::NotFound,
+            "That person has no pending request to join this room.",
+        ));
+    }
+    if approved && room.is_full() {
+        return Err(room_full());
+    }
+    let mut events = vec![Event::RequestClosed {
+        user: user.clone(),
+        approved,
+        by: actor.clone(),
+    }];
+    if approved {
+        events.push(Event::Joined {
+            user: user.clone(),
+            role: Role::Member,
+            via: JoinedVia::Approved,
+        });
+    }
+    Ok(events)
+}
+
+fn invite(room: &Room, actor: &UserId, user: &UserId, now: Micros) -> Result<Vec<Event>, ApiError> {
+    require_admin(room, actor)?;
+    if room.member(user).is_some() {
+        return Err(refuse(
+            ErrorCode::AlreadyMember,
+            "That person is already a member of this room.",
+        ));
+    }
+    if room.banned.contains(user) {
+        return Err(refuse(
+            ErrorCode::Banned,
+            "That person is banned from this room. Unban them first to invite them.",
+        ));
+    }
+    Ok(vec![Event::Invited {
+        user: user.clone(),
+        by: actor.clone(),
+        expires_at: now + INVITE_LIFETIME,
+    }])
+}
+
+fn kick(
+    room: &Room,
+    actor: &UserId,
+    user: &UserId,
+    reason: &Option<String>,
+) -> Result<Vec<Event>, ApiError> {
+    if moderate(room, actor, user, "kick")?.is_none() {
+        return Err(access::target_not_member());
+    }
+    Ok(depart(
+        room,
+        user,
+        LeaveReason::Kicked,
+        Some(actor),
+        reason.clone(),
+    ))
+}
+
+fn ban(
+    room: &Room,
+    actor: &UserId,
+    user: &UserId,
+    reason: &Option<String>,
+) -> Result<Vec<Event>, ApiError> {
+    let target = moderate(room, actor, user, "ban")?;
+    if room.banned.contains(user) {
+        return Err(refuse(
+            ErrorCode::AlreadyBanned,
+            "That person is already banned from this room.",
+        ));
+    }
+    let mut events = vec![Event::BanAdded {
+        user: user.clone(),
+        by: actor.clone(),
+        reason: reason.clone(),
+    }];
+    if room.requests.contains(user) || room.invites.contains_key(user) {
+        events.push(Event::Cancelled { user: user.clone() });
+    }
+    if target.is_some() {
+        events.extend(depart(
+            room,
+            user,
+            LeaveReason::Banned,
+            Some(actor),
+            reason.clone(),
+        ));
+    }
+    Ok(events)
+}
+
+fn unban(room: &Room, actor: &UserId, user: &UserId) -> Result<Vec<Event>, ApiError> {
+    require_admin(room, actor)?;
+    if !room.banned.contains(user) {
+        return Err(refuse(
+            ErrorCode::NotFound,
+            "That person is not banned from this room.",
+        ));
+    }
+    Ok(vec![Event::BanLifted {
+        user: user.clone(),
+        by: actor.clone(),
+    }])
+}
+
+/// Promote, demote and transfer: the owner's alone.
+fn change_role(
+    room: &Room,
+    actor: &UserId,
+    command: &Command,
+    user: &UserId,
+) -> Result<Vec<Event>, ApiError> {
+    require_owner(room, actor)?;
+    let Some(target) = room.member(user) else {
+        return Err(access::target_not_member());
+    };
+    let by = Some(actor.clone());
+    match (command, target.role) {
+        (_, Role::Owner) => Err(refuse(
+            ErrorCode::InvalidInput,
+            "You are already the owner of this room.",
+        )),
+        (Command::Promote { .. }, Role::Admin) => Err(refuse(
+            ErrorCode::InvalidInput,
+            "That person is already an admin.",
+        )),
+        (Command::Promote { .. }, Role::Member) => Ok(vec![Event::RoleChanged {
+            user: user.clone(),
+            role: Role::Admin,
+            cause: RoleCause::Promoted,
+            by,
+        }]),
+        (Command::Demote { .. }, Role::Member) => Err(refuse(
+            ErrorCode::InvalidInput,
+            "That person is not an admin.",
+        )),
+        (Command::Demote { .. }, Role::Admin) => Ok(vec![Event::RoleChanged {
+            user: user.clone(),
+            role: Role::Member,
+            cause: RoleCause::Demoted,
+            by,
+        }]),
+        _ => Ok(vec![
+            Event::RoleChanged {
+                user: user.clone(),
+                role: Role::Owner,
+                cause: RoleCause::Ownership,
+                by: by.clone(),
+            },
+            Event::RoleChanged {
+                user: actor.clone(),
+                role: Role::Admin,
+                cause: RoleCause::Ownership,
+                by,
+            },
+        ]),
+    }
+}
+
+fn update(room: &Room, actor: &UserId, settings: &Settings) -> Result<Vec<Event>, ApiError> {
+    require_admin(room, actor)?;
+    if let Some(Some(max)) = settings.max_members {
+        if (max as usize) < room.member_count {
+            return Err(ApiError::invalid_field(
+                "max_members",
+                format!(
+                    "The room already has {} members; the limit cannot be lower.",
+                    room.member_count
+                ),
+            ));
         }
     }
+    Ok(vec![Event::SettingsChanged {
+        by: actor.clone(),
+        settings: settings.clone(),
+    }])
 }
 
 fn require_admin(room: &Room, actor: &UserId) -> Result<Role, ApiError> {

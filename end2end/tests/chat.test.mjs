@@ -274,3 +274,34 @@ test('older messages load as you scroll up, in place; the jump button and typing
   await log(a.page).getByText('hel', { exact: true }).waitFor();
   for (const p of [a, b]) await p.page.context().close();
 });
+
+test('a ninth tab says Parlor is open in too many tabs, stays put, and gets in once a tab closes', async () => {
+  const a = await person(browser, 'ana');
+  const room = await createRoom(a.page, { name: uniqueName('Tabs'), join_policy: 'open' });
+  const path = `/rooms/${room.id}`;
+  const online = (page) => page.locator('#online-heading');
+  const tabs = [a.page];
+  await open(a.page, path);
+  await online(a.page).waitFor();
+  // Eight tabs is what one account may hold (--ws-per-user); each is live before the next.
+  while (tabs.length < 8) {
+    const tab = await a.page.context().newPage();
+    await open(tab, path);
+    await online(tab).waitFor();
+    tabs.push(tab);
+  }
+  const ninth = await a.page.context().newPage();
+  await open(ninth, path);
+  const tooMany = ninth.getByRole('alert').filter({ hasText: 'Parlor is open in too many tabs' });
+  await tooMany.waitFor();
+  await shot(ninth, 'too-many-tabs');
+  // Not sent to the login page, not signed out: the room is still there, and so is the session.
+  assert.equal(new URL(ninth.url()).pathname, path);
+  assert.equal(await composer(ninth).isVisible(), true);
+  await api(ninth, '/api/auth/me');
+  // One tab closes: the ninth connects by itself at its next try.
+  await tabs.pop().close();
+  await tooMany.waitFor({ state: 'detached', timeout: 45_000 });
+  await online(ninth).waitFor();
+  await a.page.context().close();
+});

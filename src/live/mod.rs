@@ -36,8 +36,8 @@ use tokio::sync::mpsc;
 
 pub use fanout::MembershipVersion;
 pub use presence::PRESENCE_EVERY;
-pub use registry::{Connection, SocketCaps, SocketId};
-pub use socket::{upgrade, Live};
+pub use registry::{SocketCaps, SocketHandle, SocketId};
+pub use socket::{upgrade, LiveChannel};
 
 /// A serialised `ServerFrame`.
 pub type Frame = Utf8Bytes;

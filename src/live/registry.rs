@@ -52,7 +52,7 @@ pub(super) struct Registry {
 }
 
 /// One open socket's end of the hub.
-pub struct Connection {
+pub struct SocketHandle {
     pub id: SocketId,
     pub frames: mpsc::Receiver<Frame>,
     /// Cancelled when the socket fell behind and must go.
@@ -87,7 +87,7 @@ impl LiveHub {
         user: &User,
         session_id: Option<String>,
         addr: Option<IpAddr>,
-    ) -> Result<Connection, Close> {
+    ) -> Result<SocketHandle, Close> {
         let id = SocketId(self.next_id.fetch_add(1, Ordering::Relaxed));
         let (tx, frames) = mpsc::channel(self.queue);
         let cancel = CancellationToken::new();
@@ -118,7 +118,7 @@ impl LiveHub {
         );
         reg.by_user.entry(user.id.clone()).or_default().insert(id);
         metrics::gauge!("parlor_sockets_open").increment(1.0);
-        Ok(Connection {
+        Ok(SocketHandle {
             id,
             frames,
             cancel,

@@ -9,7 +9,7 @@ use domain::UserId;
 use service::hub::EndedSessions;
 use tokio_util::sync::CancellationToken;
 
-use super::{Live, LiveHub, SocketId};
+use super::{LiveChannel, LiveHub, SocketId};
 
 /// How long a socket whose session id vanished waits to hear of its renewal.
 const RENEWAL_GRACE: Duration = Duration::from_secs(2);
@@ -54,7 +54,7 @@ impl LiveHub {
 /// cancelled, which closes the socket as a logout does. The session is looked up under the
 /// id the hub has for the socket now, which a password change renews. Never completes by
 /// itself.
-pub(super) async fn watch_expiry(live: Live, conn: SocketId, signed_out: CancellationToken) {
+pub(super) async fn watch_expiry(live: LiveChannel, conn: SocketId, signed_out: CancellationToken) {
     use tower_sessions::{session::Id, SessionStore};
     let current = || live.hub.session_of(conn).and_then(|s| s.parse::<Id>().ok());
     loop {

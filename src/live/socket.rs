@@ -32,14 +32,14 @@ use futures::{SinkExt, StreamExt};
 use service::{messages::Queued, session_store::DbSessionStore, Messages, Rooms, ServiceError};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
-use super::{frame, registry::Connection, sessions::watch_expiry, Frame, LiveHub, SocketId};
+use super::{frame, registry::SocketHandle, sessions::watch_expiry, Frame, LiveHub, SocketId};
 
 /// Largest frame or message a client may send: a 4000-character body fits with room to spare.
 pub const MAX_FRAME: usize = 32 * 1024;
 const MISSED_PONGS: u32 = 2;
 
 #[derive(Clone)]
-pub struct Live {
+pub struct LiveChannel {
     pub hub: Arc<LiveHub>,
     pub rooms: Rooms,
     pub messages: Messages,
@@ -55,7 +55,7 @@ pub struct Live {
 }
 
 pub async fn upgrade(
-    State(live): State<Live>,
+    State(live): State<LiveChannel>,
     caller: Result<CurrentUser, AppError>,
     client: crate::client_addr::ClientAddr,
     headers: HeaderMap,
@@ -87,7 +87,7 @@ async fn serve(
     user: User,
     session_id: Option<String>,
     addr: Option<std::net::IpAddr>,
-    live: Live,
+    live: LiveChannel,
 ) {
     let (mut sink, stream) = socket.split();
     let conn = match live.hub.connect(&user, session_id, addr) {
@@ -142,7 +142,11 @@ async fn serve(
 /// Subscribes a new socket to its user's rooms as the database has them. Membership
 /// changes delivered while the rooms were being read make the read stale, so it is read
 /// again; `None` when the rooms could not be read.
-async fn subscribe_to_rooms(live: &Live, user: &User, conn: SocketId) -> Option<Vec<RoomId>> {
+async fn subscribe_to_rooms(
+    live: &LiveChannel,
+    user: &User,
+    conn: SocketId,
+) -> Option<Vec<RoomId>> {
     for _ in 0..10 {
         let seen = live.hub.membership_version(conn);
         let rooms: Vec<RoomId> = match live.rooms.mine(&user.id).await {
@@ -170,7 +174,7 @@ async fn close(sink: &mut futures::stream::SplitSink<WebSocket, Message>, why: C
 
 async fn write_loop(
     mut sink: futures::stream::SplitSink<WebSocket, Message>,
-    conn: Connection,
+    conn: SocketHandle,
     missed: Arc<AtomicU32>,
     shutdown: CancellationToken,
     ping_every: Duration,
@@ -179,7 +183,7 @@ async fn write_loop(
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     // Made once, not once per frame: every socket shares the shutdown token, and a fresh
     // `cancelled()` each time would register with its lock for every frame sent.
-    let Connection {
+    let SocketHandle {
         mut frames,
         cancel,
         signed_out,
@@ -260,15 +264,15 @@ const IN_FLIGHT: usize = 32;
 /// A send on its way to the database, with the client's id for its answer. Boxed: a
 /// channel allocates room for 32 entries up front, so every socket, idle or not, pays for
 /// the entry's size 32 times (3 KiB unboxed, docs/BENCHMARKS.md S1).
-type Pending = Box<(ClientId, Result<Queued, ServiceError>)>;
+type InFlight = Box<(ClientId, Result<Queued, ServiceError>)>;
 
 async fn read_loop(
     mut stream: futures::stream::SplitStream<WebSocket>,
     user: &User,
     conn: SocketId,
-    live: &Live,
+    live: &LiveChannel,
     missed: Arc<AtomicU32>,
-    pending: tokio::sync::mpsc::Sender<Pending>,
+    pending: tokio::sync::mpsc::Sender<InFlight>,
 ) {
     while let Some(msg) = stream.next().await {
         let msg = match msg {
@@ -305,17 +309,17 @@ async fn read_loop(
     }
 }
 
-fn reply_error(live: &Live, conn: SocketId, err: ApiError, client_id: Option<ClientId>) {
+fn reply_error(live: &LiveChannel, conn: SocketId, err: ApiError, client_id: Option<ClientId>) {
     live.hub
         .to_conn(conn, &frame(&ServerFrame::error(err, client_id)));
 }
 
 /// Answers `ack` or `error` to each send, in the order they were read, as each commits.
 async fn ack_loop(
-    mut acks: tokio::sync::mpsc::Receiver<Pending>,
+    mut acks: tokio::sync::mpsc::Receiver<InFlight>,
     user: &User,
     conn: SocketId,
-    live: &Live,
+    live: &LiveChannel,
 ) {
     while let Some(pending) = acks.recv().await {
         let (client_id, queued) = *pending;
@@ -334,7 +338,7 @@ async fn ack_loop(
 }
 
 /// Handles one client frame; a send comes back to be answered once it is stored.
-async fn handle(text: &str, user: &User, conn: SocketId, live: &Live) -> Option<Pending> {
+async fn handle(text: &str, user: &User, conn: SocketId, live: &LiveChannel) -> Option<InFlight> {
     let parsed: ClientFrame = match serde_json::from_str(text) {
         Ok(f) => f,
         Err(e) => {
@@ -357,7 +361,7 @@ async fn handle(text: &str, user: &User, conn: SocketId, live: &Live) -> Option<
 }
 
 /// Hands a send to the writer; the socket waits for its `ack`, not the message.
-async fn queue(send: Outgoing, user: &User, conn: SocketId, live: &Live) -> Pending {
+async fn queue(send: Outgoing, user: &User, conn: SocketId, live: &LiveChannel) -> InFlight {
     let client_id = send.client_id.clone();
     live.hub.await_ack(&user.id, &client_id, conn);
     Box::new((client_id, live.messages.queue(user, send).await))

@@ -12,7 +12,7 @@ use domain::{room::Event, RoomId, User};
 use service::hub::{EndedSessions, Hub, Posted, Published};
 use tokio::sync::mpsc;
 
-use super::{lock, presence::SILENT_FOR, relay::Relayed, Connection, LiveHub, SocketCaps};
+use super::{lock, presence::SILENT_FOR, relay::Relayed, LiveHub, SocketCaps, SocketHandle};
 use domain::{message::ClientId, wire::Close};
 
 fn user(id: &str) -> User {
@@ -184,7 +184,7 @@ fn posted(room: &str, body: &str, from: Option<&str>) -> Posted {
     }
 }
 
-fn bodies(conn: &mut Connection) -> Vec<String> {
+fn bodies(conn: &mut SocketHandle) -> Vec<String> {
     let mut out = Vec::new();
     while let Ok(f) = conn.frames.try_recv() {
         let v: serde_json::Value = serde_json::from_str(&f.to_string()).unwrap();
@@ -270,7 +270,7 @@ fn a_sender_gets_the_messages_of_its_other_sends_once_they_are_acked() {
 }
 
 /// A hub that relays, with one socket of `name` carrying `r1`.
-fn relaying(name: &str) -> (LiveHub, mpsc::Receiver<Relayed>, Connection) {
+fn relaying(name: &str) -> (LiveHub, mpsc::Receiver<Relayed>, SocketHandle) {
     let hub = LiveHub::new(16, SocketCaps::NONE);
     let (relay, relayed) = mpsc::channel(16);
     hub.relay_to(relay);
@@ -310,7 +310,7 @@ fn what_is_published_here_is_relayed_and_what_comes_from_elsewhere_is_not() {
 #[test]
 fn presence_counts_other_instances_until_they_fall_silent() {
     let (hub, mut relayed, mut bob) = relaying("bob");
-    let online = |conn: &mut Connection| -> Vec<String> {
+    let online = |conn: &mut SocketHandle| -> Vec<String> {
         let mut last = Vec::new();
         while let Ok(f) = conn.frames.try_recv() {
             let v: serde_json::Value = serde_json::from_str(&f.to_string()).unwrap();

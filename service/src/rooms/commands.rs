@@ -10,7 +10,7 @@ use domain::{
     effects::{self, NotificationDraft},
     room::{
         self, parse_max_members, parse_topic, Command, Event, JoinPolicy, Member, MembershipStatus,
-        Micros, Role, Room, RoomName, RoomStatus,
+        Micros, Role, Room, RoomName, RoomStatus, Settings,
     },
     views::RoomView,
     vocab::NotificationKind,
@@ -166,36 +166,7 @@ async fn persist(
 ) -> ServiceResult<()> {
     let key = |user: &UserId| (room_id.to_string(), user.to_string());
     match event {
-        Event::Joined { user, role, .. } => {
-            let row = membership::ActiveModel {
-                room_id: Set(room_id.to_string()),
-                user_id: Set(user.to_string()),
-                role: Set(*role),
-                status: Set(MembershipStatus::Active),
-                joined_at: Set(now),
-                join_seq: Set(micros(now)),
-                first_joined_at: Set(now),
-                left_at: Set(None),
-            };
-            membership::Entity::insert(row)
-                .on_conflict(
-                    OnConflict::columns([membership::Column::RoomId, membership::Column::UserId])
-                        .update_columns([
-                            membership::Column::Role,
-                            membership::Column::Status,
-                            membership::Column::JoinedAt,
-                            membership::Column::JoinSeq,
-                            membership::Column::LeftAt,
-                        ])
-                        .to_owned(),
-                )
-                .exec_without_returning(txn)
-                .await?;
-            join_request::Entity::delete_by_id(key(user))
-                .exec(txn)
-                .await?;
-            invite::Entity::delete_by_id(key(user)).exec(txn).await?;
-        }
+        Event::Joined { user, role, .. } => persist_join(txn, room_id, user, *role, now).await?,
         Event::Departed { user, reason, .. } => {
             membership::Entity::update_many()
                 .col_expr(
@@ -234,26 +205,7 @@ async fn persist(
             user,
             by,
             expires_at,
-        } => {
-            invite::Entity::insert(invite::ActiveModel {
-                room_id: Set(room_id.to_string()),
-                user_id: Set(user.to_string()),
-                invited_by: Set(by.to_string()),
-                created_at: Set(now),
-                expires_at: Set(from_micros(*expires_at)),
-            })
-            .on_conflict(
-                OnConflict::columns([invite::Column::RoomId, invite::Column::UserId])
-                    .update_columns([
-                        invite::Column::InvitedBy,
-                        invite::Column::CreatedAt,
-                        invite::Column::ExpiresAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await?;
-        }
+        } => persist_invite(txn, room_id, user, by, *expires_at, now).await?,
         Event::InviteClosed { user, .. } => {
             invite::Entity::delete_by_id(key(user)).exec(txn).await?;
         }
@@ -278,42 +230,130 @@ async fn persist(
             ban::Entity::delete_by_id(key(user)).exec(txn).await?;
         }
         Event::SettingsChanged { settings, .. } => {
-            let mut update =
-                room_row::Entity::update_many().filter(room_row::Column::Id.eq(room_id.as_str()));
-            if let Some(topic) = &settings.topic {
-                update = update.col_expr(room_row::Column::Topic, Expr::value(topic.clone()));
-            }
-            if let Some(policy) = settings.policy {
-                update = update.col_expr(room_row::Column::JoinPolicy, Expr::value(policy));
-            }
-            if let Some(max) = settings.max_members {
-                update = update.col_expr(
-                    room_row::Column::MaxMembers,
-                    Expr::value(max.map(|n| n as i32)),
-                );
-            }
-            update.exec(txn).await?;
+            persist_settings(txn, room_id, settings).await?;
         }
-        Event::Terminated => {
-            room_row::Entity::update_many()
-                .col_expr(
-                    room_row::Column::Status,
-                    Expr::value(RoomStatus::Terminated),
-                )
-                .col_expr(room_row::Column::TerminatedAt, Expr::value(Some(now)))
-                .filter(room_row::Column::Id.eq(room_id.as_str()))
-                .exec(txn)
-                .await?;
-            join_request::Entity::delete_many()
-                .filter(join_request::Column::RoomId.eq(room_id.as_str()))
-                .exec(txn)
-                .await?;
-            invite::Entity::delete_many()
-                .filter(invite::Column::RoomId.eq(room_id.as_str()))
-                .exec(txn)
-                .await?;
-        }
+        Event::Terminated => persist_termination(txn, room_id, now).await?,
     }
+    Ok(())
+}
+
+/// A (re)join: the membership row is made or brought back, and any request or invite that
+/// led to it is done with.
+async fn persist_join(
+    txn: &DatabaseTransaction,
+    room_id: &RoomId,
+    user: &UserId,
+    role: Role,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let row = membership::ActiveModel {
+        room_id: Set(room_id.to_string()),
+        user_id: Set(user.to_string()),
+        role: Set(role),
+        status: Set(MembershipStatus::Active),
+        joined_at: Set(now),
+        join_seq: Set(micros(now)),
+        first_joined_at: Set(now),
+        left_at: Set(None),
+    };
+    membership::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([membership::Column::RoomId, membership::Column::UserId])
+                .update_columns([
+                    membership::Column::Role,
+                    membership::Column::Status,
+                    membership::Column::JoinedAt,
+                    membership::Column::JoinSeq,
+                    membership::Column::LeftAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    let key = (room_id.to_string(), user.to_string());
+    join_request::Entity::delete_by_id(key.clone())
+        .exec(txn)
+        .await?;
+    invite::Entity::delete_by_id(key).exec(txn).await?;
+    Ok(())
+}
+
+/// An invite, or a fresh one in place of the last.
+async fn persist_invite(
+    txn: &DatabaseTransaction,
+    room_id: &RoomId,
+    user: &UserId,
+    by: &UserId,
+    expires_at: Micros,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    invite::Entity::insert(invite::ActiveModel {
+        room_id: Set(room_id.to_string()),
+        user_id: Set(user.to_string()),
+        invited_by: Set(by.to_string()),
+        created_at: Set(now),
+        expires_at: Set(from_micros(expires_at)),
+    })
+    .on_conflict(
+        OnConflict::columns([invite::Column::RoomId, invite::Column::UserId])
+            .update_columns([
+                invite::Column::InvitedBy,
+                invite::Column::CreatedAt,
+                invite::Column::ExpiresAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+async fn persist_settings(
+    txn: &DatabaseTransaction,
+    room_id: &RoomId,
+    settings: &Settings,
+) -> ServiceResult<()> {
+    let mut update =
+        room_row::Entity::update_many().filter(room_row::Column::Id.eq(room_id.as_str()));
+    if let Some(topic) = &settings.topic {
+        update = update.col_expr(room_row::Column::Topic, Expr::value(topic.clone()));
+    }
+    if let Some(policy) = settings.policy {
+        update = update.col_expr(room_row::Column::JoinPolicy, Expr::value(policy));
+    }
+    if let Some(max) = settings.max_members {
+        update = update.col_expr(
+            room_row::Column::MaxMembers,
+            Expr::value(max.map(|n| n as i32)),
+        );
+    }
+    update.exec(txn).await?;
+    Ok(())
+}
+
+/// The room ends: nobody can ask to join it or take an invite to it any more.
+async fn persist_termination(
+    txn: &DatabaseTransaction,
+    room_id: &RoomId,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    room_row::Entity::update_many()
+        .col_expr(
+            room_row::Column::Status,
+            Expr::value(RoomStatus::Terminated),
+        )
+        .col_expr(room_row::Column::TerminatedAt, Expr::value(Some(now)))
+        .filter(room_row::Column::Id.eq(room_id.as_str()))
+        .exec(txn)
+        .await?;
+    join_request::Entity::delete_many()
+        .filter(join_request::Column::RoomId.eq(room_id.as_str()))
+        .exec(txn)
+        .await?;
+    invite::Entity::delete_many()
+        .filter(invite::Column::RoomId.eq(room_id.as_str()))
+        .exec(txn)
+        .await?;
     Ok(())
 }
 
