@@ -38,10 +38,6 @@ impl Live {
         live
     }
 
-    pub fn store(&self) -> Store {
-        self.store
-    }
-
     /// Puts an update through the reducer and carries out what it asks for.
     pub fn dispatch(&self, update: impl Into<Update>) {
         let followups = self.store.apply(update);

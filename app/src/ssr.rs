@@ -274,6 +274,38 @@ pub fn asks_for_html(headers: &http::HeaderMap) -> bool {
         .is_some_and(|v| v.contains("text/html"))
 }
 
+/// Where a form twin sends the browser once its action worked.
+pub enum Landing {
+    /// Every caller goes there, a hydrated page too (its `ActionForm` follows the
+    /// redirect): the action leads somewhere else, such as a new room or the start page.
+    Everyone(String),
+    /// Only a browser's own post goes there; a hydrated page stays where it is, and the
+    /// live channel shows what changed.
+    PlainPostOnly(String),
+}
+
+/// The one answer of every form twin: the redirect `landing` names when `result` is a
+/// success; on a refusal, back to the form (see [`back_to_form`]).
+pub fn form_reply<T>(
+    result: Result<T, AppError>,
+    landing: impl FnOnce(T) -> Landing,
+    page: &str,
+    server_fn_path: &str,
+    echo: &[(&str, &str)],
+) -> Result<(), AppError> {
+    match result.map(landing) {
+        Ok(Landing::Everyone(path)) => {
+            leptos_axum::redirect(&path);
+            Ok(())
+        }
+        Ok(Landing::PlainPostOnly(path)) => {
+            redirect_plain_post(&path);
+            Ok(())
+        }
+        Err(e) => Err(back_to_form(page, server_fn_path, echo, e)),
+    }
+}
+
 /// After a failed plain form post, sends the browser back to `page` with the error (read by
 /// the page's `ServerAction`) and the non-secret fields it typed, so the form shows the
 /// message beside the field and keeps what was typed. A hydrated page needs none of this:

@@ -2,6 +2,8 @@ use domain::User;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use crate::ssr::{form_reply, Landing};
 use crate::AppError;
 #[cfg(feature = "ssr")]
 use server_fn::ServerFn;
@@ -65,18 +67,13 @@ pub async fn change_password_form(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    match crate::ssr::change_password(&current_password, &new_password).await {
-        Ok(()) => {
-            crate::ssr::redirect_plain_post("/account?password=changed");
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(
-            "/account",
-            ChangePasswordForm::PATH,
-            &[],
-            e,
-        )),
-    }
+    form_reply(
+        crate::ssr::change_password(&current_password, &new_password).await,
+        |()| Landing::PlainPostOnly("/account?password=changed".to_owned()),
+        "/account",
+        ChangePasswordForm::PATH,
+        &[],
+    )
 }
 
 #[server(endpoint = "form/logout_all")]
@@ -88,20 +85,15 @@ pub async fn logout_all_form() -> Result<(), AppError> {
 
 #[server(endpoint = "form/delete_account")]
 pub async fn delete_account_form(password: String) -> Result<(), AppError> {
-    match crate::ssr::delete_account(&password).await {
-        Ok(()) => {
-            // A hydrated page goes there itself, with a full load (its live channel is
-            // closing with "account deleted" at the same moment, and heads to the same place).
-            crate::ssr::redirect_plain_post(ACCOUNT_DELETED_PAGE);
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(
-            "/account",
-            DeleteAccountForm::PATH,
-            &[],
-            e,
-        )),
-    }
+    form_reply(
+        crate::ssr::delete_account(&password).await,
+        // A hydrated page goes there itself, with a full load (its live channel is closing
+        // with "account deleted" at the same moment, and heads to the same place).
+        |()| Landing::PlainPostOnly(ACCOUNT_DELETED_PAGE.to_owned()),
+        "/account",
+        DeleteAccountForm::PATH,
+        &[],
+    )
 }
 
 /// Where deleting an account lands: the login page, saying so.
@@ -110,35 +102,25 @@ pub const ACCOUNT_DELETED_PAGE: &str = "/login?account=deleted";
 /// The sign-up page's form. Lands on the home page when it worked.
 #[server(endpoint = "form/signup")]
 pub async fn signup_form(username: String, password: String) -> Result<(), AppError> {
-    match inner::signup(&username, &password).await {
-        Ok(_) => {
-            leptos_axum::redirect("/");
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(
-            "/signup",
-            SignupForm::PATH,
-            &[("username", &username)],
-            e,
-        )),
-    }
+    form_reply(
+        inner::signup(&username, &password).await,
+        |_| Landing::Everyone("/".to_owned()),
+        "/signup",
+        SignupForm::PATH,
+        &[("username", &username)],
+    )
 }
 
 /// The login page's form. Lands on the home page when it worked.
 #[server(endpoint = "form/login")]
 pub async fn login_form(username: String, password: String) -> Result<(), AppError> {
-    match inner::login(&username, &password).await {
-        Ok(_) => {
-            leptos_axum::redirect("/");
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(
-            "/login",
-            LoginForm::PATH,
-            &[("username", &username)],
-            e,
-        )),
-    }
+    form_reply(
+        inner::login(&username, &password).await,
+        |_| Landing::Everyone("/".to_owned()),
+        "/login",
+        LoginForm::PATH,
+        &[("username", &username)],
+    )
 }
 
 #[server(endpoint = "form/logout")]

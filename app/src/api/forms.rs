@@ -1,14 +1,19 @@
 //! The pages' forms: url-encoded twins of the JSON endpoints, so every form works with
 //! JavaScript off. Each calls the very server function of its JSON twin, then answers a
 //! browser's own post with a redirect (post-redirect-get): to where the action leads on
-//! success, back to the form with the server's sentence and the typed text on a refusal.
+//! success, back to the form with the server's sentence and the typed text on a refusal;
+//! `crate::ssr::form_reply` gives that answer for all of them.
 //! Hydrated pages post to them too, through `ActionForm`: they follow the redirects of
 //! actions that lead somewhere else (a new room, a room joined or left) and stay put for
 //! the rest, which the live channel reflects.
 
 use domain::{NotificationId, RoomId, UserId};
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use server_fn::ServerFn;
 
+#[cfg(feature = "ssr")]
+use crate::ssr::{form_reply, Landing};
 use crate::AppError;
 
 /// A room's page, scrolled to its newest message (the timeline ends with `#latest`).
@@ -31,6 +36,20 @@ fn given(field: Option<String>) -> Option<String> {
     field.filter(|v| !v.trim().is_empty())
 }
 
+/// The member limit field: a whole number, or empty for none.
+#[cfg(feature = "ssr")]
+fn member_limit(field: Option<String>) -> Result<Option<i64>, AppError> {
+    given(field)
+        .map(|n| n.trim().parse::<i64>())
+        .transpose()
+        .map_err(|_| {
+            AppError(domain::ApiError::invalid_field(
+                "max_members",
+                "A member limit is a whole number, or empty for none.",
+            ))
+        })
+}
+
 #[server(endpoint = "form/rooms/create")]
 pub async fn create_room_form(
     name: String,
@@ -38,82 +57,54 @@ pub async fn create_room_form(
     join_policy: Option<String>,
     max_members: Option<String>,
 ) -> Result<(), AppError> {
-    use server_fn::ServerFn;
-    let limit = given(max_members.clone());
-    let parsed_limit = match limit.as_deref().map(str::trim).map(str::parse::<i64>) {
-        None => Ok(None),
-        Some(Ok(n)) => Ok(Some(n)),
-        Some(Err(_)) => Err(AppError(domain::ApiError::invalid_field(
-            "max_members",
-            "A member limit is a whole number, or empty for none.",
-        ))),
-    };
-    let result = match parsed_limit {
-        Ok(limit) => {
-            super::rooms::create_room(
-                name.clone(),
-                given(topic.clone()),
-                join_policy.clone(),
-                limit,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(created) => {
-            leptos_axum::redirect(&room_path(&created.room.id));
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(
-            "/rooms/new",
-            CreateRoomForm::PATH,
-            &[
-                ("name", &name),
-                ("topic", topic.as_deref().unwrap_or("")),
-                ("join_policy", join_policy.as_deref().unwrap_or("")),
-                ("max_members", max_members.as_deref().unwrap_or("")),
-            ],
-            e,
-        )),
+    let result = async {
+        let limit = member_limit(max_members.clone())?;
+        super::rooms::create_room(
+            name.clone(),
+            given(topic.clone()),
+            join_policy.clone(),
+            limit,
+        )
+        .await
     }
+    .await;
+    form_reply(
+        result,
+        |created| Landing::Everyone(room_path(&created.room.id)),
+        "/rooms/new",
+        CreateRoomForm::PATH,
+        &[
+            ("name", &name),
+            ("topic", topic.as_deref().unwrap_or("")),
+            ("join_policy", join_policy.as_deref().unwrap_or("")),
+            ("max_members", max_members.as_deref().unwrap_or("")),
+        ],
+    )
 }
 
 /// Joins, asks to join, or takes an invite; lands on the room's page either way (it says
 /// which). Refused, it goes back to `back`.
 #[server(endpoint = "form/rooms/join")]
 pub async fn join_room_form(room_id: String, back: Option<String>) -> Result<(), AppError> {
-    use server_fn::ServerFn;
     let room = RoomId::from(room_id.trim());
-    match super::rooms::join_room(room.clone()).await {
-        Ok(_) => {
-            leptos_axum::redirect(&room_path(&room));
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(
-            &local_path(back.as_deref()),
-            JoinRoomForm::PATH,
-            &[("room_id", room.as_str())],
-            e,
-        )),
-    }
+    form_reply(
+        super::rooms::join_room(room.clone()).await,
+        |_| Landing::Everyone(room_path(&room)),
+        &local_path(back.as_deref()),
+        JoinRoomForm::PATH,
+        &[("room_id", room.as_str())],
+    )
 }
 
 #[server(endpoint = "form/rooms/leave")]
 pub async fn leave_room_form(room_id: RoomId) -> Result<(), AppError> {
-    use server_fn::ServerFn;
-    match super::rooms::leave_room(room_id.clone()).await {
-        Ok(_) => {
-            leptos_axum::redirect("/");
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(
-            &format!("/rooms/{room_id}/leave"),
-            LeaveRoomForm::PATH,
-            &[],
-            e,
-        )),
-    }
+    form_reply(
+        super::rooms::leave_room(room_id.clone()).await,
+        |_| Landing::Everyone("/".to_owned()),
+        &format!("/rooms/{room_id}/leave"),
+        LeaveRoomForm::PATH,
+        &[],
+    )
 }
 
 /// The composer without JavaScript: a text, or a sticker when one of the sticker buttons
@@ -127,61 +118,44 @@ pub async fn send_message_form(
     sticker: Option<String>,
     color: Option<String>,
 ) -> Result<(), AppError> {
-    use server_fn::ServerFn;
     let sticker = given(sticker);
     let text = if sticker.is_some() {
         None
     } else {
         body.clone()
     };
-    match super::messages::send_message(room_id.clone(), client_id, text, given(color), sticker)
-        .await
-    {
-        Ok(_) => {
-            leptos_axum::redirect(&room_path(&room_id));
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(
-            &format!("/rooms/{room_id}"),
-            SendMessageForm::PATH,
-            &[("body", body.as_deref().unwrap_or(""))],
-            e,
-        )),
-    }
+    let result =
+        super::messages::send_message(room_id.clone(), client_id, text, given(color), sticker)
+            .await;
+    form_reply(
+        result,
+        |_| Landing::Everyone(room_path(&room_id)),
+        &format!("/rooms/{room_id}"),
+        SendMessageForm::PATH,
+        &[("body", body.as_deref().unwrap_or(""))],
+    )
 }
 
 #[server(endpoint = "form/invites/accept")]
 pub async fn accept_invite_form(room_id: RoomId) -> Result<(), AppError> {
-    use server_fn::ServerFn;
-    match super::rooms::accept_invite(room_id.clone()).await {
-        Ok(_) => {
-            leptos_axum::redirect(&room_path(&room_id));
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(
-            "/notifications",
-            AcceptInviteForm::PATH,
-            &[],
-            e,
-        )),
-    }
+    form_reply(
+        super::rooms::accept_invite(room_id.clone()).await,
+        |_| Landing::Everyone(room_path(&room_id)),
+        "/notifications",
+        AcceptInviteForm::PATH,
+        &[],
+    )
 }
 
 #[server(endpoint = "form/invites/decline")]
 pub async fn decline_invite_form(room_id: RoomId) -> Result<(), AppError> {
-    use server_fn::ServerFn;
-    match super::rooms::decline_invite(room_id).await {
-        Ok(_) => {
-            crate::ssr::redirect_plain_post("/notifications");
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(
-            "/notifications",
-            DeclineInviteForm::PATH,
-            &[],
-            e,
-        )),
-    }
+    form_reply(
+        super::rooms::decline_invite(room_id).await,
+        |_| Landing::PlainPostOnly("/notifications".to_owned()),
+        "/notifications",
+        DeclineInviteForm::PATH,
+        &[],
+    )
 }
 
 /// Marks one notification read, or all of them when `id` is absent.
@@ -203,20 +177,15 @@ pub async fn approve_request_form(
     user_id: UserId,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    use server_fn::ServerFn;
     let back = local_path(back.as_deref());
-    match super::rooms::approve_request(room_id, user_id).await {
-        Ok(_) => {
-            crate::ssr::redirect_plain_post(&back);
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(
-            &back,
-            ApproveRequestForm::PATH,
-            &[],
-            e,
-        )),
-    }
+    let result = super::rooms::approve_request(room_id, user_id).await;
+    form_reply(
+        result,
+        |_| Landing::PlainPostOnly(back.clone()),
+        &back,
+        ApproveRequestForm::PATH,
+        &[],
+    )
 }
 
 #[server(endpoint = "form/rooms/deny")]
@@ -225,20 +194,15 @@ pub async fn deny_request_form(
     user_id: UserId,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    use server_fn::ServerFn;
     let back = local_path(back.as_deref());
-    match super::rooms::deny_request(room_id, user_id).await {
-        Ok(_) => {
-            crate::ssr::redirect_plain_post(&back);
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(
-            &back,
-            DenyRequestForm::PATH,
-            &[],
-            e,
-        )),
-    }
+    let result = super::rooms::deny_request(room_id, user_id).await;
+    form_reply(
+        result,
+        |_| Landing::PlainPostOnly(back.clone()),
+        &back,
+        DenyRequestForm::PATH,
+        &[],
+    )
 }
 
 #[server(endpoint = "form/rooms/kick")]
@@ -248,20 +212,16 @@ pub async fn kick_member_form(
     reason: Option<String>,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    use server_fn::ServerFn;
     let back = local_path(back.as_deref());
-    match super::rooms::kick_member(room_id, user_id, given(reason.clone())).await {
-        Ok(_) => {
-            crate::ssr::redirect_plain_post(&back);
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(
-            &back,
-            KickMemberForm::PATH,
-            &[("reason", reason.as_deref().unwrap_or(""))],
-            e,
-        )),
-    }
+    let result = super::rooms::kick_member(room_id, user_id, given(reason.clone())).await;
+    let echo = [("reason", reason.as_deref().unwrap_or(""))];
+    form_reply(
+        result,
+        |_| Landing::PlainPostOnly(back.clone()),
+        &back,
+        KickMemberForm::PATH,
+        &echo,
+    )
 }
 
 /// `user` is an id or a username.
@@ -272,20 +232,19 @@ pub async fn ban_user_form(
     reason: Option<String>,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    use server_fn::ServerFn;
     let back = local_path(back.as_deref());
-    match super::rooms::ban_user(room_id, user.clone(), given(reason.clone())).await {
-        Ok(_) => {
-            crate::ssr::redirect_plain_post(&back);
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(
-            &back,
-            BanUserForm::PATH,
-            &[("user", &user), ("reason", reason.as_deref().unwrap_or(""))],
-            e,
-        )),
-    }
+    let result = super::rooms::ban_user(room_id, user.clone(), given(reason.clone())).await;
+    let echo = [
+        ("user", user.as_str()),
+        ("reason", reason.as_deref().unwrap_or("")),
+    ];
+    form_reply(
+        result,
+        |_| Landing::PlainPostOnly(back.clone()),
+        &back,
+        BanUserForm::PATH,
+        &echo,
+    )
 }
 
 #[server(endpoint = "form/rooms/promote")]
@@ -294,15 +253,15 @@ pub async fn promote_form(
     user_id: UserId,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    use server_fn::ServerFn;
     let back = local_path(back.as_deref());
-    match super::rooms::promote_member(room_id, user_id).await {
-        Ok(_) => {
-            crate::ssr::redirect_plain_post(&back);
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(&back, PromoteForm::PATH, &[], e)),
-    }
+    let result = super::rooms::promote_member(room_id, user_id).await;
+    form_reply(
+        result,
+        |_| Landing::PlainPostOnly(back.clone()),
+        &back,
+        PromoteForm::PATH,
+        &[],
+    )
 }
 
 #[server(endpoint = "form/rooms/demote")]
@@ -311,15 +270,15 @@ pub async fn demote_form(
     user_id: UserId,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    use server_fn::ServerFn;
     let back = local_path(back.as_deref());
-    match super::rooms::demote_admin(room_id, user_id).await {
-        Ok(_) => {
-            crate::ssr::redirect_plain_post(&back);
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(&back, DemoteForm::PATH, &[], e)),
-    }
+    let result = super::rooms::demote_admin(room_id, user_id).await;
+    form_reply(
+        result,
+        |_| Landing::PlainPostOnly(back.clone()),
+        &back,
+        DemoteForm::PATH,
+        &[],
+    )
 }
 
 #[server(endpoint = "form/rooms/transfer")]
@@ -328,15 +287,15 @@ pub async fn transfer_form(
     user_id: UserId,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    use server_fn::ServerFn;
     let back = local_path(back.as_deref());
-    match super::rooms::transfer_ownership(room_id, user_id).await {
-        Ok(_) => {
-            crate::ssr::redirect_plain_post(&back);
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(&back, TransferForm::PATH, &[], e)),
-    }
+    let result = super::rooms::transfer_ownership(room_id, user_id).await;
+    form_reply(
+        result,
+        |_| Landing::PlainPostOnly(back.clone()),
+        &back,
+        TransferForm::PATH,
+        &[],
+    )
 }
 
 #[server(endpoint = "form/rooms/unban")]
@@ -345,15 +304,15 @@ pub async fn unban_form(
     user_id: UserId,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    use server_fn::ServerFn;
     let back = local_path(back.as_deref());
-    match super::rooms::unban_user(room_id, user_id).await {
-        Ok(_) => {
-            crate::ssr::redirect_plain_post(&back);
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(&back, UnbanForm::PATH, &[], e)),
-    }
+    let result = super::rooms::unban_user(room_id, user_id).await;
+    form_reply(
+        result,
+        |_| Landing::PlainPostOnly(back.clone()),
+        &back,
+        UnbanForm::PATH,
+        &[],
+    )
 }
 
 /// `user` is a username or an id.
@@ -363,20 +322,15 @@ pub async fn invite_form(
     user: String,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    use server_fn::ServerFn;
     let back = local_path(back.as_deref());
-    match super::rooms::invite_user(room_id, user.clone()).await {
-        Ok(_) => {
-            crate::ssr::redirect_plain_post(&back);
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(
-            &back,
-            InviteForm::PATH,
-            &[("user", &user)],
-            e,
-        )),
-    }
+    let result = super::rooms::invite_user(room_id, user.clone()).await;
+    form_reply(
+        result,
+        |_| Landing::PlainPostOnly(back.clone()),
+        &back,
+        InviteForm::PATH,
+        &[("user", &user)],
+    )
 }
 
 /// The settings form: every field is sent; an empty topic clears it, an empty limit too.
@@ -388,43 +342,30 @@ pub async fn update_room_form(
     max_members: Option<String>,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    use server_fn::ServerFn;
     let back = local_path(back.as_deref());
-    let limit = match given(max_members.clone()).map(|n| n.trim().parse::<i64>()) {
-        None => Ok(0),
-        Some(Ok(n)) => Ok(n),
-        Some(Err(_)) => Err(AppError(domain::ApiError::invalid_field(
-            "max_members",
-            "A member limit is a whole number, or empty for none.",
-        ))),
-    };
-    let result = match limit {
-        Ok(limit) => super::rooms::update_room(
+    let result = async {
+        let limit = member_limit(max_members.clone())?.unwrap_or(0);
+        super::rooms::update_room(
             room_id,
             Some(topic.clone().unwrap_or_default()),
             given(join_policy.clone()),
             Some(limit),
         )
         .await
-        .map(|_| ()),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => {
-            crate::ssr::redirect_plain_post(&back);
-            Ok(())
-        }
-        Err(e) => Err(crate::ssr::back_to_form(
-            &back,
-            UpdateRoomForm::PATH,
-            &[
-                ("topic", topic.as_deref().unwrap_or("")),
-                ("join_policy", join_policy.as_deref().unwrap_or("")),
-                ("max_members", max_members.as_deref().unwrap_or("")),
-            ],
-            e,
-        )),
     }
+    .await;
+    let echo = [
+        ("topic", topic.as_deref().unwrap_or("")),
+        ("join_policy", join_policy.as_deref().unwrap_or("")),
+        ("max_members", max_members.as_deref().unwrap_or("")),
+    ];
+    form_reply(
+        result,
+        |_| Landing::PlainPostOnly(back.clone()),
+        &back,
+        UpdateRoomForm::PATH,
+        &echo,
+    )
 }
 
 #[cfg(test)]

@@ -10,20 +10,23 @@ use super::auth::Empty;
 use crate::ssr::caller;
 use crate::AppError;
 
+/// `notifications/list`: my notifications, and how many are unread.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NotificationList {
+pub struct NotificationsResponse {
     pub notifications: Vec<NotificationView>,
     pub unread: u64,
 }
 
 #[server(endpoint = "notifications/list", input = Json, output = Json)]
-pub async fn list_notifications(unread_only: Option<bool>) -> Result<NotificationList, AppError> {
+pub async fn list_notifications(
+    unread_only: Option<bool>,
+) -> Result<NotificationsResponse, AppError> {
     let (me, ctx) = caller().await?;
     let (notifications, unread) = ctx
         .notifications
         .list(&me.id, unread_only.unwrap_or(false))
         .await?;
-    Ok(NotificationList {
+    Ok(NotificationsResponse {
         notifications,
         unread,
     })

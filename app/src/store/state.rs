@@ -549,69 +549,96 @@ impl ChatState {
         role: Option<Role>,
         now: Millis,
     ) -> Vec<Followup> {
-        let me = self.is_me(&user.id);
-        // The member list and count, for everyone. Where the list is known, the count
-        // moves only when the list did: a repeated frame changes nothing.
-        let mut delta: i64 = match event {
+        let delta = self.member_list(&room, event, &user, role, now);
+        self.count_members(&room, delta);
+        if self.is_me(&user.id) {
+            return self.my_membership(room, event, role);
+        }
+        // Someone let in while requests wait: one of them may have been answered.
+        let recount = event == MemberEvent::Joined
+            && self
+                .conversations
+                .get(&room)
+                .is_some_and(|c| c.requests > 0 && c.my_role.is_some_and(Role::is_admin));
+        if recount {
+            vec![Followup::Reload { room }]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The member list, for everyone, where it is known; returns how much the member count
+    /// moves. Where the list is known, the count moves only when the list did: a repeated
+    /// frame changes nothing.
+    fn member_list(
+        &mut self,
+        room: &RoomId,
+        event: MemberEvent,
+        user: &User,
+        role: Option<Role>,
+        now: Millis,
+    ) -> i64 {
+        let told: i64 = match event {
             MemberEvent::Joined => 1,
             MemberEvent::Left | MemberEvent::Kicked | MemberEvent::Banned => -1,
             _ => 0,
         };
-        if let Some(c) = self.conversations.get_mut(&room).filter(|c| c.loaded) {
-            let before = c.members.len();
-            match event {
-                MemberEvent::Joined => {
-                    if !c.members.iter().any(|m| m.user.id == user.id) {
-                        c.members.push(MemberView {
-                            user: user.clone(),
-                            role: role.unwrap_or(Role::Member),
-                            joined_at: clock::iso_from_millis(now),
-                        });
-                    }
-                }
-                MemberEvent::Left | MemberEvent::Kicked | MemberEvent::Banned => {
-                    c.members.retain(|m| m.user.id != user.id);
-                    c.typing.retain(|(u, _)| u.id != user.id);
-                }
-                MemberEvent::Promoted
-                | MemberEvent::Demoted
-                | MemberEvent::Succession
-                | MemberEvent::Owner => {
-                    if let (Some(m), Some(role)) =
-                        (c.members.iter_mut().find(|m| m.user.id == user.id), role)
-                    {
-                        m.role = role;
-                    }
+        let Some(c) = self.conversations.get_mut(room).filter(|c| c.loaded) else {
+            return told;
+        };
+        let before = c.members.len();
+        match event {
+            MemberEvent::Joined => {
+                if !c.members.iter().any(|m| m.user.id == user.id) {
+                    c.members.push(MemberView {
+                        user: user.clone(),
+                        role: role.unwrap_or(Role::Member),
+                        joined_at: clock::iso_from_millis(now),
+                    });
                 }
             }
-            delta = c.members.len() as i64 - before as i64;
+            MemberEvent::Left | MemberEvent::Kicked | MemberEvent::Banned => {
+                c.members.retain(|m| m.user.id != user.id);
+                c.typing.retain(|(u, _)| u.id != user.id);
+            }
+            MemberEvent::Promoted
+            | MemberEvent::Demoted
+            | MemberEvent::Succession
+            | MemberEvent::Owner => {
+                if let (Some(m), Some(role)) =
+                    (c.members.iter_mut().find(|m| m.user.id == user.id), role)
+                {
+                    m.role = role;
+                }
+            }
         }
+        c.members.len() as i64 - before as i64
+    }
+
+    /// Moves the room's member count, on its page and in the sidebar.
+    fn count_members(&mut self, room: &RoomId, delta: i64) {
         if let Some(r) = self
             .conversations
-            .get_mut(&room)
+            .get_mut(room)
             .and_then(|c| c.room.as_mut())
         {
             r.member_count = apply_delta(r.member_count, delta);
         }
-        let mut out = Vec::new();
-        if let Some(entry) = self.rooms.iter_mut().find(|r| r.room.id == room) {
+        if let Some(entry) = self.rooms.iter_mut().find(|r| &r.room.id == room) {
             entry.room.member_count = apply_delta(entry.room.member_count, delta);
         }
-        if !me {
-            // Someone let in while requests wait: one of them may have been answered.
-            let recount = event == MemberEvent::Joined
-                && self
-                    .conversations
-                    .get(&room)
-                    .is_some_and(|c| c.requests > 0 && c.my_role.is_some_and(Role::is_admin));
-            if recount {
-                out.push(Followup::Reload { room });
-            }
-            return out;
-        }
-        // What it means for me.
+    }
+
+    /// What a member frame about me means: I am in, I am out, or my role changed.
+    fn my_membership(
+        &mut self,
+        room: RoomId,
+        event: MemberEvent,
+        role: Option<Role>,
+    ) -> Vec<Followup> {
         match event {
             MemberEvent::Joined => {
+                let mut out = Vec::new();
                 if let Some(c) = self.conversations.get_mut(&room) {
                     c.my_role = role.or(Some(Role::Member));
                     c.ended = None;
@@ -624,29 +651,11 @@ impl ChatState {
                 if self.room_entry(&room).is_none() {
                     out.push(Followup::Refresh);
                 }
+                out
             }
             MemberEvent::Left | MemberEvent::Kicked | MemberEvent::Banned => {
-                self.rooms.retain(|r| r.room.id != room);
-                if let Some(c) = self.conversations.get_mut(&room) {
-                    c.my_role = None;
-                    c.pending.clear();
-                    c.typing.clear();
-                    // The notification that follows a kick or ban carries who and why.
-                    if c.ended.is_none() {
-                        c.ended = Some(match event {
-                            MemberEvent::Kicked => Ending::Kicked {
-                                by: None,
-                                reason: None,
-                            },
-                            MemberEvent::Banned => Ending::Banned {
-                                by: None,
-                                reason: None,
-                            },
-                            _ => Ending::Left,
-                        });
-                    }
-                }
-                out.push(Followup::Refresh);
+                self.i_am_out(&room, event);
+                vec![Followup::Refresh]
             }
             MemberEvent::Promoted
             | MemberEvent::Demoted
@@ -660,9 +669,33 @@ impl ChatState {
                         c.my_role = Some(role);
                     }
                 }
+                Vec::new()
             }
         }
-        out
+    }
+
+    /// I left, or was kicked or banned: the room leaves my list, and its page says so.
+    fn i_am_out(&mut self, room: &RoomId, event: MemberEvent) {
+        self.rooms.retain(|r| &r.room.id != room);
+        if let Some(c) = self.conversations.get_mut(room) {
+            c.my_role = None;
+            c.pending.clear();
+            c.typing.clear();
+            // The notification that follows a kick or ban carries who and why.
+            if c.ended.is_none() {
+                c.ended = Some(match event {
+                    MemberEvent::Kicked => Ending::Kicked {
+                        by: None,
+                        reason: None,
+                    },
+                    MemberEvent::Banned => Ending::Banned {
+                        by: None,
+                        reason: None,
+                    },
+                    _ => Ending::Left,
+                });
+            }
+        }
     }
 
     fn notification(&mut self, n: NotificationView) -> Vec<Followup> {
@@ -717,60 +750,8 @@ impl ChatState {
 
     fn loaded(&mut self, loaded: Loaded) -> Vec<Followup> {
         match loaded {
-            Loaded::Overview(o) => {
-                let unread: HashMap<RoomId, u32> = self
-                    .rooms
-                    .iter()
-                    .map(|r| (r.room.id.clone(), r.unread))
-                    .collect();
-                self.me = Some(o.user);
-                self.rooms = o
-                    .rooms
-                    .into_iter()
-                    .map(|MyRoom { room, my_role }| RoomEntry {
-                        unread: unread.get(&room.id).copied().unwrap_or(0),
-                        room,
-                        role: my_role,
-                    })
-                    .collect();
-                sort_rooms(&mut self.rooms);
-                for entry in &self.rooms {
-                    if let Some(c) = self.conversations.get_mut(&entry.room.id) {
-                        c.my_role = Some(entry.role);
-                        c.room = Some(entry.room.clone());
-                    }
-                }
-                self.previous = o.previous;
-                self.set_notifications(o.notifications, o.unread);
-                Vec::new()
-            }
-            Loaded::Room(open) => {
-                let id = open.room.id.clone();
-                if let (Some(role), Some(entry)) = (
-                    open.my_role,
-                    self.rooms.iter_mut().find(|r| r.room.id == id),
-                ) {
-                    entry.role = role;
-                    entry.room = open.room.clone();
-                }
-                let c = self.conv(&id);
-                c.my_role = open.my_role;
-                c.room = Some(open.room);
-                c.members = open.members;
-                c.requested = open.requested;
-                c.invited = open.invited;
-                c.requests = open.pending_requests;
-                // The server's word on where I stand now replaces the story of how I left.
-                c.ended = None;
-                if open.my_role.is_some() {
-                    c.loaded = true;
-                    c.has_older = open.has_older;
-                    for m in open.messages {
-                        c.insert(m);
-                    }
-                }
-                Vec::new()
-            }
+            Loaded::Overview(o) => self.overview(o),
+            Loaded::Room(open) => self.room_page(open),
             Loaded::Older {
                 room,
                 messages,
@@ -781,7 +762,6 @@ impl ChatState {
                 for m in messages {
                     c.insert(m);
                 }
-                Vec::new()
             }
             Loaded::Since { room, messages } => {
                 let full = messages.len() as u64 >= SINCE_PAGE;
@@ -789,17 +769,70 @@ impl ChatState {
                 for m in messages {
                     c.insert(m);
                 }
-                match (full, c.newest()) {
-                    (true, Some(after)) => vec![Followup::CatchUp { room, after }],
-                    _ => Vec::new(),
+                if let (true, Some(after)) = (full, c.newest()) {
+                    return vec![Followup::CatchUp { room, after }];
                 }
             }
             Loaded::Notifications {
                 notifications,
                 unread,
-            } => {
-                self.set_notifications(notifications, unread);
-                Vec::new()
+            } => self.set_notifications(notifications, unread),
+        }
+        Vec::new()
+    }
+
+    /// Who I am, my rooms (keeping their unread counts), my past rooms, my notifications.
+    fn overview(&mut self, o: Overview) {
+        let unread: HashMap<RoomId, u32> = self
+            .rooms
+            .iter()
+            .map(|r| (r.room.id.clone(), r.unread))
+            .collect();
+        self.me = Some(o.user);
+        self.rooms = o
+            .rooms
+            .into_iter()
+            .map(|MyRoom { room, my_role }| RoomEntry {
+                unread: unread.get(&room.id).copied().unwrap_or(0),
+                room,
+                role: my_role,
+            })
+            .collect();
+        sort_rooms(&mut self.rooms);
+        for entry in &self.rooms {
+            if let Some(c) = self.conversations.get_mut(&entry.room.id) {
+                c.my_role = Some(entry.role);
+                c.room = Some(entry.room.clone());
+            }
+        }
+        self.previous = o.previous;
+        self.set_notifications(o.notifications, o.unread);
+    }
+
+    /// A room's page: where I stand in it and, for a member, its latest messages.
+    fn room_page(&mut self, open: RoomPage) {
+        let id = open.room.id.clone();
+        if let (Some(role), Some(entry)) = (
+            open.my_role,
+            self.rooms.iter_mut().find(|r| r.room.id == id),
+        ) {
+            entry.role = role;
+            entry.room = open.room.clone();
+        }
+        let c = self.conv(&id);
+        c.my_role = open.my_role;
+        c.room = Some(open.room);
+        c.members = open.members;
+        c.requested = open.requested;
+        c.invited = open.invited;
+        c.requests = open.pending_requests;
+        // The server's word on where I stand now replaces the story of how I left.
+        c.ended = None;
+        if open.my_role.is_some() {
+            c.loaded = true;
+            c.has_older = open.has_older;
+            for m in open.messages {
+                c.insert(m);
             }
         }
     }
@@ -816,100 +849,30 @@ impl ChatState {
                     entry.unread = 0;
                 }
                 self.shown = Some(room);
-                Vec::new()
             }
             Local::Hide(room) => {
                 if self.shown.as_ref() == Some(&room) {
                     self.shown = None;
                 }
-                Vec::new()
             }
-            Local::Joined(room) => vec![Followup::Reload { room }, Followup::Refresh],
-            Local::Reload(room) => vec![Followup::Reload { room }],
-            Local::Draft { room, text } => {
-                let c = self.conv(&room);
-                // Typing inside the given-back text ends the order it keeps.
-                if !text.starts_with(&c.draft[..c.restored.min(c.draft.len())]) {
-                    c.restored = 0;
-                }
-                c.draft = text;
-                Vec::new()
-            }
-            Local::Send(send) => {
-                if now < self.send_wait_until {
-                    return Vec::new();
-                }
-                let c = self.conv(&send.room_id);
-                if !c.is_member() || c.pending.iter().any(|p| p.client_id() == &send.client_id) {
-                    return Vec::new();
-                }
-                if let Content::Text(_) = send.content {
-                    c.draft.clear();
-                    c.restored = 0;
-                }
-                let pending = Pending { send, failed: None };
-                let frame = pending.frame();
-                c.pending.push(pending);
-                vec![Followup::Transmit(frame)]
-            }
-            Local::Retry { room, client_id } => {
-                if now < self.send_wait_until {
-                    return Vec::new();
-                }
-                let c = self.conv(&room);
-                match c.pending.iter_mut().find(|p| p.client_id() == &client_id) {
-                    Some(p) => {
-                        p.failed = None;
-                        vec![Followup::Transmit(p.frame())]
-                    }
-                    None => Vec::new(),
-                }
-            }
+            Local::Joined(room) => return vec![Followup::Reload { room }, Followup::Refresh],
+            Local::Reload(room) => return vec![Followup::Reload { room }],
+            Local::Draft { room, text } => self.draft(&room, text),
+            Local::Send(send) => return self.send(send, now),
+            Local::Retry { room, client_id } => return self.retry(&room, &client_id, now),
             Local::Discard { room, client_id } => {
                 self.conv(&room)
                     .pending
                     .retain(|p| p.client_id() != &client_id);
-                Vec::new()
             }
-            Local::Posted(message) => {
-                self.stored(message);
-                Vec::new()
-            }
-            Local::Connection(connection) => {
-                if matches!(connection, Connection::Offline { .. }) {
-                    // Who is online and typing is unknown while the channel is down.
-                    for c in self.conversations.values_mut() {
-                        c.online.clear();
-                        c.online_count = 0;
-                        c.typing.clear();
-                    }
-                }
-                self.connection = connection;
-                Vec::new()
-            }
+            Local::Posted(message) => self.stored(message),
+            Local::Connection(connection) => self.connection_is(connection),
             Local::MarkRead(ids) => {
-                let mut changed = 0;
-                for n in &mut self.notifications {
-                    let hit = ids.as_ref().is_none_or(|ids| ids.contains(&n.id));
-                    if hit && !n.read {
-                        n.read = true;
-                        changed += 1;
-                    }
-                }
-                self.unread_notifications = match ids {
-                    None => 0,
-                    Some(_) => self.unread_notifications.saturating_sub(changed),
-                };
-                vec![Followup::MarkRead(ids)]
+                self.mark_read(ids.as_deref());
+                return vec![Followup::MarkRead(ids)];
             }
-            Local::DismissNotice(id) => {
-                self.notices.retain(|n| n.id != id);
-                Vec::new()
-            }
-            Local::Failed(err) => {
-                self.notice(err.message, None, true);
-                Vec::new()
-            }
+            Local::DismissNotice(id) => self.notices.retain(|n| n.id != id),
+            Local::Failed(err) => self.notice(err.message, None, true),
             Local::Left(room) => {
                 self.rooms.retain(|r| r.room.id != room);
                 if let Some(c) = self.conversations.get_mut(&room) {
@@ -917,9 +880,81 @@ impl ChatState {
                     c.pending.clear();
                     c.ended = Some(Ending::Left);
                 }
-                vec![Followup::Refresh]
+                return vec![Followup::Refresh];
             }
         }
+        Vec::new()
+    }
+
+    fn draft(&mut self, room: &RoomId, text: String) {
+        let c = self.conv(room);
+        // Typing inside the given-back text ends the order it keeps.
+        if !text.starts_with(&c.draft[..c.restored.min(c.draft.len())]) {
+            c.restored = 0;
+        }
+        c.draft = text;
+    }
+
+    /// A new send goes out, and waits as pending (unless the rate limit holds the composer,
+    /// I am not a member, or it is already on its way).
+    fn send(&mut self, send: Outgoing, now: Millis) -> Vec<Followup> {
+        if now < self.send_wait_until {
+            return Vec::new();
+        }
+        let c = self.conv(&send.room_id);
+        if !c.is_member() || c.pending.iter().any(|p| p.client_id() == &send.client_id) {
+            return Vec::new();
+        }
+        if let Content::Text(_) = send.content {
+            c.draft.clear();
+            c.restored = 0;
+        }
+        let pending = Pending { send, failed: None };
+        let frame = pending.frame();
+        c.pending.push(pending);
+        vec![Followup::Transmit(frame)]
+    }
+
+    fn retry(&mut self, room: &RoomId, client_id: &ClientId, now: Millis) -> Vec<Followup> {
+        if now < self.send_wait_until {
+            return Vec::new();
+        }
+        let c = self.conv(room);
+        match c.pending.iter_mut().find(|p| p.client_id() == client_id) {
+            Some(p) => {
+                p.failed = None;
+                vec![Followup::Transmit(p.frame())]
+            }
+            None => Vec::new(),
+        }
+    }
+
+    fn connection_is(&mut self, connection: Connection) {
+        if matches!(connection, Connection::Offline { .. }) {
+            // Who is online and typing is unknown while the channel is down.
+            for c in self.conversations.values_mut() {
+                c.online.clear();
+                c.online_count = 0;
+                c.typing.clear();
+            }
+        }
+        self.connection = connection;
+    }
+
+    /// Marks these notifications read, or all of them.
+    fn mark_read(&mut self, ids: Option<&[NotificationId]>) {
+        let mut changed = 0;
+        for n in &mut self.notifications {
+            let hit = ids.is_none_or(|ids| ids.contains(&n.id));
+            if hit && !n.read {
+                n.read = true;
+                changed += 1;
+            }
+        }
+        self.unread_notifications = match ids {
+            None => 0,
+            Some(_) => self.unread_notifications.saturating_sub(changed),
+        };
     }
 }
 

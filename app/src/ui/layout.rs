@@ -10,17 +10,14 @@ use leptos_router::{
 };
 
 use super::components::{
-    banner::ConnectionBanner, notices::Notices, sidebar::Sidebar, widgets::ErrorPanel,
+    banner::ConnectionBanner, drawer::Drawer, notices::Notices, sidebar::Sidebar,
+    widgets::ErrorPanel,
 };
 use crate::{
     api::overview::get_overview,
     live::Live,
     store::{current_time, Loaded, Store},
 };
-
-/// Whether the sidebar drawer is open (phones).
-#[derive(Clone, Copy)]
-pub struct Drawer(pub RwSignal<bool>);
 
 #[component]
 pub fn AppShell() -> impl IntoView {
@@ -94,33 +91,4 @@ fn Frame(store: Store) -> impl IntoView {
         </div>
     }
     .into_any()
-}
-
-/// Opens the room list on phones (hidden on wide screens, where the list is always there).
-#[component]
-pub fn MenuButton() -> impl IntoView {
-    let drawer = expect_context::<Drawer>();
-    view! {
-        <button
-            type="button"
-            class="icon-button menu"
-            aria-label="Open the room list"
-            aria-controls="sidebar"
-            aria-expanded=move || drawer.0.get().to_string()
-            on:click=move |_| drawer.0.set(true)
-        >
-            {super::components::icons::menu()}
-        </button>
-    }
-}
-
-/// The bar above pages other than a room's: on phones it holds the menu button.
-#[component]
-pub fn PageBar(#[prop(into)] title: String) -> impl IntoView {
-    view! {
-        <header class="page-bar">
-            <MenuButton />
-            <span class="page-bar-title">{title}</span>
-        </header>
-    }
 }

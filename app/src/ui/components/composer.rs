@@ -42,7 +42,6 @@ enum Picker {
 #[component]
 pub fn Composer(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoView {
     let store = use_store();
-    let live = use_live();
     let draft = {
         let room = room.clone();
         Memo::new(move |_| {
@@ -53,6 +52,7 @@ pub fn Composer(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
             })
         })
     };
+    // Seconds until the send rate limit lets the next message through.
     let wait_s = Memo::new(move |_| {
         let until = store.with(|s| s.send_wait_until);
         ((until - store.now()).max(0) + 999) / 1000
@@ -61,36 +61,8 @@ pub fn Composer(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
     let picker = RwSignal::new(Picker::None);
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
-    let send = {
-        let room = room.clone();
-        move |content: Content| {
-            let color = matches!(content, Content::Text(_))
-                .then(|| color.get_untracked())
-                .flatten();
-            live.dispatch(Local::Send(Outgoing {
-                room_id: room.clone(),
-                client_id: new_client_id(),
-                content,
-                color,
-            }));
-        }
-    };
-    let send_text = {
-        let send = send.clone();
-        move || {
-            if wait_s.get_untracked() > 0 {
-                return;
-            }
-            match MessageBody::parse(&draft.get_untracked()) {
-                Ok(body) => send(Content::Text(body)),
-                // Nothing written yet: Enter does nothing.
-                Err(e)
-                    if e.code == ErrorCode::InvalidInput
-                        && draft.get_untracked().trim().is_empty() => {}
-                Err(e) => live.dispatch(Local::Failed(e)),
-            }
-        }
-    };
+    let send = sender(room.clone(), color);
+    let send_text = text_sender(send.clone(), draft, wait_s);
     let on_submit = {
         let send_text = send_text.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -125,17 +97,63 @@ pub fn Composer(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
                     "Send"
                 </button>
             </div>
-            <p id="composer-status" class="composer-status" aria-live="polite">
-                {move || {
-                    let s = wait_s.get();
-                    (s > 0).then(|| {
-                        format!("You are sending too fast. You can send again in {s} s; your message is kept.")
-                    })
-                }}
-            </p>
+            <SendStatus wait_s />
         </form>
     }
     .into_any()
+}
+
+/// Sends a text (in the chosen colour) or a sticker into `room`, under a new client id.
+fn sender(room: RoomId, color: RwSignal<Option<Color>>) -> impl Fn(Content) + Clone + 'static {
+    let live = use_live();
+    move |content: Content| {
+        let color = matches!(content, Content::Text(_))
+            .then(|| color.get_untracked())
+            .flatten();
+        live.dispatch(Local::Send(Outgoing {
+            room_id: room.clone(),
+            client_id: new_client_id(),
+            content,
+            color,
+        }));
+    }
+}
+
+/// Sends the draft, unless the rate limit holds the composer; a draft the rules refuse is
+/// told (an empty one does nothing: that is Enter on an empty box).
+fn text_sender(
+    send: impl Fn(Content) + Clone + 'static,
+    draft: Memo<String>,
+    wait_s: Memo<i64>,
+) -> impl Fn() + Clone + 'static {
+    let live = use_live();
+    move || {
+        if wait_s.get_untracked() > 0 {
+            return;
+        }
+        let text = draft.get_untracked();
+        match MessageBody::parse(&text) {
+            Ok(body) => send(Content::Text(body)),
+            // Nothing written yet: Enter does nothing.
+            Err(e) if e.code == ErrorCode::InvalidInput && text.trim().is_empty() => {}
+            Err(e) => live.dispatch(Local::Failed(e)),
+        }
+    }
+}
+
+/// Says how long the rate limit holds the composer, and that the message is kept.
+#[component]
+fn SendStatus(wait_s: Memo<i64>) -> impl IntoView {
+    view! {
+        <p id="composer-status" class="composer-status" aria-live="polite">
+            {move || {
+                let s = wait_s.get();
+                (s > 0).then(|| {
+                    format!("You are sending too fast. You can send again in {s} s; your message is kept.")
+                })
+            }}
+        </p>
+    }
 }
 
 /// The textarea: typing tells the room, Enter sends, Shift+Enter breaks the line.

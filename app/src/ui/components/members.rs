@@ -5,15 +5,12 @@
 use domain::{
     room::{may_moderate, Role},
     views::MemberView,
-    RoomId, User,
+    RoomId, User, UserId,
 };
-use leptos::{form::ActionForm, prelude::*};
+use leptos::prelude::*;
 
-use super::widgets::Dialog;
-use crate::{
-    api::forms::{BanUserForm, KickMemberForm},
-    store::{text, use_store},
-};
+use super::moderation::{Cancel, Moderation, ModerationDialog};
+use crate::store::{text, use_store, Connection};
 
 fn role_label(role: Role) -> Option<&'static str> {
     match role {
@@ -23,12 +20,8 @@ fn role_label(role: Role) -> Option<&'static str> {
     }
 }
 
-/// What a moderator is about to do to someone.
-#[derive(Debug, Clone, PartialEq)]
-enum Moderation {
-    Kick(User),
-    Ban(User),
-}
+/// Who is being moderated, while the confirm dialog is open.
+type Acting = RwSignal<Option<(Moderation, User)>>;
 
 #[component]
 pub fn MembersPanel(room: RoomId) -> impl IntoView {
@@ -53,31 +46,26 @@ pub fn MembersPanel(room: RoomId) -> impl IntoView {
             })
         })
     };
-    let my_role = {
-        let room = room.clone();
-        Memo::new(move |_| store.with(|s| s.conversation(&room).and_then(|c| c.my_role)))
-    };
-    let me = Memo::new(move |_| store.with(|s| s.me.as_ref().map(|u| u.id.clone())));
     // Who is online is known only over the live channel.
-    let live = Memo::new(move |_| store.with(|s| s.connection == crate::store::Connection::Online));
-    let acting = RwSignal::new(None::<Moderation>);
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-    let is_online =
-        move |m: &MemberView| online.with(|(list, _)| list.iter().any(|u| u.id == m.user.id));
+    let live = Memo::new(move |_| store.with(|s| s.connection == Connection::Online));
+    let acting: Acting = RwSignal::new(None);
+    let close = Callback::new(move |()| acting.set(None));
+    let back = format!("/rooms/{room}");
+    let rows = MemberRows {
+        my_role: {
+            let room = room.clone();
+            Memo::new(move |_| store.with(|s| s.conversation(&room).and_then(|c| c.my_role)))
+        },
+        me: Memo::new(move |_| store.with(|s| s.me.as_ref().map(|u| u.id.clone()))),
+        online,
+        live,
+        hydrated: RwSignal::new(false),
+        acting,
+    };
+    Effect::new(move |_| rows.hydrated.set(true));
     view! {
         <Show when=move || live.get()>
-            <section class="people" aria-labelledby="online-heading">
-                <h2 id="online-heading">"Online " <span class="count">{move || online.get().1}</span></h2>
-                <ul class="online-list">
-                    <For each=move || online.get().0 key=|u| u.id.clone() let:u>
-                        <li>
-                            <span class="dot on" aria-hidden="true"></span>
-                            <span class=format!("author hue-{}", text::author_hue(&u.id))>{u.username.clone()}</span>
-                        </li>
-                    </For>
-                </ul>
-            </section>
+            <OnlineNow online />
         </Show>
         <section class="people" aria-labelledby="members-heading">
             <h2 id="members-heading">"Members " <span class="count">{move || members.read().len()}</span></h2>
@@ -85,166 +73,118 @@ pub fn MembersPanel(room: RoomId) -> impl IntoView {
                 <For
                     each=move || members.get()
                     key=|m| (m.user.id.clone(), m.role)
-                    let:m
+                    let:member
                 >
-                    {
-                        let user = m.user.clone();
-                        let target_role = m.role;
-                        let can_act = move || {
-                            hydrated.get()
-                                && may_moderate(
-                                    my_role.get(),
-                                    Some(target_role),
-                                    me.get().as_ref() == Some(&user.id),
-                                )
-                        };
-                        let online = {
-                            let m = m.clone();
-                            move || is_online(&m)
-                        };
-                        let (u1, u2) = (m.user.clone(), m.user.clone());
-                        view! {
-                            <li class="member">
-                                <Show when=move || live.get()>
-                                    <span class="dot" class:on=online.clone() aria-hidden="true"></span>
-                                </Show>
-                                <span class=format!("author hue-{}", text::author_hue(&m.user.id))>
-                                    {m.user.username.clone()}
-                                </span>
-                                {role_label(m.role).map(|r| view! { <span class="role">{r}</span> })}
-                                <Show when=can_act.clone()>
-                                    <span class="member-actions">
-                                        <button
-                                            type="button"
-                                            class="link-button"
-                                            aria-label=format!("Remove {} from the room", u1.username)
-                                            on:click={
-                                                let u = u1.clone();
-                                                move |_| acting.set(Some(Moderation::Kick(u.clone())))
-                                            }
-                                        >
-                                            "Remove"
-                                        </button>
-                                        <button
-                                            type="button"
-                                            class="link-button danger"
-                                            aria-label=format!("Ban {} from the room", u2.username)
-                                            on:click={
-                                                let u = u2.clone();
-                                                move |_| acting.set(Some(Moderation::Ban(u.clone())))
-                                            }
-                                        >
-                                            "Ban"
-                                        </button>
-                                    </span>
-                                </Show>
-                            </li>
-                        }
-                    }
+                    <MemberItem member rows />
                 </For>
             </ul>
         </section>
-        {move || acting.get().map(|what| view! { <ModerationDialog room=room.clone() what acting /> })}
+        // Done or cancelled, the dialog closes; the live channel shows the change.
+        {move || acting.get().map(|(what, user)| view! {
+            <ModerationDialog
+                what
+                room=room.clone()
+                user
+                back=back.clone()
+                cancel=Cancel::Button
+                lock_while_pending=true
+                on_close=close
+                on_done=close
+            />
+        })}
     }
     .into_any()
 }
 
+/// "Online", with who is, while the live channel is up.
 #[component]
-fn ModerationDialog(
-    room: RoomId,
-    what: Moderation,
-    acting: RwSignal<Option<Moderation>>,
-) -> impl IntoView {
-    let kick = ServerAction::<KickMemberForm>::new();
-    let ban = ServerAction::<BanUserForm>::new();
-    let close = Callback::new(move |()| acting.set(None));
-    // Done: the live channel shows the change; the dialog closes.
-    Effect::new(move |_| {
-        let ok =
-            matches!(kick.value().get(), Some(Ok(()))) || matches!(ban.value().get(), Some(Ok(())));
-        if ok {
-            acting.set(None);
-        }
-    });
-    let error = Signal::derive(move || {
-        kick.value()
-            .get()
-            .or_else(|| ban.value().get())
-            .and_then(Result::err)
-            .map(|e| e.0.message)
-    });
-    let pending = Signal::derive(move || kick.pending().get() || ban.pending().get());
-    let back = format!("/rooms/{room}");
-    let room = room.to_string();
-    match what {
-        Moderation::Kick(user) => view! {
-            <Dialog title=format!("Remove {}?", user.username) on_close=close>
-                <p>
-                    {user.username.clone()}
-                    " leaves the room now and is told why. They may ask to join again."
-                </p>
-                <ActionForm action=kick>
-                    <input type="hidden" name="room_id" value=room.clone() />
-                    <input type="hidden" name="user_id" value=user.id.to_string() />
-                    <input type="hidden" name="back" value=back.clone() />
-                    <ReasonField />
-                    <ErrorLine error />
-                    <div class="dialog-actions">
-                        <button type="button" class="button secondary" on:click=move |_| close.run(())>
-                            "Cancel"
-                        </button>
-                        <button type="submit" class="button danger" disabled=pending>
-                            {format!("Remove {}", user.username)}
-                        </button>
-                    </div>
-                </ActionForm>
-            </Dialog>
-        }
-        .into_any(),
-        Moderation::Ban(user) => view! {
-            <Dialog title=format!("Ban {}?", user.username) on_close=close>
-                <p>
-                    {user.username.clone()}
-                    " leaves the room now, and cannot see it or come back until an admin lifts the ban."
-                </p>
-                <ActionForm action=ban>
-                    <input type="hidden" name="room_id" value=room.clone() />
-                    <input type="hidden" name="user" value=user.id.to_string() />
-                    <input type="hidden" name="back" value=back.clone() />
-                    <ReasonField />
-                    <ErrorLine error />
-                    <div class="dialog-actions">
-                        <button type="button" class="button secondary" on:click=move |_| close.run(())>
-                            "Cancel"
-                        </button>
-                        <button type="submit" class="button danger" disabled=pending>
-                            {format!("Ban {}", user.username)}
-                        </button>
-                    </div>
-                </ActionForm>
-            </Dialog>
-        }
-        .into_any(),
+fn OnlineNow(online: Memo<(Vec<User>, usize)>) -> impl IntoView {
+    view! {
+        <section class="people" aria-labelledby="online-heading">
+            <h2 id="online-heading">"Online " <span class="count">{move || online.get().1}</span></h2>
+            <ul class="online-list">
+                <For each=move || online.get().0 key=|u| u.id.clone() let:u>
+                    <li>
+                        <span class="dot on" aria-hidden="true"></span>
+                        <span class=format!("author hue-{}", text::author_hue(&u.id))>{u.username.clone()}</span>
+                    </li>
+                </For>
+            </ul>
+        </section>
     }
 }
 
-#[component]
-fn ReasonField() -> impl IntoView {
-    view! {
-        <div class="field">
-            <label for="moderation-reason">"Reason " <span class="muted">"(optional, they will see it)"</span></label>
-            <textarea id="moderation-reason" name="reason" rows="2" maxlength="500"></textarea>
-        </div>
-    }
+/// What every row of the member list reads.
+#[derive(Clone, Copy)]
+struct MemberRows {
+    my_role: Memo<Option<Role>>,
+    me: Memo<Option<UserId>>,
+    /// Who is online now, and how many.
+    online: Memo<(Vec<User>, usize)>,
+    /// The live channel is up (only then is who is online known).
+    live: Memo<bool>,
+    /// The moderation buttons need the script: they appear once it runs.
+    hydrated: RwSignal<bool>,
+    acting: Acting,
 }
 
+/// One member: online or not, name, role, and for moderators Remove and Ban.
 #[component]
-fn ErrorLine(error: Signal<Option<String>>) -> impl IntoView {
+fn MemberItem(member: MemberView, rows: MemberRows) -> impl IntoView {
+    let MemberView { user, role, .. } = member;
+    let can_act = {
+        let id = user.id.clone();
+        move || {
+            rows.hydrated.get()
+                && may_moderate(
+                    rows.my_role.get(),
+                    Some(role),
+                    rows.me.get().as_ref() == Some(&id),
+                )
+        }
+    };
+    let is_online = {
+        let id = user.id.clone();
+        move || {
+            rows.online
+                .with(|(list, _)| list.iter().any(|u| u.id == id))
+        }
+    };
+    let name = user.username.clone();
+    let hue = text::author_hue(&user.id);
+    let act = move |what: Moderation| {
+        let user = user.clone();
+        move |_: leptos::ev::MouseEvent| rows.acting.set(Some((what, user.clone())))
+    };
     view! {
-        <Show when=move || error.get().is_some()>
-            <p class="form-error" role="alert">
-                {move || error.get()}
-            </p>
-        </Show>
+        <li class="member">
+            <Show when=move || rows.live.get()>
+                <span class="dot" class:on=is_online.clone() aria-hidden="true"></span>
+            </Show>
+            <span class=format!("author hue-{hue}")>
+                {name.clone()}
+            </span>
+            {role_label(role).map(|r| view! { <span class="role">{r}</span> })}
+            <Show when=can_act.clone()>
+                <span class="member-actions">
+                    <button
+                        type="button"
+                        class="link-button"
+                        aria-label=format!("Remove {name} from the room")
+                        on:click=act(Moderation::Kick)
+                    >
+                        "Remove"
+                    </button>
+                    <button
+                        type="button"
+                        class="link-button danger"
+                        aria-label=format!("Ban {name} from the room")
+                        on:click=act(Moderation::Ban)
+                    >
+                        "Ban"
+                    </button>
+                </span>
+            </Show>
+        </li>
     }
 }

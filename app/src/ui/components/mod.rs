@@ -3,8 +3,10 @@
 pub mod banner;
 pub mod bell;
 pub mod composer;
+pub mod drawer;
 pub mod icons;
 pub mod members;
+pub mod moderation;
 pub mod notices;
 pub mod sidebar;
 pub mod timeline;

@@ -5,23 +5,15 @@ use domain::{room::JoinPolicy, views::PreviousRoom};
 use leptos::{form::ActionForm, prelude::*};
 use leptos_router::hooks::use_location;
 
-use super::{bell::NotificationBell, widgets::TimeAgo};
+use super::{bell::NotificationBell, drawer::Drawer, widgets::TimeAgo};
 use crate::{
     api::{auth::LogoutForm, forms::JoinRoomForm},
-    store::{text, use_store},
-    ui::layout::Drawer,
+    store::{state::RoomEntry, text, use_store},
 };
 
 #[component]
 pub fn Sidebar() -> impl IntoView {
-    let store = use_store();
     let drawer = expect_context::<Drawer>();
-    let rooms = Memo::new(move |_| store.with(|s| s.rooms.clone()));
-    let previous = Memo::new(move |_| store.with(|s| s.previous.clone()));
-    let me = Memo::new(move |_| store.with(|s| s.me.clone()));
-    let location = use_location();
-    let live = crate::live::use_live();
-    let logout = ServerAction::<LogoutForm>::new();
     view! {
         <nav class="sidebar" id="sidebar" aria-label="Rooms">
             <div class="sidebar-head">
@@ -49,82 +41,116 @@ pub fn Sidebar() -> impl IntoView {
             <h2 class="side-heading" id="my-rooms">
                 "Your rooms"
             </h2>
-            <Show
-                when=move || !rooms.read().is_empty()
-                fallback=|| view! { <p class="side-empty">"No rooms yet. Create one or find one to join."</p> }
-            >
-                <ul class="room-list" aria-labelledby="my-rooms">
-                    <For
-                        each=move || rooms.get()
-                        key=|r| (r.room.id.clone(), r.room.name.clone(), r.unread)
-                        let:entry
-                    >
-                        {
-                            let href = format!("/rooms/{}", entry.room.id);
-                            let link = format!("{href}#latest");
-                            let active = {
-                                let href = href.clone();
-                                move || {
-                                    let path = location.pathname.get();
-                                    path == href || path.starts_with(&format!("{href}/"))
-                                }
-                            };
-                            let unread = entry.unread;
-                            view! {
-                                <li>
-                                    <a
-                                        href=link
-                                        class="room-link"
-                                        class:active=active.clone()
-                                        aria-current=move || active().then_some("page")
-                                    >
-                                        <span class="hash" aria-hidden="true">
-                                            "#"
-                                        </span>
-                                        <span class="room-name">{entry.room.name.clone()}</span>
-                                        <Show when=move || { unread > 0 }>
-                                            <span class="badge" aria-label=format!("{unread} unread")>
-                                                {unread.min(99)}
-                                            </span>
-                                        </Show>
-                                    </a>
-                                </li>
-                            }
-                        }
-                    </For>
-                </ul>
-            </Show>
-            <Show when=move || !previous.read().is_empty()>
-                <details class="previous">
-                    <summary class="side-heading">
-                        "Previous rooms " <span class="count">{move || previous.read().len()}</span>
-                    </summary>
-                    <ul class="previous-list">
-                        <For
-                            each=move || previous.get()
-                            key=|p| (p.room.id.clone(), p.left_at.clone(), p.can_rejoin)
-                            let:past
-                        >
-                            <PreviousItem past />
-                        </For>
-                    </ul>
-                </details>
-            </Show>
-            <div class="me">
-                <a class="me-name" href="/account" title="Your account">
-                    <span class="visually-hidden">"Signed in as "</span>
-                    <strong>{move || me.get().map(|u| u.username).unwrap_or_default()}</strong>
-                    <span class="visually-hidden">", your account"</span>
-                </a>
-                <ActionForm action=logout>
-                    <button type="submit" class="link-button" on:click=move |_| live.logging_out()>
-                        "Log out"
-                    </button>
-                </ActionForm>
-            </div>
+            <MyRooms />
+            <PreviousRooms />
+            <Me />
         </nav>
     }
     .into_any()
+}
+
+/// "Your rooms": each a link with its unread count, the one shown marked.
+#[component]
+fn MyRooms() -> impl IntoView {
+    let store = use_store();
+    let rooms = Memo::new(move |_| store.with(|s| s.rooms.clone()));
+    view! {
+        <Show
+            when=move || !rooms.read().is_empty()
+            fallback=|| view! { <p class="side-empty">"No rooms yet. Create one or find one to join."</p> }
+        >
+            <ul class="room-list" aria-labelledby="my-rooms">
+                <For
+                    each=move || rooms.get()
+                    key=|r| (r.room.id.clone(), r.room.name.clone(), r.unread)
+                    let:entry
+                >
+                    <RoomLink entry />
+                </For>
+            </ul>
+        </Show>
+    }
+}
+
+#[component]
+fn RoomLink(entry: RoomEntry) -> impl IntoView {
+    let location = use_location();
+    let href = format!("/rooms/{}", entry.room.id);
+    let link = format!("{href}#latest");
+    // The room's page or one of its dialogs is shown.
+    let active = move || {
+        let path = location.pathname.get();
+        path == href || path.starts_with(&format!("{href}/"))
+    };
+    let unread = entry.unread;
+    view! {
+        <li>
+            <a
+                href=link
+                class="room-link"
+                class:active=active.clone()
+                aria-current=move || active().then_some("page")
+            >
+                <span class="hash" aria-hidden="true">
+                    "#"
+                </span>
+                <span class="room-name">{entry.room.name.clone()}</span>
+                <Show when=move || { unread > 0 }>
+                    <span class="badge" aria-label=format!("{unread} unread")>
+                        {unread.min(99)}
+                    </span>
+                </Show>
+            </a>
+        </li>
+    }
+}
+
+/// Rooms I left or was removed from, folded away, each with the way back if there is one.
+#[component]
+fn PreviousRooms() -> impl IntoView {
+    let store = use_store();
+    let previous = Memo::new(move |_| store.with(|s| s.previous.clone()));
+    view! {
+        <Show when=move || !previous.read().is_empty()>
+            <details class="previous">
+                <summary class="side-heading">
+                    "Previous rooms " <span class="count">{move || previous.read().len()}</span>
+                </summary>
+                <ul class="previous-list">
+                    <For
+                        each=move || previous.get()
+                        key=|p| (p.room.id.clone(), p.left_at.clone(), p.can_rejoin)
+                        let:past
+                    >
+                        <PreviousItem past />
+                    </For>
+                </ul>
+            </details>
+        </Show>
+    }
+}
+
+/// Who I am (the way to my account), and logging out.
+#[component]
+fn Me() -> impl IntoView {
+    let store = use_store();
+    let me = Memo::new(move |_| store.with(|s| s.me.clone()));
+    let live = crate::live::use_live();
+    let logout = ServerAction::<LogoutForm>::new();
+    view! {
+        <div class="me">
+            <a class="me-name" href="/account" title="Your account">
+                <span class="visually-hidden">"Signed in as "</span>
+                <strong>{move || me.get().map(|u| u.username).unwrap_or_default()}</strong>
+                <span class="visually-hidden">", your account"</span>
+            </a>
+            <ActionForm action=logout>
+                <button type="submit" class="link-button" on:click=move |_| live.logging_out()>
+                    "Log out"
+                </button>
+            </ActionForm>
+        </div>
+    }
 }
 
 #[component]

@@ -146,14 +146,22 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
                 // Where a page without JavaScript lands after a post: the newest message.
                 <div id="latest"></div>
             </div>
-            <Show when=move || !scroll.at_bottom.get() && hydrated.get()>
-                <button type="button" class="jump" on:click=move |_| scroll.to_bottom()>
-                    {move || if scroll.unseen.get() { "New messages ↓" } else { "Jump to the latest ↓" }}
-                </button>
-            </Show>
+            <JumpButton scroll hydrated />
         </div>
     }
     .into_any()
+}
+
+/// Back down to the newest message, while reading older ones; it says when new ones came.
+#[component]
+fn JumpButton(scroll: Scroll, hydrated: RwSignal<bool>) -> impl IntoView {
+    view! {
+        <Show when=move || !scroll.at_bottom.get() && hydrated.get()>
+            <button type="button" class="jump" on:click=move |_| scroll.to_bottom()>
+                {move || if scroll.unseen.get() { "New messages ↓" } else { "Jump to the latest ↓" }}
+            </button>
+        </Show>
+    }
 }
 
 /// The top of the timeline: the room's beginning, or a button for older messages.

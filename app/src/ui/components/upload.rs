@@ -10,7 +10,7 @@ use crate::live::use_live;
 
 /// Files on their way up, shared by the attach button and the drop zone.
 #[derive(Clone, Copy)]
-pub struct Uploads(pub RwSignal<Vec<Upload>>);
+pub struct UploadQueue(pub RwSignal<Vec<Upload>>);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Upload {
@@ -23,7 +23,7 @@ pub struct Upload {
 /// Uploads on their way, with progress, or their refusal.
 #[component]
 pub fn UploadList() -> impl IntoView {
-    let uploads = expect_context::<Uploads>();
+    let uploads = expect_context::<UploadQueue>();
     view! {
         <Show when=move || !uploads.0.read().is_empty()>
             <ul class="uploads" aria-label="Uploads">
@@ -37,7 +37,7 @@ pub fn UploadList() -> impl IntoView {
 
 #[component]
 fn UploadRow(upload: Upload) -> impl IntoView {
-    let uploads = expect_context::<Uploads>();
+    let uploads = expect_context::<UploadQueue>();
     let id = upload.id;
     view! {
         <li class="upload" class:failed=upload.error.is_some()>
@@ -67,17 +67,13 @@ fn UploadRow(upload: Upload) -> impl IntoView {
 #[component]
 pub fn AttachButton(room: RoomId) -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
-    let uploads = expect_context::<Uploads>();
+    let uploads = expect_context::<UploadQueue>();
     let live = use_live();
     let on_change = move |_| {
         #[cfg(feature = "hydrate")]
         if let Some(el) = input.get_untracked() {
             if let Some(files) = el.files() {
-                for i in 0..files.length() {
-                    if let Some(file) = files.get(i) {
-                        browser::start(live, uploads, room.clone(), file);
-                    }
-                }
+                start_all(live, uploads, &room, &files);
             }
             el.set_value("");
         }
@@ -94,7 +90,7 @@ pub fn AttachButton(room: RoomId) -> impl IntoView {
 }
 
 #[cfg(feature = "hydrate")]
-pub use browser::start;
+pub use browser::start_all;
 
 #[cfg(feature = "hydrate")]
 mod browser {
@@ -105,20 +101,31 @@ mod browser {
         prelude::*,
         wasm_bindgen::{closure::Closure, JsCast},
     };
-    use web_sys::{File, FormData, ProgressEvent, XmlHttpRequest};
+    use web_sys::{File, FileList, FormData, ProgressEvent, XmlHttpRequest};
 
-    use super::{Upload, Uploads};
+    use super::{Upload, UploadQueue};
     use crate::{live::Live, store::Local};
 
     static NEXT: AtomicU64 = AtomicU64::new(1);
 
+    /// The answer to a finished upload: the message it stored.
     #[derive(serde::Deserialize)]
-    struct Posted {
+    struct Uploaded {
         message: MessageView,
     }
 
+    /// Starts uploading each of `files` into `room`: the attach button's choice, or what
+    /// was dropped or pasted on the conversation.
+    pub fn start_all(live: Live, uploads: UploadQueue, room: &RoomId, files: &FileList) {
+        for i in 0..files.length() {
+            if let Some(file) = files.get(i) {
+                start(live, uploads, room.clone(), file);
+            }
+        }
+    }
+
     /// Starts uploading `file` into `room`, listed in `uploads` until it is done.
-    pub fn start(live: Live, uploads: Uploads, room: RoomId, file: File) {
+    fn start(live: Live, uploads: UploadQueue, room: RoomId, file: File) {
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         let name = file.name();
         uploads.0.update(|l| {
@@ -175,7 +182,7 @@ mod browser {
                 }
                 if (200..300).contains(&status) {
                     uploads.0.update(|l| l.retain(|u| u.id != id));
-                    if let Ok(posted) = serde_json::from_str::<Posted>(&body) {
+                    if let Ok(posted) = serde_json::from_str::<Uploaded>(&body) {
                         live.dispatch(Local::Posted(posted.message));
                     }
                 } else {

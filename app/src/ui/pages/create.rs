@@ -8,26 +8,26 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::forms::CreateRoomForm,
     store::text,
-    ui::{
-        components::widgets::{Field, FormError},
-        layout::PageBar,
+    ui::components::{
+        drawer::PageBar,
+        widgets::{Field, FormError},
     },
+    AppError,
 };
+
+/// One field's error from the form's last submission, if it failed there.
+fn for_field(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || error.get().and_then(|e| e.for_field(field)))
+}
 
 #[component]
 pub fn CreateRoomPage() -> impl IntoView {
     let action = ServerAction::<CreateRoomForm>::new();
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
-    let field_error = move |field: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.for_field(field)))
-    };
     // What a browser without JavaScript typed, sent back with a refusal.
     let query = use_query_map();
     let echoed = move |key: &str| query.read_untracked().get(key).unwrap_or_default();
-    let chosen = {
-        let raw = echoed("join_policy");
-        JoinPolicy::parse(&raw).unwrap_or_default()
-    };
+    let chosen = JoinPolicy::parse(&echoed("join_policy")).unwrap_or_default();
     view! {
         <Title text="New room" />
         <PageBar title="New room" />
@@ -40,71 +40,12 @@ pub fn CreateRoomPage() -> impl IntoView {
                         label="Name"
                         name="name"
                         value=echoed("name")
-                        error=field_error("name")
+                        error=for_field(error, "name")
                     />
                     <p class="hint">"1–64 characters. No other active room may have it."</p>
-                    <div class="field" class:has-error=move || field_error("topic").get().is_some()>
-                        <label for="field-topic">"Topic " <span class="muted">"(optional)"</span></label>
-                        <textarea
-                            id="field-topic"
-                            name="topic"
-                            rows="2"
-                            maxlength="300"
-                            aria-describedby="field-topic-error"
-                        >
-                            {echoed("topic")}
-                        </textarea>
-                        <p class="field-error" id="field-topic-error" role="alert">
-                            {move || field_error("topic").get()}
-                        </p>
-                    </div>
-                    <fieldset class="field choices" aria-describedby="field-join_policy-error">
-                        <legend>"Who can join"</legend>
-                        {JoinPolicy::ALL
-                            .into_iter()
-                            .map(|p| {
-                                let (label, hint) = text::policy_label(p);
-                                let id = format!("policy-{}", p.as_str());
-                                view! {
-                                    <div class="choice">
-                                        <input
-                                            type="radio"
-                                            name="join_policy"
-                                            id=id.clone()
-                                            value=p.as_str()
-                                            checked=p == chosen
-                                        />
-                                        <label for=id>
-                                            <strong>{label}</strong>
-                                            <span class="muted">{hint}</span>
-                                        </label>
-                                    </div>
-                                }
-                            })
-                            .collect_view()}
-                        <p class="field-error" id="field-join_policy-error" role="alert">
-                            {move || field_error("join_policy").get()}
-                        </p>
-                    </fieldset>
-                    <div class="field" class:has-error=move || field_error("max_members").get().is_some()>
-                        <label for="field-max_members">
-                            "Member limit " <span class="muted">"(optional, 2–100000)"</span>
-                        </label>
-                        <input
-                            id="field-max_members"
-                            name="max_members"
-                            type="number"
-                            min="2"
-                            max="100000"
-                            inputmode="numeric"
-                            value=echoed("max_members")
-                            aria-invalid=move || field_error("max_members").get().is_some().then_some("true")
-                            aria-describedby="field-max_members-error"
-                        />
-                        <p class="field-error" id="field-max_members-error" role="alert">
-                            {move || field_error("max_members").get()}
-                        </p>
-                    </div>
+                    <TopicField topic=echoed("topic") error=for_field(error, "topic") />
+                    <PolicyChoices chosen error=for_field(error, "join_policy") />
+                    <LimitField limit=echoed("max_members") error=for_field(error, "max_members") />
                     <button type="submit" class="button primary wide" disabled=move || action.pending().get()>
                         "Create room"
                     </button>
@@ -113,4 +54,85 @@ pub fn CreateRoomPage() -> impl IntoView {
         </main>
     }
     .into_any()
+}
+
+#[component]
+fn TopicField(topic: String, error: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <div class="field" class:has-error=move || error.get().is_some()>
+            <label for="field-topic">"Topic " <span class="muted">"(optional)"</span></label>
+            <textarea
+                id="field-topic"
+                name="topic"
+                rows="2"
+                maxlength="300"
+                aria-describedby="field-topic-error"
+            >
+                {topic}
+            </textarea>
+            <p class="field-error" id="field-topic-error" role="alert">
+                {move || error.get()}
+            </p>
+        </div>
+    }
+}
+
+/// Who can join: one radio button per policy, each saying what it means.
+#[component]
+fn PolicyChoices(chosen: JoinPolicy, error: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <fieldset class="field choices" aria-describedby="field-join_policy-error">
+            <legend>"Who can join"</legend>
+            {JoinPolicy::ALL
+                .into_iter()
+                .map(|p| {
+                    let (label, hint) = text::policy_label(p);
+                    let id = format!("policy-{}", p.as_str());
+                    view! {
+                        <div class="choice">
+                            <input
+                                type="radio"
+                                name="join_policy"
+                                id=id.clone()
+                                value=p.as_str()
+                                checked=p == chosen
+                            />
+                            <label for=id>
+                                <strong>{label}</strong>
+                                <span class="muted">{hint}</span>
+                            </label>
+                        </div>
+                    }
+                })
+                .collect_view()}
+            <p class="field-error" id="field-join_policy-error" role="alert">
+                {move || error.get()}
+            </p>
+        </fieldset>
+    }
+}
+
+#[component]
+fn LimitField(limit: String, error: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <div class="field" class:has-error=move || error.get().is_some()>
+            <label for="field-max_members">
+                "Member limit " <span class="muted">"(optional, 2–100000)"</span>
+            </label>
+            <input
+                id="field-max_members"
+                name="max_members"
+                type="number"
+                min="2"
+                max="100000"
+                inputmode="numeric"
+                value=limit
+                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby="field-max_members-error"
+            />
+            <p class="field-error" id="field-max_members-error" role="alert">
+                {move || error.get()}
+            </p>
+        </div>
+    }
 }

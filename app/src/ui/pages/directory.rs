@@ -7,9 +7,13 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
-    api::{forms::JoinRoomForm, rooms::search_rooms},
+    api::{
+        forms::JoinRoomForm,
+        rooms::{search_rooms, SearchResponse},
+    },
     store::{text, use_store},
-    ui::{components::widgets::ErrorPanel, layout::PageBar},
+    ui::components::{drawer::PageBar, widgets::ErrorPanel},
+    AppError,
 };
 
 const PAGE: u32 = 20;
@@ -52,12 +56,39 @@ pub fn DirectoryPage() -> impl IntoView {
         move || (q.get(), cursor.get()),
         |(q, cursor)| search_rooms(Some(q), cursor, Some(PAGE)),
     );
-    // Pages fetched with "Show more" (JavaScript), after the first.
-    let more = RwSignal::new(Vec::<RoomView>::new());
-    let next = RwSignal::new(None::<String>);
+    let join = ServerAction::<JoinRoomForm>::new();
+    // Without JavaScript both join forms come back here; `by_id` says which one it was.
+    let by_id = query.read_untracked().get("by_id").is_some();
+    let join_error =
+        Signal::derive(move || join.value().get().and_then(Result::err).filter(|_| !by_id));
+    view! {
+        <Title text="Find rooms" />
+        <PageBar title="Find rooms" />
+        <main class="page" id="main">
+            <section class="card">
+                <h1>"Find rooms"</h1>
+                <SearchBox q />
+                <Show when=move || join_error.get().is_some()>
+                    <p class="form-error" role="alert">
+                        {move || join_error.get().map(|e| e.0.message)}
+                    </p>
+                </Show>
+                <SearchResults q cursor results join />
+            </section>
+            <section class="card">
+                <JoinById />
+            </section>
+        </main>
+    }
+    .into_any()
+}
+
+/// The search box: a plain GET form, which with JavaScript filters as you type (the
+/// address follows the box, a moment after the last key).
+#[component]
+fn SearchBox(q: Memo<String>) -> impl IntoView {
     let navigate = use_navigate();
     let typed = RwSignal::new(q.get_untracked());
-    // Filters as you type: the address follows the box, a moment after the last key.
     #[cfg(feature = "hydrate")]
     let pending_search = StoredValue::new_local(None::<TimeoutHandle>);
     // Leaving the page drops a search still waiting to run: it would bring the page back.
@@ -95,82 +126,76 @@ pub fn DirectoryPage() -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = (&navigate, value);
     };
+    view! {
+        <form method="get" action="/rooms" role="search" class="search">
+            <label for="room-search">"Search rooms by name"</label>
+            <div class="search-row">
+                <input
+                    id="room-search"
+                    name="q"
+                    type="search"
+                    autocomplete="off"
+                    value=q.get_untracked()
+                    prop:value=move || typed.get()
+                    on:input=on_input
+                />
+                <button type="submit" class="button secondary">
+                    "Search"
+                </button>
+            </div>
+        </form>
+    }
+}
+
+/// The rooms found: the first page from the address, then those "Show more" appends.
+#[component]
+fn SearchResults(
+    q: Memo<String>,
+    cursor: Memo<Option<String>>,
+    results: Resource<Result<SearchResponse, AppError>>,
+    join: ServerAction<JoinRoomForm>,
+) -> impl IntoView {
+    // Pages fetched with "Show more" (JavaScript), after the first.
+    let more = RwSignal::new(Vec::<RoomView>::new());
+    let next = RwSignal::new(None::<String>);
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
-    let join = ServerAction::<JoinRoomForm>::new();
-    // Without JavaScript both join forms come back here; `by_id` says which one it was.
-    let by_id = query.read_untracked().get("by_id").is_some();
-    let join_error =
-        Signal::derive(move || join.value().get().and_then(Result::err).filter(|_| !by_id));
     let back = move || directory_path(&q.get(), cursor.get().as_deref());
     view! {
-        <Title text="Find rooms" />
-        <PageBar title="Find rooms" />
-        <main class="page" id="main">
-            <section class="card">
-                <h1>"Find rooms"</h1>
-                <form method="get" action="/rooms" role="search" class="search">
-                    <label for="room-search">"Search rooms by name"</label>
-                    <div class="search-row">
-                        <input
-                            id="room-search"
-                            name="q"
-                            type="search"
-                            autocomplete="off"
-                            value=q.get_untracked()
-                            prop:value=move || typed.get()
-                            on:input=on_input
-                        />
-                        <button type="submit" class="button secondary">
-                            "Search"
-                        </button>
-                    </div>
-                </form>
-                <Show when=move || join_error.get().is_some()>
-                    <p class="form-error" role="alert">
-                        {move || join_error.get().map(|e| e.0.message)}
-                    </p>
-                </Show>
-                <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
-                    {move || Suspend::new(async move {
-                        match results.await {
-                            Ok(page) => {
-                                more.set(Vec::new());
-                                next.set(page.next_cursor.clone());
-                                let first = page.rooms;
-                                let empty = first.is_empty();
-                                view! {
-                                    <Show when=move || !empty fallback=move || view! {
-                                        <p class="empty">
-                                            {move || if q.get().trim().is_empty() {
-                                                "No listed rooms yet. Create the first one.".to_owned()
-                                            } else {
-                                                format!("No room's name contains \u{201c}{}\u{201d}.", q.get())
-                                            }}
-                                        </p>
-                                    }>
-                                        <ul class="results" aria-label="Rooms found">
-                                            {first.clone().into_iter().map(|room| view! { <RoomResult room join back=back() /> }).collect_view()}
-                                            <For each=move || more.get() key=|r| r.id.clone() let:room>
-                                                <RoomResult room join back=back() />
-                                            </For>
-                                        </ul>
-                                    </Show>
-                                    <ShowMore q next more hydrated />
-                                }
-                                .into_any()
-                            }
-                            Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+        <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
+            {move || Suspend::new(async move {
+                match results.await {
+                    Ok(page) => {
+                        more.set(Vec::new());
+                        next.set(page.next_cursor.clone());
+                        let first = page.rooms;
+                        let empty = first.is_empty();
+                        view! {
+                            <Show when=move || !empty fallback=move || view! {
+                                <p class="empty">
+                                    {move || if q.get().trim().is_empty() {
+                                        "No listed rooms yet. Create the first one.".to_owned()
+                                    } else {
+                                        format!("No room's name contains \u{201c}{}\u{201d}.", q.get())
+                                    }}
+                                </p>
+                            }>
+                                <ul class="results" aria-label="Rooms found">
+                                    {first.clone().into_iter().map(|room| view! { <RoomResult room join back=back() /> }).collect_view()}
+                                    <For each=move || more.get() key=|r| r.id.clone() let:room>
+                                        <RoomResult room join back=back() />
+                                    </For>
+                                </ul>
+                            </Show>
+                            <ShowMore q next more hydrated />
                         }
-                    })}
-                </Transition>
-            </section>
-            <section class="card">
-                <JoinById />
-            </section>
-        </main>
+                        .into_any()
+                    }
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
     }
-    .into_any()
 }
 
 /// The next page: appended in place with JavaScript, a link without it.

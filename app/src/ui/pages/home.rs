@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::{store::use_store, ui::layout::PageBar};
+use crate::{store::use_store, ui::components::drawer::PageBar};
 
 #[component]
 pub fn HomePage() -> impl IntoView {

@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::{
     api::forms::LeaveRoomForm,
     store::{text, use_store},
-    ui::components::widgets::Dialog,
+    ui::components::widgets::{Dialog, FormError},
 };
 
 #[component]
@@ -53,9 +53,7 @@ pub fn LeaveDialog() -> impl IntoView {
             <p class="consequence">{move || consequence.get()}</p>
             <ActionForm action=leave>
                 <input type="hidden" name="room_id" value=room.to_string() />
-                <Show when=move || error.get().is_some()>
-                    <p class="form-error" role="alert">{move || error.get()}</p>
-                </Show>
+                <FormError error />
                 <div class="dialog-actions">
                     <a href=back.clone() class="button secondary">"Stay"</a>
                     <button type="submit" class="button danger" disabled=move || leave.pending().get()>

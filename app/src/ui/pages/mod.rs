@@ -1,4 +1,4 @@
-//! One file per page.
+//! One file per page; the admin page, the longest, is a folder with a file per section.
 
 pub mod account;
 pub mod admin;

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::ui::{components::bell::NotificationList, layout::PageBar};
+use crate::ui::components::{bell::NotificationList, drawer::PageBar};
 
 #[component]
 pub fn NotificationsPage() -> impl IntoView {

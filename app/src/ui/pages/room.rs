@@ -14,6 +14,8 @@ use leptos_router::{
 };
 
 use super::not_found::set_status;
+#[cfg(feature = "hydrate")]
+use crate::ui::components::upload::start_all;
 use crate::{
     api::{
         forms::{AcceptInviteForm, DeclineInviteForm, JoinRoomForm, SendMessageForm},
@@ -21,12 +23,13 @@ use crate::{
     },
     live::use_live,
     store::{state::Ending, text, use_store, Loaded, Local},
-    ui::{
-        components::{
-            composer::Composer, members::MembersPanel, timeline::Timeline, upload::Uploads,
-            widgets::ErrorPanel,
-        },
-        layout::{MenuButton, PageBar},
+    ui::components::{
+        composer::Composer,
+        drawer::{MenuButton, PageBar},
+        members::MembersPanel,
+        timeline::Timeline,
+        upload::UploadQueue,
+        widgets::{ErrorPanel, FormError},
     },
 };
 
@@ -43,7 +46,7 @@ pub fn RoomPage() -> impl IntoView {
                     Ok(open) => {
                         let room = open.room.id.clone();
                         store.apply(Loaded::Room(open));
-                        view! { <RoomView room /> }.into_any()
+                        view! { <RoomScreen room /> }.into_any()
                     }
                     Err(e) if e.code() == ErrorCode::RoomNotFound => {
                         set_status(404);
@@ -93,8 +96,13 @@ enum Face {
     Outsider,
 }
 
+/// The room as its header shows it: name, topic, member count.
+type About = Option<(String, Option<String>, u32)>;
+
+/// The room once its page is loaded: shown in the middle (its unread count cleared) until
+/// the page closes.
 #[component]
-fn RoomView(room: RoomId) -> impl IntoView {
+fn RoomScreen(room: RoomId) -> impl IntoView {
     let store = use_store();
     let live = use_live();
     live.dispatch(Local::Show(room.clone()));
@@ -102,19 +110,18 @@ fn RoomView(room: RoomId) -> impl IntoView {
         let room = room.clone();
         on_cleanup(move || live.dispatch(Local::Hide(room)));
     }
-    let uploads = Uploads(RwSignal::new(Vec::new()));
-    provide_context(uploads);
-    let view_of = {
+    provide_context(UploadQueue(RwSignal::new(Vec::new())));
+    let about = {
         let room = room.clone();
         Memo::new(move |_| {
             store.with(|s| {
                 s.conversation(&room)
                     .and_then(|c| c.room.clone())
-                    .map(|r| (r.name, r.topic, r.member_count, r.join_policy))
+                    .map(|r| (r.name, r.topic, r.member_count))
             })
         })
     };
-    let name = Signal::derive(move || view_of.get().map(|v| v.0).unwrap_or_default());
+    let name = Signal::derive(move || about.get().map(|v| v.0).unwrap_or_default());
     let face = {
         let room = room.clone();
         Memo::new(move |_| {
@@ -128,6 +135,87 @@ fn RoomView(room: RoomId) -> impl IntoView {
             })
         })
     };
+    let show_people = RwSignal::new(false);
+    // A refused send without JavaScript comes back with the text, to go on with.
+    let query = use_query_map();
+    if let Some(body) = query.read_untracked().get("body").filter(|b| !b.is_empty()) {
+        live.dispatch(Local::Draft {
+            room: room.clone(),
+            text: body,
+        });
+    }
+    let people_room = room.clone();
+    view! {
+        <Title text=move || format!("#{}", name.get()) />
+        <div class="room" class:people-open=move || show_people.get()>
+            <RoomHeader room=room.clone() name about face show_people />
+            <div class="room-body" class:with-people=move || face.get() == Face::Member>
+                <RoomMain room face name />
+                <Show when=move || face.get() == Face::Member>
+                    <aside class="people-panel" id="people" aria-label="People in this room">
+                        <MembersPanel room=people_room.clone() />
+                    </aside>
+                </Show>
+            </div>
+        </div>
+        <Outlet />
+    }
+    .into_any()
+}
+
+/// The room's header: the menu button, name and topic; for members the count, Manage for
+/// admins, People (the panel on narrow screens) and Leave.
+#[component]
+fn RoomHeader(
+    room: RoomId,
+    name: Signal<String>,
+    about: Memo<About>,
+    face: Memo<Face>,
+    show_people: RwSignal<bool>,
+) -> impl IntoView {
+    let leave_href = format!("/rooms/{room}/leave");
+    view! {
+        <header class="room-header">
+            <MenuButton />
+            <div class="room-title">
+                <h1>
+                    <span class="hash" aria-hidden="true">"#"</span>
+                    {name}
+                </h1>
+                <p class="topic">{move || about.get().and_then(|v| v.1).unwrap_or_default()}</p>
+            </div>
+            <div class="room-tools">
+                <Show when=move || face.get() == Face::Member>
+                    <span class="member-count">
+                        {move || match about.get().map(|v| v.2).unwrap_or(0) {
+                            1 => "1 member".to_owned(),
+                            n => format!("{n} members"),
+                        }}
+                    </span>
+                    <AdminTools room=room.clone() />
+                    <button
+                        type="button"
+                        class="button secondary small people-toggle"
+                        aria-expanded=move || show_people.get().to_string()
+                        aria-controls="people"
+                        on:click=move |_| show_people.update(|s| *s = !*s)
+                    >
+                        {crate::ui::components::icons::people()}
+                        <span class="label">"People"</span>
+                    </button>
+                    <a href=leave_href.clone() class="button secondary small">
+                        "Leave"
+                    </a>
+                </Show>
+            </div>
+        </header>
+    }
+}
+
+/// For admins: their role, and the way to the admin page with the requests waiting.
+#[component]
+fn AdminTools(room: RoomId) -> impl IntoView {
+    let store = use_store();
     let my_role = {
         let room = room.clone();
         Memo::new(move |_| store.with(|s| s.conversation(&room).and_then(|c| c.my_role)))
@@ -137,17 +225,79 @@ fn RoomView(room: RoomId) -> impl IntoView {
         Memo::new(move |_| store.with(|s| s.conversation(&room).map_or(0, |c| c.requests)))
     };
     let manage_href = StoredValue::new(format!("/rooms/{room}/admin"));
-    let show_people = RwSignal::new(false);
-    // A refused send without JavaScript comes back with the server's sentence and the text.
+    view! {
+        <Show when=move || my_role.get().is_some_and(Role::is_admin)>
+            <span class="role-chip">
+                {move || if my_role.get() == Some(Role::Owner) { "Owner" } else { "Admin" }}
+            </span>
+            <a
+                href=manage_href.get_value()
+                class="button secondary small"
+                aria-label=move || match requests.get() {
+                    0 => "Manage the room".to_owned(),
+                    1 => "Manage the room, 1 request waiting".to_owned(),
+                    n => format!("Manage the room, {n} requests waiting"),
+                }
+            >
+                "Manage"
+                <Show when=move || { requests.get() > 0 }>
+                    <span class="badge" aria-hidden="true">{move || requests.get()}</span>
+                </Show>
+            </a>
+        </Show>
+    }
+}
+
+/// The middle: for a member the timeline, who is typing and the composer (files dropped or
+/// pasted here go up into the room); the story's end for a room that is no longer mine;
+/// the way in for anyone else.
+#[component]
+fn RoomMain(room: RoomId, face: Memo<Face>, name: Signal<String>) -> impl IntoView {
+    // A refused send without JavaScript comes back with the server's sentence.
     let sent = ServerAction::<SendMessageForm>::new();
     let send_error = Signal::derive(move || sent.value().get().and_then(Result::err));
-    let query = use_query_map();
-    if let Some(body) = query.read_untracked().get("body").filter(|b| !b.is_empty()) {
-        live.dispatch(Local::Draft {
-            room: room.clone(),
-            text: body,
-        });
+    let (on_drop, on_paste) = file_catchers(room.clone(), face);
+    view! {
+        <main
+            class="conversation"
+            id="main"
+            on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default()
+            on:drop=on_drop
+            on:paste=on_paste
+        >
+            {move || match face.get() {
+                Face::Member => view! {
+                    <Timeline room=room.clone() name />
+                    <TypingLine room=room.clone() />
+                    <Show when=move || send_error.get().is_some()>
+                        <p class="form-error composer-error" role="alert">
+                            {move || send_error.get().map(|e| e.0.message)}
+                        </p>
+                    </Show>
+                    <Composer room=room.clone() name />
+                }
+                .into_any(),
+                Face::Ended(ending) => view! {
+                    <Timeline room=room.clone() name />
+                    <EndedPanel room=room.clone() ending name />
+                }
+                .into_any(),
+                Face::Outsider => view! { <JoinPanel room=room.clone() /> }.into_any(),
+            }}
+        </main>
     }
+}
+
+/// The conversation's drop and paste handlers: a member's files go up into the room.
+fn file_catchers(
+    room: RoomId,
+    face: Memo<Face>,
+) -> (
+    impl Fn(leptos::ev::DragEvent) + 'static,
+    impl Fn(leptos::ev::ClipboardEvent) + 'static,
+) {
+    let live = use_live();
+    let uploads = expect_context::<UploadQueue>();
     let on_drop = {
         let room = room.clone();
         move |ev: leptos::ev::DragEvent| {
@@ -155,139 +305,27 @@ fn RoomView(room: RoomId) -> impl IntoView {
             #[cfg(feature = "hydrate")]
             if face.get_untracked() == Face::Member {
                 if let Some(files) = ev.data_transfer().and_then(|d| d.files()) {
-                    for i in 0..files.length() {
-                        if let Some(file) = files.get(i) {
-                            crate::ui::components::upload::start(live, uploads, room.clone(), file);
-                        }
-                    }
+                    start_all(live, uploads, &room, &files);
                 }
             }
             #[cfg(not(feature = "hydrate"))]
-            let _ = &room;
+            let _ = (&room, face, live, uploads);
         }
     };
-    let on_paste = {
-        let room = room.clone();
-        move |ev: leptos::ev::ClipboardEvent| {
-            #[cfg(feature = "hydrate")]
-            if face.get_untracked() == Face::Member {
-                if let Some(files) = ev.clipboard_data().and_then(|d| d.files()) {
-                    if files.length() > 0 {
-                        ev.prevent_default();
-                    }
-                    for i in 0..files.length() {
-                        if let Some(file) = files.get(i) {
-                            crate::ui::components::upload::start(live, uploads, room.clone(), file);
-                        }
-                    }
+    let on_paste = move |ev: leptos::ev::ClipboardEvent| {
+        #[cfg(feature = "hydrate")]
+        if face.get_untracked() == Face::Member {
+            if let Some(files) = ev.clipboard_data().and_then(|d| d.files()) {
+                if files.length() > 0 {
+                    ev.prevent_default();
                 }
+                start_all(live, uploads, &room, &files);
             }
-            #[cfg(not(feature = "hydrate"))]
-            let _ = (&room, ev);
         }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&room, ev, face, live, uploads);
     };
-    let leave_href = format!("/rooms/{room}/leave");
-    let (r_timeline, r_composer, r_members, r_typing, r_join, r_ended) = (
-        room.clone(),
-        room.clone(),
-        room.clone(),
-        room.clone(),
-        room.clone(),
-        room.clone(),
-    );
-    view! {
-        <Title text=move || format!("#{}", name.get()) />
-        <div class="room" class:people-open=move || show_people.get()>
-            <header class="room-header">
-                <MenuButton />
-                <div class="room-title">
-                    <h1>
-                        <span class="hash" aria-hidden="true">"#"</span>
-                        {name}
-                    </h1>
-                    <p class="topic">{move || view_of.get().and_then(|v| v.1).unwrap_or_default()}</p>
-                </div>
-                <div class="room-tools">
-                    <Show when=move || face.get() == Face::Member>
-                        <span class="member-count">
-                            {move || match view_of.get().map(|v| v.2).unwrap_or(0) {
-                                1 => "1 member".to_owned(),
-                                n => format!("{n} members"),
-                            }}
-                        </span>
-                        <Show when=move || my_role.get().is_some_and(Role::is_admin)>
-                            <span class="role-chip">
-                                {move || if my_role.get() == Some(Role::Owner) { "Owner" } else { "Admin" }}
-                            </span>
-                            <a
-                                href=manage_href.get_value()
-                                class="button secondary small"
-                                aria-label=move || match requests.get() {
-                                    0 => "Manage the room".to_owned(),
-                                    1 => "Manage the room, 1 request waiting".to_owned(),
-                                    n => format!("Manage the room, {n} requests waiting"),
-                                }
-                            >
-                                "Manage"
-                                <Show when=move || { requests.get() > 0 }>
-                                    <span class="badge" aria-hidden="true">{move || requests.get()}</span>
-                                </Show>
-                            </a>
-                        </Show>
-                        <button
-                            type="button"
-                            class="button secondary small people-toggle"
-                            aria-expanded=move || show_people.get().to_string()
-                            aria-controls="people"
-                            on:click=move |_| show_people.update(|s| *s = !*s)
-                        >
-                            {crate::ui::components::icons::people()}
-                            <span class="label">"People"</span>
-                        </button>
-                        <a href=leave_href.clone() class="button secondary small">
-                            "Leave"
-                        </a>
-                    </Show>
-                </div>
-            </header>
-            <div class="room-body" class:with-people=move || face.get() == Face::Member>
-                <main
-                    class="conversation"
-                    id="main"
-                    on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default()
-                    on:drop=on_drop
-                    on:paste=on_paste
-                >
-                    {move || match face.get() {
-                        Face::Member => view! {
-                            <Timeline room=r_timeline.clone() name />
-                            <TypingLine room=r_typing.clone() />
-                            <Show when=move || send_error.get().is_some()>
-                                <p class="form-error composer-error" role="alert">
-                                    {move || send_error.get().map(|e| e.0.message)}
-                                </p>
-                            </Show>
-                            <Composer room=r_composer.clone() name />
-                        }
-                        .into_any(),
-                        Face::Ended(ending) => view! {
-                            <Timeline room=r_timeline.clone() name />
-                            <EndedPanel room=r_ended.clone() ending name />
-                        }
-                        .into_any(),
-                        Face::Outsider => view! { <JoinPanel room=r_join.clone() /> }.into_any(),
-                    }}
-                </main>
-                <Show when=move || face.get() == Face::Member>
-                    <aside class="people-panel" id="people" aria-label="People in this room">
-                        <MembersPanel room=r_members.clone() />
-                    </aside>
-                </Show>
-            </div>
-        </div>
-        <Outlet />
-    }
-    .into_any()
+    (on_drop, on_paste)
 }
 
 /// "ana is typing…", under the timeline.
@@ -323,7 +361,6 @@ fn TypingLine(room: RoomId) -> impl IntoView {
 #[component]
 fn JoinPanel(room: RoomId) -> impl IntoView {
     let store = use_store();
-    let live = use_live();
     let info = {
         let room = room.clone();
         Memo::new(move |_| {
@@ -334,30 +371,8 @@ fn JoinPanel(room: RoomId) -> impl IntoView {
             })
         })
     };
-    let join = ServerAction::<JoinRoomForm>::new();
-    let accept = ServerAction::<AcceptInviteForm>::new();
-    let decline = ServerAction::<DeclineInviteForm>::new();
-    // Done: load the room again (it shows the member's view, or the pending request).
-    {
-        let room = room.clone();
-        Effect::new(move |_| {
-            if matches!(join.value().get(), Some(Ok(())))
-                || matches!(accept.value().get(), Some(Ok(())))
-            {
-                live.dispatch(Local::Joined(room.clone()));
-            }
-        });
-    }
-    let error = Signal::derive(move || {
-        join.value()
-            .get()
-            .or_else(|| accept.value().get())
-            .or_else(|| decline.value().get())
-            .and_then(Result::err)
-            .map(|e| e.0.message)
-    });
-    let room_id = StoredValue::new(room.to_string());
-    let back = StoredValue::new(format!("/rooms/{room}"));
+    let ways = WaysIn::new(room);
+    let error = ways.error();
     move || {
         let (view_of, requested, invited) = info.get();
         let Some(r) = view_of else {
@@ -368,43 +383,11 @@ fn JoinPanel(room: RoomId) -> impl IntoView {
             n => format!("{n} members"),
         };
         let action = if invited {
-            view! {
-                <p>"You are invited to this room."</p>
-                <div class="actions">
-                    <ActionForm action=accept attr:class="inline-form">
-                        <input type="hidden" name="room_id" value=room_id.get_value() />
-                        <button type="submit" class="button primary">"Accept the invite"</button>
-                    </ActionForm>
-                    <ActionForm action=decline attr:class="inline-form">
-                        <input type="hidden" name="room_id" value=room_id.get_value() />
-                        <button type="submit" class="button secondary">"Decline"</button>
-                    </ActionForm>
-                </div>
-            }
-            .into_any()
+            ways.invited()
         } else if requested {
             view! { <p class="status-line">"You asked to join. An admin will answer; you will be notified."</p> }.into_any()
         } else {
-            match r.join_policy {
-                JoinPolicy::Invite => view! { <p>"This room is private: an admin must invite you."</p> }.into_any(),
-                policy => view! {
-                    <p class="muted">
-                        {if policy == JoinPolicy::Open {
-                            "Anyone may join this room."
-                        } else {
-                            "Admins approve who joins this room."
-                        }}
-                    </p>
-                    <ActionForm action=join attr:class="inline-form">
-                        <input type="hidden" name="room_id" value=room_id.get_value() />
-                        <input type="hidden" name="back" value=back.get_value() />
-                        <button type="submit" class="button primary" disabled=move || join.pending().get()>
-                            {text::join_action(policy)}
-                        </button>
-                    </ActionForm>
-                }
-                .into_any(),
-            }
+            ways.by_policy(r.join_policy)
         };
         view! {
             <section class="card join-panel">
@@ -412,10 +395,107 @@ fn JoinPanel(room: RoomId) -> impl IntoView {
                 <p class="topic">{r.topic.clone().unwrap_or_default()}</p>
                 <p class="muted small">{members}</p>
                 {action}
-                <Show when=move || error.get().is_some()>
-                    <p class="form-error" role="alert">{move || error.get()}</p>
-                </Show>
+                <FormError error />
             </section>
+        }
+        .into_any()
+    }
+}
+
+/// The join panel's forms: join (or ask to), and take or decline an invite.
+#[derive(Clone, Copy)]
+struct WaysIn {
+    join: ServerAction<JoinRoomForm>,
+    accept: ServerAction<AcceptInviteForm>,
+    decline: ServerAction<DeclineInviteForm>,
+    room_id: StoredValue<String>,
+    back: StoredValue<String>,
+}
+
+impl WaysIn {
+    fn new(room: RoomId) -> Self {
+        let live = use_live();
+        let ways = Self {
+            join: ServerAction::new(),
+            accept: ServerAction::new(),
+            decline: ServerAction::new(),
+            room_id: StoredValue::new(room.to_string()),
+            back: StoredValue::new(format!("/rooms/{room}")),
+        };
+        // Done: load the room again (it shows the member's view, or the pending request).
+        Effect::new(move |_| {
+            if matches!(ways.join.value().get(), Some(Ok(())))
+                || matches!(ways.accept.value().get(), Some(Ok(())))
+            {
+                live.dispatch(Local::Joined(room.clone()));
+            }
+        });
+        ways
+    }
+
+    /// The last refusal of any of them.
+    fn error(self) -> Signal<Option<String>> {
+        Signal::derive(move || {
+            self.join
+                .value()
+                .get()
+                .or_else(|| self.accept.value().get())
+                .or_else(|| self.decline.value().get())
+                .and_then(Result::err)
+                .map(|e| e.0.message)
+        })
+    }
+
+    /// I hold an invite: take it or decline it.
+    fn invited(self) -> AnyView {
+        let Self {
+            accept,
+            decline,
+            room_id,
+            ..
+        } = self;
+        view! {
+            <p>"You are invited to this room."</p>
+            <div class="actions">
+                <ActionForm action=accept attr:class="inline-form">
+                    <input type="hidden" name="room_id" value=room_id.get_value() />
+                    <button type="submit" class="button primary">"Accept the invite"</button>
+                </ActionForm>
+                <ActionForm action=decline attr:class="inline-form">
+                    <input type="hidden" name="room_id" value=room_id.get_value() />
+                    <button type="submit" class="button secondary">"Decline"</button>
+                </ActionForm>
+            </div>
+        }
+        .into_any()
+    }
+
+    /// Join, or ask to, as the room's policy allows; a private room says who lets you in.
+    fn by_policy(self, policy: JoinPolicy) -> AnyView {
+        let Self {
+            join,
+            room_id,
+            back,
+            ..
+        } = self;
+        if policy == JoinPolicy::Invite {
+            return view! { <p>"This room is private: an admin must invite you."</p> }.into_any();
+        }
+        view! {
+            <p class="muted">
+                {if policy == JoinPolicy::Open {
+                    "Anyone may join this room."
+                } else {
+                    "Admins approve who joins this room."
+                }}
+            </p>
+            <ActionForm action=join attr:class="inline-form">
+                <input type="hidden" name="room_id" value=room_id.get_value() />
+                <input type="hidden" name="back" value=back.get_value() />
+                <button type="submit" class="button primary" disabled=move || join.pending().get()>
+                    {text::join_action(policy)}
+                </button>
+            </ActionForm>
         }
         .into_any()
     }
@@ -478,9 +558,7 @@ fn EndedPanel(room: RoomId, ending: Ending, name: Signal<String>) -> impl IntoVi
                     None => view! { <a href="/" class="button secondary small">"Go to your rooms"</a> }.into_any(),
                 }
             }}
-            <Show when=move || error.get().is_some()>
-                <p class="form-error" role="alert">{move || error.get()}</p>
-            </Show>
+            <FormError error />
         </section>
     }
 }

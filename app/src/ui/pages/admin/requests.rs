@@ -1,0 +1,61 @@
+//! Requests to join, oldest first, each with Approve and Deny.
+
+use leptos::{form::ActionForm, prelude::*};
+
+use super::data::{admin_path, after_action, Admin};
+use crate::{
+    api::forms::{ApproveRequestForm, DenyRequestForm},
+    ui::components::widgets::{FormError, TimeAgo},
+};
+
+#[component]
+pub fn RequestsSection(admin: Admin) -> impl IntoView {
+    let room = admin.data.with_untracked(|v| v.room.id.clone());
+    let approve = ServerAction::<ApproveRequestForm>::new();
+    let deny = ServerAction::<DenyRequestForm>::new();
+    let approve_error = after_action(approve, admin.version);
+    let deny_error = after_action(deny, admin.version);
+    let error = Signal::derive(move || approve_error.get().or_else(|| deny_error.get()));
+    let base = admin_path(&room);
+    let rows = move || {
+        let requests = admin.data.with(|v| v.requests.clone());
+        if requests.is_empty() {
+            return view! { <p class="empty">"Nobody is waiting. Requests appear here, oldest first."</p> }.into_any();
+        }
+        let rows = requests
+        .iter()
+        .map(|r| {
+            let name = r.user.username.clone();
+            let (room_a, room_d) = (room.to_string(), room.to_string());
+            let (user_a, user_d) = (r.user.id.to_string(), r.user.id.to_string());
+            let (back_a, back_d) = (base.clone(), base.clone());
+            let (approve_label, deny_label) = (format!("Approve {name}"), format!("Deny {name}"));
+            view! {
+                <li class="admin-item">
+                    <span class="item-main"><strong>{name}</strong> " asked " <TimeAgo at=r.created_at.clone() /></span>
+                    <ActionForm action=approve attr:class="inline-form">
+                        <input type="hidden" name="room_id" value=room_a />
+                        <input type="hidden" name="user_id" value=user_a />
+                        <input type="hidden" name="back" value=back_a />
+                        <button type="submit" class="button primary small" aria-label=approve_label>"Approve"</button>
+                    </ActionForm>
+                    <ActionForm action=deny attr:class="inline-form">
+                        <input type="hidden" name="room_id" value=room_d />
+                        <input type="hidden" name="user_id" value=user_d />
+                        <input type="hidden" name="back" value=back_d />
+                        <button type="submit" class="button secondary small" aria-label=deny_label>"Deny"</button>
+                    </ActionForm>
+                </li>
+            }
+        })
+        .collect_view();
+        view! { <ul class="admin-list">{rows}</ul> }.into_any()
+    };
+    view! {
+        <section class="card admin-section" id="requests" aria-labelledby="requests-title">
+            <h2 id="requests-title">"Requests to join"</h2>
+            <FormError error />
+            {rows}
+        </section>
+    }
+}
