@@ -26,7 +26,7 @@ impl TrustedProxies {
         Self(Arc::new(nets))
     }
 
-    fn trusts(&self, ip: IpAddr) -> bool {
+    pub fn trusts(&self, ip: IpAddr) -> bool {
         self.0.iter().any(|net| net.contains(&ip))
     }
 

@@ -288,6 +288,36 @@ pub struct Limits {
     )]
     pub rate_request: Rate,
 
+    /// Joins and leaves one user may make of one room (each writes a line every member
+    /// sees); a leave is never refused, the next join waits instead.
+    #[arg(
+        long,
+        env = "PARLOR_RATE_JOIN_LEAVE",
+        default_value = "10/10m",
+        global = true
+    )]
+    pub rate_join_leave: Rate,
+
+    /// Answers to requests, promotions, demotions, ownership transfers and settings changes
+    /// one user may make.
+    #[arg(
+        long,
+        env = "PARLOR_RATE_MANAGE",
+        default_value = "30/10m",
+        global = true
+    )]
+    pub rate_manage: Rate,
+
+    /// Password confirmations (a new password, deleting the account) one account may make;
+    /// each costs two argon2 hashes.
+    #[arg(
+        long,
+        env = "PARLOR_RATE_PASSWORD",
+        default_value = "5/1h",
+        global = true
+    )]
+    pub rate_password: Rate,
+
     /// Room searches one user may make.
     #[arg(
         long,
@@ -332,6 +362,16 @@ pub struct Limits {
         global = true
     )]
     pub max_connections: usize,
+
+    /// Open HTTP connections from one client address at most (trusted proxies aside); past
+    /// it a new connection from there is closed at once.
+    #[arg(
+        long,
+        env = "PARLOR_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 256,
+        global = true
+    )]
+    pub max_connections_per_address: usize,
 }
 
 impl Limits {
@@ -342,8 +382,11 @@ impl Limits {
             (Action::Invite, self.rate_invite),
             (Action::Moderate, self.rate_moderate),
             (Action::Request, self.rate_request),
+            (Action::JoinLeave, self.rate_join_leave),
+            (Action::Manage, self.rate_manage),
             (Action::Search, self.rate_search),
             (Action::CatchUp, self.rate_catch_up),
+            (Action::PasswordCheck, self.rate_password),
         ])
     }
 }

@@ -1,27 +1,111 @@
 //! The connection loop (docs/SECURITY.md, "Slow clients"): hyper with a timer, so a client
-//! must send a request's headers within the header-read timeout (which also closes idle
-//! keep-alive connections), and a cap on open HTTP connections, past which a new one is
-//! closed at once. axum's own `serve` sets no timer, so a few thousand connections trickling
-//! header bytes would hold their file descriptors for ever.
+//! must send a request's headers within the header-read timeout; a connection with no
+//! request in flight for that long is closed, HTTP/1 and HTTP/2 alike; and caps on open HTTP
+//! connections, in all and per client address, past which a new one is closed at once.
+//! axum's own `serve` sets no timer, so a few thousand connections trickling header bytes
+//! would hold their file descriptors for ever.
 
-use std::{convert::Infallible, future::Future, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    convert::Infallible,
+    future::Future,
+    net::IpAddr,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    time::Duration,
+};
 
 use axum::{extract::ConnectInfo, Router};
 use hyper::{body::Incoming, Request};
 use hyper_util::{
     rt::{TokioExecutor, TokioIo, TokioTimer},
-    server::{conn::auto, graceful::GracefulShutdown},
+    server::conn::auto,
 };
 use tokio::{net::TcpListener, sync::Semaphore};
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower::ServiceExt;
+
+use crate::client_addr::TrustedProxies;
 
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
-    /// A request's headers must arrive within this; an idle keep-alive connection closes
-    /// after it.
+    /// A request's headers must arrive within this; a connection with no request in flight
+    /// closes after it.
     pub header_read_timeout: Duration,
     /// Open HTTP connections at most (upgraded WebSockets have limits of their own).
     pub max_connections: usize,
+    /// Open HTTP connections from one address at most; a trusted proxy's are not counted.
+    pub max_per_address: usize,
+}
+
+/// Open connections per peer address.
+#[derive(Default)]
+struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
+
+impl PerAddress {
+    fn take(self: &Arc<Self>, addr: IpAddr, max: usize) -> Option<AddressSlot> {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(addr).or_default();
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot(self.clone(), addr))
+    }
+}
+
+/// A connection's place among its address's, given back when it closes.
+struct AddressSlot(Arc<PerAddress>, IpAddr);
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut open = self.0 .0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.1) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.1);
+            }
+        }
+    }
+}
+
+/// Requests in flight on one connection, and when the last one ended.
+#[derive(Default)]
+struct Activity {
+    in_flight: AtomicUsize,
+    /// Bumped whenever a request starts or ends, so an idle timer knows to wait again.
+    changes: AtomicUsize,
+}
+
+impl Activity {
+    fn begin(self: &Arc<Self>) -> RequestGuard {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.changes.fetch_add(1, Ordering::Relaxed);
+        RequestGuard(self.clone())
+    }
+}
+
+struct RequestGuard(Arc<Activity>);
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.0.changes.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Completes once the connection has had no request in flight for `idle`.
+async fn idle_for(activity: &Activity, idle: Duration) {
+    loop {
+        let seen = activity.changes.load(Ordering::Relaxed);
+        tokio::time::sleep(idle).await;
+        let quiet = activity.changes.load(Ordering::Relaxed) == seen;
+        if quiet && activity.in_flight.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets the requests in
@@ -30,10 +114,13 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    trusted: TrustedProxies,
     shutdown: impl Future<Output = ()>,
 ) {
     let open = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let graceful = GracefulShutdown::new();
+    let per_address = Arc::new(PerAddress::default());
+    let stopping = CancellationToken::new();
+    let connections = TaskTracker::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -62,36 +149,73 @@ pub async fn serve(
             drop(stream);
             continue;
         };
+        let address_slot = if trusted.trusts(peer.ip()) {
+            None
+        } else {
+            match per_address.take(peer.ip(), limits.max_per_address.max(1)) {
+                Some(slot) => Some(slot),
+                None => {
+                    tracing::debug!(%peer, "per-address connection cap reached; closing it");
+                    drop(stream);
+                    continue;
+                }
+            }
+        };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
-        let (builder, watcher) = (builder.clone(), graceful.watcher());
-        let first_byte_within = limits.header_read_timeout;
-        tokio::spawn(async move {
+        let (builder, stopping) = (builder.clone(), stopping.clone());
+        let idle = limits.header_read_timeout;
+        connections.spawn(async move {
+            let _held = (permit, address_slot);
             // hyper's header timer starts with the first byte (it must read some to tell
             // HTTP/1 from HTTP/2): a client that sends nothing is closed here.
             let mut first = [0u8; 1];
-            match tokio::time::timeout(first_byte_within, stream.peek(&mut first)).await {
+            match tokio::time::timeout(idle, stream.peek(&mut first)).await {
                 Ok(Ok(n)) if n > 0 => {}
-                _ => return drop(permit),
+                _ => return,
             }
-            let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
-                req.extensions_mut().insert(ConnectInfo(peer));
-                let router = router.clone();
-                async move {
-                    Ok::<_, Infallible>(router.oneshot(req).await.unwrap_or_else(|e| match e {}))
+            let activity = Arc::new(Activity::default());
+            let service = {
+                let activity = activity.clone();
+                hyper::service::service_fn(move |mut req: Request<Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    let (router, busy) = (router.clone(), activity.begin());
+                    async move {
+                        let res = router.oneshot(req).await.unwrap_or_else(|e| match e {});
+                        drop(busy);
+                        Ok::<_, Infallible>(res)
+                    }
+                })
+            };
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            let mut closing = false;
+            loop {
+                tokio::select! {
+                    done = conn.as_mut() => {
+                        if let Err(e) = done {
+                            tracing::debug!(error = %e, %peer, "connection ended with an error");
+                        }
+                        return;
+                    }
+                    // Idle (HTTP/2 has no timer of its own for that), or the server is
+                    // stopping: finish what is in flight, take nothing new.
+                    () = idle_for(&activity, idle), if !closing => {
+                        closing = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
+                    () = stopping.cancelled(), if !closing => {
+                        closing = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
                 }
-            });
-            let conn = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .into_owned();
-            if let Err(e) = watcher.watch(conn).await {
-                tracing::debug!(error = %e, %peer, "connection ended with an error");
             }
-            drop(permit);
         });
     }
     drop(listener);
-    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
+    stopping.cancel();
+    connections.close();
+    if tokio::time::timeout(Duration::from_secs(10), connections.wait())
         .await
         .is_err()
     {

@@ -96,9 +96,12 @@ impl Running {
             )?)),
             None => None,
         };
+        // One set of per-user allowances, shared by accounts, rooms and messages.
+        let actions = config.limits.actions().shared_with(shared.clone());
         let accounts = Accounts::new(db.clone(), config.signup_open)
             .await?
-            .shared_with(shared.clone());
+            .shared_with(shared.clone())
+            .with_limits(actions.clone());
         let jobs = CancellationToken::new();
         // A start that fails past here stops what it started (it is tried again).
         let started = jobs.clone().drop_guard();
@@ -126,8 +129,6 @@ impl Running {
             period: Duration::from_millis(config.send_period_ms),
             max_batch: config.commit_batch,
         };
-        // One set of per-user allowances, shared by rooms and messages.
-        let actions = config.limits.actions().shared_with(shared.clone());
         let ctx = ServerCtx {
             accounts: accounts.clone(),
             rooms: Rooms::new(db.clone(), hub.clone()).with_limits(actions.clone()),
@@ -295,7 +296,9 @@ impl Server {
                     self.config.limits.header_read_timeout_ms,
                 ),
                 max_connections: self.config.limits.max_connections,
+                max_per_address: self.config.limits.max_connections_per_address,
             },
+            trusted_proxies(&self.config),
             shutdown,
         )
         .await;
@@ -466,8 +469,9 @@ fn session_layer(config: &Config, sessions: DbSessionStore) -> SessionManagerLay
         )))
 }
 
-/// The server functions under `/api/`, with login and sign-up limited per client address
-/// (each with its own budget, counted for every instance together when several run).
+/// The server functions under `/api/`, with login, sign-up and password checks limited per
+/// client address (each with its own budget, counted for every instance together when
+/// several run).
 fn api_routes<H, F>(
     config: &Config,
     server_fns: H,
@@ -499,26 +503,36 @@ where
             http::shared_auth_limit,
         )
     };
+    // Each budget covers its JSON endpoints and their form twins. A password check costs
+    // two argon2 hashes, as a login does.
     let mut api = Router::new();
-    for (name, json, form) in [
-        ("login", "/api/auth/login", "/api/form/login"),
-        ("signup", "/api/auth/signup", "/api/form/signup"),
+    for (name, json, forms) in [
+        ("login", &["/api/auth/login"][..], &["/api/form/login"][..]),
+        ("signup", &["/api/auth/signup"], &["/api/form/signup"]),
+        (
+            "password",
+            &["/api/auth/password", "/api/auth/delete"],
+            &["/api/form/password", "/api/form/delete_account"],
+        ),
     ] {
         let limit = limiter(name)?;
-        api = api
-            .route(
-                json,
+        for path in json {
+            api = api.route(
+                path,
                 post(server_fns.clone())
                     .layer::<_, Infallible>(shared_limit(name))
                     .layer(limit.clone()),
-            )
-            .route(
-                form,
+            );
+        }
+        for path in forms {
+            api = api.route(
+                path,
                 post(server_fns.clone())
                     .layer::<_, Infallible>(shared_limit(name))
-                    .layer(limit)
+                    .layer(limit.clone())
                     .layer(middleware::from_fn(http::refused_forms_back_to_page)),
             );
+        }
     }
     Ok(api
         .route("/api/{*rest}", post(server_fns_or_404(server_fns)))

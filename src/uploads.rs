@@ -1,11 +1,17 @@
 //! `POST /api/uploads` (multipart: `room_id` first, then `file`) and `GET /files/{id}`.
 //!
-//! Nothing reaches the disk before the upload is admitted (docs/SECURITY.md): the room id
-//! comes first and is small, the sender must be a member, the file is charged to their send
-//! rate, they may have only a few uploads in flight, today's bytes must leave room, and the
-//! disk must keep its free-space floor. The file then streams to a `.part` file, counted as
-//! it goes: past the limit, or when the disk fills, the partial file is removed. A kept
-//! file is stored by a random id, never by its name, and served to room members only.
+//! Nothing reaches the disk before the upload is admitted (docs/SECURITY.md): the sender may
+//! have only a few uploads in flight (checked before a byte of the body is read), the room
+//! id comes first and is small, the sender must be a member, the file is charged to their
+//! send rate, today's bytes must leave room, and the disk must keep its free-space floor.
+//! The file then streams to a `.part` file, counted as it goes against the sender's bytes
+//! for the day, which their uploads in flight share: past the limit, or when the disk fills,
+//! the partial file is removed. A kept file is stored by a random id, never by its name, and
+//! served to room members only.
+//!
+//! Every phase runs against one clock ([`UploadClock`]): from the request on, the body must
+//! keep up `--upload-min-rate` once `--body-timeout-ms` of grace has passed, so an upload
+//! that stalls anywhere (before its room id, between its parts, in its file) is cut off.
 //!
 //! The form itself (order of parts, the room id's cap, the file's name, limit and content
 //! type) is read by the `uploadform` crate, the same code `fuzz/` runs on arbitrary bodies;
@@ -32,7 +38,7 @@ use domain::{message, ApiError, ErrorCode, FileId, RoomId, User, UserId};
 use futures::TryStreamExt;
 use service::Messages;
 use tokio::io::AsyncWriteExt;
-use uploadform::{FilePart, ReceivedFile, UploadForm};
+use uploadform::{FilePart, Progress, ReceivedFile, UploadForm};
 /// Free space is checked again after every this many bytes written.
 const SPACE_CHECK_EVERY: u64 = 1024 * 1024;
 
@@ -41,7 +47,17 @@ pub struct Uploads {
     pub messages: Messages,
     pub dir: PathBuf,
     pub limits: UploadLimits,
-    in_flight: Arc<Mutex<HashMap<UserId, u32>>>,
+    senders: Arc<Mutex<HashMap<UserId, Sender>>>,
+}
+
+/// One person's uploads in flight.
+#[derive(Debug, Default)]
+struct Sender {
+    uploads: u32,
+    /// Bytes they may still store today, read once when the first of their uploads in
+    /// flight was admitted and spent as every one of them streams: two uploads at once draw
+    /// on one allowance, so together they cannot pass it.
+    left_today: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -65,7 +81,7 @@ impl Uploads {
             messages,
             dir,
             limits,
-            in_flight: Arc::default(),
+            senders: Arc::default(),
         }
     }
 
@@ -83,39 +99,66 @@ impl Uploads {
 
     /// A place among the user's uploads in flight, given back when dropped.
     fn take_slot(&self, user: &UserId) -> Result<Slot, ApiError> {
-        let mut in_flight = self.in_flight.lock().map_err(|_| ApiError::internal())?;
-        let n = in_flight.entry(user.clone()).or_default();
-        if *n >= self.limits.parallel {
+        let mut senders = self.senders.lock().map_err(|_| ApiError::internal())?;
+        let sender = senders.entry(user.clone()).or_default();
+        if sender.uploads >= self.limits.parallel {
             return Err(ApiError::rate_limited(1000).with_message(format!(
                 "You already have {} uploads in progress; wait for one to finish.",
                 self.limits.parallel
             )));
         }
-        *n += 1;
+        sender.uploads += 1;
         Ok(Slot {
-            in_flight: self.in_flight.clone(),
+            senders: self.senders.clone(),
             user: user.clone(),
+            spent: 0,
+            kept: false,
         })
     }
 
-    /// How many bytes this user may still store today.
-    async fn allowance(&self, user: &UserId) -> Result<u64, ApiError> {
+    /// How many bytes this user may still store today, counting what their uploads in
+    /// flight have streamed so far.
+    async fn allowance(&self, slot: &Slot) -> Result<u64, ApiError> {
+        if let Some(left) = self.left_today(&slot.user)? {
+            return if left == 0 {
+                Err(self.day_used_up(None))
+            } else {
+                Ok(left)
+            };
+        }
         let now = chrono::Utc::now();
         let (used, oldest) = self
             .messages
-            .uploaded_since(user, now - chrono::Duration::hours(24))
+            .uploaded_since(&slot.user, now - chrono::Duration::hours(24))
             .await
             .map_err(ApiError::from)?;
-        let left = self.limits.daily_bytes.saturating_sub(used);
+        let left = {
+            let mut senders = self.senders.lock().map_err(|_| ApiError::internal())?;
+            let sender = senders.entry(slot.user.clone()).or_default();
+            // Another of their uploads may have read it meanwhile: the first reading stands.
+            *sender
+                .left_today
+                .get_or_insert(self.limits.daily_bytes.saturating_sub(used))
+        };
         if left == 0 {
-            let back_at = oldest.unwrap_or(now) + chrono::Duration::hours(24);
-            let wait = u64::try_from((back_at - now).num_milliseconds()).unwrap_or(0);
-            return Err(ApiError::rate_limited(wait.max(1000)).with_message(format!(
-                "You have uploaded your {} MiB for today; more becomes possible as the day goes by.",
-                self.limits.daily_bytes.div_ceil(1024 * 1024)
-            )));
+            return Err(self.day_used_up(oldest));
         }
         Ok(left)
+    }
+
+    fn left_today(&self, user: &UserId) -> Result<Option<u64>, ApiError> {
+        let senders = self.senders.lock().map_err(|_| ApiError::internal())?;
+        Ok(senders.get(user).and_then(|s| s.left_today))
+    }
+
+    fn day_used_up(&self, oldest: Option<chrono::DateTime<chrono::Utc>>) -> ApiError {
+        let now = chrono::Utc::now();
+        let back_at = oldest.unwrap_or(now) + chrono::Duration::hours(24);
+        let wait = u64::try_from((back_at - now).num_milliseconds()).unwrap_or(0);
+        ApiError::rate_limited(wait.max(1000)).with_message(format!(
+            "You have uploaded your {} MiB for today; more becomes possible as the day goes by.",
+            self.limits.daily_bytes.div_ceil(1024 * 1024)
+        ))
     }
 
     fn check_free_space(&self) -> Result<(), ApiError> {
@@ -133,21 +176,96 @@ impl Uploads {
     }
 }
 
+/// An upload's place among its sender's, and the bytes it has taken from their day.
 struct Slot {
-    in_flight: Arc<Mutex<HashMap<UserId, u32>>>,
+    senders: Arc<Mutex<HashMap<UserId, Sender>>>,
     user: UserId,
+    spent: u64,
+    /// The file was stored: its bytes stay spent.
+    kept: bool,
+}
+
+impl Slot {
+    /// Takes `n` more bytes from the sender's day, shared with their other uploads.
+    fn spend(&mut self, n: u64) -> Result<(), ApiError> {
+        let mut senders = self.senders.lock().map_err(|_| ApiError::internal())?;
+        let left = senders
+            .get_mut(&self.user)
+            .and_then(|s| s.left_today.as_mut())
+            .ok_or_else(ApiError::internal)?;
+        if *left < n {
+            return Err(ApiError::new(
+                ErrorCode::FileTooLarge,
+                "That file is larger than what you may still upload today.",
+            ));
+        }
+        *left -= n;
+        self.spent += n;
+        Ok(())
+    }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        if let Ok(mut in_flight) = self.in_flight.lock() {
-            if let Some(n) = in_flight.get_mut(&self.user) {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
-                    in_flight.remove(&self.user);
+        if let Ok(mut senders) = self.senders.lock() {
+            if let Some(sender) = senders.get_mut(&self.user) {
+                if !self.kept {
+                    if let Some(left) = sender.left_today.as_mut() {
+                        *left += self.spent;
+                    }
+                }
+                sender.uploads = sender.uploads.saturating_sub(1);
+                if sender.uploads == 0 {
+                    // Nothing in flight: the database says the rest from now on.
+                    senders.remove(&self.user);
                 }
             }
         }
+    }
+}
+
+/// The deadline every phase of an upload runs against: from the request's start, after the
+/// grace, at least `min_rate` bytes a second of the body (all of it: the parts' headers, the
+/// room id, the file).
+struct UploadClock {
+    started: tokio::time::Instant,
+    limits: UploadLimits,
+    body: Progress,
+}
+
+impl UploadClock {
+    /// Runs `step`, cut off with `too_slow` when the body falls behind the rate.
+    async fn within<T>(
+        &self,
+        step: impl std::future::Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
+        tokio::pin!(step);
+        loop {
+            let deadline = self.deadline();
+            match tokio::time::timeout_at(deadline, &mut step).await {
+                Ok(done) => return done,
+                // More of the body arrived meanwhile: the deadline moved on.
+                Err(_) if self.deadline() > deadline => continue,
+                Err(_) => return Err(self.too_slow()),
+            }
+        }
+    }
+
+    fn deadline(&self) -> tokio::time::Instant {
+        let earned = std::time::Duration::from_secs_f64(
+            self.body.bytes() as f64 / self.limits.min_rate.max(1) as f64,
+        );
+        self.started + self.limits.grace + earned
+    }
+
+    fn too_slow(&self) -> ApiError {
+        ApiError::new(
+            ErrorCode::TooSlow,
+            format!(
+                "The upload arrived too slowly (under {} KiB/s) and was stopped.",
+                self.limits.min_rate / 1024
+            ),
+        )
     }
 }
 
@@ -220,11 +338,12 @@ pub async fn upload(
     caller: Result<CurrentUser, AppError>,
     Form(mut form): Form,
 ) -> Response {
+    let started = tokio::time::Instant::now();
     let user = match caller {
         Ok(caller) => caller.user,
         Err(refused) => return refused.into_response(),
     };
-    match receive(&up, &user, &mut form).await {
+    match receive(&up, &user, &mut form, started).await {
         Ok(message) => Json(serde_json::json!({ "message": message })).into_response(),
         Err(e) => error_response(&e),
     }
@@ -234,17 +353,25 @@ async fn receive(
     up: &Uploads,
     user: &User,
     form: &mut UploadForm<'static>,
+    started: tokio::time::Instant,
 ) -> Result<message::MessageView, ApiError> {
-    let room_id = RoomId::new(form.room_id().await?);
+    // A place among the sender's uploads first: nobody holds more than a few connections
+    // reading upload bodies, whatever those bodies do.
+    let mut slot = up.take_slot(&user.id)?;
+    let clock = UploadClock {
+        started,
+        limits: up.limits,
+        body: form.progress(),
+    };
+    let room_id = RoomId::new(clock.within(form.room_id()).await?);
     up.messages
         .admit_upload(&user.id, &room_id)
         .await
         .map_err(ApiError::from)?;
-    let _slot = up.take_slot(&user.id)?;
-    let allowance = up.allowance(&user.id).await?;
+    let allowance = up.allowance(&slot).await?;
     up.check_free_space()?;
-    let file = form.file(allowance).await?;
-    let (temp, id, received) = store(up, file).await?;
+    let file = clock.within(form.file(allowance)).await?;
+    let (temp, id, received) = store(up, &clock, &mut slot, file).await?;
     let ReceivedFile {
         name,
         size,
@@ -268,8 +395,9 @@ async fn receive(
         .post_file(user, &room_id, upload)
         .await
         .map_err(ApiError::from)?;
-    // Kept: the message points at it now.
+    // Kept: the message points at it now, and its bytes count for today.
     temp.0 = None;
+    slot.kept = true;
     tracing::info!(user_id = %user.id, room_id = %message.room_id, file_id = %id, size, "file uploaded");
     Ok(message)
 }
@@ -277,6 +405,8 @@ async fn receive(
 /// Streams the file part to a `.part` file; on any refusal the partial file is removed.
 async fn store(
     up: &Uploads,
+    clock: &UploadClock,
+    slot: &mut Slot,
     mut file: FilePart<'_, 'static>,
 ) -> Result<(TempFile, String, ReceivedFile), ApiError> {
     tokio::fs::create_dir_all(&up.dir)
@@ -289,26 +419,9 @@ async fn store(
         .await
         .map_err(|e| write_error(&e))?;
     let mut checked_at = 0u64;
-    let started = tokio::time::Instant::now();
-    loop {
-        // Slow-trickle guard: by now at least `min_rate` bytes a second since the grace.
-        let size = file.size();
-        let earned =
-            std::time::Duration::from_secs_f64(size as f64 / up.limits.min_rate.max(1) as f64);
-        let next = tokio::time::timeout_at(started + up.limits.grace + earned, file.chunk());
-        let Ok(chunk) = next.await else {
-            return Err(ApiError::new(
-                ErrorCode::TooSlow,
-                format!(
-                    "The upload arrived too slowly (under {} KiB/s) and was stopped.",
-                    up.limits.min_rate / 1024
-                ),
-            ));
-        };
-        // Counted against the limit (and its head kept for sniffing) by `chunk`.
-        let Some(chunk) = chunk? else {
-            break;
-        };
+    // Counted against the limit (and its head kept for sniffing) by `chunk`.
+    while let Some(chunk) = clock.within(file.chunk()).await? {
+        slot.spend(chunk.len() as u64)?;
         out.write_all(&chunk).await.map_err(|e| write_error(&e))?;
         let size = file.size();
         if size - checked_at >= SPACE_CHECK_EVERY {

@@ -272,6 +272,45 @@ pub fn system_line(event: &Event, name: &dyn Fn(&UserId) -> String) -> Option<St
     }
 }
 
+/// How long after a person's join or leave line the next join or leave of theirs in that
+/// room folds into the same line, instead of writing another.
+pub const FOLD_WINDOW_SECS: i64 = 120;
+
+/// Whether `event` is someone coming into or going out of a room on their own (joining by
+/// any way but creating it, or leaving): who, and whether they came. Kicks and bans are
+/// never folded.
+pub fn coming_or_going(event: &Event) -> Option<(&UserId, bool)> {
+    match event {
+        Event::Joined {
+            via: JoinedVia::Created,
+            ..
+        } => None,
+        Event::Joined { user, .. } => Some((user, true)),
+        Event::Departed {
+            user,
+            reason: LeaveReason::Left,
+            ..
+        } => Some((user, false)),
+        _ => None,
+    }
+}
+
+/// One line for a run of `changes` joins and leaves by `name`, from the first (joined or
+/// left) to the last: "ann joined and left", "ann left and joined again (4 changes)".
+pub fn folded_line(name: &str, first_joined: bool, last_joined: bool, changes: usize) -> String {
+    let (what, fewest) = match (first_joined, last_joined) {
+        (true, false) => ("joined and left", 2),
+        (false, true) => ("left and joined again", 2),
+        (true, true) => ("joined, left and joined again", 3),
+        (false, false) => ("left, joined and left again", 3),
+    };
+    if changes > fewest {
+        format!("{name} {what} ({changes} changes)")
+    } else {
+        format!("{name} {what}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
@@ -449,5 +488,41 @@ mod tests {
             log_entry(&Event::Terminated).unwrap().kind,
             LogKind::Terminated
         );
+    }
+
+    #[test]
+    fn runs_of_joins_and_leaves_read_as_one_line() {
+        assert_eq!(folded_line("ann", true, false, 2), "ann joined and left");
+        assert_eq!(
+            folded_line("ann", false, true, 2),
+            "ann left and joined again"
+        );
+        assert_eq!(
+            folded_line("ann", true, true, 5),
+            "ann joined, left and joined again (5 changes)"
+        );
+        assert_eq!(
+            folded_line("ann", false, false, 3),
+            "ann left, joined and left again"
+        );
+        let joined = Event::Joined {
+            user: "ann".into(),
+            role: Role::Member,
+            via: JoinedVia::Open,
+        };
+        assert_eq!(coming_or_going(&joined), Some((&"ann".into(), true)));
+        let created = Event::Joined {
+            user: "ann".into(),
+            role: Role::Owner,
+            via: JoinedVia::Created,
+        };
+        assert_eq!(coming_or_going(&created), None);
+        let kicked = Event::Departed {
+            user: "ann".into(),
+            reason: LeaveReason::Kicked,
+            by: None,
+            note: None,
+        };
+        assert_eq!(coming_or_going(&kicked), None);
     }
 }

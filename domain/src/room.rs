@@ -1561,18 +1561,7 @@ impl RoomName {
     }
 }
 
-/// The form in which room names are compared, searched and kept unique: NFKC, lower case,
-/// then NFKC again, because lower-casing can leave text unnormalised (`İ` lowers to `i` and a
-/// combining dot, which must then be ordered among other combining marks). Folding a folded
-/// text changes nothing, which the fuzzer checks.
-pub fn fold(text: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    text.nfkc()
-        .collect::<String>()
-        .to_lowercase()
-        .nfkc()
-        .collect()
-}
+pub use crate::text::fold;
 
 pub const TOPIC_MAX: usize = 300;
 pub const MEMBER_LIMIT_RANGE: std::ops::RangeInclusive<i64> = 2..=100_000;

@@ -20,8 +20,10 @@ pub fn is_bidi_control(c: char) -> bool {
 }
 
 /// Characters that take no space or look like nothing: zero-width spaces and joiners,
-/// word joiners, invisible operators, the byte-order mark, soft hyphens and the Hangul
-/// fillers.
+/// word joiners, invisible operators, the byte-order mark, soft hyphens, the Hangul
+/// fillers, and the selectors that change how the character before them looks without
+/// being seen themselves (variation selectors, the Mongolian free variation selectors, and
+/// tag characters), so `Lounge\u{FE0F}` cannot pass for a second "Lounge".
 pub fn is_invisible(c: char) -> bool {
     matches!(
         c,
@@ -31,12 +33,15 @@ pub fn is_invisible(c: char) -> bool {
             | '\u{1160}'
             | '\u{17B4}'
             | '\u{17B5}'
-            | '\u{180E}'
+            | '\u{180B}'..='\u{180F}'
             | '\u{200B}'..='\u{200D}'
             | '\u{2060}'..='\u{2064}'
             | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
             | '\u{FEFF}'
             | '\u{FFA0}'
+            | '\u{E0000}'..='\u{E007F}'
+            | '\u{E0100}'..='\u{E01EF}'
     )
 }
 
@@ -72,6 +77,28 @@ pub fn name(field: &str, what: &str, text: &str) -> Result<(), ApiError> {
         None => Ok(()),
         Some(c) => Err(refusal(field, what, c, "invisible characters")),
     }
+}
+
+/// The form in which room names are compared, searched and kept unique: NFKC, lower case,
+/// then NFKC again, because lower-casing can leave text unnormalised (`İ` lowers to `i` and a
+/// combining dot, which must then be ordered among other combining marks). Folding a folded
+/// text changes nothing, which the fuzzer checks.
+pub fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfkc()
+        .collect::<String>()
+        .to_lowercase()
+        .nfkc()
+        .collect()
+}
+
+/// The form in which two names count as the same name: folded for case and compatibility
+/// (names are unique ignoring case), then the Unicode confusable skeleton of that (UTS #39).
+/// `Lounge` with a Cyrillic `о`, `LOUNGE` and `Ｌｏｕｎｇｅ` all have the skeleton of
+/// `lounge`; so do `rnike` and `mike`.
+#[cfg(feature = "confusables")]
+pub fn skeleton(name: &str) -> String {
+    unicode_security::confusable_detection::skeleton(&fold(name)).collect()
 }
 
 fn refusal(field: &str, what: &str, c: char, kind: &str) -> ApiError {
@@ -124,6 +151,9 @@ mod tests {
             "Lo\u{200D}unge",
             "\u{FEFF}Lounge",
             "Lou\u{00AD}nge",
+            "Lounge\u{FE0F}",
+            "Lounge\u{E0041}",
+            "Lou\u{180B}nge",
             "x\u{202E}fdp.exe",
             "two\nlines",
             "tab\there",
@@ -136,5 +166,26 @@ mod tests {
             err.message,
             "A room name cannot contain invisible characters (U+200B is one)."
         );
+    }
+
+    #[cfg(feature = "confusables")]
+    #[test]
+    fn look_alike_names_share_a_skeleton_and_others_do_not() {
+        let lounge = skeleton("Lounge");
+        for same in [
+            "L\u{043E}unge",
+            "LOUNGE",
+            "\u{FF2C}\u{FF4F}\u{FF55}\u{FF4E}\u{FF47}\u{FF45}",
+            "lounge",
+        ] {
+            assert_eq!(skeleton(same), lounge, "{same:?}");
+        }
+        for other in ["Lounges", "Longue", "Salon"] {
+            assert_ne!(skeleton(other), lounge, "{other:?}");
+        }
+        // Usernames are ASCII, where some letters and digits look alike.
+        assert_eq!(skeleton("bill"), skeleton("BILL"));
+        assert_eq!(skeleton("rnike"), skeleton("mike"));
+        assert_ne!(skeleton("bill"), skeleton("bell"));
     }
 }

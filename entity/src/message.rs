@@ -19,6 +19,9 @@ pub struct Model {
     /// The sender's id for this message: (author_id, client_id) is unique, so a retried
     /// send is recognised and acked with the stored message.
     pub client_id: Option<String>,
+    /// For a join or leave line: who came or went (their next join or leave soon after folds
+    /// into this line).
+    pub subject_id: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -10,6 +10,10 @@ pub struct Model {
     pub name: String,
     /// Lower-cased name: unique among active rooms (a partial unique index).
     pub name_key: String,
+    /// The confusable skeleton of the name (`domain::text::skeleton`): unique among active
+    /// rooms, so a look-alike of a room's name is taken too. `None` only for a room that
+    /// already shared one with an older room when skeletons came in.
+    pub name_skeleton: Option<String>,
     pub topic: Option<String>,
     pub join_policy: JoinPolicy,
     pub max_members: Option<i32>,

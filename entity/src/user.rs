@@ -11,6 +11,10 @@ pub struct Model {
     /// Lower-cased username; unique, so "Bob" and "bob" cannot both exist.
     #[sea_orm(unique)]
     pub username_key: String,
+    /// The confusable skeleton of the username: unique, so `rnike` cannot sign up beside
+    /// `mike`. `None` for deleted accounts and for an account that already shared one with
+    /// an older account when skeletons came in.
+    pub username_skeleton: Option<String>,
     /// argon2id PHC string.
     pub password_hash: String,
     pub created_at: DateTimeUtc,

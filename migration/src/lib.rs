@@ -7,6 +7,8 @@ mod m20261125_000002_rooms;
 mod m20261125_000003_messages;
 mod m20261126_000004_account_controls;
 mod m20261126_000005_admins_index;
+mod m20261204_000006_name_skeletons;
+mod m20261204_000007_system_line_subjects;
 
 pub struct Migrator;
 
@@ -19,6 +21,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_messages::Migration),
             Box::new(m20261126_000004_account_controls::Migration),
             Box::new(m20261126_000005_admins_index::Migration),
+            Box::new(m20261204_000006_name_skeletons::Migration),
+            Box::new(m20261204_000007_system_line_subjects::Migration),
         ]
     }
 }

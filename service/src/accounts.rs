@@ -25,7 +25,7 @@ use tower_sessions::session::Id as SessionId;
 use crate::{
     error::ServiceResult,
     ids::new_id,
-    limits::{LoginPolicy, Shared},
+    limits::{Action, ActionLimits, LoginPolicy, Shared},
     session_store::key_of,
     tx::begin_write,
     users::to_user,
@@ -41,17 +41,20 @@ pub struct Accounts {
     failures: Arc<FailedLogins>,
     /// The lock-out again, shared by every instance (when several run).
     shared: Shared,
+    /// Password confirmations per account (`Action::PasswordCheck`).
+    limits: ActionLimits,
 }
 
 impl Accounts {
     pub async fn new(db: DatabaseConnection, signup_open: bool) -> ServiceResult<Self> {
-        let dummy_hash = hash_password("parlor-dummy-password".to_owned()).await?;
+        let dummy_hash = hash_password(None, "parlor-dummy-password".to_owned()).await?;
         Ok(Self {
             db,
             signup_open,
             dummy_hash: dummy_hash.into(),
             failures: Arc::new(FailedLogins::default()),
             shared: None,
+            limits: ActionLimits::default(),
         })
     }
 
@@ -59,6 +62,12 @@ impl Accounts {
     /// instances does not get around the lock-out.
     pub fn shared_with(mut self, shared: Shared) -> Self {
         self.shared = shared;
+        self
+    }
+
+    /// Per-account limits on password confirmations (`Action::PasswordCheck`).
+    pub fn with_limits(mut self, limits: ActionLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -91,14 +100,20 @@ impl Accounts {
         }
         let username = Username::parse(username)?;
         let password = Password::parse(password)?;
-        if self.find_by_key(&username.key()).await?.is_some() {
+        let skeleton = domain::text::skeleton(username.as_str());
+        let look_alike = user::Entity::find()
+            .filter(user::Column::UsernameSkeleton.eq(skeleton.as_str()))
+            .one(&self.db)
+            .await?;
+        if look_alike.is_some() || self.find_by_key(&username.key()).await?.is_some() {
             return Err(username_taken());
         }
-        let hash = hash_password(password.expose().to_owned()).await?;
+        let hash = hash_password(None, password.expose().to_owned()).await?;
         let model = user::ActiveModel {
             id: Set(new_id()),
             username: Set(username.as_str().to_owned()),
             username_key: Set(username.key()),
+            username_skeleton: Set(Some(skeleton)),
             password_hash: Set(hash),
             created_at: Set(chrono::Utc::now()),
             deleted_at: Set(None),
@@ -138,7 +153,7 @@ impl Accounts {
         let hash = found
             .as_ref()
             .map_or_else(|| self.dummy_hash.to_string(), |u| u.password_hash.clone());
-        let matches = verify_password(password.to_owned(), hash).await?;
+        let matches = verify_password(None, password.to_owned(), hash).await?;
         match found {
             Some(user) if matches => {
                 if let Some(key) = &key {
@@ -183,7 +198,17 @@ impl Accounts {
             tracing::info!(user_id = %user.id, "password check refused: too many recent failures");
             return Err(too_many_failures(wait));
         }
-        if !verify_password(password.to_owned(), user.password_hash.clone()).await? {
+        self.limits
+            .check(Action::PasswordCheck, user_id)
+            .await
+            .map_err(ServiceError::from)?;
+        if !verify_password(
+            Some(user_id),
+            password.to_owned(),
+            user.password_hash.clone(),
+        )
+        .await?
+        {
             tracing::info!(user_id = %user.id, "password check failed");
             return Err(
                 ApiError::invalid_field(field, "That is not your current password.").into(),
@@ -207,7 +232,7 @@ impl Accounts {
         let user = self
             .confirm_password(user_id, current, "current_password")
             .await?;
-        let hash = hash_password(new.expose().to_owned()).await?;
+        let hash = hash_password(Some(user_id), new.expose().to_owned()).await?;
         let txn = begin_write(&self.db).await?;
         user::Entity::update_many()
             .col_expr(user::Column::PasswordHash, Expr::value(hash))
@@ -245,6 +270,7 @@ impl Accounts {
                 user::Column::UsernameKey,
                 Expr::value(format!("~deleted~{}", user.id)),
             )
+            .col_expr(user::Column::UsernameSkeleton, Expr::value(None::<String>))
             .col_expr(user::Column::PasswordHash, Expr::value(""))
             .col_expr(user::Column::DeletedAt, Expr::value(chrono::Utc::now()))
             .filter(user::Column::Id.eq(&user.id))
@@ -293,7 +319,7 @@ fn too_many_failures(wait: Duration) -> ServiceError {
 fn username_taken() -> ServiceError {
     ApiError::new(
         ErrorCode::UsernameTaken,
-        "That username is taken. Pick another one.",
+        "That username is taken, or one that looks the same. Pick another one.",
     )
     .for_field("username")
     .into()
@@ -305,11 +331,24 @@ fn username_taken() -> ServiceError {
 /// logins (measured: 18 MB → 955 MB resident after 50 sign-ups), a fixed pool stays small.
 struct PasswordWorkers {
     jobs: std::sync::mpsc::SyncSender<Box<dyn FnOnce() + Send>>,
+    /// Jobs for accounts' own password checks, queued or running: in all, and per account.
+    checks: Mutex<Checks>,
+}
+
+#[derive(Default)]
+struct Checks {
+    all: usize,
+    by_account: HashMap<UserId, usize>,
 }
 
 /// Password jobs waiting at most: past this, a login or sign-up is answered `unavailable`
 /// with a wait at once, instead of queueing without bound (each job holds a request open).
 const PASSWORD_QUEUE: usize = 64;
+/// How much of the queue accounts' own password checks (a new password, deleting the
+/// account) may hold, in all and per account: many accounts changing their passwords in a
+/// loop cannot keep the queue full, and logins and sign-ups always find room.
+const CHECKS_SHARE: usize = PASSWORD_QUEUE / 4;
+const PER_ACCOUNT: usize = 2;
 
 impl PasswordWorkers {
     fn get() -> &'static Self {
@@ -339,24 +378,40 @@ impl PasswordWorkers {
                     tracing::error!(error = %e, "could not start a password thread");
                 }
             }
-            Self { jobs: tx }
+            Self {
+                jobs: tx,
+                checks: Mutex::default(),
+            }
         })
     }
 
-    async fn run<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> ServiceResult<T> {
+    async fn run<T: Send + 'static>(
+        account: Option<&UserId>,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> ServiceResult<T> {
+        let workers = Self::get();
+        let share = match account {
+            None => None,
+            Some(account) => match workers.take_share(account) {
+                Some(share) => Some(share),
+                None => {
+                    tracing::info!("the password checks' share of the queue is full");
+                    return Err(busy());
+                }
+            },
+        };
         let (reply, answer) = tokio::sync::oneshot::channel();
+        // The share goes with the job: a caller that stops waiting still holds it until
+        // the hash is done.
         let job: Box<dyn FnOnce() + Send> = Box::new(move || {
             let _ = reply.send(work());
+            drop(share);
         });
-        match Self::get().jobs.try_send(job) {
+        match workers.jobs.try_send(job) {
             Ok(()) => {}
             Err(std::sync::mpsc::TrySendError::Full(_)) => {
                 tracing::warn!("password queue full; a login or sign-up was turned away");
-                let mut busy = ApiError::unavailable();
-                busy.message =
-                    "The server is busy checking passwords. Try again in a moment.".into();
-                busy.retry_after_ms = Some(1000);
-                return Err(busy.into());
+                return Err(busy());
             }
             Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
                 return Err(ServiceError::Internal("password threads stopped".into()))
@@ -368,9 +423,57 @@ impl PasswordWorkers {
     }
 }
 
+impl PasswordWorkers {
+    fn take_share(&'static self, account: &UserId) -> Option<Share> {
+        let mut checks = self.checks.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = checks.by_account.get(account).copied().unwrap_or(0);
+        if checks.all >= CHECKS_SHARE || mine >= PER_ACCOUNT {
+            return None;
+        }
+        checks.all += 1;
+        checks.by_account.insert(account.clone(), mine + 1);
+        Some(Share {
+            workers: self,
+            account: account.clone(),
+        })
+    }
+}
+
+/// A password check's place in the share, given back when its hash is done.
+struct Share {
+    workers: &'static PasswordWorkers,
+    account: UserId,
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        let mut checks = self
+            .workers
+            .checks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        checks.all = checks.all.saturating_sub(1);
+        if let Some(n) = checks.by_account.get_mut(&self.account) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                checks.by_account.remove(&self.account);
+            }
+        }
+    }
+}
+
+fn busy() -> ServiceError {
+    let mut busy = ApiError::unavailable();
+    busy.message = "The server is busy checking passwords. Try again in a moment.".into();
+    busy.retry_after_ms = Some(1000);
+    busy.into()
+}
+
 /// argon2id with the crate's defaults (19 MiB, 2 passes).
-async fn hash_password(password: String) -> ServiceResult<String> {
-    PasswordWorkers::run(move || {
+/// `account`: the signed-in account whose own password this is for (a change or a
+/// deletion), which has a bounded share of the queue; `None` for logins and sign-ups.
+async fn hash_password(account: Option<&UserId>, password: String) -> ServiceResult<String> {
+    PasswordWorkers::run(account, move || {
         ReusedMemoryArgon2::default()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
@@ -379,8 +482,12 @@ async fn hash_password(password: String) -> ServiceResult<String> {
     .await?
 }
 
-async fn verify_password(password: String, hash: String) -> ServiceResult<bool> {
-    PasswordWorkers::run(move || {
+async fn verify_password(
+    account: Option<&UserId>,
+    password: String,
+    hash: String,
+) -> ServiceResult<bool> {
+    PasswordWorkers::run(account, move || {
         let parsed = PasswordHash::new(&hash)
             .map_err(|e| ServiceError::Internal(format!("stored hash unreadable: {e}")))?;
         Ok(ReusedMemoryArgon2::default()
@@ -583,7 +690,7 @@ mod tests {
         let mut refused = Vec::new();
         for _ in 0..PASSWORD_QUEUE + 16 {
             let gate = gate.clone();
-            let job = PasswordWorkers::run(move || {
+            let job = PasswordWorkers::run(None, move || {
                 let _ = gate.lock().map(|g| g.recv());
             });
             // One poll enqueues it (or is refused); the job runs on without its answer.
@@ -600,6 +707,28 @@ mod tests {
             assert_eq!(e.code, domain::ErrorCode::Unavailable);
             assert_eq!(e.retry_after_ms, Some(1000));
         }
+    }
+
+    #[tokio::test]
+    async fn one_account_holds_at_most_its_share_of_the_password_threads() {
+        let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
+        let gate = Arc::new(Mutex::new(gate_rx));
+        let mut outcomes = Vec::new();
+        let one: UserId = "one account".into();
+        for _ in 0..PER_ACCOUNT + 2 {
+            let gate = gate.clone();
+            let job = PasswordWorkers::run(Some(&one), move || {
+                let _ = gate.lock().map(|g| g.recv());
+            });
+            outcomes.push(tokio::time::timeout(Duration::from_millis(5), job).await);
+        }
+        // Its first jobs are taken (and wait for the gate); the rest are turned away.
+        let refused = outcomes.iter().filter(|o| matches!(o, Ok(Err(_)))).count();
+        assert_eq!(refused, 2, "{outcomes:?}");
+        // Another account is not held back by it.
+        let another: UserId = "another account".into();
+        assert!(PasswordWorkers::get().take_share(&another).is_some());
+        drop(gate_tx);
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Per-user allowances for the actions that cost other people something or the server a lot
-//! (docs/SECURITY.md, "Limits"): each room created, invite sent and kick, ban or unban made
-//! notifies someone; each request to join notifies the admins; search and catch-up read
-//! much. Each action has its own bucket per user; an empty bucket answers `rate_limited`
-//! with the wait.
+//! (docs/SECURITY.md, "Limits"): every command that changes a room writes to the database
+//! and tells its members (a room created, an invite, a kick, ban or unban, a join or a
+//! leave, an answered request, a role or a setting changed); search and catch-up read much;
+//! a password check costs two argon2 hashes. Each action has its own bucket per user (joins
+//! and leaves: per user and room); an empty bucket answers `rate_limited` with the wait.
 
 use std::{collections::HashMap, num::NonZeroU32, str::FromStr, sync::Arc, time::Duration};
 
-use domain::{ApiError, UserId};
+use domain::{ApiError, RoomId, UserId};
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17,9 +18,16 @@ pub enum Action {
     Moderate,
     /// Asking to join a request-only room (again, after a denial, too).
     Request,
+    /// Joining (an open room, by invite) and leaving: one budget per person and room.
+    JoinLeave,
+    /// Answer a request to join, promote, demote, hand over ownership, change the room's
+    /// settings.
+    Manage,
     Search,
     /// `messages/since`, the catch-up after a reconnect.
     CatchUp,
+    /// Confirming one's password (to change it, or to delete the account).
+    PasswordCheck,
 }
 
 impl Action {
@@ -30,8 +38,11 @@ impl Action {
             Self::Invite => "invite",
             Self::Moderate => "moderate",
             Self::Request => "request",
+            Self::JoinLeave => "join_leave",
+            Self::Manage => "manage",
             Self::Search => "search",
             Self::CatchUp => "catch_up",
+            Self::PasswordCheck => "password_check",
         }
     }
 
@@ -41,8 +52,14 @@ impl Action {
             Self::Invite => "You have sent many invites in a short time.",
             Self::Moderate => "You have made many kicks, bans and unbans in a short time.",
             Self::Request => "You have asked to join rooms many times in a short time.",
+            Self::JoinLeave => "You have joined and left this room many times in a short time.",
+            Self::Manage => {
+                "You have answered requests and changed roles and settings many times in a short \
+                 time."
+            }
             Self::Search => "You have searched very often in a short time.",
             Self::CatchUp => "Your client has caught up very often in a short time.",
+            Self::PasswordCheck => "You have confirmed your password many times in a short time.",
         }
     }
 }
@@ -127,7 +144,7 @@ pub struct Bucket {
     name: &'static str,
     burst: u32,
     refill: Duration,
-    local: DefaultKeyedRateLimiter<UserId>,
+    local: DefaultKeyedRateLimiter<String>,
 }
 
 impl Bucket {
@@ -147,13 +164,18 @@ impl Bucket {
 
     /// Takes one from `user_id`'s allowance, or says how long to wait (a refusal is counted).
     pub async fn take(&self, user_id: &UserId, shared: &Shared) -> Result<(), Duration> {
-        let taken = match self.local.check_key(user_id) {
+        self.take_key(user_id.as_str(), shared).await
+    }
+
+    /// The same for any key: the user's id, or the user's id and a room's.
+    async fn take_key(&self, who: &str, shared: &Shared) -> Result<(), Duration> {
+        let taken = match self.local.check_key(&who.to_owned()) {
             Err(not_until) => {
                 Err(not_until.wait_time_from(governor::clock::DefaultClock::default().now()))
             }
             Ok(()) => match shared {
                 Some(shared) => {
-                    let key = format!("{}:{user_id}", self.name);
+                    let key = format!("{}:{who}", self.name);
                     match shared.take(&key, self.burst, self.refill).await {
                         Some(Err(wait)) => Err(wait),
                         Some(Ok(())) | None => Ok(()),
@@ -200,10 +222,25 @@ impl ActionLimits {
 
     /// Takes one `action` from `user_id`'s bucket, or says how long to wait.
     pub async fn check(&self, action: Action, user_id: &UserId) -> Result<(), ApiError> {
+        self.check_key(action, user_id.as_str()).await
+    }
+
+    /// Takes one `action` from `user_id`'s bucket for `room_id`.
+    pub async fn check_in_room(
+        &self,
+        action: Action,
+        user_id: &UserId,
+        room_id: &RoomId,
+    ) -> Result<(), ApiError> {
+        self.check_key(action, &format!("{user_id}/{room_id}"))
+            .await
+    }
+
+    async fn check_key(&self, action: Action, key: &str) -> Result<(), ApiError> {
         let Some(bucket) = self.buckets.get(&action) else {
             return Ok(());
         };
-        bucket.take(user_id, &self.shared).await.map_err(|wait| {
+        bucket.take_key(key, &self.shared).await.map_err(|wait| {
             let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
             ApiError::rate_limited(ms).with_message(format!(
                 "{} Wait {} s and try again.",

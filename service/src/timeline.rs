@@ -5,15 +5,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use domain::{
-    effects,
+    effects::{self, LogKind},
     message::{FileView, MessageKind, MessageView},
     room::Event,
     FileId, MessageId, RoomId, User, UserId,
 };
-use entity::{file, message as row};
+use entity::{file, message as row, mod_log};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, Order,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::{error::ServiceResult, time::rfc3339, users::users_by_ids};
@@ -105,7 +105,11 @@ pub fn message_view(m: row::Model, users: &HashMap<UserId, User>) -> MessageView
     message_view_with(m, users, &HashMap::new())
 }
 
-/// Stores the system lines of `events` in the room decision's own transaction.
+/// Stores the system lines of `events` in the room decision's own transaction. Someone
+/// joining or leaving again soon after their last join or leave, with nothing said in the
+/// room since, changes that line ("ann joined and left") instead of adding one: a person
+/// coming and going cannot fill the timeline. A changed line keeps its id, so clients
+/// replace it. The moderation log keeps every entry.
 pub async fn insert_system_lines(
     txn: &DatabaseTransaction,
     room_id: &RoomId,
@@ -119,12 +123,24 @@ pub async fn insert_system_lines(
             .map_or_else(|| "someone".to_owned(), |u| u.username.clone())
     };
     let mut stored = Vec::new();
-    for line in events.iter().filter_map(|e| effects::system_line(e, &name)) {
+    for event in events {
+        let Some(line) = effects::system_line(event, &name) else {
+            continue;
+        };
+        let subject = effects::coming_or_going(event);
+        if let Some((user, came)) = subject {
+            if let Some(folded) = fold_into_last(txn, room_id, user, came, &name(user), now).await?
+            {
+                stored.push(folded);
+                continue;
+            }
+        }
         let saved = row::Entity::insert(row::ActiveModel {
             room_id: Set(room_id.to_string()),
             author_id: Set(None),
             kind: Set(MessageKind::System),
             body: Set(line),
+            subject_id: Set(subject.map(|(user, _)| user.to_string())),
             created_at: Set(now),
             ..Default::default()
         })
@@ -133,4 +149,42 @@ pub async fn insert_system_lines(
         stored.push(saved);
     }
     Ok(stored)
+}
+
+/// Folds `user`'s join (`came`) or leave into the room's newest message, if that is their
+/// own join or leave line from the last [`effects::FOLD_WINDOW_SECS`]; the line as it is now.
+async fn fold_into_last(
+    txn: &DatabaseTransaction,
+    room_id: &RoomId,
+    user: &UserId,
+    came: bool,
+    name: &str,
+    now: DateTime<Utc>,
+) -> ServiceResult<Option<row::Model>> {
+    let Some(newest) = row::Entity::find()
+        .filter(row::Column::RoomId.eq(room_id.as_str()))
+        .order_by(row::Column::Id, Order::Desc)
+        .one(txn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let recent = now - newest.created_at < chrono::Duration::seconds(effects::FOLD_WINDOW_SECS);
+    if newest.subject_id.as_deref() != Some(user.as_str()) || !recent {
+        return Ok(None);
+    }
+    // The run since that line, as the log has it (this event's entry included).
+    let run = mod_log::Entity::find()
+        .filter(mod_log::Column::RoomId.eq(room_id.as_str()))
+        .filter(mod_log::Column::TargetId.eq(user.as_str()))
+        .filter(mod_log::Column::Kind.is_in([LogKind::Joined, LogKind::Left]))
+        .filter(mod_log::Column::CreatedAt.gte(newest.created_at))
+        .order_by(mod_log::Column::Id, Order::Asc)
+        .all(txn)
+        .await?;
+    let first_came = run.first().is_none_or(|e| e.kind == LogKind::Joined);
+    let body = effects::folded_line(name, first_came, came, run.len().max(2));
+    let mut line: row::ActiveModel = newest.into();
+    line.body = Set(body);
+    Ok(Some(line.update(txn).await?))
 }

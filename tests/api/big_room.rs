@@ -55,6 +55,7 @@ async fn a_room_fills_to_five_thousand_by_concurrent_joins_and_keeps_its_rules()
             id: Set(id.clone()),
             username: Set(id.clone()),
             username_key: Set(id.clone()),
+            username_skeleton: Set(None),
             password_hash: Set("unused".into()),
             created_at: Set(chrono::Utc::now()),
             deleted_at: Set(None),

@@ -15,4 +15,5 @@ mod hardening;
 mod instances;
 mod live;
 mod rooms;
+mod second_pass;
 mod uploads;

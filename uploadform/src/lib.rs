@@ -14,6 +14,10 @@
 use std::{
     fmt,
     pin::Pin,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc,
+    },
     task::{Context, Poll},
 };
 
@@ -25,6 +29,10 @@ use futures_util::Stream;
 pub const ROOM_ID_MAX: usize = 64;
 /// How much of the file's start is kept to tell its content type.
 pub const HEAD_BYTES: usize = 512;
+/// The most bytes read from the body before the file's data begins: the `room_id` part and
+/// both parts' headers fit in it many times over. Without it, multer would keep buffering a
+/// part's headers for as long as their end does not come.
+pub const FORM_HEAD_MAX: u64 = 16 * 1024;
 
 /// The body error a transport reports when the request went past its length limit (for
 /// the server: axum's body limit). It is refused as `file_too_large`, like the file itself.
@@ -39,57 +47,150 @@ impl fmt::Display for BodyTooLarge {
 
 impl std::error::Error for BodyTooLarge {}
 
+/// The body error that stops a form whose parts before the file go past [`FORM_HEAD_MAX`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormHeadTooLong;
+
+impl fmt::Display for FormHeadTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the parts before the file are longer than {FORM_HEAD_MAX} bytes"
+        )
+    }
+}
+
+impl std::error::Error for FormHeadTooLong {}
+
+/// How much of the body has been read, for a deadline that wants a rate (the server's
+/// slow-upload guard): shared with the form, readable while the file part streams.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    read: Arc<AtomicU64>,
+    in_file: Arc<AtomicBool>,
+}
+
+impl Progress {
+    /// Body bytes read so far, every part's headers included.
+    pub fn bytes(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
+    }
+}
+
 /// The boundary a request's `Content-Type` names, if it is `multipart/form-data` with one.
 pub fn boundary(content_type: Option<&str>) -> Option<String> {
     multer::parse_boundary(content_type?).ok()
 }
 
-/// A body stream that tells its end one wake-up after its last chunk, never in the same poll.
+/// The body as multer reads it. Three jobs:
 ///
-/// multer 3.1 looks for the first boundary, and if it is not there yet polls the body once
-/// more and gives up with "incomplete multipart stream" when that poll ended the body,
-/// without looking at the bytes the same poll brought. A body that was pending at first
-/// and then arrived whole with its end (a small form, in one packet) was refused so.
-/// Held back here, the end always comes on a poll that brings no bytes, so every check
-/// multer makes at the end has seen all of them. Found by `fuzz/` (target `upload_form`);
-/// upstream it is rwf2/multer pull request #70 (open), seen there about once in a hundred
-/// runs on a multi-threaded runtime. Drop this once a multer with the fix is in Cargo.lock.
+/// - **The end comes one wake-up after the last chunk, never in the same poll.** multer 3.1
+///   looks for the first boundary, and if it is not there yet polls the body once more and
+///   gives up with "incomplete multipart stream" when that poll ended the body, without
+///   looking at the bytes the same poll brought. A body that was pending at first and then
+///   arrived whole with its end (a small form, in one packet) was refused so. Held back
+///   here, the end always comes on a poll that brings no bytes, so every check multer makes
+///   at the end has seen all of them. Found by `fuzz/` (target `upload_form`); upstream it is
+///   rwf2/multer pull request #70 (open). Drop this once a multer with the fix is in
+///   Cargo.lock.
+/// - **Before the file's data, the body is handed out in small pieces, one per poll**, and
+///   refused past [`FORM_HEAD_MAX`] ([`FormHeadTooLong`]). multer reads whatever is ready
+///   into its buffer and looks for the end of a part's headers there, without a bound: a
+///   client whose headers never end would have it buffer until the body limit. A form
+///   in order needs a few pieces; one that keeps asking for more has headers without end.
+/// - **It counts what is read** ([`Progress`]), for a deadline that wants a rate.
 struct HoldEnd<S> {
     body: Pin<Box<S>>,
     /// The body has ended and the following poll was answered pending.
     held: bool,
+    ended: bool,
+    /// What is left of a chunk cut into pieces.
+    rest: Option<Bytes>,
+    /// A piece was handed out on the last poll: this one yields, so multer looks at it
+    /// before it asks for more.
+    yield_now: bool,
+    progress: Progress,
 }
 
+/// The size of the pieces handed out before the file's data.
+const PIECE: usize = 1024;
+
 impl<S> HoldEnd<S> {
-    fn new(body: S) -> Self {
+    fn new(body: S, progress: Progress) -> Self {
         Self {
             body: Box::pin(body),
             held: false,
+            ended: false,
+            rest: None,
+            yield_now: false,
+            progress,
         }
+    }
+
+    fn count(&self, chunk: Bytes) -> Poll<Option<Result<Bytes, BoxError>>> {
+        self.progress
+            .read
+            .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        Poll::Ready(Some(Ok(chunk)))
     }
 }
 
-impl<S: Stream> Stream for HoldEnd<S> {
-    type Item = S::Item;
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
-        if self.held {
-            return Poll::Ready(None);
+impl<S, O, E> Stream for HoldEnd<S>
+where
+    S: Stream<Item = Result<O, E>>,
+    O: Into<Bytes>,
+    E: Into<BoxError>,
+{
+    type Item = Result<Bytes, BoxError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let in_file = self.progress.in_file.load(Ordering::Relaxed);
+        if !in_file {
+            if self.progress.bytes() >= FORM_HEAD_MAX {
+                return Poll::Ready(Some(Err(Box::new(FormHeadTooLong))));
+            }
+            if std::mem::take(&mut self.yield_now) {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
         }
-        match self.body.as_mut().poll_next(cx) {
-            Poll::Ready(None) => {
+        let chunk = match self.rest.take() {
+            Some(rest) => rest,
+            None if self.held => return Poll::Ready(None),
+            None if self.ended => {
                 self.held = true;
                 cx.waker().wake_by_ref();
-                Poll::Pending
+                return Poll::Pending;
             }
-            other => other,
+            None => match self.body.as_mut().poll_next(cx) {
+                Poll::Ready(None) => {
+                    self.ended = true;
+                    self.held = true;
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                Poll::Ready(Some(Ok(chunk))) => chunk.into(),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e.into()))),
+                Poll::Pending => return Poll::Pending,
+            },
+        };
+        if in_file || chunk.len() <= PIECE {
+            self.yield_now = !in_file;
+            return self.count(chunk);
         }
+        let mut chunk = chunk;
+        self.rest = Some(chunk.split_off(PIECE));
+        self.yield_now = true;
+        self.count(chunk)
     }
 }
 
 /// An upload form being read, part by part, from a body stream.
 pub struct UploadForm<'r> {
     parts: multer::Multipart<'r>,
+    progress: Progress,
     /// The largest file accepted at all (the server's configured limit).
     file_bytes: u64,
     room_id_read: bool,
@@ -104,11 +205,18 @@ impl<'r> UploadForm<'r> {
         O: Into<Bytes> + 'static,
         E: Into<Box<dyn std::error::Error + Send + Sync>> + 'r,
     {
+        let progress = Progress::default();
         Self {
-            parts: multer::Multipart::new(HoldEnd::new(body), boundary),
+            parts: multer::Multipart::new(HoldEnd::new(body, progress.clone()), boundary),
+            progress,
             file_bytes,
             room_id_read: false,
         }
+    }
+
+    /// How much of the body has been read; it keeps counting while the file streams.
+    pub fn progress(&self) -> Progress {
+        self.progress.clone()
     }
 
     /// The first part, which must be `room_id`: at most [`ROOM_ID_MAX`] bytes of UTF-8,
@@ -117,7 +225,7 @@ impl<'r> UploadForm<'r> {
         let field = self.next_part().await?;
         let room_id = match field {
             Some(field) if field.name() == Some("room_id") => {
-                small_text(field, ROOM_ID_MAX).await?
+                small_text(field, ROOM_ID_MAX, self.file_bytes).await?
             }
             _ => return Err(room_id_first()),
         };
@@ -137,6 +245,8 @@ impl<'r> UploadForm<'r> {
             _ => return Err(ApiError::invalid_field("file", "Attach a file.")),
         };
         let name = message::sanitize_file_name(field.file_name().unwrap_or(""));
+        // From here on the body is the file's data, which its own limit bounds.
+        self.progress.in_file.store(true, Ordering::Relaxed);
         Ok(FilePart {
             limit: self.file_bytes.min(allowance),
             allowance,
@@ -242,12 +352,19 @@ fn room_id_first() -> ApiError {
     ApiError::invalid_field("room_id", "Send the room_id field first, before the file.")
 }
 
-/// A short text part, refused past `max` bytes without reading further.
-async fn small_text(mut field: multer::Field<'_>, max: usize) -> Result<String, ApiError> {
+/// A short text part, refused past `max` bytes without reading further. The body failing
+/// under it (a transport error, the body limit, headers without end) is the form's fault,
+/// not the field's.
+async fn small_text(
+    mut field: multer::Field<'_>,
+    max: usize,
+    file_bytes: u64,
+) -> Result<String, ApiError> {
     let name = field.name().unwrap_or("field").to_owned();
     let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(|e| {
-        ApiError::invalid_field(&name, format!("It could not be read: {}.", body_text(&e)))
+    while let Some(chunk) = field.chunk().await.map_err(|e| match e {
+        multer::Error::StreamReadFailed(_) => unreadable(&e, file_bytes),
+        _ => ApiError::invalid_field(&name, format!("It could not be read: {}.", body_text(&e))),
     })? {
         if bytes.len().saturating_add(chunk.len()) > max {
             return Err(ApiError::invalid_field(
@@ -273,15 +390,30 @@ pub fn too_large(limit: u64) -> ApiError {
     )
 }
 
-/// A form that could not be read: too large (the body limit) or malformed.
+/// A form that could not be read: too large (the body limit), headers without end, or
+/// malformed.
 fn unreadable(e: &multer::Error, file_bytes: u64) -> ApiError {
     if is_too_large(e) {
         return too_large(file_bytes);
+    }
+    if head_too_long(e) {
+        return ApiError::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "The upload could not be read: the parts before the file take more than \
+                     {} KiB. Send the room_id, then the file.",
+                FORM_HEAD_MAX / 1024
+            ),
+        );
     }
     ApiError::new(
         ErrorCode::InvalidInput,
         format!("The upload could not be read: {}.", body_text(e)),
     )
+}
+
+fn head_too_long(e: &multer::Error) -> bool {
+    matches!(e, multer::Error::StreamReadFailed(inner) if inner.downcast_ref::<FormHeadTooLong>().is_some())
 }
 
 /// What the error says, as axum's `MultipartError::body_text` put it.

@@ -293,3 +293,57 @@ fn a_form_arriving_whole_after_a_wait_is_read() {
     );
     assert_eq!(got, b"h\n");
 }
+
+#[test]
+fn headers_without_end_are_refused_once_the_form_head_bound_is_read() {
+    // A part's headers that never end: without the bound multer would read them for ever.
+    let mut b =
+        format!("--{B}\r\nContent-Disposition: form-data; name=\"room_id\"\r\nX: ").into_bytes();
+    b.extend(std::iter::repeat_n(b'a', 1024 * 1024));
+    let read_before_refusal = block_on(async {
+        let mut form = UploadForm::new(stream(b, 1000, None), B, 10_000);
+        let progress = form.progress();
+        let e = form.room_id().await.expect_err("refused");
+        assert_eq!(e.code, ErrorCode::InvalidInput);
+        assert!(e.message.contains("parts before the file"), "{}", e.message);
+        progress.bytes()
+    });
+    assert!(
+        read_before_refusal <= FORM_HEAD_MAX + 1000,
+        "read {read_before_refusal} bytes of headers"
+    );
+    // The same between the room id and the file.
+    let mut b = format!(
+        "--{B}\r\nContent-Disposition: form-data; name=\"room_id\"\r\n\r\nr1\r\n--{B}\r\nX: "
+    )
+    .into_bytes();
+    b.extend(std::iter::repeat_n(b'a', 1024 * 1024));
+    block_on(async {
+        let mut form = UploadForm::new(stream(b, 4096, None), B, 10_000);
+        assert_eq!(form.room_id().await.unwrap(), "r1");
+        let e = form.file(10_000).await.err().expect("refused");
+        assert_eq!(e.code, ErrorCode::InvalidInput);
+    });
+}
+
+#[test]
+fn the_bound_counts_only_what_comes_before_the_file() {
+    // A file many times the bound, in big chunks (the first holds headers and data alike),
+    // is read whole, and the progress counts every byte of the body.
+    let data = vec![7u8; 20 * FORM_HEAD_MAX as usize];
+    let b = body(&[("room_id", None, b"r1"), ("file", Some("big.bin"), &data)]);
+    let total = b.len() as u64;
+    let got = block_on(async {
+        let mut form = UploadForm::new(stream(b, 64 * 1024, None), B, u64::MAX);
+        let progress = form.progress();
+        form.room_id().await.unwrap();
+        let mut file = form.file(u64::MAX).await.unwrap();
+        let mut n = 0;
+        while let Some(c) = file.chunk().await.unwrap() {
+            n += c.len();
+        }
+        assert_eq!(progress.bytes(), total);
+        n
+    });
+    assert_eq!(got, data.len());
+}

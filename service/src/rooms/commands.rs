@@ -40,17 +40,35 @@ use crate::{
 };
 
 /// The per-user allowance a command draws on, if any: the ones that notify someone.
-fn charged_action(command: &Command, events: &[Event]) -> Option<Action> {
+/// The allowance a command draws on: every command that changes a room has one.
+fn charged_action(command: &Command, events: &[Event]) -> Charge {
     match command {
-        Command::Invite { .. } => Some(Action::Invite),
+        Command::Invite { .. } => Charge::User(Action::Invite),
         Command::Kick { .. } | Command::Ban { .. } | Command::Unban { .. } => {
-            Some(Action::Moderate)
+            Charge::User(Action::Moderate)
         }
         Command::Join if events.iter().any(|e| matches!(e, Event::Requested { .. })) => {
-            Some(Action::Request)
+            Charge::User(Action::Request)
         }
-        _ => None,
+        Command::Join | Command::AcceptInvite | Command::DeclineInvite => Charge::InRoom,
+        // Leaving counts toward the room's joins and leaves, but is never refused for it:
+        // nobody is kept in a room. The next join waits instead.
+        Command::Leave => Charge::InRoomNeverRefused,
+        Command::Approve { .. }
+        | Command::Deny { .. }
+        | Command::Promote { .. }
+        | Command::Demote { .. }
+        | Command::Transfer { .. }
+        | Command::Update(_) => Charge::User(Action::Manage),
     }
+}
+
+/// Which bucket a command is charged to.
+enum Charge {
+    User(Action),
+    /// The person's joins and leaves of this room.
+    InRoom,
+    InRoomNeverRefused,
 }
 
 /// Loads what a decision by `actor` on `target` needs of a room (`Room::summary_for`):
@@ -481,6 +499,7 @@ impl Rooms {
             id: new_id(),
             name: name.as_str().to_owned(),
             name_key: name.key(),
+            name_skeleton: Some(domain::text::skeleton(name.as_str())),
             topic,
             join_policy: policy,
             max_members: max_members.map(|n| n as i32),
@@ -498,7 +517,8 @@ impl Rooms {
             return Err(match e.sql_err() {
                 Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::new(
                     ErrorCode::RoomNameTaken,
-                    "An active room already has that name. Pick another one.",
+                    "An active room already has that name, or one that looks the same. Pick \
+                     another one.",
                 )
                 .for_field("name")
                 .into(),
@@ -584,8 +604,19 @@ impl Rooms {
         }
         let events = room::decide(&before, actor, &command, micros(now))?;
         // Charged only for what the rules allowed: a refusal costs nobody anything.
-        if let Some(action) = charged_action(&command, &events) {
-            self.limits.check(action, actor).await?;
+        match charged_action(&command, &events) {
+            Charge::User(action) => self.limits.check(action, actor).await?,
+            Charge::InRoom => {
+                self.limits
+                    .check_in_room(Action::JoinLeave, actor, room_id)
+                    .await?;
+            }
+            Charge::InRoomNeverRefused => {
+                let _ = self
+                    .limits
+                    .check_in_room(Action::JoinLeave, actor, room_id)
+                    .await;
+            }
         }
         let committed = self.commit(txn, &model, &before, events, now).await?;
         let terminated = committed.events.contains(&Event::Terminated);

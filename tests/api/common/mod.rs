@@ -122,6 +122,9 @@ pub fn test_config(db: &TestDb) -> Config {
     config.limits.rate_invite = plenty;
     config.limits.rate_moderate = plenty;
     config.limits.rate_request = plenty;
+    config.limits.rate_join_leave = plenty;
+    config.limits.rate_manage = plenty;
+    config.limits.rate_password = plenty;
     config.limits.rate_search = plenty;
     config.limits.rate_catch_up = plenty;
     config
