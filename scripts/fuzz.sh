@@ -13,7 +13,8 @@ for target in $(cargo +nightly fuzz list); do
   corpus=("$PWD/corpus/$target")
   mkdir -p "${corpus[0]}"
   if [ -d "seeds/$target" ]; then corpus+=("$PWD/seeds/$target"); fi
-  options=(-max_total_time="$seconds")
+  # A deadline per input: one that takes longer than this is a failure (a stall or a spin).
+  options=(-max_total_time="$seconds" -timeout=10)
   if [ -f "dicts/$target.dict" ]; then options+=(-dict="$PWD/dicts/$target.dict"); fi
   set +e
   cargo +nightly fuzz run "$target" "${corpus[@]}" -- "${options[@]}" 2>&1 \

@@ -3,7 +3,7 @@
 
 pub use app::ssr::error_response;
 use app::{
-    api::auth::{LoginForm, SignupForm},
+    api::auth::{ChangePasswordForm, DeleteAccountForm, LoginForm, SignupForm},
     ssr::{asks_for_html, form_error_location},
     AppError,
 };
@@ -58,14 +58,16 @@ pub async fn api_error_bodies(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// The login and sign-up limiters answer before any server function runs, so a plain form
-/// post (JavaScript off) they refuse would land on a page of JSON. This sends it back to its
+/// The login, sign-up and password limiters answer before any server function runs, so a
+/// plain form post (JavaScript off) they refuse would land on a page of JSON. This sends it back to its
 /// form with the error beside the fields and the typed username kept, like any refusal.
 pub async fn refused_forms_back_to_page(req: Request, next: Next) -> Response {
     let accepts_html = asks_for_html(req.headers());
     let form = match req.uri().path() {
         p if p == LoginForm::PATH => ("/login", LoginForm::PATH),
         p if p == SignupForm::PATH => ("/signup", SignupForm::PATH),
+        p if p == ChangePasswordForm::PATH => ("/account", ChangePasswordForm::PATH),
+        p if p == DeleteAccountForm::PATH => ("/account", DeleteAccountForm::PATH),
         _ => return next.run(req).await,
     };
     if !accepts_html {
@@ -90,13 +92,19 @@ pub async fn refused_forms_back_to_page(req: Request, next: Next) -> Response {
         .unwrap_or_default();
     let err = serde_json::from_slice::<ApiError>(&body).unwrap_or_else(|_| ApiError::internal());
     let (page, server_fn_path) = form;
-    match form_error_location(
-        page,
-        server_fn_path,
-        &[("username", &username)],
-        &AppError(err),
-    ) {
-        Some(location) => Redirect::to(&location).into_response(),
+    let echo: &[(&str, &str)] = if username.is_empty() {
+        &[]
+    } else {
+        &[("username", &username)]
+    };
+    match form_error_location(page, server_fn_path, echo, &AppError(err)) {
+        Some(back) => {
+            let mut res = Redirect::to(&back.location).into_response();
+            if let Ok(cookie) = HeaderValue::from_str(&back.set_cookie) {
+                res.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            res
+        }
         None => error_response(&ApiError::internal()),
     }
 }
@@ -231,6 +239,56 @@ pub async fn pages_need_the_database(
         return not_ready(true);
     }
     next.run(req).await
+}
+
+/// A form's error in a page's address (`__err`, put there by a refused plain form post) is
+/// shown only to the browser whose post made it: the address's ticket must match its
+/// ticket cookie (`app::ssr::form_error_location`). Otherwise the browser is sent to the same
+/// address without it, so a link cannot put words in Parlor's mouth.
+pub async fn form_errors_need_their_ticket(req: Request, next: Next) -> Response {
+    use app::ssr::{FORM_TICKET_COOKIE, FORM_TICKET_PARAM};
+    let Some(query) = req.uri().query() else {
+        return next.run(req).await;
+    };
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let carries_error = pairs.iter().any(|(k, _)| k == "__err" || k == "__path");
+    if !carries_error {
+        return next.run(req).await;
+    }
+    let ticket = pairs
+        .iter()
+        .find(|(k, _)| k == FORM_TICKET_PARAM)
+        .map(|(_, v)| v.as_str());
+    let cookie = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == FORM_TICKET_COOKIE)
+        .map(|(_, value)| value);
+    if ticket.is_some_and(|t| !t.is_empty() && Some(t) == cookie) {
+        return next.run(req).await;
+    }
+    let kept: Vec<&(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| k != "__err" && k != "__path" && k != FORM_TICKET_PARAM)
+        .collect();
+    let mut uri = req.uri().path().to_owned();
+    if !kept.is_empty() {
+        uri.push('?');
+        uri.push_str(
+            &form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(kept.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .finish(),
+        );
+    }
+    // Sent on without them: the browser's address must not carry them either, or the page
+    // would show them once its script reads the address.
+    Redirect::to(&uri).into_response()
 }
 
 /// The files the offline and not-ready pages need, and the service worker: built into the

@@ -418,6 +418,7 @@ fn router(
         ))
         .with_state(options)
         .layer(request_timeout(config))
+        .layer(middleware::from_fn(http::form_errors_need_their_ticket))
         .layer(middleware::from_fn_with_state(
             readiness.db.clone(),
             http::pages_need_the_database,

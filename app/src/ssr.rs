@@ -159,11 +159,25 @@ pub async fn require_user() -> Result<User, AppError> {
 /// Signs `user` in with a fresh session id, so an id planted before login is worthless.
 pub async fn start_session(user: &User) -> Result<(), AppError> {
     let session = session().await?;
+    // Whoever was signed in on this browser before is not any more: the live channels their
+    // session opened close, on every instance, as at a logout.
+    let before = session
+        .get::<UserId>(SESSION_USER_KEY)
+        .await
+        .map_err(store_failed)?
+        .zip(session.id());
     session.cycle_id().await.map_err(store_failed)?;
     session
         .insert(SESSION_USER_KEY, &user.id)
         .await
-        .map_err(store_failed)
+        .map_err(store_failed)?;
+    if let Some((user_id, ended)) = before {
+        ctx()?.hub.publish(service::hub::Published::SessionsEnded {
+            user_id,
+            which: service::hub::EndedSessions::One(ended.to_string()),
+        });
+    }
+    Ok(())
 }
 
 /// Deletes the session from the store, tells the browser to drop the cookie, and closes the
@@ -317,29 +331,59 @@ pub fn back_to_form(
     err: AppError,
 ) -> AppError {
     if is_plain_form_post() {
-        if let Some(location) = form_error_location(page, server_fn_path, echo, &err) {
-            leptos_axum::redirect(&location);
+        if let Some(back) = form_error_location(page, server_fn_path, echo, &err) {
+            if let (Some(res), Ok(cookie)) = (
+                leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+                http::HeaderValue::from_str(&back.set_cookie),
+            ) {
+                res.append_header(http::header::SET_COOKIE, cookie);
+            }
+            leptos_axum::redirect(&back.location);
         }
     }
     err
 }
 
+/// The cookie that ties a form's error in the address to the browser whose post made it
+/// (docs/SECURITY.md, "Form errors"): a page shows the error of its address only when the
+/// address's `__ticket` is this cookie's value.
+pub const FORM_TICKET_COOKIE: &str = "parlor_form";
+/// The address's half of the ticket.
+pub const FORM_TICKET_PARAM: &str = "__ticket";
+
+/// Where a refused plain form post goes back to, and the ticket cookie that lets the page
+/// there show the error.
+pub struct FormErrorRedirect {
+    pub location: String,
+    pub set_cookie: String,
+}
+
 /// The address a refused plain form post is sent back to: `page`, with the error in the
-/// query (where the page's `ServerAction` of `server_fn_path` finds it) and `echo`'s fields.
+/// query (where the page's `ServerAction` of `server_fn_path` finds it), `echo`'s fields
+/// and a fresh ticket; and the cookie that holds the ticket.
 pub fn form_error_location(
     page: &str,
     server_fn_path: &str,
     echo: &[(&str, &str)],
     err: &AppError,
-) -> Option<String> {
+) -> Option<FormErrorRedirect> {
     let base = format!("http://parlor.invalid{page}");
     let mut url = ServerFnUrlError::new(server_fn_path, err.clone())
         .to_url(&base)
         .ok()?;
-    url.query_pairs_mut().extend_pairs(echo);
-    Some(match url.query() {
+    let ticket = service::ids::new_id();
+    url.query_pairs_mut()
+        .extend_pairs(echo)
+        .append_pair(FORM_TICKET_PARAM, &ticket);
+    let location = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_owned(),
+    };
+    Some(FormErrorRedirect {
+        location,
+        set_cookie: format!(
+            "{FORM_TICKET_COOKIE}={ticket}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600"
+        ),
     })
 }
 

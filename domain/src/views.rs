@@ -55,6 +55,11 @@ pub struct PreviousRoom {
     /// `left` or `kicked`: banned and terminated memberships are never listed.
     pub reason: LeaveReason,
     pub can_rejoin: bool,
+    /// The room is private and you hold no invite to it: it exists only for its members and
+    /// invitees (docs/RULES.md §2), so only its name and when you left are told; its
+    /// topic, member count and limit are left out.
+    #[serde(default)]
+    pub private: bool,
 }
 
 /// What `rooms/join` did: joined at once, or asked the admins.

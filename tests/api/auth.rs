@@ -329,11 +329,27 @@ async fn post_form(app: &TestApp, page: &str, fields: &[(&str, &str)]) -> reqwes
         .unwrap()
 }
 
-/// Where a form post sent the browser, and the HTML of the page found there.
+/// Where a form post sent the browser, and the HTML of the page found there, fetched as
+/// that browser would: with the cookies the post's answer set.
 async fn follow(res: reqwest::Response) -> (String, String) {
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     let url = format!("{}{location}", res.url().origin().ascii_serialization());
-    let html = reqwest::get(url).await.unwrap().text().await.unwrap();
+    let cookies: Vec<&str> = res
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .collect();
+    let html = reqwest::Client::new()
+        .get(url)
+        .header(reqwest::header::COOKIE, cookies.join("; "))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     (location, html)
 }
 

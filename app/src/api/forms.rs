@@ -22,11 +22,21 @@ pub fn room_path(room: &RoomId) -> String {
 }
 
 /// `back` if it is a path on this site, else the start page: a form cannot send anyone
-/// elsewhere.
+/// elsewhere. It is parsed as a browser parses it (which drops tabs and newlines and reads a
+/// backslash as a slash, so `/\t/evil.example` means `//evil.example`), and kept only if it
+/// stays on this site.
+#[cfg(feature = "ssr")]
 pub fn local_path(back: Option<&str>) -> String {
-    match back {
-        Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b.to_owned(),
-        _ => "/".to_owned(),
+    let Ok(site) = url::Url::parse("http://parlor.invalid/") else {
+        return "/".to_owned();
+    };
+    let parsed = back
+        .filter(|b| b.starts_with('/'))
+        .and_then(|b| site.join(b).ok())
+        .filter(|u| u.origin() == site.origin());
+    match parsed {
+        Some(u) => u[url::Position::BeforePath..].to_owned(),
+        None => "/".to_owned(),
     }
 }
 

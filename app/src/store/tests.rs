@@ -669,6 +669,7 @@ fn a_kick_tells_me_who_and_why_and_the_room_leaves_my_sidebar() {
                 left_at: clock::iso_from_millis(NOW),
                 reason: LeaveReason::Kicked,
                 can_rejoin: true,
+                private: false,
             }],
             notifications: vec![],
             unread: 1,
@@ -706,6 +707,7 @@ fn a_terminated_room_disappears_everywhere_and_says_so() {
         left_at: clock::iso_from_millis(NOW),
         reason: LeaveReason::Left,
         can_rejoin: true,
+        private: false,
     });
     s.apply(ServerFrame::RoomTerminated { room_id: r1() }.into(), NOW);
     assert!(s.room_entry(&r1()).is_none());
@@ -919,6 +921,14 @@ fn only_http_links_are_made_clickable_and_markup_stays_text() {
         vec![Text("http:// nothing".into())]
     );
     assert_eq!(text::linkify(""), vec![]);
+    // A right-to-left override cannot hide inside an address.
+    assert_eq!(
+        text::linkify("https://bank.example/\u{202E}gpj.exe and more"),
+        vec![
+            Link("https://bank.example/".into()),
+            Text("\u{202E}gpj.exe and more".into()),
+        ]
+    );
 }
 
 #[test]

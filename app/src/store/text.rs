@@ -260,14 +260,23 @@ pub enum Segment {
     Link(String),
 }
 
-/// Splits text into plain runs and `http(s)://` links. Nothing else is ever interpreted.
+/// Splits text into plain runs and `http(s)://` links. Nothing else is ever interpreted. A
+/// link is shown as exactly where it goes (rendered isolated, left to right: text-direction
+/// controls around it cannot reorder it).
 pub fn linkify(text: &str) -> Vec<Segment> {
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(start) = find_link_start(rest) {
         let tail = &rest[start..];
         let mut end = tail
-            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
+            .find(|c: char| {
+                c.is_whitespace()
+                    || matches!(c, '<' | '>' | '"')
+                    // A direction control or an invisible character is never part of an
+                    // address: it would make the text shown differ from where it goes.
+                    || domain::text::is_bidi_control(c)
+                    || domain::text::is_invisible(c)
+            })
             .unwrap_or(tail.len());
         // Trailing punctuation belongs to the sentence, not the address.
         while end > 0 && tail[..end].ends_with(['.', ',', ')', '!', '?', ';', ':', '\'']) {

@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::Utc;
 use domain::{
+    access::Standing,
     message::HISTORY_PAGE,
     room::{self, JoinPolicy, MembershipStatus, Micros, Role, RoomStatus},
     views::{
@@ -260,20 +261,38 @@ impl Rooms {
             .filter_map(|m| {
                 let model = rooms.get(&m.room_id)?;
                 let count = counts.get(&m.room_id).copied().unwrap_or(0);
-                let room = view(model, count);
-                let can_rejoin = room::can_rejoin(
-                    room.join_policy,
-                    room.max_members,
-                    count,
-                    requested.contains(&m.room_id),
-                    invites.get(&m.room_id).copied(),
-                    now,
-                );
+                let invite = invites.get(&m.room_id).copied();
+                let standing = Standing {
+                    status: model.status,
+                    policy: model.join_policy,
+                    membership: Some(m.status),
+                    banned: false,
+                    invited: invite.is_some_and(|expires| expires > now),
+                };
+                // A private room is for its members and invitees only: to anyone else, its
+                // name and when they left, nothing more.
+                let private = standing.may_see().is_err();
+                let mut room = view(model, count);
+                if private {
+                    room.topic = None;
+                    room.member_count = 0;
+                    room.max_members = None;
+                }
+                let can_rejoin = !private
+                    && room::can_rejoin(
+                        room.join_policy,
+                        room.max_members,
+                        count,
+                        requested.contains(&m.room_id),
+                        invite,
+                        now,
+                    );
                 Some(PreviousRoom {
                     room,
                     left_at: rfc3339(m.left_at.unwrap_or(m.joined_at)),
                     reason: m.status.leave_reason()?,
                     can_rejoin,
+                    private,
                 })
             })
             .collect())

@@ -297,7 +297,7 @@ fn body_text(body: &str) -> impl IntoView {
             Segment::Link(href) => {
                 let shown = href.clone();
                 view! {
-                    <a href=href target="_blank" rel="noopener noreferrer">
+                    <a href=href target="_blank" rel="noopener noreferrer" dir="ltr">
                         {shown}
                     </a>
                 }
