@@ -39,11 +39,12 @@ fi
 
 if [ "$need_chromium" = 1 ]; then
   # Chromium for the browser specs; the fonts draw the stickers' Japanese, Kannada and Thai
-  # characters in the screenshots instead of empty boxes.
+  # characters, and the reactions' emoji, in the screenshots instead of empty boxes.
   missing=""
   [ -x /usr/bin/chromium ] || missing="$missing chromium"
   dpkg -s fonts-ipafont-gothic >/dev/null 2>&1 || missing="$missing fonts-ipafont-gothic"
   dpkg -s fonts-noto-core >/dev/null 2>&1 || missing="$missing fonts-noto-core"
+  dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || missing="$missing fonts-noto-color-emoji"
   if [ -n "$missing" ]; then
     apt-get update
     # shellcheck disable=SC2086

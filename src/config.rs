@@ -318,6 +318,15 @@ pub struct Limits {
     )]
     pub rate_password: Rate,
 
+    /// Reactions one user may set or take back.
+    #[arg(
+        long,
+        env = "PARLOR_RATE_REACT",
+        default_value = "60/1m",
+        global = true
+    )]
+    pub rate_react: Rate,
+
     /// Room searches one user may make.
     #[arg(
         long,
@@ -387,6 +396,7 @@ impl Limits {
             (Action::Search, self.rate_search),
             (Action::CatchUp, self.rate_catch_up),
             (Action::PasswordCheck, self.rate_password),
+            (Action::React, self.rate_react),
         ])
     }
 }

@@ -135,6 +135,7 @@ impl Running {
             notifications: Notifications::new(db.clone()),
             messages: Messages::new(db.clone(), hub.clone(), limits)
                 .with_limits(actions)
+                .with_files(config.files_dir())
                 .shared_with(shared.clone()),
             hub: hub.clone(),
         };

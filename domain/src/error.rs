@@ -36,6 +36,10 @@ pub enum ErrorCode {
     StorageFull,
     /// The request (an upload, most likely) arrived too slowly and was cut off.
     TooSlow,
+    /// No such message, or one in a room you cannot see (the same answer for both).
+    MessageNotFound,
+    /// The message was deleted: a tombstone cannot be edited or reacted to.
+    MessageDeleted,
     Internal,
 }
 
@@ -47,10 +51,10 @@ impl ErrorCode {
             InvalidInput => 400,
             Unauthenticated | InvalidCredentials => 401,
             Forbidden | SignupClosed | NotMember | Banned | NotInvited => 403,
-            RoomNotFound | NotFound | UserNotFound => 404,
+            RoomNotFound | NotFound | UserNotFound | MessageNotFound => 404,
             UsernameTaken | RoomNameTaken | RoomFull | AlreadyMember | AlreadyBanned
             | RequestPending => 409,
-            RoomTerminated => 410,
+            RoomTerminated | MessageDeleted => 410,
             FileTooLarge | PayloadTooLarge => 413,
             RateLimited => 429,
             ServerUnreachable | Unavailable => 503,
@@ -88,6 +92,8 @@ impl ErrorCode {
             Unavailable => "unavailable",
             StorageFull => "storage_full",
             TooSlow => "too_slow",
+            MessageNotFound => "message_not_found",
+            MessageDeleted => "message_deleted",
             Internal => "internal",
         }
     }

@@ -74,7 +74,7 @@ string_id!(NotificationId);
 /// A stored message's id. Ids increase within a room in commit order, so they order a
 /// room's timeline and serve as the `before`/`after` cursors of history and catch-up. On the
 /// wire it is a string like every id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MessageId(i64);
 
 impl MessageId {

@@ -7,10 +7,12 @@
 //! names.
 
 pub mod access;
+pub mod changes;
 pub mod effects;
 pub mod error;
 pub mod ids;
 pub mod message;
+pub mod reaction;
 pub mod room;
 pub mod text;
 pub mod user;

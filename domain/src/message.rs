@@ -14,11 +14,95 @@ pub struct MessageView {
     /// `None` for system lines.
     pub author: Option<User>,
     pub kind: MessageKind,
-    pub body: String,
+    /// `None` once the message is deleted (a tombstone keeps its place, id and time).
+    pub body: Option<String>,
     pub color: Option<Color>,
     pub sticker: Option<String>,
     pub file: Option<FileView>,
     pub created_at: String,
+    /// When its text was last changed by an edit.
+    #[serde(default)]
+    pub edited_at: Option<String>,
+    /// Who deleted it, when and why.
+    #[serde(default)]
+    pub deleted: Option<Deletion>,
+    /// Where the message stands in its room's sequence of events: its id until it is
+    /// changed (edited, deleted), then the sequence number of its last change. Catch-up
+    /// (`messages/since`) returns what is past a client's highest `seq`, so a change made
+    /// while a client was away comes back once, in its final state.
+    #[serde(default)]
+    pub seq: MessageId,
+    /// The message this one answers, quoted in one line.
+    #[serde(default)]
+    pub reply_to: Option<ReplyView>,
+    /// Emoji people set on it, most used first.
+    #[serde(default)]
+    pub reactions: Vec<crate::reaction::ReactionView>,
+}
+
+/// A reply's quote of the message it answers: who wrote it and how it starts, or that it
+/// was deleted since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyView {
+    pub id: MessageId,
+    pub author: Option<User>,
+    /// The start of its text on one line (`None` once it is deleted).
+    pub excerpt: Option<String>,
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+/// How long a reply's quote of the message it answers may be, in characters.
+pub const EXCERPT_MAX: usize = 100;
+
+/// The start of a message on one line, for a reply's quote: a text's first characters (line
+/// breaks as spaces, cut at a word with "…"), a sticker's or file's name.
+pub fn excerpt(kind: MessageKind, body: &str, sticker: Option<&str>) -> String {
+    match kind {
+        MessageKind::Sticker => format!("Sticker: {}", sticker.unwrap_or(body)),
+        MessageKind::File => format!("File: {body}"),
+        _ => {
+            let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+            if flat.chars().count() <= EXCERPT_MAX {
+                return flat;
+            }
+            let cut: String = flat.chars().take(EXCERPT_MAX).collect();
+            let at_word = cut
+                .rfind(' ')
+                .filter(|&i| i > EXCERPT_MAX / 2)
+                .unwrap_or(cut.len());
+            format!("{}…", cut[..at_word].trim_end())
+        }
+    }
+}
+
+/// One text an edited message has had (`messages/versions`), with when it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageVersion {
+    pub body: String,
+    pub at: String,
+}
+
+/// A deleted message's tombstone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deletion {
+    /// Who deleted it: its author, or a room admin (absent if that account is gone).
+    pub by: Option<User>,
+    pub at: String,
+    /// The admin's reason, when one was given.
+    pub reason: Option<String>,
+}
+
+impl MessageView {
+    /// The text shown, empty for a tombstone.
+    pub fn text(&self) -> &str {
+        self.body.as_deref().unwrap_or("")
+    }
+
+    /// The highest point in its room's sequence this message tells of.
+    pub fn position(&self) -> MessageId {
+        self.id.max(self.seq)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -272,6 +356,8 @@ pub struct Outgoing {
     pub client_id: ClientId,
     pub content: Content,
     pub color: Option<Color>,
+    /// The message this one answers (in the same room).
+    pub reply_to: Option<MessageId>,
 }
 
 /// The wire shape of a send: `body` or `sticker`, with an optional `color` name.
@@ -285,6 +371,8 @@ pub struct OutgoingFields {
     pub color: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sticker: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<MessageId>,
 }
 
 impl TryFrom<OutgoingFields> for Outgoing {
@@ -308,6 +396,7 @@ impl TryFrom<OutgoingFields> for Outgoing {
             client_id,
             content,
             color,
+            reply_to: f.reply_to,
         })
     }
 }
@@ -324,6 +413,7 @@ impl From<Outgoing> for OutgoingFields {
             body,
             color: o.color.map(|c| c.as_str().to_owned()),
             sticker,
+            reply_to: o.reply_to,
         }
     }
 }
@@ -536,5 +626,27 @@ mod file_tests {
             "application/octet-stream"
         );
         assert!(is_inline_image("image/gif") && !is_inline_image("text/plain; charset=utf-8"));
+    }
+}
+
+#[cfg(test)]
+mod excerpt_tests {
+    use super::*;
+
+    #[test]
+    fn an_excerpt_is_one_short_line() {
+        assert_eq!(excerpt(MessageKind::Text, "hi\n  there", None), "hi there");
+        let long = "word ".repeat(40);
+        let e = excerpt(MessageKind::Text, &long, None);
+        assert!(e.ends_with("word…"), "{e}");
+        assert!(e.chars().count() <= EXCERPT_MAX + 1);
+        // No space to cut at: cut where the bound falls, on a character boundary.
+        let e = excerpt(MessageKind::Text, &"é".repeat(300), None);
+        assert_eq!(e.chars().count(), EXCERPT_MAX + 1);
+        assert_eq!(
+            excerpt(MessageKind::Sticker, "art", Some("shrug")),
+            "Sticker: shrug"
+        );
+        assert_eq!(excerpt(MessageKind::File, "a.pdf", None), "File: a.pdf");
     }
 }

@@ -223,6 +223,8 @@ pub enum LogKind {
     AdminSuccession,
     OwnershipTransfer,
     SettingsUpdated,
+    /// An admin deleted someone else's message (the reason, if any, is kept).
+    MessageDeleted,
     Terminated,
 }
 

@@ -8,7 +8,7 @@ use crate::{
     message::{ClientId, MessageView, Outgoing},
     room::Role,
     views::{NotificationView, RoomView},
-    ErrorCode, RoomId, User,
+    ErrorCode, MessageId, RoomId, User,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +21,23 @@ pub enum ClientFrame {
         room_id: RoomId,
     },
     Ping,
+    /// Replace the text of one's own message (docs/RULES.md §6, "After sending").
+    Edit {
+        message_id: MessageId,
+        body: String,
+    },
+    /// Delete one's own message, or, as a room admin, someone else's with a reason.
+    Delete {
+        message_id: MessageId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Set (`on`) or take back an emoji on a message.
+    React {
+        message_id: MessageId,
+        emoji: String,
+        on: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +90,11 @@ pub enum ServerFrame {
     /// nothing is missed, so a client fetches `messages/since` for each room it shows.
     Ready {
         rooms: Vec<RoomId>,
+    },
+    /// A message changed (edited or deleted): the message as it is now, for everyone in
+    /// its room. A client replaces the one it shows with the same id.
+    MessageUpdated {
+        message: MessageView,
     },
 }
 

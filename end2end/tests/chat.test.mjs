@@ -208,6 +208,103 @@ test('stickers, colours and images reach the other person; markup stays text', a
   for (const p of [a, b]) await p.page.context().close();
 });
 
+test('edit and delete: the other person sees each change live; Up edits the last message; an admin deletes with a reason', async () => {
+  const a = await person(browser, 'ana');
+  const b = await person(browser, 'bob');
+  const room = await createRoom(a.page, { name: uniqueName('Edits'), join_policy: 'open' });
+  await api(b.page, '/api/rooms/join', { room_id: room.id });
+  await open(a.page, `/rooms/${room.id}`);
+  await open(b.page, `/rooms/${room.id}`);
+  await say(a.page, 'helo everyone');
+  await seeMessage(b.page, 'helo everyone');
+
+  // Ana edits from the message's actions: a dialog over the room, Save, and bob's view
+  // changes without a reload, marked "(edited)".
+  const mine = log(a.page).locator('.msg', { hasText: 'helo everyone' });
+  await mine.hover();
+  await mine.getByRole('link', { name: 'Edit' }).click();
+  const dialog = a.page.getByRole('dialog', { name: 'Edit message' });
+  await dialog.getByLabel('Message').fill('hello everyone');
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  const seen = log(b.page).locator('.msg', { hasText: 'hello everyone' });
+  await seen.locator('.edited').waitFor();
+  assert.equal(await countMessages(b.page, 'helo everyone'), 0);
+  // Bob may not edit or delete ana's message: it offers neither.
+  await seen.hover();
+  assert.equal(await seen.getByRole('link', { name: 'Edit' }).count(), 0);
+  assert.equal(await seen.getByRole('link', { name: 'Delete' }).count(), 0);
+  // Ana reads the earlier text from "(edited)".
+  await log(a.page).locator('.msg', { hasText: 'hello everyone' }).locator('a.edited').click();
+  const versions = a.page.getByRole('dialog', { name: 'Earlier versions' });
+  await versions.getByText('helo everyone').waitFor();
+  await versions.getByRole('link', { name: 'Close' }).click();
+  await versions.waitFor({ state: 'detached' });
+
+  // Up in the empty composer opens the edit of her last message; Escape cancels it.
+  await say(a.page, 'a second thought');
+  await seeMessage(b.page, 'a second thought');
+  await composer(a.page).press('ArrowUp');
+  const again = a.page.getByRole('dialog', { name: 'Edit message' });
+  await again.getByLabel('Message').waitFor();
+  assert.equal(await again.getByLabel('Message').inputValue(), 'a second thought');
+  await shot(a.page, 'message-edit');
+  await a.page.keyboard.press('Escape');
+  await again.waitFor({ state: 'detached' });
+
+  // Ana deletes it: bob sees a tombstone in its place, live.
+  const second = log(a.page).locator('.msg', { hasText: 'a second thought' });
+  await second.hover();
+  await second.getByRole('link', { name: 'Delete' }).click();
+  await a.page.getByRole('dialog', { name: 'Delete this message?' }).getByRole('button', { name: 'Delete message' }).click();
+  await log(b.page).locator('.msg.deleted .tombstone', { hasText: 'Message deleted' }).waitFor();
+  assert.equal(await countMessages(b.page, 'a second thought'), 0);
+
+  // Bob's message, deleted by ana as the room's owner, with a reason he sees.
+  await say(b.page, 'buy cheap watches');
+  await seeMessage(a.page, 'buy cheap watches');
+  const spam = log(a.page).locator('.msg', { hasText: 'buy cheap watches' });
+  await spam.hover();
+  await spam.getByRole('link', { name: 'Delete' }).click();
+  const confirm = a.page.getByRole('dialog', { name: 'Delete this message?' });
+  await confirm.getByLabel(/Reason/).fill('spam');
+  await shot(a.page, 'message-delete');
+  await confirm.getByRole('button', { name: 'Delete message' }).click();
+  await log(b.page).locator('.tombstone', { hasText: /Message deleted by ana.*spam/ }).waitFor();
+  await shot(b.page, 'message-tombstones');
+
+  // Bob answers ana's first message: the reply quotes it, live on ana's side.
+  const first = log(b.page).locator('.msg', { hasText: 'hello everyone' });
+  await first.hover();
+  await first.getByRole('link', { name: 'Reply' }).click();
+  await b.page.locator('.reply-bar', { hasText: 'hello everyone' }).waitFor();
+  await say(b.page, 'hello to you');
+  await b.page.locator('.reply-bar').waitFor({ state: 'detached' });
+  const reply = log(a.page).locator('.msg', { hasText: 'hello to you' });
+  await reply.locator('.reply-quote', { hasText: 'hello everyone' }).waitFor();
+
+  // Reactions: bob's quick 👍 shows on ana's side naming him; ana adds hers from the chip.
+  const target = log(b.page).locator('.msg', { hasText: 'hello everyone' }).first();
+  await target.hover();
+  await target.getByRole('button', { name: 'React with 👍' }).click();
+  const chip = log(a.page).locator('.msg', { hasText: 'hello everyone' }).first().locator('.reaction');
+  await chip.filter({ hasText: '1' }).waitFor();
+  assert.match(await chip.getAttribute('aria-label'), /👍 1: bob/);
+  await chip.click();
+  await log(b.page).locator('.msg', { hasText: 'hello everyone' }).first()
+    .locator('.reaction', { hasText: '2' }).waitFor();
+  // And one from the picker.
+  await target.hover();
+  await target.getByRole('link', { name: 'React' }).click();
+  const picker = b.page.getByRole('dialog', { name: 'React' });
+  await shot(b.page, 'reaction-picker');
+  await picker.getByRole('button', { name: 'React with 🎉' }).click();
+  await picker.waitFor({ state: 'detached' });
+  await log(a.page).locator('.reaction', { hasText: '🎉' }).waitFor();
+  await shot(a.page, 'message-replies-reactions');
+  for (const p of [a, b]) await p.page.context().close();
+});
+
 test('rapid sends hit the rate limit: a countdown in the composer, and the text is kept', async () => {
   const a = await person(browser, 'ana');
   const room = await createRoom(a.page, { name: uniqueName('Fast'), join_policy: 'open' });

@@ -70,3 +70,61 @@ test('without JavaScript: create, find and join, read the history, send', async 
   assert.equal(await log(a.page).getByText('second plain message').count(), 1);
   for (const p of [a, b]) await p.page.context().close();
 });
+
+test('without JavaScript: edit and delete a message through their pages', async () => {
+  const a = await person(browser, 'ana', noJs);
+  const name = uniqueName('Plain edits');
+  await open(a.page, '/rooms/new', noJs);
+  await a.page.getByLabel('Name').fill(name);
+  await a.page.getByRole('radio', { name: /^Open/ }).check();
+  await a.page.getByRole('button', { name: 'Create room' }).click();
+  await a.page.waitForURL((u) => /^\/rooms\/[0-9a-z]{20}$/.test(u.pathname));
+  const roomPath = new URL(a.page.url()).pathname;
+  await a.page.getByRole('textbox', { name: 'Message' }).fill('plain typo hree');
+  await a.page.getByRole('button', { name: 'Send' }).click();
+  await log(a.page).getByText('plain typo hree').waitFor();
+
+  // Edit is a link to a page with a form; an empty text is refused there, a good one lands
+  // back on the message.
+  // A message's actions show when the pointer is on it (CSS alone, no script needed).
+  const typo = log(a.page).locator('.msg', { hasText: 'plain typo hree' });
+  await typo.hover();
+  await typo.getByRole('link', { name: 'Edit' }).click();
+  await a.page.waitForURL((u) => /\/messages\/\d+\/edit$/.test(u.pathname));
+  await a.page.getByLabel('Message').fill(' ');
+  await a.page.getByRole('button', { name: 'Save' }).click();
+  await a.page.getByRole('alert').getByText('Write something before sending.').waitFor();
+  await a.page.getByLabel('Message').fill('plain typo here');
+  await a.page.getByRole('button', { name: 'Save' }).click();
+  await a.page.waitForURL((u) => u.pathname === roomPath);
+  const edited = log(a.page).locator('.msg', { hasText: 'plain typo here' });
+  await edited.locator('.edited').waitFor();
+
+  // Delete asks first, on its own page.
+  await edited.hover();
+  await edited.getByRole('link', { name: 'Delete' }).click();
+  await a.page.getByText('It is removed for everyone').waitFor();
+  await shot(a.page, 'nojs-message-delete');
+  await a.page.getByRole('button', { name: 'Delete message' }).click();
+  await a.page.waitForURL((u) => u.pathname === roomPath);
+  await log(a.page).locator('.tombstone', { hasText: 'Message deleted' }).waitFor();
+  assert.equal(await log(a.page).getByText('plain typo here').count(), 0);
+
+  // A reply: the Reply link puts the quote over the composer, and the post answers it.
+  await a.page.getByRole('textbox', { name: 'Message' }).fill('plain question');
+  await a.page.getByRole('button', { name: 'Send' }).click();
+  const question = log(a.page).locator('.msg', { hasText: 'plain question' });
+  await question.waitFor();
+  await question.hover();
+  await question.getByRole('link', { name: 'Reply' }).click();
+  await a.page.locator('.reply-bar', { hasText: 'plain question' }).waitFor();
+  await a.page.getByRole('textbox', { name: 'Message' }).fill('plain answer');
+  await a.page.getByRole('button', { name: 'Send' }).click();
+  await log(a.page).locator('.msg', { hasText: 'plain answer' }).locator('.reply-quote', { hasText: 'plain question' }).waitFor();
+  // A reaction is a button of a small form.
+  const asked = log(a.page).locator('.msg', { hasText: 'plain question' }).first();
+  await asked.hover();
+  await asked.getByRole('button', { name: 'React with 👍' }).click();
+  await log(a.page).locator('.reaction', { hasText: '👍' }).waitFor();
+  await a.page.context().close();
+});

@@ -23,6 +23,16 @@ pub struct Model {
     /// into this line).
     pub subject_id: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The sequence number of its last change (edit, delete, a folded line), drawn from the
+    /// sequence message ids come from; `None` until it changes.
+    pub seq: Option<i64>,
+    pub edited_at: Option<DateTimeUtc>,
+    /// Set on a tombstone: the text, file and earlier versions are gone.
+    pub deleted_at: Option<DateTimeUtc>,
+    pub deleted_by: Option<String>,
+    pub delete_reason: Option<String>,
+    /// The message this one answers.
+    pub reply_to: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

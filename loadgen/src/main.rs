@@ -418,7 +418,7 @@ async fn receive(
 fn parlor_full(frame: &str) -> Frame<'_> {
     match serde_json::from_str::<ServerFrame>(frame) {
         Ok(ServerFrame::Message { message }) if message.kind == MessageKind::Text => {
-            Frame::Body(Cow::Owned(message.body))
+            Frame::Body(Cow::Owned(message.body.unwrap_or_default()))
         }
         Ok(_) => Frame::Other,
         Err(_) => Frame::Bad,
@@ -1692,11 +1692,16 @@ mod tests {
                     username: "lg1x0".into(),
                 }),
                 kind: MessageKind::Text,
-                body: body.into(),
+                body: Some(body.into()),
                 color: None,
                 sticker: None,
                 file: None,
                 created_at: "2026-01-01T00:00:00Z".into(),
+                edited_at: None,
+                deleted: None,
+                seq: MessageId::new(1),
+                reply_to: None,
+                reactions: Vec::new(),
             },
         }
     }

@@ -9,6 +9,7 @@ mod m20261126_000004_account_controls;
 mod m20261126_000005_admins_index;
 mod m20261204_000006_name_skeletons;
 mod m20261204_000007_system_line_subjects;
+mod m20261205_000008_message_changes;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_admins_index::Migration),
             Box::new(m20261204_000006_name_skeletons::Migration),
             Box::new(m20261204_000007_system_line_subjects::Migration),
+            Box::new(m20261205_000008_message_changes::Migration),
         ]
     }
 }

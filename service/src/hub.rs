@@ -33,6 +33,8 @@ pub enum Published {
     /// room. One commit's messages go together, so a socket is handed all of its frames at
     /// once and writes them in one go.
     Messages { messages: Vec<Posted> },
+    /// A stored message changed (edited, deleted): everyone in its room sees it as it is.
+    MessageUpdated { message: Box<MessageView> },
     /// A room's settings changed: its members see the new topic, policy and limit.
     RoomUpdated { room: RoomView },
     /// Sessions of one user ended (logout, password change, account deletion): the live

@@ -28,6 +28,8 @@ pub enum Action {
     CatchUp,
     /// Confirming one's password (to change it, or to delete the account).
     PasswordCheck,
+    /// Setting or taking back a reaction.
+    React,
 }
 
 impl Action {
@@ -43,6 +45,7 @@ impl Action {
             Self::Search => "search",
             Self::CatchUp => "catch_up",
             Self::PasswordCheck => "password_check",
+            Self::React => "react",
         }
     }
 
@@ -60,6 +63,7 @@ impl Action {
             Self::Search => "You have searched very often in a short time.",
             Self::CatchUp => "Your client has caught up very often in a short time.",
             Self::PasswordCheck => "You have confirmed your password many times in a short time.",
+            Self::React => "You have reacted many times in a short time.",
         }
     }
 }

@@ -6,14 +6,15 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use domain::{
     effects::{self, LogKind},
-    message::{FileView, MessageKind, MessageView},
+    message::{excerpt, Deletion, FileView, MessageKind, MessageView, ReplyView},
+    reaction::{self as reaction_rules, ReactionView},
     room::Event,
     FileId, MessageId, RoomId, User, UserId,
 };
-use entity::{file, message as row, mod_log};
+use entity::{file, message as row, mod_log, reaction};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    DbBackend, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
 use crate::{error::ServiceResult, time::rfc3339, users::users_by_ids};
@@ -27,66 +28,209 @@ pub fn file_view(f: &file::Model) -> FileView {
     }
 }
 
-/// A stored message with its author (from `users`) and file (from `files`).
-pub fn message_view_with(
-    m: row::Model,
-    users: &HashMap<UserId, User>,
-    files: &HashMap<String, file::Model>,
-) -> MessageView {
-    MessageView {
-        file: m
-            .file_id
-            .as_ref()
-            .and_then(|id| files.get(id))
-            .map(file_view),
-        id: MessageId::new(m.id),
-        author: m
-            .author_id
-            .and_then(|id| users.get(&UserId::new(id)).cloned()),
-        room_id: m.room_id.into(),
-        kind: m.kind,
-        body: m.body,
-        color: m.color,
-        sticker: m.sticker,
-        created_at: rfc3339(m.created_at),
+/// What a message's view needs besides its row, loaded for a set of rows at once: people
+/// (authors, deleters, reactors), files, the messages replies answer, and reactions.
+#[derive(Default)]
+pub struct Related {
+    pub users: HashMap<UserId, User>,
+    files: HashMap<String, file::Model>,
+    originals: HashMap<i64, row::Model>,
+    /// By message: (emoji, who set it) in the order set.
+    reactions: HashMap<i64, Vec<(String, UserId)>>,
+}
+
+impl Related {
+    /// Only people: for fresh messages, which hold no file view, reply or reaction yet.
+    pub fn people(users: HashMap<UserId, User>) -> Self {
+        Self {
+            users,
+            ..Self::default()
+        }
+    }
+
+    /// Everything `rows` refer to, in one query per kind.
+    pub async fn load<C: ConnectionTrait>(conn: &C, rows: &[row::Model]) -> ServiceResult<Self> {
+        let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+        let reply_ids: Vec<i64> = rows.iter().filter_map(|m| m.reply_to).collect();
+        let originals: HashMap<i64, row::Model> = if reply_ids.is_empty() {
+            HashMap::new()
+        } else {
+            row::Entity::find()
+                .filter(row::Column::Id.is_in(reply_ids))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|m| (m.id, m))
+                .collect()
+        };
+        let mut reactions: HashMap<i64, Vec<(String, UserId)>> = HashMap::new();
+        if !ids.is_empty() {
+            let rows = reaction::Entity::find()
+                .filter(reaction::Column::MessageId.is_in(ids))
+                .order_by(reaction::Column::CreatedAt, Order::Asc)
+                .all(conn)
+                .await?;
+            for r in rows {
+                reactions
+                    .entry(r.message_id)
+                    .or_default()
+                    .push((r.emoji, UserId::new(r.user_id)));
+            }
+        }
+        let people: Vec<UserId> = rows
+            .iter()
+            .chain(originals.values())
+            .flat_map(|m| [m.author_id.clone(), m.deleted_by.clone()])
+            .flatten()
+            .map(UserId::new)
+            .chain(reactions.values().flatten().map(|(_, u)| u.clone()))
+            .collect();
+        let users = users_by_ids(conn, &people).await?;
+        let file_ids: Vec<String> = rows.iter().filter_map(|m| m.file_id.clone()).collect();
+        let files = if file_ids.is_empty() {
+            HashMap::new()
+        } else {
+            file::Entity::find()
+                .filter(file::Column::Id.is_in(file_ids))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|f| (f.id.clone(), f))
+                .collect()
+        };
+        Ok(Self {
+            users,
+            files,
+            originals,
+            reactions,
+        })
+    }
+
+    fn user(&self, id: Option<&String>) -> Option<User> {
+        id.and_then(|id| self.users.get(&UserId::new(id.clone())).cloned())
+    }
+
+    /// The quote of the message `id` answers.
+    fn reply(&self, id: i64) -> ReplyView {
+        match self.originals.get(&id) {
+            Some(m) => reply_view(m, self.user(m.author_id.as_ref())),
+            // Gone with its room's files? Messages are never removed; this is a fault.
+            None => ReplyView {
+                id: MessageId::new(id),
+                author: None,
+                excerpt: None,
+                deleted: true,
+            },
+        }
+    }
+
+    /// A message's reactions: one entry an emoji, most people first (then first set);
+    /// `me` when `viewer` is among them.
+    fn reactions(&self, id: i64, viewer: Option<&UserId>) -> Vec<ReactionView> {
+        let mut out: Vec<ReactionView> = Vec::new();
+        for (emoji, who) in self.reactions.get(&id).into_iter().flatten() {
+            let at = match out.iter().position(|r| &r.emoji == emoji) {
+                Some(at) => at,
+                None => {
+                    out.push(ReactionView {
+                        emoji: emoji.clone(),
+                        count: 0,
+                        me: false,
+                        users: Vec::new(),
+                    });
+                    out.len() - 1
+                }
+            };
+            let r = &mut out[at];
+            r.count += 1;
+            r.me |= viewer == Some(who);
+            if r.users.len() < reaction_rules::NAMED_MAX {
+                if let Some(u) = self.users.get(who) {
+                    r.users.push(u.clone());
+                }
+            }
+        }
+        // Stable: equal counts keep the order they were first set in.
+        out.sort_by_key(|r| std::cmp::Reverse(r.count));
+        out
+    }
+
+    /// A stored message as the API shows it to `viewer` (`None`: a frame for the whole
+    /// room). A tombstone shows no text, colour, sticker, file or reactions, whatever a row
+    /// might still hold.
+    pub fn view(&self, m: row::Model, viewer: Option<&UserId>) -> MessageView {
+        let deleted = m.deleted_at.map(|at| Deletion {
+            by: self.user(m.deleted_by.as_ref()),
+            at: rfc3339(at),
+            reason: m.delete_reason.clone(),
+        });
+        let live = deleted.is_none();
+        MessageView {
+            file: m
+                .file_id
+                .as_ref()
+                .filter(|_| live)
+                .and_then(|id| self.files.get(id))
+                .map(file_view),
+            id: MessageId::new(m.id),
+            seq: MessageId::new(m.seq.unwrap_or(m.id)),
+            author: self.user(m.author_id.as_ref()),
+            room_id: m.room_id.into(),
+            kind: m.kind,
+            reply_to: m.reply_to.map(|id| self.reply(id)),
+            reactions: if live {
+                self.reactions(m.id, viewer)
+            } else {
+                Vec::new()
+            },
+            body: live.then_some(m.body),
+            color: m.color.filter(|_| live),
+            sticker: m.sticker.filter(|_| live),
+            created_at: rfc3339(m.created_at),
+            edited_at: m.edited_at.map(rfc3339),
+            deleted,
+        }
     }
 }
 
-/// Stored messages as views, with their authors and files in one query each.
+/// The quote of `original`, by `author`.
+pub fn reply_view(original: &row::Model, author: Option<User>) -> ReplyView {
+    let deleted = original.deleted_at.is_some();
+    ReplyView {
+        id: MessageId::new(original.id),
+        author,
+        excerpt: (!deleted)
+            .then(|| excerpt(original.kind, &original.body, original.sticker.as_deref())),
+        deleted,
+    }
+}
+
+/// Stored messages as views for `viewer`, with what they refer to in one query each.
+pub async fn views_for<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<row::Model>,
+    viewer: Option<&UserId>,
+) -> ServiceResult<Vec<MessageView>> {
+    let related = Related::load(conn, &rows).await?;
+    Ok(rows.into_iter().map(|m| related.view(m, viewer)).collect())
+}
+
+/// Stored messages as views for the whole room (no `me` on reactions): what frames carry.
 pub async fn views<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<row::Model>,
 ) -> ServiceResult<Vec<MessageView>> {
-    let ids: Vec<UserId> = rows
-        .iter()
-        .filter_map(|m| m.author_id.clone().map(UserId::new))
-        .collect();
-    let users = users_by_ids(conn, &ids).await?;
-    let file_ids: Vec<String> = rows.iter().filter_map(|m| m.file_id.clone()).collect();
-    let files: HashMap<String, file::Model> = if file_ids.is_empty() {
-        HashMap::new()
-    } else {
-        file::Entity::find()
-            .filter(file::Column::Id.is_in(file_ids))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|f| (f.id.clone(), f))
-            .collect()
-    };
-    Ok(rows
-        .into_iter()
-        .map(|m| message_view_with(m, &users, &files))
-        .collect())
+    views_for(conn, rows, None).await
 }
 
 /// A room's newest messages before `before` (exclusive; from the end when `None`), newest
-/// first, at most `limit`.
+/// first, at most `limit`, as `viewer` sees them.
 pub async fn latest<C: ConnectionTrait>(
     conn: &C,
     room_id: &RoomId,
     before: Option<MessageId>,
     limit: u64,
+    viewer: &UserId,
 ) -> ServiceResult<Vec<MessageView>> {
     let mut find = row::Entity::find().filter(row::Column::RoomId.eq(room_id.as_str()));
     if let Some(before) = before {
@@ -97,12 +241,12 @@ pub async fn latest<C: ConnectionTrait>(
         .limit(limit)
         .all(conn)
         .await?;
-    views(conn, rows).await
+    views_for(conn, rows, Some(viewer)).await
 }
 
-/// A stored message without a file.
+/// A fresh message: its author is all it refers to.
 pub fn message_view(m: row::Model, users: &HashMap<UserId, User>) -> MessageView {
-    message_view_with(m, users, &HashMap::new())
+    Related::people(users.clone()).view(m, None)
 }
 
 /// Stores the system lines of `events` in the room decision's own transaction. Someone
@@ -186,5 +330,25 @@ async fn fold_into_last(
     let body = effects::folded_line(name, first_came, came, run.len().max(2));
     let mut line: row::ActiveModel = newest.into();
     line.body = Set(body);
+    // A changed line is a new event in the room: catch-up returns it again.
+    line.seq = Set(Some(next_seq(txn).await?));
     Ok(Some(line.update(txn).await?))
+}
+
+/// The next number of the sequence message ids are drawn from, for a change to a stored
+/// message: greater than every id and change before it, so a client whose cursor is past
+/// neither gets the change in catch-up. Called in the write transaction that makes it.
+pub async fn next_seq(txn: &DatabaseTransaction) -> Result<i64, DbErr> {
+    let backend = txn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => "SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS seq",
+        // `messages.id` is AUTOINCREMENT: SQLite never hands out an id at or below this.
+        // A message exists (the one being changed), so its row in sqlite_sequence does.
+        _ => "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'messages' RETURNING seq",
+    };
+    let row = txn
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await?
+        .ok_or_else(|| DbErr::Custom("the message sequence is missing".into()))?;
+    row.try_get::<i64>("", "seq")
 }

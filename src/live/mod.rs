@@ -109,6 +109,11 @@ impl LiveHub {
             Published::SessionRenewed { user_id, from, to } => {
                 self.renew_session(&user_id, &from, to);
             }
+            Published::MessageUpdated { message } => {
+                let id = message.room_id.clone();
+                let frame = frame(&ServerFrame::MessageUpdated { message: *message });
+                self.to_room(&id, &frame, None);
+            }
             Published::RoomUpdated { room } => {
                 let id = room.id.clone();
                 self.to_room(&id, &frame(&ServerFrame::RoomUpdated { room }), None);

@@ -357,6 +357,35 @@ async fn handle(text: &str, user: &User, conn: SocketId, live: &LiveChannel) -> 
             None
         }
         ClientFrame::Send(send) => Some(queue(send, user, conn, live).await),
+        // Everyone in the room, this socket included, gets the `message_updated` frame;
+        // only a refusal is answered here.
+        ClientFrame::Edit { message_id, body } => {
+            if let Err(e) = live.messages.edit(user, message_id, &body).await {
+                reply_error(live, conn, ApiError::from(e), None);
+            }
+            None
+        }
+        ClientFrame::Delete { message_id, reason } => {
+            let deleted = live
+                .messages
+                .delete(user, message_id, reason.as_deref())
+                .await;
+            if let Err(e) = deleted {
+                reply_error(live, conn, ApiError::from(e), None);
+            }
+            None
+        }
+        ClientFrame::React {
+            message_id,
+            emoji,
+            on,
+        } => {
+            let reacted = live.messages.react(user, message_id, &emoji, on).await;
+            if let Err(e) = reacted {
+                reply_error(live, conn, ApiError::from(e), None);
+            }
+            None
+        }
     }
 }
 

@@ -518,3 +518,40 @@ async fn login_limits_hold_across_instances_per_address_and_per_username() {
         assert_eq!(r.code(), "rate_limited");
     }
 }
+
+#[tokio::test]
+async fn edits_and_deletes_reach_sockets_on_the_other_instance() {
+    let pair = Pair::start(&[]).await;
+    let (one, two) = (&pair.apps[0], &pair.apps[1]);
+    let ann = person(one, "ann").await;
+    let bob = person(two, "bob").await;
+    let room = open_room(one, &ann, "Both", &[&bob]).await;
+    let mut a = connect(one, &ann).await;
+    let mut b = connect(two, &bob).await;
+    send(&mut a, text(&room, "c1", "helo")).await;
+    let acked = next_of(&mut a, &["ack"]).await;
+    let mid = acked["message"]["id"].as_str().unwrap().to_owned();
+    next_of(&mut b, &["message"]).await;
+
+    send(
+        &mut a,
+        json!({"type": "edit", "message_id": mid, "body": "hello"}),
+    )
+    .await;
+    for ws in [&mut a, &mut b] {
+        let f = next_of(ws, &["message_updated"]).await;
+        assert_eq!(f["message"]["body"], "hello");
+    }
+    // Deleted over HTTP on the second instance: the first instance's socket hears it.
+    ok(
+        two,
+        &ann,
+        "/api/messages/delete",
+        json!({"message_id": mid}),
+    )
+    .await;
+    let f = next_of(&mut a, &["message_updated"]).await;
+    assert_eq!(f["message"]["id"], mid.as_str());
+    assert_eq!(f["message"]["body"], Value::Null);
+    assert_eq!(f["message"]["deleted"]["by"]["username"], "ann");
+}

@@ -127,6 +127,7 @@ pub async fn send_message_form(
     body: Option<String>,
     sticker: Option<String>,
     color: Option<String>,
+    reply_to: Option<String>,
 ) -> Result<(), AppError> {
     let sticker = given(sticker);
     let text = if sticker.is_some() {
@@ -134,15 +135,94 @@ pub async fn send_message_form(
     } else {
         body.clone()
     };
-    let result =
-        super::messages::send_message(room_id.clone(), client_id, text, given(color), sticker)
-            .await;
+    let result = super::messages::send_message(
+        room_id.clone(),
+        client_id,
+        text,
+        given(color),
+        sticker,
+        given(reply_to.clone()),
+    )
+    .await;
+    // A refused reply goes back to the composer still answering its message.
+    let page = match given(reply_to) {
+        Some(r) => format!("/rooms/{room_id}?reply={}", digits(&r)),
+        None => format!("/rooms/{room_id}"),
+    };
     form_reply(
         result,
         |_| Landing::Everyone(room_path(&room_id)),
-        &format!("/rooms/{room_id}"),
+        &page,
         SendMessageForm::PATH,
         &[("body", body.as_deref().unwrap_or(""))],
+    )
+}
+
+/// A reaction without JavaScript: each emoji under a message is a button of a small form.
+#[server(endpoint = "form/messages/react")]
+pub async fn react_form(
+    room_id: RoomId,
+    message_id: String,
+    emoji: String,
+    on: String,
+) -> Result<(), AppError> {
+    let result = super::messages::react_to_message(message_id.clone(), emoji, on == "true").await;
+    form_reply(
+        result,
+        |_| Landing::PlainPostOnly(message_path(&room_id, &message_id)),
+        &message_path(&room_id, &message_id),
+        ReactForm::PATH,
+        &[],
+    )
+}
+
+/// Where a changed message is seen: its room's page, at the message. Only the digits of a
+/// typed id go into an address.
+pub fn message_path(room: &RoomId, message_id: &str) -> String {
+    format!("/rooms/{room}#m{}", digits(message_id))
+}
+
+/// The page of a message's dialog (`edit`, `delete`, `versions`).
+pub fn message_dialog_path(room: &RoomId, message_id: &str, dialog: &str) -> String {
+    format!("/rooms/{room}/messages/{}/{dialog}", digits(message_id))
+}
+
+fn digits(id: &str) -> String {
+    id.chars().filter(char::is_ascii_digit).take(19).collect()
+}
+
+/// Editing a message without JavaScript: the edit dialog's page posts here, and lands on
+/// the message in its room.
+#[server(endpoint = "form/messages/edit")]
+pub async fn edit_message_form(
+    room_id: RoomId,
+    message_id: String,
+    body: String,
+) -> Result<(), AppError> {
+    let result = super::messages::edit_message(message_id.clone(), body.clone()).await;
+    form_reply(
+        result,
+        |_| Landing::Everyone(message_path(&room_id, &message_id)),
+        &message_dialog_path(&room_id, &message_id, "edit"),
+        EditMessageForm::PATH,
+        &[("body", &body)],
+    )
+}
+
+/// Deleting a message after its confirm page.
+#[server(endpoint = "form/messages/delete")]
+pub async fn delete_message_form(
+    room_id: RoomId,
+    message_id: String,
+    reason: Option<String>,
+) -> Result<(), AppError> {
+    let result = super::messages::delete_message(message_id.clone(), given(reason.clone())).await;
+    form_reply(
+        result,
+        |_| Landing::Everyone(message_path(&room_id, &message_id)),
+        &message_dialog_path(&room_id, &message_id, "delete"),
+        DeleteMessageForm::PATH,
+        &[("reason", reason.as_deref().unwrap_or(""))],
     )
 }
 

@@ -3,7 +3,10 @@
 
 #[cfg(feature = "ssr")]
 use domain::message::{Outgoing, OutgoingFields};
-use domain::{message::MessageView, RoomId};
+use domain::{
+    message::{MessageVersion, MessageView},
+    RoomId,
+};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::Json;
@@ -23,6 +26,16 @@ pub struct SentResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageResponse {
+    pub message: MessageView,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionsResponse {
+    pub versions: Vec<MessageVersion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StickerView {
     pub name: String,
     pub art: String,
@@ -37,6 +50,9 @@ pub struct StickersResponse {
 pub struct ColorsResponse {
     pub colors: Vec<String>,
 }
+
+/// The most messages one page of history holds.
+pub const HISTORY_PAGE_MAX: u64 = 100;
 
 /// Newest first; `before` is a message id from an earlier page; `limit` ≤ 100 (default 50).
 #[server(endpoint = "messages/history", input = Json, output = Json)]
@@ -74,17 +90,75 @@ pub async fn send_message(
     body: Option<String>,
     color: Option<String>,
     sticker: Option<String>,
+    reply_to: Option<String>,
 ) -> Result<SentResponse, AppError> {
     let (me, ctx) = caller().await?;
+    let reply_to = reply_to
+        .filter(|r| !r.trim().is_empty())
+        .map(|r| domain::MessageId::parse(&r, "reply_to"))
+        .transpose()?;
     let send = Outgoing::try_from(OutgoingFields {
         room_id,
         client_id,
         body,
         color,
         sticker,
+        reply_to,
     })?;
     let message = ctx.messages.send(&me, send).await?;
     Ok(SentResponse { message })
+}
+
+/// One message as it is now (for members of its room).
+#[server(endpoint = "messages/get", input = Json, output = Json)]
+pub async fn get_message(message_id: String) -> Result<MessageResponse, AppError> {
+    let (me, ctx) = caller().await?;
+    let id = domain::MessageId::parse(&message_id, "message_id")?;
+    let message = ctx.messages.get(&me.id, id).await?;
+    Ok(MessageResponse { message })
+}
+
+/// Replaces the text of the caller's own message (the `edit` frame over HTTP).
+#[server(endpoint = "messages/edit", input = Json, output = Json)]
+pub async fn edit_message(message_id: String, body: String) -> Result<MessageResponse, AppError> {
+    let (me, ctx) = caller().await?;
+    let id = domain::MessageId::parse(&message_id, "message_id")?;
+    let message = ctx.messages.edit(&me, id, &body).await?;
+    Ok(MessageResponse { message })
+}
+
+/// Deletes a message (the `delete` frame over HTTP); answers with its tombstone.
+#[server(endpoint = "messages/delete", input = Json, output = Json)]
+pub async fn delete_message(
+    message_id: String,
+    reason: Option<String>,
+) -> Result<MessageResponse, AppError> {
+    let (me, ctx) = caller().await?;
+    let id = domain::MessageId::parse(&message_id, "message_id")?;
+    let message = ctx.messages.delete(&me, id, reason.as_deref()).await?;
+    Ok(MessageResponse { message })
+}
+
+/// Sets (`on`) or takes back an emoji on a message (the `react` frame over HTTP).
+#[server(endpoint = "messages/react", input = Json, output = Json)]
+pub async fn react_to_message(
+    message_id: String,
+    emoji: String,
+    on: bool,
+) -> Result<MessageResponse, AppError> {
+    let (me, ctx) = caller().await?;
+    let id = domain::MessageId::parse(&message_id, "message_id")?;
+    let message = ctx.messages.react(&me, id, &emoji, on).await?;
+    Ok(MessageResponse { message })
+}
+
+/// A message's texts, oldest first and the current one last (its author and admins).
+#[server(endpoint = "messages/versions", input = Json, output = Json)]
+pub async fn message_versions(message_id: String) -> Result<VersionsResponse, AppError> {
+    let (me, ctx) = caller().await?;
+    let id = domain::MessageId::parse(&message_id, "message_id")?;
+    let versions = ctx.messages.versions(&me.id, id).await?;
+    Ok(VersionsResponse { versions })
 }
 
 #[server(endpoint = "stickers/list", input = Json, output = Json)]

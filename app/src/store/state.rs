@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use domain::{
     effects::{MemberEvent, NotificationKind},
-    message::{ClientId, Content, MessageView, Outgoing},
+    message::{ClientId, Content, MessageKind, MessageView, Outgoing},
     room::{Role, RoomStatus},
     views::{MemberView, MyRoom, NotificationView, PreviousRoom, RoomPage, RoomView},
     wire::{ClientFrame, Close, ServerFrame},
@@ -27,8 +27,8 @@ pub const TYPING_SHOWN_MS: Millis = 5_000;
 /// What can change the state.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Update {
-    /// A frame from the live channel.
-    Frame(ServerFrame),
+    /// A frame from the live channel (boxed: a message frame is by far the largest update).
+    Frame(Box<ServerFrame>),
     /// A server function's answer.
     Loaded(Loaded),
     /// Something the person did, or the connection's state.
@@ -37,7 +37,7 @@ pub enum Update {
 
 impl From<ServerFrame> for Update {
     fn from(frame: ServerFrame) -> Self {
-        Self::Frame(frame)
+        Self::Frame(Box::new(frame))
     }
 }
 
@@ -104,7 +104,7 @@ pub enum Local {
         client_id: ClientId,
     },
     /// A message the server stored outside the live channel (an upload).
-    Posted(MessageView),
+    Posted(Box<MessageView>),
     Connection(Connection),
     /// Marks notifications read: these, or all.
     MarkRead(Option<Vec<NotificationId>>),
@@ -113,6 +113,12 @@ pub enum Local {
     Failed(ApiError),
     /// I left this room (through the API).
     Left(RoomId),
+    /// Set (`on`) or take back my emoji on a message.
+    React {
+        message_id: MessageId,
+        emoji: String,
+        on: bool,
+    },
 }
 
 /// What the `live` module does after an update.
@@ -235,6 +241,9 @@ pub struct Conversation {
     pub invited: bool,
     /// For admins: requests waiting for an answer.
     pub requests: u32,
+    /// The highest `seq` among the messages received: an edit or delete of an old message
+    /// moves the catch-up cursor past the newest id.
+    pub changes_seen: Option<MessageId>,
 }
 
 impl Conversation {
@@ -250,9 +259,37 @@ impl Conversation {
         self.messages.keys().next_back().copied()
     }
 
-    /// Stores `m`; true if it was new.
+    /// My newest text message that is still there: what Up in an empty composer edits.
+    pub fn last_editable(&self, me: &UserId) -> Option<MessageId> {
+        self.messages
+            .values()
+            .rev()
+            .find(|m| {
+                m.author.as_ref().is_some_and(|a| &a.id == me)
+                    && m.kind == MessageKind::Text
+                    && m.deleted.is_none()
+            })
+            .map(|m| m.id)
+    }
+
+    /// Where catch-up resumes: the highest point of the room's sequence seen, a message or
+    /// a change to one (`MessageView::seq`).
+    pub fn cursor(&self) -> Option<MessageId> {
+        self.newest().max(self.changes_seen)
+    }
+
+    /// Stores `m`, or the newer of it and the one held with its id (a history page can
+    /// bring an older state of a message than a `message_updated` did); true if it was new.
     fn insert(&mut self, m: MessageView) -> bool {
-        self.messages.insert(m.id, m).is_none()
+        self.changes_seen = self.changes_seen.max(Some(m.seq));
+        match self.messages.get(&m.id) {
+            Some(held) if held.seq > m.seq => false,
+            held => {
+                let fresh = held.is_none();
+                self.messages.insert(m.id, m);
+                fresh
+            }
+        }
     }
 
     pub fn typing_now(&self, now: Millis) -> Vec<&User> {
@@ -354,7 +391,7 @@ impl ChatState {
     /// Applies one update at time `now`; returns what the live module must do next.
     pub fn apply(&mut self, update: Update, now: Millis) -> Vec<Followup> {
         match update {
-            Update::Frame(frame) => self.frame(frame, now),
+            Update::Frame(frame) => self.frame(*frame, now),
             Update::Loaded(loaded) => self.loaded(loaded),
             Update::Local(local) => self.local(local, now),
         }
@@ -428,6 +465,10 @@ impl ChatState {
                 Vec::new()
             }
             ServerFrame::Pong => Vec::new(),
+            ServerFrame::MessageUpdated { message } => {
+                self.changed(message);
+                Vec::new()
+            }
             ServerFrame::RoomUpdated { room } => {
                 if let Some(entry) = self.rooms.iter_mut().find(|r| r.room.id == room.id) {
                     entry.room = room.clone();
@@ -456,7 +497,7 @@ impl ChatState {
                 // No longer mine: the refreshed overview says why.
                 continue;
             }
-            match c.newest() {
+            match c.cursor() {
                 Some(after) => out.push(Followup::CatchUp {
                     room: id.clone(),
                     after,
@@ -473,8 +514,46 @@ impl ChatState {
         out
     }
 
+    /// Whether I am among those who set each of `message`'s reactions (a frame for a whole
+    /// room cannot say; the people it names can).
+    fn mark_mine(&self, message: &mut MessageView) {
+        let Some(me) = self.me.as_ref().map(|u| &u.id) else {
+            return;
+        };
+        for r in &mut message.reactions {
+            r.me = r.me || r.users.iter().any(|u| &u.id == me);
+        }
+    }
+
+    /// A message changed (edited, deleted, reacted to): shown as it is now where its room is
+    /// loaded, and so are the quotes of it in replies; elsewhere the next load brings it.
+    fn changed(&mut self, mut message: MessageView) {
+        self.mark_mine(&mut message);
+        let Some(c) = self.conversations.get_mut(&message.room_id) else {
+            return;
+        };
+        if !c.loaded {
+            return;
+        }
+        let quote = domain::message::ReplyView {
+            id: message.id,
+            author: message.author.clone(),
+            excerpt: message.body.as_deref().map(|body| {
+                domain::message::excerpt(message.kind, body, message.sticker.as_deref())
+            }),
+            deleted: message.deleted.is_some(),
+        };
+        for reply in c.messages.values_mut() {
+            if let Some(r) = reply.reply_to.as_mut().filter(|r| r.id == quote.id) {
+                *r = quote.clone();
+            }
+        }
+        c.insert(message);
+    }
+
     /// A stored message: into its timeline if that is loaded, else counted as unread.
-    fn stored(&mut self, message: MessageView) {
+    fn stored(&mut self, mut message: MessageView) {
+        self.mark_mine(&mut message);
         let room = message.room_id.clone();
         let from_other = message.author.as_ref().is_some_and(|a| !self.is_me(&a.id));
         let shown = self.shown.as_ref() == Some(&room);
@@ -769,7 +848,7 @@ impl ChatState {
                 for m in messages {
                     c.insert(m);
                 }
-                if let (true, Some(after)) = (full, c.newest()) {
+                if let (true, Some(after)) = (full, c.cursor()) {
                     return vec![Followup::CatchUp { room, after }];
                 }
             }
@@ -865,7 +944,7 @@ impl ChatState {
                     .pending
                     .retain(|p| p.client_id() != &client_id);
             }
-            Local::Posted(message) => self.stored(message),
+            Local::Posted(message) => self.stored(*message),
             Local::Connection(connection) => self.connection_is(connection),
             Local::MarkRead(ids) => {
                 self.mark_read(ids.as_deref());
@@ -873,6 +952,17 @@ impl ChatState {
             }
             Local::DismissNotice(id) => self.notices.retain(|n| n.id != id),
             Local::Failed(err) => self.notice(err.message, None, true),
+            Local::React {
+                message_id,
+                emoji,
+                on,
+            } => {
+                return vec![Followup::Transmit(ClientFrame::React {
+                    message_id,
+                    emoji,
+                    on,
+                })]
+            }
             Local::Left(room) => {
                 self.rooms.retain(|r| r.room.id != room);
                 if let Some(c) = self.conversations.get_mut(&room) {

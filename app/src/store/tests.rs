@@ -50,11 +50,16 @@ fn msg(id: i64, room: &str, author: Option<&str>, body: &str) -> MessageView {
         } else {
             MessageKind::System
         },
-        body: body.to_owned(),
+        body: Some(body.to_owned()),
         color: None,
         sticker: None,
         file: None,
         created_at: clock::iso_from_millis(NOW),
+        edited_at: None,
+        deleted: None,
+        seq: MessageId::new(id),
+        reply_to: None,
+        reactions: Vec::new(),
     }
 }
 
@@ -132,7 +137,7 @@ fn bodies(s: &ChatState, room: &str) -> Vec<String> {
         .unwrap()
         .messages
         .values()
-        .map(|m| m.body.clone())
+        .map(|m| m.text().to_owned())
         .collect()
 }
 
@@ -147,6 +152,7 @@ fn outgoing(client_id: &str, body: &str) -> Outgoing {
         client_id: cid(client_id),
         content: Content::Text(MessageBody::parse(body).unwrap()),
         color: None,
+        reply_to: None,
     }
 }
 
@@ -972,4 +978,91 @@ fn author_colours_are_stable_and_spread() {
         .map(|i| text::author_hue(&format!("user{i}").as_str().into()))
         .collect();
     assert!(hues.len() >= 6, "{hues:?}");
+}
+
+#[test]
+fn a_changed_message_replaces_its_older_state_and_moves_the_catch_up_cursor() {
+    let mut s = signed_in();
+    for id in [20, 21] {
+        s.apply(
+            ServerFrame::Message {
+                message: msg(id, "r1", Some("bob"), "first"),
+            }
+            .into(),
+            NOW,
+        );
+    }
+    let mut edited = msg(20, "r1", Some("bob"), "second");
+    edited.seq = MessageId::new(22);
+    edited.edited_at = Some(clock::iso_from_millis(NOW));
+    s.apply(ServerFrame::MessageUpdated { message: edited }.into(), NOW);
+    assert_eq!(bodies(&s, "r1")[2..], ["second", "first"]);
+    let c = s.conversation(&r1()).unwrap();
+    assert_eq!(c.newest(), Some(MessageId::new(21)));
+    assert_eq!(c.cursor(), Some(MessageId::new(22)), "past the edit");
+    // A history page that still holds the old text does not bring it back.
+    s.apply(
+        Loaded::Older {
+            room: r1(),
+            messages: vec![msg(20, "r1", Some("bob"), "first")],
+            limit: 50,
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(bodies(&s, "r1")[2..], ["second", "first"]);
+    // A delete: the tombstone takes its place; a change is no unread message.
+    let mut tomb = msg(20, "r1", Some("bob"), "");
+    tomb.body = None;
+    tomb.seq = MessageId::new(23);
+    tomb.deleted = Some(domain::message::Deletion {
+        by: Some(user("bob")),
+        at: clock::iso_from_millis(NOW),
+        reason: None,
+    });
+    let unread = |s: &ChatState| s.room_entry(&r1()).map(|r| r.unread);
+    let before = unread(&s);
+    s.apply(ServerFrame::MessageUpdated { message: tomb }.into(), NOW);
+    assert_eq!(bodies(&s, "r1")[2..], ["", "first"]);
+    assert_eq!(unread(&s), before);
+    let out = s.apply(ServerFrame::Ready { rooms: vec![r1()] }.into(), NOW);
+    assert!(out.contains(&Followup::CatchUp {
+        room: r1(),
+        after: MessageId::new(23),
+    }));
+}
+
+#[test]
+fn up_edits_my_newest_text_that_is_still_there() {
+    let mut s = signed_in();
+    let me = UserId::from("id-me");
+    assert_eq!(s.conversation(&r1()).unwrap().last_editable(&me), None);
+    for (id, body) in [(20, "older"), (21, "newer")] {
+        s.apply(
+            ServerFrame::Message {
+                message: msg(id, "r1", Some("me"), body),
+            }
+            .into(),
+            NOW,
+        );
+    }
+    s.apply(
+        ServerFrame::Message {
+            message: msg(22, "r1", Some("ana"), "not mine"),
+        }
+        .into(),
+        NOW,
+    );
+    let c = s.conversation(&r1()).unwrap();
+    assert_eq!(c.last_editable(&me), Some(MessageId::new(21)));
+    let mut tomb = msg(21, "r1", Some("me"), "");
+    tomb.seq = MessageId::new(23);
+    tomb.deleted = Some(domain::message::Deletion {
+        by: Some(user("me")),
+        at: clock::iso_from_millis(NOW),
+        reason: None,
+    });
+    s.apply(ServerFrame::MessageUpdated { message: tomb }.into(), NOW);
+    let c = s.conversation(&r1()).unwrap();
+    assert_eq!(c.last_editable(&me), Some(MessageId::new(20)));
 }

@@ -91,6 +91,7 @@ pub fn log_entry(e: &LogEntryView) -> String {
         }
         LogKind::OwnershipTransfer => format!("{target} became the owner"),
         LogKind::SettingsUpdated => format!("{actor} changed the settings"),
+        LogKind::MessageDeleted => format!("{actor} deleted a message of {target}"),
         LogKind::Terminated => "The room was terminated".to_owned(),
     };
     with_reason(sentence, e.reason.as_deref())
@@ -116,6 +117,7 @@ pub fn log_kind_label(kind: LogKind) -> &'static str {
         LogKind::AdminSuccession => "Admin by succession",
         LogKind::OwnershipTransfer => "Ownership",
         LogKind::SettingsUpdated => "Settings",
+        LogKind::MessageDeleted => "Message deleted",
         LogKind::Terminated => "Terminated",
     }
 }

@@ -21,6 +21,10 @@ use pages::{
     directory::DirectoryPage,
     home::HomePage,
     leave::LeaveDialog,
+    message_delete::DeleteMessageDialog,
+    message_edit::EditMessageDialog,
+    message_react::ReactionPickerDialog,
+    message_versions::MessageVersionsDialog,
     not_found::NotFound,
     notifications::NotificationsPage,
     room::RoomPage,
@@ -77,6 +81,10 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("rooms/:id") ssr=SsrMode::Async view=RoomPage>
                         <Route path=path!("") ssr=SsrMode::Async view=|| () />
                         <Route path=path!("leave") ssr=SsrMode::Async view=LeaveDialog />
+                        <Route path=path!("messages/:message/edit") ssr=SsrMode::Async view=EditMessageDialog />
+                        <Route path=path!("messages/:message/delete") ssr=SsrMode::Async view=DeleteMessageDialog />
+                        <Route path=path!("messages/:message/versions") ssr=SsrMode::Async view=MessageVersionsDialog />
+                        <Route path=path!("messages/:message/react") ssr=SsrMode::Async view=ReactionPickerDialog />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

@@ -13,7 +13,7 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use domain::{
-    message::{FileView, MessageKind, MessageView, Outgoing, HISTORY_PAGE},
+    message::{FileView, MessageKind, MessageView, Outgoing, ReplyView, HISTORY_PAGE},
     room::{MembershipStatus, RoomStatus},
     ApiError, ErrorCode, FileId, MessageId, RoomId, User, UserId,
 };
@@ -35,6 +35,8 @@ use crate::{
     tx::{begin_write, lock_rooms},
     ServiceError,
 };
+
+mod changes;
 
 pub const HISTORY_MAX: u64 = 100;
 pub use domain::message::SINCE_MAX;
@@ -59,8 +61,24 @@ impl Default for SendLimits {
     }
 }
 
-/// A stored message and whether this send stored it (false: a retry of a stored one).
-type Stored = Result<(row::Model, bool), ServiceError>;
+/// A stored message, whether this send stored it (false: a retry of a stored one), and
+/// the quote of the message it answers.
+struct StoredSend {
+    model: row::Model,
+    fresh: bool,
+    reply: Option<ReplyView>,
+}
+
+impl StoredSend {
+    fn view(&self, author: &User) -> MessageView {
+        let users = HashMap::from([(author.id.clone(), author.clone())]);
+        let mut view = message_view(self.model.clone(), &users);
+        view.reply_to = self.reply.clone();
+        view
+    }
+}
+
+type Stored = Result<StoredSend, ServiceError>;
 
 /// A send the writer has taken; [`Queued::stored`] waits for its transaction.
 pub struct Queued {
@@ -71,12 +89,11 @@ pub struct Queued {
 impl Queued {
     /// The stored message (or, for a retry, the one stored before), once committed.
     pub async fn stored(self) -> ServiceResult<MessageView> {
-        let (model, _fresh) = self
+        let stored = self
             .stored
             .await
             .map_err(|_| ServiceError::Internal("message writer dropped a send".into()))??;
-        let users = HashMap::from([(self.author.id.clone(), self.author)]);
-        Ok(message_view(model, &users))
+        Ok(stored.view(&self.author))
     }
 }
 
@@ -96,6 +113,8 @@ pub struct Messages {
     limiter: Arc<Bucket>,
     shared: Shared,
     limits: ActionLimits,
+    /// Where uploads are stored by id: a deleted message's file goes from here too.
+    files_dir: Option<std::path::PathBuf>,
 }
 
 impl Messages {
@@ -115,6 +134,7 @@ impl Messages {
             limiter: Arc::new(Bucket::new("send", limits.burst, limits.period)),
             shared: None,
             limits: ActionLimits::default(),
+            files_dir: None,
         }
     }
 
@@ -122,6 +142,12 @@ impl Messages {
     /// several instances share one allowance.
     pub fn shared_with(mut self, shared: Shared) -> Self {
         self.shared = shared;
+        self
+    }
+
+    /// Where uploads are stored, so deleting a message removes its file from the disk.
+    pub fn with_files(mut self, dir: std::path::PathBuf) -> Self {
+        self.files_dir = Some(dir);
         self
     }
 
@@ -280,10 +306,41 @@ impl Messages {
     ) -> ServiceResult<Vec<MessageView>> {
         access::require_member(&self.db, user_id, room_id).await?;
         let limit = limit.unwrap_or(HISTORY_PAGE).clamp(1, HISTORY_MAX);
-        timeline::latest(&self.db, room_id, before, limit).await
+        timeline::latest(&self.db, room_id, before, limit, user_id).await
     }
 
-    /// Oldest first, after the message `after` (exclusive): what a reconnecting client missed.
+    /// One message as it is now, for a member of its room; anyone else hears that there is
+    /// no such message.
+    pub async fn get(&self, user_id: &UserId, message_id: MessageId) -> ServiceResult<MessageView> {
+        let Some(message) = row::Entity::find_by_id(message_id.get())
+            .one(&self.db)
+            .await?
+        else {
+            return Err(domain::changes::not_found().into());
+        };
+        let room_id = RoomId::new(message.room_id.clone());
+        match access::require_member(&self.db, user_id, &room_id).await {
+            Ok(_) => self.view(message, Some(user_id)).await,
+            Err(e @ ServiceError::Db(_)) => Err(e),
+            Err(_) => Err(domain::changes::not_found().into()),
+        }
+    }
+
+    /// A stored message as the API shows it to `viewer` (`None`: to the whole room).
+    async fn view(
+        &self,
+        message: row::Model,
+        viewer: Option<&UserId>,
+    ) -> ServiceResult<MessageView> {
+        timeline::views_for(&self.db, vec![message], viewer)
+            .await?
+            .pop()
+            .ok_or_else(|| ServiceError::Internal("a message lost its view".into()))
+    }
+
+    /// What a reconnecting client missed: the messages after `after` (exclusive) and the
+    /// messages changed since then, each once and in its final state, in the order of
+    /// their last event (`seq`). The client's next cursor is the highest `seq` it got.
     pub async fn since(
         &self,
         user_id: &UserId,
@@ -292,14 +349,19 @@ impl Messages {
     ) -> ServiceResult<Vec<MessageView>> {
         self.limits.check(Action::CatchUp, user_id).await?;
         access::require_member(&self.db, user_id, room_id).await?;
+        let after = after.get();
         let rows = row::Entity::find()
             .filter(row::Column::RoomId.eq(room_id.as_str()))
-            .filter(row::Column::Id.gt(after.get()))
-            .order_by(row::Column::Id, Order::Asc)
+            .filter(
+                sea_orm::Condition::any()
+                    .add(row::Column::Id.gt(after))
+                    .add(row::Column::Seq.gt(after)),
+            )
+            .order_by(Expr::cust("COALESCE(seq, id)"), Order::Asc)
             .limit(SINCE_MAX)
             .all(&self.db)
             .await?;
-        timeline::views(&self.db, rows).await
+        timeline::views_for(&self.db, rows, Some(user_id)).await
     }
 }
 
@@ -319,14 +381,10 @@ async fn write_loop(
             .iter()
             .zip(&results)
             .filter_map(|(job, result)| match result {
-                Ok((model, true)) => {
-                    let author = &job.author;
-                    let users = HashMap::from([(author.id.clone(), author.clone())]);
-                    Some(Posted {
-                        message: message_view(model.clone(), &users),
-                        client_id: Some(job.send.client_id.clone()),
-                    })
-                }
+                Ok(stored) if stored.fresh => Some(Posted {
+                    message: stored.view(&job.author),
+                    client_id: Some(job.send.client_id.clone()),
+                }),
                 _ => None,
             })
             .collect();
@@ -387,23 +445,50 @@ async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<
     let mut out = Vec::with_capacity(batch.len());
     for job in batch {
         let allowed = may_post.contains(&(job.send.room_id.clone(), job.author.id.clone()));
-        let inserted = if allowed {
-            insert_message(&txn, job, now).await?
-        } else {
-            None
+        // A reply answers a message of the same room that is still there.
+        let answered = match (allowed, job.send.reply_to) {
+            (true, Some(id)) => Some(answerable(&txn, &job.send.room_id, id).await?),
+            _ => None,
         };
-        if let Some(saved) = inserted {
-            out.push(Ok((saved, true)));
+        let inserted = match &answered {
+            Some(Err(_)) => None,
+            _ if allowed => insert_message(&txn, job, now).await?,
+            _ => None,
+        };
+        if let Some(model) = inserted {
+            let reply = answered.and_then(Result::ok);
+            out.push(Ok(StoredSend {
+                model,
+                fresh: true,
+                reply,
+            }));
             continue;
         }
         // Nothing inserted: a retry of a stored message (acked again, even if its author
-        // has left since), or a send its author may no longer make.
+        // has left since or what it answers is gone), or a send its author may no longer
+        // make.
         out.push(match stored_send(&txn, job).await? {
-            Some(existing) => Ok((existing, false)),
-            None => match access::require_member(&txn, &job.author.id, &job.send.room_id).await {
-                Err(ServiceError::Db(e)) => return Err(e),
-                Err(refusal) => Err(refusal),
-                Ok(_) => Err(ServiceError::Internal(
+            Some(model) => {
+                let reply = match model.reply_to {
+                    Some(id) => reply_of(&txn, MessageId::new(id))
+                        .await?
+                        .map(|(_, view)| view),
+                    None => None,
+                };
+                Ok(StoredSend {
+                    model,
+                    fresh: false,
+                    reply,
+                })
+            }
+            None => match (
+                answered,
+                access::require_member(&txn, &job.author.id, &job.send.room_id).await,
+            ) {
+                (_, Err(ServiceError::Db(e))) => return Err(e),
+                (_, Err(refusal)) => Err(refusal),
+                (Some(Err(refusal)), Ok(_)) => Err(refusal),
+                (_, Ok(_)) => Err(ServiceError::Internal(
                     "a permitted message was not stored".into(),
                 )),
             },
@@ -411,6 +496,49 @@ async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<
     }
     txn.commit().await?;
     Ok(out)
+}
+
+/// The message `id` and its quote, whatever room it is in.
+async fn reply_of(
+    txn: &DatabaseTransaction,
+    id: MessageId,
+) -> Result<Option<(row::Model, ReplyView)>, DbErr> {
+    let Some(original) = row::Entity::find_by_id(id.get()).one(txn).await? else {
+        return Ok(None);
+    };
+    let author = match &original.author_id {
+        Some(a) => crate::users::users_by_ids(txn, &[UserId::new(a.clone())])
+            .await
+            .map_err(|e| match e {
+                ServiceError::Db(e) => e,
+                other => DbErr::Custom(other.to_string()),
+            })?
+            .into_values()
+            .next(),
+        None => None,
+    };
+    let view = timeline::reply_view(&original, author);
+    Ok(Some((original, view)))
+}
+
+/// The quote of the message `id` a send to `room_id` answers, or why it cannot answer it:
+/// one in another room is as good as missing (`message_not_found`), and a deleted one
+/// takes no replies (`message_deleted`).
+async fn answerable(
+    txn: &DatabaseTransaction,
+    room_id: &RoomId,
+    id: MessageId,
+) -> Result<Result<ReplyView, ServiceError>, DbErr> {
+    Ok(match reply_of(txn, id).await? {
+        Some((original, _)) if original.room_id != room_id.as_str() => {
+            Err(domain::changes::not_found().into())
+        }
+        None => Err(domain::changes::not_found().into()),
+        Some((original, _)) if original.deleted_at.is_some() => {
+            Err(domain::changes::deleted().into())
+        }
+        Some((_, view)) => Ok(view),
+    })
 }
 
 /// Of `posts` (room, author), those whose author is an active member of an active room,
@@ -473,6 +601,7 @@ async fn insert_message(
         file_id: Set(None),
         client_id: Set(Some(send.client_id.to_string())),
         created_at: Set(now),
+        reply_to: Set(send.reply_to.map(MessageId::get)),
         ..Default::default()
     };
     let inserted = row::Entity::insert(fresh)

@@ -71,7 +71,8 @@ impl Rooms {
             });
         };
         let members = self.member_list(room_id).await?;
-        let mut messages = timeline::latest(&self.db, room_id, None, HISTORY_PAGE + 1).await?;
+        let mut messages =
+            timeline::latest(&self.db, room_id, None, HISTORY_PAGE + 1, actor).await?;
         let has_older = messages.len() as u64 > HISTORY_PAGE;
         messages.truncate(HISTORY_PAGE as usize);
         let pending_requests = if role.is_admin() {

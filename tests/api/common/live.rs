@@ -107,7 +107,8 @@ pub async fn still_open(ws: &mut Ws) -> bool {
     }
 }
 
-/// Catch-up after `after`: the text bodies stored since, in order.
+/// Catch-up after `after`: the text bodies stored or changed since, in order (a deleted
+/// message has none).
 pub async fn catch_up(app: &TestApp, who: &Person, room: &str, after: &str) -> Vec<String> {
     let r = ok(
         app,
@@ -121,6 +122,6 @@ pub async fn catch_up(app: &TestApp, who: &Person, room: &str, after: &str) -> V
         .unwrap()
         .iter()
         .filter(|m| m["kind"] == "text")
-        .map(|m| m["body"].as_str().unwrap().to_owned())
+        .filter_map(|m| m["body"].as_str().map(str::to_owned))
         .collect()
 }

@@ -4,8 +4,10 @@
 //! A send the server refuses for speed puts its text back and counts down.
 
 use domain::{
-    message::{ClientId, Color, Content, MessageBody, Outgoing, StickerName, DEFAULT_COLOR},
-    ErrorCode, RoomId,
+    message::{
+        excerpt, ClientId, Color, Content, MessageBody, Outgoing, StickerName, DEFAULT_COLOR,
+    },
+    ErrorCode, MessageId, RoomId,
 };
 use leptos::prelude::*;
 
@@ -61,7 +63,16 @@ pub fn Composer(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
     let picker = RwSignal::new(Picker::None);
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
-    let send = sender(room.clone(), color);
+    // The message being answered: `?reply=ID` on the room's address, so the Reply link of a
+    // message works the same with JavaScript off.
+    let query = leptos_router::hooks::use_query_map();
+    let replying = Memo::new(move |_| {
+        query
+            .with(|q| q.get("reply"))
+            .and_then(|r| r.parse::<i64>().ok())
+            .map(MessageId::new)
+    });
+    let send = sender(room.clone(), color, replying);
     let send_text = text_sender(send.clone(), draft, wait_s);
     let on_submit = {
         let send_text = send_text.clone();
@@ -82,6 +93,7 @@ pub fn Composer(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
             <input type="hidden" name="room_id" value=room_id />
             <input type="hidden" name="client_id" value=new_client_id().into_string() />
             <UploadList />
+            <ReplyBar room=room.clone() replying />
             <div class="composer-row">
                 <ColorPicker color picker />
                 <StickerPicker picker on_pick=move |s| send(Content::Sticker(s)) />
@@ -103,19 +115,67 @@ pub fn Composer(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
     .into_any()
 }
 
-/// Sends a text (in the chosen colour) or a sticker into `room`, under a new client id.
-fn sender(room: RoomId, color: RwSignal<Option<Color>>) -> impl Fn(Content) + Clone + 'static {
+/// Sends a text (in the chosen colour) or a sticker into `room`, under a new client id, as
+/// an answer to the message being replied to (then the reply is done).
+fn sender(
+    room: RoomId,
+    color: RwSignal<Option<Color>>,
+    replying: Memo<Option<MessageId>>,
+) -> impl Fn(Content) + Clone + 'static {
     let live = use_live();
+    let navigate = leptos_router::hooks::use_navigate();
     move |content: Content| {
         let color = matches!(content, Content::Text(_))
             .then(|| color.get_untracked())
             .flatten();
+        let reply_to = replying.get_untracked();
         live.dispatch(Local::Send(Outgoing {
             room_id: room.clone(),
             client_id: new_client_id(),
             content,
             color,
+            reply_to,
         }));
+        if reply_to.is_some() {
+            let options = leptos_router::NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            };
+            navigate(&format!("/rooms/{room}"), options);
+        }
+    }
+}
+
+/// "Replying to ana: how it starts", with a way out; its hidden field makes the plain
+/// form's post a reply too.
+#[component]
+fn ReplyBar(room: RoomId, replying: Memo<Option<MessageId>>) -> impl IntoView {
+    let store = use_store();
+    move || {
+        let id = replying.get()?;
+        let quote = store.with(|s| {
+            let m = s.conversation(&room)?.messages.get(&id)?;
+            let who = m.author.as_ref().map(|a| a.username.clone());
+            let what = match &m.deleted {
+                Some(_) => "a deleted message".to_owned(),
+                None => excerpt(m.kind, m.text(), m.sticker.as_deref()),
+            };
+            Some((who.unwrap_or_else(|| "someone".to_owned()), what))
+        });
+        let (who, what) = quote.unwrap_or_else(|| ("a message".to_owned(), String::new()));
+        Some(view! {
+            <div class="reply-bar">
+                <input type="hidden" name="reply_to" value=id.to_string() />
+                <p>
+                    "Replying to " <strong>{who}</strong>
+                    <span class="reply-excerpt">{what}</span>
+                </p>
+                <a class="link-button" href=format!("/rooms/{room}") aria-label="Cancel the reply">
+                    "Cancel"
+                </a>
+            </div>
+        })
     }
 }
 
@@ -165,6 +225,7 @@ fn MessageInput(
     on_enter: impl Fn() + Clone + 'static,
 ) -> impl IntoView {
     let live = use_live();
+    let editing = room.clone();
     let on_input = move |ev: leptos::ev::Event| {
         let text = event_target_value(&ev);
         if !text.is_empty() {
@@ -175,10 +236,26 @@ fn MessageInput(
             text,
         });
     };
+    let store = crate::store::use_store();
+    let navigate = leptos_router::hooks::use_navigate();
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             on_enter();
+        }
+        // Up in an empty composer edits my last message, as in most chat apps.
+        if ev.key() == "ArrowUp" && draft.get_untracked().is_empty() {
+            let last = store.with_untracked(|s| {
+                let me = s.me.as_ref()?.id.clone();
+                s.conversation(&editing)?.last_editable(&me)
+            });
+            if let Some(id) = last {
+                ev.prevent_default();
+                navigate(
+                    &format!("/rooms/{editing}/messages/{id}/edit"),
+                    Default::default(),
+                );
+            }
         }
     };
     view! {

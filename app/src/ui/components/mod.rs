@@ -6,6 +6,8 @@ pub mod composer;
 pub mod drawer;
 pub mod icons;
 pub mod members;
+pub mod message;
+pub mod message_dialog;
 pub mod moderation;
 pub mod notices;
 pub mod sidebar;

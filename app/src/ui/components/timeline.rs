@@ -8,13 +8,12 @@ use domain::{
 };
 use leptos::prelude::*;
 
-use super::widgets::TimeAgo;
+use super::message::{body_text, MessageItem, Standing};
 use crate::{
     live::use_live,
     store::{
         clock,
         state::{Conversation, Pending},
-        text::{self, Segment},
         use_store, Local,
     },
 };
@@ -94,6 +93,10 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
         let room = room.clone();
         Memo::new(move |_| store.with(|s| s.conversation(&room).is_some_and(|c| c.has_older)))
     };
+    let standing = {
+        let room = room.clone();
+        Memo::new(move |_| Standing::of(&room, store))
+    };
     let scroll = Scroll {
         scroller: NodeRef::new(),
         at_bottom: RwSignal::new(true),
@@ -131,10 +134,10 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
                 <TimelineTop name has_older hydrated loading=scroll.loading_older load_older />
                 <For
                     each=move || rows.get()
-                    key=|r| (r.message.id, r.continued)
+                    key=|r| (r.message.id, r.message.seq, r.continued)
                     let:row
                 >
-                    <MessageItem message=row.message continued=row.continued />
+                    <MessageItem message=row.message continued=row.continued standing />
                 </For>
                 <For
                     each=move || pending.get()
@@ -287,106 +290,6 @@ fn follow_newest(rows: Memo<Vec<Row>>, pending: Memo<Vec<Pending>>, scroll: Scro
 
 #[cfg(not(feature = "hydrate"))]
 fn follow_newest(_rows: Memo<Vec<Row>>, _pending: Memo<Vec<Pending>>, _scroll: Scroll) {}
-
-/// Text with its links made clickable; everything else stays text, never markup.
-fn body_text(body: &str) -> impl IntoView {
-    text::linkify(body)
-        .into_iter()
-        .map(|segment| match segment {
-            Segment::Text(t) => t.into_any(),
-            Segment::Link(href) => {
-                let shown = href.clone();
-                view! {
-                    <a href=href target="_blank" rel="noopener noreferrer" dir="ltr">
-                        {shown}
-                    </a>
-                }
-                .into_any()
-            }
-        })
-        .collect_view()
-}
-
-#[component]
-fn MessageItem(message: MessageView, continued: bool) -> impl IntoView {
-    if message.kind == MessageKind::System {
-        return view! {
-            <div class="msg system" id=format!("m{}", message.id)>
-                <p>
-                    <span class="system-text">{message.body}</span>
-                    " · "
-                    <TimeAgo at=message.created_at />
-                </p>
-            </div>
-        }
-        .into_any();
-    }
-    let head = (!continued).then(|| {
-        let (name, hue) = match &message.author {
-            Some(a) => (a.username.clone(), text::author_hue(&a.id)),
-            None => ("someone".to_owned(), 0),
-        };
-        view! {
-            <div class="msg-head">
-                <span class=format!("author hue-{hue}")>{name}</span>
-                <TimeAgo at=message.created_at.clone() />
-            </div>
-        }
-    });
-    view! {
-        <div class="msg" class:continued=continued id=format!("m{}", message.id)>
-            {head}
-            {message_body(&message)}
-        </div>
-    }
-    .into_any()
-}
-
-/// What a message says: a sticker's art, a file's link or preview, or its text.
-fn message_body(message: &MessageView) -> AnyView {
-    match message.kind {
-        MessageKind::Sticker => view! {
-            <pre
-                class="sticker"
-                role="img"
-                aria-label=format!("Sticker: {}", message.sticker.clone().unwrap_or_default())
-            >
-                {message.body.clone()}
-            </pre>
-        }
-        .into_any(),
-        MessageKind::File => match message.file.clone() {
-            Some(file) if domain::message::is_inline_image(&file.content_type) => {
-                let href = format!("/files/{}", file.id);
-                let src = href.clone();
-                view! {
-                    <a class="image-link" href=href target="_blank" rel="noopener noreferrer">
-                        <img class="preview" src=src alt=file.name.clone() loading="lazy" />
-                    </a>
-                }
-                .into_any()
-            }
-            Some(file) => view! {
-                <a class="file-link" href=format!("/files/{}", file.id) download=file.name.clone()>
-                    <span class="file-icon" aria-hidden="true">
-                        "📎"
-                    </span>
-                    <span class="file-name">{file.name.clone()}</span>
-                    <span class="file-size">{text::file_size(file.size)}</span>
-                </a>
-            }
-            .into_any(),
-            None => view! { <p class="msg-body muted">{message.body.clone()}</p> }.into_any(),
-        },
-        _ => {
-            let class = match message.color {
-                Some(c) => format!("msg-body color-{}", c.as_str()),
-                None => "msg-body".to_owned(),
-            };
-            view! { <p class=class>{body_text(&message.body)}</p> }.into_any()
-        }
-    }
-}
 
 #[component]
 fn PendingItem(pending: Pending) -> impl IntoView {

@@ -183,7 +183,7 @@ mod browser {
                 if (200..300).contains(&status) {
                     uploads.0.update(|l| l.retain(|u| u.id != id));
                     if let Ok(posted) = serde_json::from_str::<Uploaded>(&body) {
-                        live.dispatch(Local::Posted(posted.message));
+                        live.dispatch(Local::Posted(Box::new(posted.message)));
                     }
                 } else {
                     let why = serde_json::from_str::<ApiError>(&body)

@@ -33,7 +33,7 @@ pub fn LogSection(admin: Admin) -> impl IntoView {
             navigate(&path, Default::default());
         }
     };
-    const KINDS: [LogKind; 18] = [
+    const KINDS: [LogKind; 19] = [
         LogKind::Created,
         LogKind::Joined,
         LogKind::Left,
@@ -51,6 +51,7 @@ pub fn LogSection(admin: Admin) -> impl IntoView {
         LogKind::AdminSuccession,
         LogKind::OwnershipTransfer,
         LogKind::SettingsUpdated,
+        LogKind::MessageDeleted,
         LogKind::Terminated,
     ];
     let chosen = kind.get_untracked();

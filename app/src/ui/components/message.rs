@@ -1,0 +1,448 @@
+//! One message in the timeline: its author and time, the quote of what it answers, its
+//! body (text with links, a sticker, a file, or a tombstone), "(edited)", its reactions, and
+//! the actions the rules of changes (`domain::changes`) allow: reply, react, edit, delete,
+//! link. Every action is a link or a small form, so each works with JavaScript off.
+
+use std::collections::HashMap;
+
+use domain::{
+    changes::{self, Change, Target},
+    message::{MessageKind, MessageView, ReplyView},
+    reaction::QUICK,
+    room::Role,
+    MessageId, RoomId, UserId,
+};
+use leptos::prelude::*;
+
+use super::widgets::TimeAgo;
+use crate::{
+    live::use_live,
+    store::{
+        clock,
+        text::{self, Segment},
+        use_store, Local,
+    },
+};
+
+/// Text with its links made clickable; everything else stays text, never markup.
+pub fn body_text(body: &str) -> impl IntoView {
+    text::linkify(body)
+        .into_iter()
+        .map(|segment| match segment {
+            Segment::Text(t) => t.into_any(),
+            Segment::Link(href) => {
+                let shown = href.clone();
+                view! {
+                    <a href=href target="_blank" rel="noopener noreferrer" dir="ltr">
+                        {shown}
+                    </a>
+                }
+                .into_any()
+            }
+        })
+        .collect_view()
+}
+
+/// Who I am in the room, and the members' roles: what the rules of changes
+/// (`domain::changes`) need to offer only the actions they allow.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Standing {
+    me: Option<UserId>,
+    my_role: Option<Role>,
+    roles: HashMap<UserId, Role>,
+}
+
+impl Standing {
+    pub fn of(room: &RoomId, store: crate::store::Store) -> Self {
+        store.with(|s| {
+            let c = s.conversation(room);
+            Self {
+                me: s.me.as_ref().map(|u| u.id.clone()),
+                my_role: c.filter(|c| c.is_member()).and_then(|c| c.my_role),
+                roles: c
+                    .map(|c| {
+                        c.members
+                            .iter()
+                            .map(|m| (m.user.id.clone(), m.role))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        })
+    }
+
+    fn allows(&self, message: &MessageView, change: Change) -> bool {
+        let Some(me) = &self.me else {
+            return false;
+        };
+        let author = message.author.as_ref().map(|a| &a.id);
+        let target = Target {
+            author,
+            kind: message.kind,
+            deleted: message.deleted.is_some(),
+            author_role: author.and_then(|a| self.roles.get(a).copied()),
+        };
+        changes::decide(me, self.my_role, &target, change).is_ok()
+    }
+}
+
+#[component]
+pub fn MessageItem(
+    message: MessageView,
+    continued: bool,
+    standing: Memo<Standing>,
+) -> impl IntoView {
+    if message.kind == MessageKind::System {
+        return view! {
+            <div class="msg system" id=format!("m{}", message.id)>
+                <p>
+                    <span class="system-text">{message.body}</span>
+                    " · "
+                    <TimeAgo at=message.created_at />
+                </p>
+            </div>
+        }
+        .into_any();
+    }
+    let head = (!continued).then(|| {
+        let (name, hue) = match &message.author {
+            Some(a) => (a.username.clone(), text::author_hue(&a.id)),
+            None => ("someone".to_owned(), 0),
+        };
+        view! {
+            <div class="msg-head">
+                <span class=format!("author hue-{hue}")>{name}</span>
+                <TimeAgo at=message.created_at.clone() />
+            </div>
+        }
+    });
+    let body = match &message.deleted {
+        Some(_) => tombstone(&message).into_any(),
+        None => message_body(&message),
+    };
+    let quote = message
+        .reply_to
+        .clone()
+        .map(|reply| view! { <ReplyQuote room=message.room_id.clone() reply /> });
+    let reactions = reaction_row(&message);
+    let edited = edited_mark(&message, standing);
+    let actions = {
+        let message = message.clone();
+        move || message_actions(&message, &standing.get())
+    };
+    view! {
+        <div
+            class="msg"
+            class:continued=continued
+            class:deleted=message.deleted.is_some()
+            id=format!("m{}", message.id)
+        >
+            {head}
+            {quote}
+            {body}
+            {edited}
+            {reactions}
+            {actions}
+        </div>
+    }
+    .into_any()
+}
+
+/// "Message deleted", and by whom when it was not its author, with the admin's reason.
+fn tombstone(message: &MessageView) -> impl IntoView {
+    let deletion = message.deleted.clone();
+    let author = message.author.as_ref().map(|a| a.id.clone());
+    let by = deletion
+        .as_ref()
+        .and_then(|d| d.by.as_ref())
+        .filter(|by| Some(&by.id) != author.as_ref())
+        .map(|by| format!(" by {}", by.username));
+    let reason = deletion
+        .and_then(|d| d.reason)
+        .map(|r| view! { <span class="reason">": " {r}</span> });
+    view! {
+        <p class="msg-body tombstone">
+            <span class="tombstone-icon" aria-hidden="true">"🗑"</span>
+            " Message deleted"
+            {by}
+            {reason}
+        </p>
+    }
+}
+
+/// "(edited)" with the time of the last edit; a link to the earlier versions for those
+/// who may read them.
+fn edited_mark(message: &MessageView, standing: Memo<Standing>) -> Option<impl IntoView> {
+    let ms = clock::parse_iso(message.edited_at.as_deref()?).unwrap_or_default();
+    let store = use_store();
+    let title = move || format!("Edited {}", clock::exact(ms, store.tz_offset()));
+    let versions = standing
+        .with_untracked(|s| s.allows(message, Change::Versions))
+        .then(|| {
+            format!(
+                "/rooms/{}/messages/{}/versions",
+                message.room_id, message.id
+            )
+        });
+    Some(match versions {
+        Some(href) => view! {
+            <a class="edited" href=href title=title>"(edited)"</a>
+        }
+        .into_any(),
+        None => view! { <span class="edited" title=title>"(edited)"</span> }.into_any(),
+    })
+}
+
+/// Edit, delete and a link to the message, each a link to its page (a dialog over the
+/// room), so they work the same with JavaScript off. Only what the rules allow is offered.
+fn message_actions(message: &MessageView, standing: &Standing) -> impl IntoView {
+    if message.deleted.is_some() {
+        return None;
+    }
+    let base = format!("/rooms/{}/messages/{}", message.room_id, message.id);
+    let edit = standing
+        .allows(message, Change::Edit)
+        .then(|| view! { <a class="msg-action" href=format!("{base}/edit")>"Edit"</a> });
+    let delete = standing
+        .allows(message, Change::Delete)
+        .then(|| view! { <a class="msg-action danger" href=format!("{base}/delete")>"Delete"</a> });
+    let link = format!("/rooms/{}#m{}", message.room_id, message.id);
+    let reply = format!(
+        "/rooms/{}?reply={}#composer-input",
+        message.room_id, message.id
+    );
+    let react = (message.kind != MessageKind::System).then(|| {
+        view! {
+            <ReactButton message=message.clone() emoji=QUICK[0] on=true class="msg-action" />
+            <a class="msg-action" href=format!("{base}/react")>"React"</a>
+        }
+    });
+    Some(view! {
+        <div class="msg-actions" aria-label="Message actions">
+            <a class="msg-action" href=reply>"Reply"</a>
+            {react}
+            {edit}
+            {delete}
+            <a class="msg-action" href=link>"Link"</a>
+        </div>
+    })
+}
+
+/// A reply's one-line quote of the message it answers; following it scrolls there, loading
+/// older history until it is in view.
+#[component]
+fn ReplyQuote(room: RoomId, reply: ReplyView) -> impl IntoView {
+    let who = reply
+        .author
+        .as_ref()
+        .map_or_else(|| "someone".to_owned(), |a| a.username.clone());
+    let what = match (&reply.excerpt, reply.deleted) {
+        (Some(text), false) => text.clone(),
+        _ => "Message deleted".to_owned(),
+    };
+    let target = reply.id;
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        jump_to(room.clone(), target);
+    };
+    view! {
+        <a
+            class="reply-quote"
+            class:deleted=reply.deleted
+            href=format!("#m{}", reply.id)
+            on:click=on_click
+        >
+            <span class="reply-author">{who}</span>
+            <span class="reply-excerpt">{what}</span>
+        </a>
+    }
+}
+
+/// Scrolls to message `target`, loading older pages of the room until it is there (at most
+/// ten pages of 100).
+fn jump_to(room: RoomId, target: MessageId) {
+    #[cfg(feature = "hydrate")]
+    {
+        let store = use_store();
+        let live = use_live();
+        leptos::task::spawn_local(async move {
+            for _ in 0..10 {
+                let (held, oldest, more) = store.with_untracked(|s| {
+                    let c = s.conversation(&room);
+                    (
+                        c.is_some_and(|c| c.messages.contains_key(&target)),
+                        c.and_then(|c| c.oldest()),
+                        c.is_some_and(|c| c.has_older),
+                    )
+                });
+                if held || !more {
+                    break;
+                }
+                let Some(oldest) = oldest.filter(|o| *o > target) else {
+                    break;
+                };
+                let limit = crate::api::messages::HISTORY_PAGE_MAX;
+                match crate::api::messages::message_history(
+                    room.clone(),
+                    Some(oldest.to_string()),
+                    Some(limit),
+                )
+                .await
+                {
+                    Ok(page) => live.dispatch(crate::store::Loaded::Older {
+                        room: room.clone(),
+                        messages: page.messages,
+                        limit,
+                    }),
+                    Err(e) => {
+                        crate::live::note_error(live, &e);
+                        return;
+                    }
+                }
+            }
+            request_animation_frame(move || {
+                let el = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.get_element_by_id(&format!("m{target}")));
+                if let Some(el) = el {
+                    el.scroll_into_view();
+                    let _ = el.class_list().add_1("flash");
+                }
+            });
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (room, target);
+}
+
+/// The emoji people set on a message, each a button that sets or takes back mine, naming
+/// who set it on hover and to screen readers.
+fn reaction_row(message: &MessageView) -> Option<impl IntoView> {
+    if message.reactions.is_empty() || message.deleted.is_some() {
+        return None;
+    }
+    let chips = message
+        .reactions
+        .iter()
+        .map(|r| {
+            let names: Vec<&str> = r.users.iter().map(|u| u.username.as_str()).collect();
+            let more = (r.count as usize).saturating_sub(names.len());
+            let mut who = names.join(", ");
+            if more > 0 {
+                who.push_str(&format!(" and {more} more"));
+            }
+            let label = format!("{} {}: {who}", r.emoji, r.count);
+            view! {
+                <ReactButton
+                    message=message.clone()
+                    emoji=r.emoji.clone()
+                    on=!r.me
+                    class=if r.me { "reaction mine" } else { "reaction" }
+                    label
+                    count=r.count
+                />
+            }
+        })
+        .collect_view();
+    Some(view! { <div class="reactions">{chips}</div> })
+}
+
+/// One emoji as a button of a small form: it posts without JavaScript, and goes over the
+/// live channel with it.
+#[component]
+pub fn ReactButton(
+    message: MessageView,
+    #[prop(into)] emoji: String,
+    /// Set it (`true`) or take it back.
+    on: bool,
+    class: &'static str,
+    /// What it says to a screen reader and on hover (the emoji alone by default).
+    #[prop(optional, into)]
+    label: Option<String>,
+    /// Shown beside the emoji on a reaction already set.
+    #[prop(optional)]
+    count: Option<u32>,
+    /// Runs once the reaction is on its way (the picker closes).
+    #[prop(optional)]
+    on_done: Option<Callback<()>>,
+) -> impl IntoView {
+    let live = use_live();
+    let message_id = message.id;
+    let sent = emoji.clone();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        live.dispatch(Local::React {
+            message_id,
+            emoji: sent.clone(),
+            on,
+        });
+        if let Some(done) = on_done {
+            done.run(());
+        }
+    };
+    let label = label.unwrap_or_else(|| format!("React with {emoji}"));
+    view! {
+        <form class="react-form" method="post" action="/api/form/messages/react" on:submit=on_submit>
+            <input type="hidden" name="room_id" value=message.room_id.to_string() />
+            <input type="hidden" name="message_id" value=message.id.to_string() />
+            <input type="hidden" name="emoji" value=emoji.clone() />
+            <input type="hidden" name="on" value=on.to_string() />
+            <button
+                type="submit"
+                class=class
+                aria-pressed=count.map(|_| (!on).to_string())
+                aria-label=label.clone()
+                title=label
+            >
+                {emoji}
+                {count.map(|c| view! { <span class="count">{c}</span> })}
+            </button>
+        </form>
+    }
+}
+
+/// What a message says: a sticker's art, a file's link or preview, or its text.
+fn message_body(message: &MessageView) -> AnyView {
+    match message.kind {
+        MessageKind::Sticker => view! {
+            <pre
+                class="sticker"
+                role="img"
+                aria-label=format!("Sticker: {}", message.sticker.clone().unwrap_or_default())
+            >
+                {message.text().to_owned()}
+            </pre>
+        }
+        .into_any(),
+        MessageKind::File => match message.file.clone() {
+            Some(file) if domain::message::is_inline_image(&file.content_type) => {
+                let href = format!("/files/{}", file.id);
+                let src = href.clone();
+                view! {
+                    <a class="image-link" href=href target="_blank" rel="noopener noreferrer">
+                        <img class="preview" src=src alt=file.name.clone() loading="lazy" />
+                    </a>
+                }
+                .into_any()
+            }
+            Some(file) => view! {
+                <a class="file-link" href=format!("/files/{}", file.id) download=file.name.clone()>
+                    <span class="file-icon" aria-hidden="true">
+                        "📎"
+                    </span>
+                    <span class="file-name">{file.name.clone()}</span>
+                    <span class="file-size">{text::file_size(file.size)}</span>
+                </a>
+            }
+            .into_any(),
+            None => view! { <p class="msg-body muted">{message.text().to_owned()}</p> }.into_any(),
+        },
+        _ => {
+            let class = match message.color {
+                Some(c) => format!("msg-body color-{}", c.as_str()),
+                None => "msg-body".to_owned(),
+            };
+            view! { <p class=class>{body_text(message.text())}</p> }.into_any()
+        }
+    }
+}

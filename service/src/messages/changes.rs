@@ -1,0 +1,344 @@
+//! Changes to a sent message (docs/RULES.md §6, "After sending"): edit, delete and reading
+//! earlier versions. Each change is decided by `domain::changes::decide` in the transaction
+//! that stores it, under the room's lock, takes the next number of the message sequence
+//! (so catch-up returns it), and reaches the room as one `message_updated` frame.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use domain::{
+    changes::{self, Allowed, Change, Target},
+    message::{MessageBody, MessageVersion, MessageView},
+    reaction::{self as reaction_rules, Emoji},
+    room::{parse_reason, MembershipStatus, Role},
+    vocab::LogKind,
+    MessageId, RoomId, User, UserId,
+};
+use entity::{file, membership, message as row, message_version as version, mod_log, reaction};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, Order,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::Messages;
+use crate::{
+    access,
+    error::ServiceResult,
+    hub::Published,
+    limits::Action,
+    time::rfc3339,
+    timeline::{next_seq, Related},
+    tx::{begin_write, lock_rooms},
+};
+
+/// A message and what the rules allow its changer to do to it, inside a write transaction.
+struct Loaded {
+    txn: DatabaseTransaction,
+    message: row::Model,
+    allowed: Allowed,
+}
+
+impl Messages {
+    /// Replaces the text of `actor`'s own message, keeping the text it replaces.
+    pub async fn edit(
+        &self,
+        actor: &User,
+        message_id: MessageId,
+        body: &str,
+    ) -> ServiceResult<MessageView> {
+        let body = MessageBody::parse(body)?;
+        // An edit reaches everyone in the room like a send, so it costs like one.
+        self.check_rate(&actor.id).await?;
+        let Loaded { txn, message, .. } = self.load(&actor.id, message_id, Change::Edit).await?;
+        if message.body == body.as_str() {
+            // Nothing changed: no version, no event.
+            txn.commit().await?;
+            return self.view(message, Some(&actor.id)).await;
+        }
+        let now = Utc::now();
+        version::Entity::insert(version::ActiveModel {
+            message_id: Set(message.id),
+            body: Set(message.body.clone()),
+            written_at: Set(message.edited_at.unwrap_or(message.created_at)),
+            ..Default::default()
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        let mut edited: row::ActiveModel = message.into();
+        edited.body = Set(body.into_string());
+        edited.edited_at = Set(Some(now));
+        edited.seq = Set(Some(next_seq(&txn).await?));
+        let edited = edited.update(&txn).await?;
+        txn.commit().await?;
+        self.publish_change(edited, &actor.id).await
+    }
+
+    /// Deletes a message: its author's own, or, by a room admin, someone else's (logged,
+    /// with the reason). A tombstone keeps its place, id and time; its text, versions,
+    /// reactions and file are removed, the file from the disk too when no other message
+    /// uses it.
+    pub async fn delete(
+        &self,
+        actor: &User,
+        message_id: MessageId,
+        reason: Option<&str>,
+    ) -> ServiceResult<MessageView> {
+        let reason = parse_reason(reason)?;
+        let Loaded {
+            txn,
+            message,
+            allowed,
+        } = self.load(&actor.id, message_id, Change::Delete).await?;
+        let now = Utc::now();
+        version::Entity::delete_many()
+            .filter(version::Column::MessageId.eq(message.id))
+            .exec(&txn)
+            .await?;
+        reaction::Entity::delete_many()
+            .filter(reaction::Column::MessageId.eq(message.id))
+            .exec(&txn)
+            .await?;
+        let file_id = message.file_id.clone();
+        let (room_id, author_id) = (message.room_id.clone(), message.author_id.clone());
+        let mut tomb: row::ActiveModel = message.into();
+        tomb.body = Set(String::new());
+        tomb.color = Set(None);
+        tomb.sticker = Set(None);
+        tomb.file_id = Set(None);
+        tomb.edited_at = Set(None);
+        tomb.deleted_at = Set(Some(now));
+        tomb.deleted_by = Set(Some(actor.id.to_string()));
+        // The author's own delete needs no reason: it is theirs to take back.
+        tomb.delete_reason = Set(reason.clone().filter(|_| allowed == Allowed::ByAdmin));
+        tomb.seq = Set(Some(next_seq(&txn).await?));
+        let tomb = tomb.update(&txn).await?;
+        let unused = match file_id {
+            Some(id) => drop_unused_file(&txn, &id).await?,
+            None => None,
+        };
+        if allowed == Allowed::ByAdmin {
+            log_deletion(&txn, &room_id, &actor.id, author_id, reason, now).await?;
+        }
+        txn.commit().await?;
+        if let (Some(id), Some(dir)) = (unused, &self.files_dir) {
+            remove_from_disk(dir, &id);
+        }
+        self.publish_change(tomb, &actor.id).await
+    }
+
+    /// Sets (`on`) or takes back `actor`'s `emoji` on a message. Setting one already set,
+    /// or taking back one not set, changes nothing and tells no one.
+    pub async fn react(
+        &self,
+        actor: &User,
+        message_id: MessageId,
+        emoji: &str,
+        on: bool,
+    ) -> ServiceResult<MessageView> {
+        let emoji = Emoji::parse(emoji)?;
+        self.limits.check(Action::React, &actor.id).await?;
+        let Loaded { txn, message, .. } = self.load(&actor.id, message_id, Change::React).await?;
+        let key = (message.id, actor.id.to_string(), emoji.as_str().to_owned());
+        let held = reaction::Entity::find_by_id(key.clone())
+            .one(&txn)
+            .await?
+            .is_some();
+        if held == on {
+            txn.commit().await?;
+            return self.view(message, Some(&actor.id)).await;
+        }
+        if on {
+            let distinct: Vec<String> = reaction::Entity::find()
+                .select_only()
+                .column(reaction::Column::Emoji)
+                .distinct()
+                .filter(reaction::Column::MessageId.eq(message.id))
+                .into_tuple()
+                .all(&txn)
+                .await?;
+            reaction_rules::may_add(&distinct, &emoji)?;
+            reaction::Entity::insert(reaction::ActiveModel {
+                message_id: Set(message.id),
+                user_id: Set(actor.id.to_string()),
+                emoji: Set(emoji.as_str().to_owned()),
+                created_at: Set(Utc::now()),
+            })
+            .exec_without_returning(&txn)
+            .await?;
+        } else {
+            reaction::Entity::delete_by_id(key).exec(&txn).await?;
+        }
+        let mut changed: row::ActiveModel = message.into();
+        changed.seq = Set(Some(next_seq(&txn).await?));
+        let changed = changed.update(&txn).await?;
+        txn.commit().await?;
+        self.publish_change(changed, &actor.id).await
+    }
+
+    /// A message's texts, oldest first, the current one last: for its author and the room's
+    /// admins. A tombstone has none left.
+    pub async fn versions(
+        &self,
+        actor: &UserId,
+        message_id: MessageId,
+    ) -> ServiceResult<Vec<MessageVersion>> {
+        let (message, _) = self
+            .decide(&self.db, actor, message_id, Change::Versions)
+            .await?;
+        let earlier = version::Entity::find()
+            .filter(version::Column::MessageId.eq(message.id))
+            .order_by(version::Column::Id, Order::Asc)
+            .all(&self.db)
+            .await?;
+        let current = MessageVersion {
+            at: rfc3339(message.edited_at.unwrap_or(message.created_at)),
+            body: message.body,
+        };
+        Ok(earlier
+            .into_iter()
+            .map(|v| MessageVersion {
+                body: v.body,
+                at: rfc3339(v.written_at),
+            })
+            .chain([current])
+            .collect())
+    }
+
+    /// Opens a write transaction, locks the message's room and decides the change there.
+    async fn load(
+        &self,
+        actor: &UserId,
+        message_id: MessageId,
+        change: Change,
+    ) -> ServiceResult<Loaded> {
+        let Some(room_id) = row::Entity::find_by_id(message_id.get())
+            .one(&self.db)
+            .await?
+            .map(|m| RoomId::new(m.room_id))
+        else {
+            return Err(changes::not_found().into());
+        };
+        let txn = begin_write(&self.db).await?;
+        lock_rooms(&txn, [&room_id]).await?;
+        let (message, allowed) = self.decide(&txn, actor, message_id, change).await?;
+        Ok(Loaded {
+            txn,
+            message,
+            allowed,
+        })
+    }
+
+    /// The message as it is in `conn`, and whether `actor` may make `change` to it.
+    async fn decide<C: sea_orm::ConnectionTrait>(
+        &self,
+        conn: &C,
+        actor: &UserId,
+        message_id: MessageId,
+        change: Change,
+    ) -> ServiceResult<(row::Model, Allowed)> {
+        let Some(message) = row::Entity::find_by_id(message_id.get()).one(conn).await? else {
+            return Err(changes::not_found().into());
+        };
+        let room_id = RoomId::new(message.room_id.clone());
+        let access = access::load(conn, actor, &room_id).await?;
+        // A member of an active room; anyone else sees no message at all.
+        let actor_role = access.role.filter(|_| access.standing.may_post().is_ok());
+        let author = message.author_id.clone().map(UserId::new);
+        let author_role = match &author {
+            Some(author) => role_of(conn, author, &room_id).await?,
+            None => None,
+        };
+        let target = Target {
+            author: author.as_ref(),
+            kind: message.kind,
+            deleted: message.deleted_at.is_some(),
+            author_role,
+        };
+        let allowed = changes::decide(actor, actor_role, &target, change)?;
+        Ok((message, allowed))
+    }
+
+    /// The changed message as it is now, to everyone in its room; as `actor` sees it, for
+    /// their answer (`me` on reactions).
+    async fn publish_change(
+        &self,
+        message: row::Model,
+        actor: &UserId,
+    ) -> ServiceResult<MessageView> {
+        let related = Related::load(&self.db, std::slice::from_ref(&message)).await?;
+        self.hub.publish(Published::MessageUpdated {
+            message: Box::new(related.view(message.clone(), None)),
+        });
+        Ok(related.view(message, Some(actor)))
+    }
+}
+
+/// `user_id`'s role in `room_id`, while an active member.
+async fn role_of<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    user_id: &UserId,
+    room_id: &RoomId,
+) -> ServiceResult<Option<Role>> {
+    Ok(
+        membership::Entity::find_by_id((room_id.to_string(), user_id.to_string()))
+            .one(conn)
+            .await?
+            .filter(|m| m.status == MembershipStatus::Active)
+            .map(|m| m.role),
+    )
+}
+
+/// Removes the file row when no message uses it any more; its id, to remove from the disk
+/// once the transaction commits.
+async fn drop_unused_file(
+    txn: &DatabaseTransaction,
+    file_id: &str,
+) -> ServiceResult<Option<String>> {
+    let still_used = row::Entity::find()
+        .filter(row::Column::FileId.eq(file_id))
+        .one(txn)
+        .await?
+        .is_some();
+    if still_used {
+        return Ok(None);
+    }
+    file::Entity::delete_by_id(file_id.to_owned())
+        .exec(txn)
+        .await?;
+    Ok(Some(file_id.to_owned()))
+}
+
+fn remove_from_disk(dir: &Path, file_id: &str) {
+    // Ids are ours and alphanumeric, so the path stays inside the folder.
+    if !file_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return;
+    }
+    match std::fs::remove_file(dir.join(file_id)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        // Nobody can fetch it any more (its row is gone); the bytes stay until removed by hand.
+        Err(e) => tracing::warn!(error = %e, file_id, "could not remove a deleted message's file"),
+    }
+}
+
+async fn log_deletion(
+    txn: &DatabaseTransaction,
+    room_id: &str,
+    actor: &UserId,
+    author: Option<String>,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    mod_log::Entity::insert(mod_log::ActiveModel {
+        room_id: Set(room_id.to_owned()),
+        kind: Set(LogKind::MessageDeleted),
+        actor_id: Set(Some(actor.to_string())),
+        target_id: Set(author),
+        reason: Set(reason),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
