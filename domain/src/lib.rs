@@ -10,6 +10,7 @@ pub mod access;
 pub mod changes;
 pub mod effects;
 pub mod error;
+pub mod format;
 pub mod ids;
 pub mod message;
 pub mod reaction;

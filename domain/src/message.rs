@@ -38,6 +38,10 @@ pub struct MessageView {
     /// Emoji people set on it, most used first.
     #[serde(default)]
     pub reactions: Vec<crate::reaction::ReactionView>,
+    /// Its text as formatted (`domain::format`), when it uses any formatting; absent for
+    /// plain text, which is shown as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formatted: Option<Vec<crate::format::Block>>,
 }
 
 /// A reply's quote of the message it answers: who wrote it and how it starts, or that it

@@ -208,7 +208,7 @@ test('stickers, colours and images reach the other person; markup stays text', a
   for (const p of [a, b]) await p.page.context().close();
 });
 
-test('edit and delete: the other person sees each change live; Up edits the last message; an admin deletes with a reason', async () => {
+test('edit and delete: the other person sees each change live; Up edits the last message; an admin deletes with a reason; replies, reactions and formatting', async () => {
   const a = await person(browser, 'ana');
   const b = await person(browser, 'bob');
   const room = await createRoom(a.page, { name: uniqueName('Edits'), join_policy: 'open' });
@@ -301,6 +301,10 @@ test('edit and delete: the other person sees each change live; Up edits the last
   await picker.getByRole('button', { name: 'React with 🎉' }).click();
   await picker.waitFor({ state: 'detached' });
   await log(a.page).locator('.reaction', { hasText: '🎉' }).waitFor();
+  // A little Markdown is formatted.
+  await say(b.page, '**strong words** and `some code`');
+  await log(a.page).locator('.msg-body.md strong', { hasText: 'strong words' }).waitFor();
+  await log(a.page).locator('.msg-body.md code', { hasText: 'some code' }).waitFor();
   await shot(a.page, 'message-replies-reactions');
   for (const p of [a, b]) await p.page.context().close();
 });

@@ -91,10 +91,11 @@ test('without JavaScript: edit and delete a message through their pages', async 
   await typo.hover();
   await typo.getByRole('link', { name: 'Edit' }).click();
   await a.page.waitForURL((u) => /\/messages\/\d+\/edit$/.test(u.pathname));
-  await a.page.getByLabel('Message').fill(' ');
+  const editor = a.page.getByRole('dialog', { name: 'Edit message' }).getByLabel('Message', { exact: true });
+  await editor.fill(' ');
   await a.page.getByRole('button', { name: 'Save' }).click();
   await a.page.getByRole('alert').getByText('Write something before sending.').waitFor();
-  await a.page.getByLabel('Message').fill('plain typo here');
+  await editor.fill('plain typo here');
   await a.page.getByRole('button', { name: 'Save' }).click();
   await a.page.waitForURL((u) => u.pathname === roomPath);
   const edited = log(a.page).locator('.msg', { hasText: 'plain typo here' });

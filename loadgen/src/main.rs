@@ -1702,6 +1702,7 @@ mod tests {
                 seq: MessageId::new(1),
                 reply_to: None,
                 reactions: Vec::new(),
+                formatted: None,
             },
         }
     }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use domain::{
     effects::{self, LogKind},
+    format,
     message::{excerpt, Deletion, FileView, MessageKind, MessageView, ReplyView},
     reaction::{self as reaction_rules, ReactionView},
     room::Event,
@@ -165,7 +166,11 @@ impl Related {
             reason: m.delete_reason.clone(),
         });
         let live = deleted.is_none();
+        let formatted = (live && m.kind == MessageKind::Text)
+            .then(|| format::parse(&m.body))
+            .filter(|blocks| !format::is_plain(blocks));
         MessageView {
+            formatted,
             file: m
                 .file_id
                 .as_ref()

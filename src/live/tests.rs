@@ -184,6 +184,7 @@ fn posted(room: &str, body: &str, from: Option<&str>) -> Posted {
             seq: domain::MessageId::new(1),
             reply_to: None,
             reactions: Vec::new(),
+            formatted: None,
         },
         client_id: from.map(|_| ClientId::parse(body).unwrap()),
     }

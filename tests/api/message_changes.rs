@@ -795,3 +795,61 @@ async fn reactions_go_over_the_live_channel_and_system_lines_take_none() {
     .await;
     assert_eq!(next_of(&mut bobs, &["error"]).await["code"], "forbidden");
 }
+
+#[tokio::test]
+async fn formatting_comes_parsed_and_inert_and_plain_text_carries_none() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let ana = person(&app, "ana").await;
+    let room = open_room(&app, &ana, "Lounge", &[]).await;
+    let plain = say(&app, &ana, &room, "just words\nand a line").await;
+    assert!(plain.get("formatted").is_none(), "{plain}");
+    let rich = say(
+        &app,
+        &ana,
+        &room,
+        "**bold** <script>alert(1)</script> [x](javascript:alert(1)) [ok](https://example.com)",
+    )
+    .await;
+    // The stored text is what was typed; the structure is allow-listed.
+    assert!(rich["body"]
+        .as_str()
+        .unwrap()
+        .starts_with("**bold** <script>"));
+    let f = &rich["formatted"];
+    assert_eq!(f[0]["t"], "p");
+    let inlines = f[0]["c"].as_array().unwrap();
+    assert_eq!(
+        inlines[0],
+        json!({"t": "b", "c": [{"t": "text", "c": "bold"}]})
+    );
+    let text: String = inlines
+        .iter()
+        .filter(|i| i["t"] == "text")
+        .map(|i| i["c"].as_str().unwrap())
+        .collect();
+    assert!(text.contains("<script>alert(1)</script>"), "{text}");
+    let links: Vec<&Value> = inlines.iter().filter(|i| i["t"] == "link").collect();
+    assert_eq!(links.len(), 1, "only the https link: {inlines:?}");
+    assert_eq!(links[0]["c"]["href"], "https://example.com");
+    // An edit is formatted anew; the room page, rendered without JavaScript, shows it.
+    ok(
+        &app,
+        &ana,
+        "/api/messages/edit",
+        json!({"message_id": id(&rich), "body": "now *just* this"}),
+    )
+    .await;
+    let page = app
+        .http
+        .get(app.url(&format!("/rooms/{room}")))
+        .header("cookie", &ana.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<em>just"), "{page}");
+    assert!(!page.contains("<script>alert"));
+}

@@ -60,6 +60,7 @@ fn msg(id: i64, room: &str, author: Option<&str>, body: &str) -> MessageView {
         seq: MessageId::new(id),
         reply_to: None,
         reactions: Vec::new(),
+        formatted: None,
     }
 }
 

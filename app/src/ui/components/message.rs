@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use domain::{
     changes::{self, Change, Target},
+    format::{self, Block, Inline},
     message::{MessageKind, MessageView, ReplyView},
     reaction::QUICK,
     room::Role,
@@ -33,7 +34,7 @@ pub fn body_text(body: &str) -> impl IntoView {
             Segment::Link(href) => {
                 let shown = href.clone();
                 view! {
-                    <a href=href target="_blank" rel="noopener noreferrer" dir="ltr">
+                    <a href=href target="_blank" rel="noopener noreferrer nofollow ugc" dir="ltr">
                         {shown}
                     </a>
                 }
@@ -442,7 +443,55 @@ fn message_body(message: &MessageView) -> AnyView {
                 Some(c) => format!("msg-body color-{}", c.as_str()),
                 None => "msg-body".to_owned(),
             };
-            view! { <p class=class>{body_text(message.text())}</p> }.into_any()
+            match &message.formatted {
+                Some(blocks) => {
+                    view! { <div class=format!("{class} md")>{blocks_view(blocks)}</div> }
+                        .into_any()
+                }
+                None => view! { <p class=class>{body_text(message.text())}</p> }.into_any(),
+            }
         }
     }
+}
+
+/// A formatted message (`domain::format`), element by element from its allow-listed
+/// structure: nothing in it is ever read as HTML.
+fn blocks_view(blocks: &[Block]) -> AnyView {
+    blocks
+        .iter()
+        .map(|b| match b {
+            Block::P(inlines) => view! { <p>{inlines_view(inlines)}</p> }.into_any(),
+            Block::Code(code) => {
+                view! { <pre class="md-code"><code>{code.clone()}</code></pre> }.into_any()
+            }
+            Block::Quote(inner) => {
+                view! { <blockquote class="md-quote">{blocks_view(inner)}</blockquote> }.into_any()
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+fn inlines_view(inlines: &[Inline]) -> AnyView {
+    inlines
+        .iter()
+        .map(|i| match i {
+            Inline::Text(t) => body_text(t).into_any(),
+            Inline::Br => view! { <br /> }.into_any(),
+            Inline::B(c) => view! { <strong>{inlines_view(c)}</strong> }.into_any(),
+            Inline::I(c) => view! { <em>{inlines_view(c)}</em> }.into_any(),
+            Inline::S(c) => view! { <s>{inlines_view(c)}</s> }.into_any(),
+            Inline::Code(code) => view! { <code>{code.clone()}</code> }.into_any(),
+            // The parser let only http, https and mailto through; checked again here, as
+            // the browser must never trust a structure to be safe by where it came from.
+            Inline::Link { href, text } if format::safe_href(href) => view! {
+                <a href=href.clone() target="_blank" rel="noopener noreferrer nofollow ugc" dir="ltr">
+                    {inlines_view(text)}
+                </a>
+            }
+            .into_any(),
+            Inline::Link { text, .. } => inlines_view(text),
+        })
+        .collect_view()
+        .into_any()
 }
