@@ -47,6 +47,14 @@ test('axe finds no serious or critical violation on any page, light or dark', as
     await api(bob.page, '/api/messages/send', { room_id: room.id, client_id: uniqueName('a'), body, color: 'purple' });
   }
   await api(bob.page, '/api/messages/send', { room_id: room.id, client_id: uniqueName('a'), sticker: 'owl' });
+  // After sending: an edited, formatted message with reactions, a reply, a tombstone.
+  const mine = await api(ana.page, '/api/messages/send', { room_id: room.id, client_id: uniqueName('a'), body: 'Mine, to **edit**' });
+  const mid = mine.message.id;
+  await api(ana.page, '/api/messages/edit', { message_id: mid, body: 'Mine, *edited*, with `code`' });
+  await api(bob.page, '/api/messages/react', { message_id: mid, emoji: '👍', on: true });
+  await api(bob.page, '/api/messages/send', { room_id: room.id, client_id: uniqueName('a'), body: 'A reply', reply_to: mid });
+  const gone = await api(ana.page, '/api/messages/send', { room_id: room.id, client_id: uniqueName('a'), body: 'Soon gone' });
+  await api(ana.page, '/api/messages/delete', { message_id: gone.message.id });
   const other = await createRoom(bob.page, { name: uniqueName('Other'), join_policy: 'request' });
   await api(bob.page, '/api/rooms/invite', { room_id: other.id, user: ana.name });
 
@@ -55,6 +63,10 @@ test('axe finds no serious or critical violation on any page, light or dark', as
     ['leave', `/rooms/${room.id}/leave`], ['join', `/rooms/${other.id}`],
     ['notifications', '/notifications'], ['admin', `/rooms/${room.id}/admin`],
     ['kick', `/rooms/${room.id}/admin/kick/${bob.user.id}`], ['not-found', '/nowhere'],
+    ['reply', `/rooms/${room.id}?reply=${mid}`], ['message-edit', `/rooms/${room.id}/messages/${mid}/edit`],
+    ['message-delete', `/rooms/${room.id}/messages/${mid}/delete`],
+    ['message-versions', `/rooms/${room.id}/messages/${mid}/versions`],
+    ['message-react', `/rooms/${room.id}/messages/${mid}/react`],
   ];
   const failures = [];
   for (const colorScheme of ['light', 'dark']) {

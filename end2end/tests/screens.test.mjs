@@ -37,8 +37,18 @@ test('every page, light and dark, phone and desktop', async () => {
   await send(cat.page, 'Count me in.\nI will be a bit late though.');
   await api(cat.page, '/api/messages/send', { room_id: room.id, client_id: uniqueName('c'), sticker: 'cat' });
   await send(bob.page, 'A very long word to test wrapping: Donaudampfschifffahrtsgesellschaftskapitänswitwe-and-then-some-more-characters-without-spaces');
+  // After sending: an edited message with reactions, a reply to it, formatting, a tombstone.
+  const mine = await send(ana.page, 'Snacks: chips and **salsa**');
+  await api(ana.page, '/api/messages/edit', { message_id: mine.message.id, body: 'Snacks: chips, **salsa** and `lemonade`' });
+  for (const [p, emoji] of [[bob.page, '👍'], [cat.page, '👍'], [bob.page, '🎉']]) {
+    await api(p, '/api/messages/react', { message_id: mine.message.id, emoji, on: true });
+  }
+  await send(bob.page, 'Perfect, thank you!', { reply_to: mine.message.id });
+  const gone = await send(cat.page, 'Oops, wrong room');
+  await api(cat.page, '/api/messages/delete', { message_id: gone.message.id });
   await api(bob.page, '/api/rooms/invite', { room_id: outside.id, user: ana.name }).catch(() => {});
   await api(cat.page, '/api/rooms/leave', { room_id: room.id });
+  const message = `/rooms/${room.id}/messages/${mine.message.id}`;
 
   const pages = [
     ['home', '/'],
@@ -49,6 +59,11 @@ test('every page, light and dark, phone and desktop', async () => {
     ['join', `/rooms/${outside.id}`],
     ['notifications', '/notifications'],
     ['admin', `/rooms/${room.id}/admin`],
+    ['reply', `/rooms/${room.id}?reply=${mine.message.id}`],
+    ['message-edit', `${message}/edit`],
+    ['message-delete', `${message}/delete`],
+    ['message-versions', `${message}/versions`],
+    ['message-react', `${message}/react`],
     ['not-found', '/no/such/page'],
   ];
   for (const colorScheme of ['light', 'dark']) {

@@ -2,12 +2,18 @@
 //! message the address names, the message itself as the server has it now, and closing
 //! back to it in the room.
 
-use domain::{message::MessageView, RoomId};
+use domain::{
+    message::{MessageVersion, MessageView},
+    RoomId,
+};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_location, use_navigate, use_params_map};
 
 use super::widgets::{Dialog, FormError};
-use crate::{api::messages::get_message, AppError};
+use crate::{
+    api::messages::{get_message, message_versions},
+    AppError,
+};
 
 /// The room and message an address names, and where closing its dialog goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,16 +48,66 @@ impl MessageRoute {
         Callback::new(move |()| navigate(&back, Default::default()))
     }
 
-    /// The message as it is now (rendered on the server too, so the page works without
-    /// JavaScript).
-    pub fn message(&self) -> Resource<Result<MessageView, AppError>> {
-        Resource::new_blocking(
-            {
-                let id = self.message_id.clone();
-                move || id.clone()
+    /// The message as it is now, loaded by the room's page (see [`DialogData`]).
+    pub fn message(&self) -> Resource<Result<Option<MessageView>, AppError>> {
+        expect_context::<DialogData>().message
+    }
+}
+
+/// What the dialogs over a message show, loaded by the room's page from the address before
+/// anything else in it waits: a resource made after an `.await` (inside a `Suspend`) can be
+/// numbered differently when the server renders and when the browser hydrates, and the
+/// page then fails to hydrate. `None` while no message dialog is open.
+#[derive(Clone, Copy)]
+pub struct DialogData {
+    pub message: Resource<Result<Option<MessageView>, AppError>>,
+    pub versions: Resource<Result<Option<Vec<MessageVersion>>, AppError>>,
+}
+
+impl DialogData {
+    /// Made at the top of the room's page, and given to the dialogs below it.
+    pub fn provide() {
+        let location = use_location();
+        // `/rooms/{id}/messages/{message}/{dialog}`: the message and the dialog.
+        let open = Memo::new(move |_| {
+            let path = location.pathname.get();
+            let mut parts = path.trim_matches('/').split('/');
+            match (
+                parts.next(),
+                parts.next(),
+                parts.next(),
+                parts.next(),
+                parts.next(),
+            ) {
+                (Some("rooms"), Some(_), Some("messages"), Some(id), Some(dialog)) => {
+                    Some((id.to_owned(), dialog.to_owned()))
+                }
+                _ => None,
+            }
+        });
+        let message = Resource::new_blocking(
+            move || open.get().map(|(id, _)| id),
+            |id| async move {
+                match id {
+                    Some(id) => get_message(id).await.map(|r| Some(r.message)),
+                    None => Ok(None),
+                }
             },
-            |id| async move { get_message(id).await.map(|r| r.message) },
-        )
+        );
+        let versions = Resource::new_blocking(
+            move || {
+                open.get()
+                    .filter(|(_, d)| d == "versions")
+                    .map(|(id, _)| id)
+            },
+            |id| async move {
+                match id {
+                    Some(id) => message_versions(id).await.map(|r| Some(r.versions)),
+                    None => Ok(None),
+                }
+            },
+        );
+        provide_context(Self { message, versions });
     }
 }
 
@@ -85,7 +141,8 @@ where
         let (route, body) = (route.clone(), body.clone());
         Suspend::new(async move {
             match message.await {
-                Ok(m) => body(route, m).into_any(),
+                Ok(Some(m)) => body(route, m).into_any(),
+                Ok(None) => ().into_any(),
                 Err(e) => view! { <p class="form-error" role="alert">{e.0.message}</p> }.into_any(),
             }
         })
@@ -124,7 +181,7 @@ pub fn DialogButtons(
             <a href=back class="button secondary">{cancel}</a>
             <button
                 type="submit"
-                class=if danger { "button danger" } else { "button" }
+                class=if danger { "button danger" } else { "button primary" }
                 disabled=move || pending.get()
             >
                 {submit}

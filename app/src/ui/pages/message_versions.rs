@@ -3,33 +3,27 @@
 
 use leptos::prelude::*;
 
-use crate::{
-    api::messages::message_versions,
-    ui::components::{
-        message_dialog::MessageRoute,
-        widgets::{Dialog, TimeAgo},
-    },
+use crate::ui::components::{
+    message_dialog::{DialogData, MessageRoute},
+    widgets::{Dialog, TimeAgo},
 };
 
 #[component]
 pub fn MessageVersionsDialog() -> impl IntoView {
     let route = MessageRoute::from_params();
-    let versions = Resource::new_blocking(
-        {
-            let id = route.message_id.clone();
-            move || id.clone()
-        },
-        message_versions,
-    );
+    let versions = expect_context::<DialogData>().versions;
     let close = route.close();
     let back = route.back.clone();
+    // Everything, the Close link too, inside the one suspended view: the structure the
+    // server renders is then the one the browser hydrates.
     let list = move || {
+        let back = back.clone();
         Suspend::new(async move {
-            match versions.await {
-                Ok(r) => {
-                    let last = r.versions.len().saturating_sub(1);
-                    let items = r
-                        .versions
+            let shown = match versions.await {
+                Ok(None) => ().into_any(),
+                Ok(Some(versions)) => {
+                    let last = versions.len().saturating_sub(1);
+                    let items = versions
                         .into_iter()
                         .enumerate()
                         .map(|(i, v)| {
@@ -45,15 +39,18 @@ pub fn MessageVersionsDialog() -> impl IntoView {
                     view! { <ol class="versions">{items}</ol> }.into_any()
                 }
                 Err(e) => view! { <p class="form-error" role="alert">{e.0.message}</p> }.into_any(),
+            };
+            view! {
+                {shown}
+                <div class="dialog-actions">
+                    <a href=back class="button secondary">"Close"</a>
+                </div>
             }
         })
     };
     view! {
         <Dialog title="Earlier versions".to_owned() on_close=close>
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>{list}</Suspense>
-            <div class="dialog-actions">
-                <a href=back class="button secondary">"Close"</a>
-            </div>
         </Dialog>
     }
 }

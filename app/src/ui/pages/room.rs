@@ -39,6 +39,7 @@ pub fn RoomPage() -> impl IntoView {
     let id = Memo::new(move |_| RoomId::from(params.read().get("id").unwrap_or_default()));
     let store = use_store();
     let data = Resource::new_blocking(move || id.get(), open_room);
+    crate::ui::components::message_dialog::DialogData::provide();
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading the room…"</p> }>
             {move || Suspend::new(async move {
