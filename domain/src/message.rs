@@ -56,6 +56,24 @@ pub struct ReplyView {
     pub deleted: bool,
 }
 
+impl ReplyView {
+    /// The quote of a message; `body` is `None` once it is deleted.
+    pub fn of(
+        id: MessageId,
+        author: Option<User>,
+        kind: MessageKind,
+        body: Option<&str>,
+        sticker: Option<&str>,
+    ) -> Self {
+        Self {
+            id,
+            author,
+            excerpt: body.map(|body| excerpt(kind, body, sticker)),
+            deleted: body.is_none(),
+        }
+    }
+}
+
 /// How long a reply's quote of the message it answers may be, in characters.
 pub const EXCERPT_MAX: usize = 100;
 

@@ -106,17 +106,9 @@ async fn delete_files_of_terminated_rooms(
         .await?;
     let mut removed = 0;
     for f in doomed {
-        // Ids are ours and alphanumeric, so the path stays inside the folder.
-        if !f.id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if let Err(e) = remove_stored_file(dir, &f.id) {
+            tracing::warn!(error = %e, file_id = %f.id, "could not delete a file of a terminated room");
             continue;
-        }
-        match std::fs::remove_file(dir.join(&f.id)) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                tracing::warn!(error = %e, file_id = %f.id, "could not delete a file of a terminated room");
-                continue;
-            }
         }
         message::Entity::update_many()
             .col_expr(message::Column::FileId, Expr::value(Option::<String>::None))
@@ -127,4 +119,19 @@ async fn delete_files_of_terminated_rooms(
         removed += 1;
     }
     Ok(removed)
+}
+
+/// Removes the upload stored under `file_id` in `dir`; one already gone counts as removed.
+/// An id that is not ours (not alphanumeric, so it could leave the folder) is refused.
+pub fn remove_stored_file(dir: &Path, file_id: &str) -> std::io::Result<()> {
+    if file_id.is_empty() || !file_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not an upload's id",
+        ));
+    }
+    match std::fs::remove_file(dir.join(file_id)) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
 }

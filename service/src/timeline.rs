@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use domain::{
     effects::{self, LogKind},
     format,
-    message::{excerpt, Deletion, FileView, MessageKind, MessageView, ReplyView},
+    message::{Deletion, FileView, MessageKind, MessageView, ReplyView},
     reaction::{self as reaction_rules, ReactionView},
     room::Event,
     FileId, MessageId, RoomId, User, UserId,
@@ -200,14 +200,17 @@ impl Related {
 
 /// The quote of `original`, by `author`.
 pub fn reply_view(original: &row::Model, author: Option<User>) -> ReplyView {
-    let deleted = original.deleted_at.is_some();
-    ReplyView {
-        id: MessageId::new(original.id),
+    let body = original
+        .deleted_at
+        .is_none()
+        .then_some(original.body.as_str());
+    ReplyView::of(
+        MessageId::new(original.id),
         author,
-        excerpt: (!deleted)
-            .then(|| excerpt(original.kind, &original.body, original.sticker.as_deref())),
-        deleted,
-    }
+        original.kind,
+        body,
+        original.sticker.as_deref(),
+    )
 }
 
 /// Stored messages as views for `viewer`, with what they refer to in one query each.

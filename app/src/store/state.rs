@@ -535,14 +535,13 @@ impl ChatState {
         if !c.loaded {
             return;
         }
-        let quote = domain::message::ReplyView {
-            id: message.id,
-            author: message.author.clone(),
-            excerpt: message.body.as_deref().map(|body| {
-                domain::message::excerpt(message.kind, body, message.sticker.as_deref())
-            }),
-            deleted: message.deleted.is_some(),
-        };
+        let quote = domain::message::ReplyView::of(
+            message.id,
+            message.author.clone(),
+            message.kind,
+            message.body.as_deref(),
+            message.sticker.as_deref(),
+        );
         for reply in c.messages.values_mut() {
             if let Some(r) = reply.reply_to.as_mut().filter(|r| r.id == quote.id) {
                 *r = quote.clone();

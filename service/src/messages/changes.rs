@@ -3,8 +3,6 @@
 //! that stores it, under the room's lock, takes the next number of the message sequence
 //! (so catch-up returns it), and reaches the room as one `message_updated` frame.
 
-use std::path::Path;
-
 use chrono::{DateTime, Utc};
 use domain::{
     changes::{self, Allowed, Change, Target},
@@ -121,7 +119,10 @@ impl Messages {
         }
         txn.commit().await?;
         if let (Some(id), Some(dir)) = (unused, &self.files_dir) {
-            remove_from_disk(dir, &id);
+            // Nobody can fetch it any more (its row is gone); bytes left behind are only space.
+            if let Err(e) = crate::housekeeping::remove_stored_file(dir, &id) {
+                tracing::warn!(error = %e, file_id = %id, "could not remove a deleted message's file");
+            }
         }
         self.publish_change(tomb, &actor.id).await
     }
@@ -306,19 +307,6 @@ async fn drop_unused_file(
         .exec(txn)
         .await?;
     Ok(Some(file_id.to_owned()))
-}
-
-fn remove_from_disk(dir: &Path, file_id: &str) {
-    // Ids are ours and alphanumeric, so the path stays inside the folder.
-    if !file_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return;
-    }
-    match std::fs::remove_file(dir.join(file_id)) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        // Nobody can fetch it any more (its row is gone); the bytes stay until removed by hand.
-        Err(e) => tracing::warn!(error = %e, file_id, "could not remove a deleted message's file"),
-    }
 }
 
 async fn log_deletion(
