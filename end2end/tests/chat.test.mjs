@@ -244,6 +244,8 @@ test('edit and delete: the other person sees each change live; Up edits the last
   // Up in the empty composer opens the edit of her last message; Escape cancels it.
   await say(a.page, 'a second thought');
   await seeMessage(b.page, 'a second thought');
+  // Up edits a stored message: wait for ana's own to be acknowledged, not just sent.
+  await seeMessage(a.page, 'a second thought');
   await composer(a.page).press('ArrowUp');
   const again = a.page.getByRole('dialog', { name: 'Edit message' });
   await again.getByLabel('Message').waitFor();
