@@ -4,6 +4,7 @@
 //! the services, call one service, and shape the answer.
 
 pub mod api;
+pub mod desktop;
 pub mod error;
 pub mod live;
 #[cfg(feature = "ssr")]

@@ -217,6 +217,12 @@ mod browser {
                     if matches!(frame, ServerFrame::Ready { .. }) {
                         live.inner.update_value(|i| i.attempt = 0);
                     }
+                    if let ServerFrame::Notification { notification } = &frame {
+                        crate::desktop::mention(
+                            notification,
+                            &crate::store::text::notification(notification),
+                        );
+                    }
                     live.dispatch(frame);
                 }
                 Err(e) => leptos::logging::warn!("unreadable frame: {e}"),

@@ -32,6 +32,13 @@ pub enum Inline {
         href: String,
         text: Vec<Inline>,
     },
+    /// `@name` resolved to a member when the text was stored (`user`), or `@room` (no
+    /// `user`): `text` is what was typed.
+    Mention {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user: Option<crate::UserId>,
+        text: String,
+    },
 }
 
 /// How deep emphasis, links and quotes may nest; deeper, they are kept as text.
@@ -62,6 +69,96 @@ pub fn is_plain(blocks: &[Block]) -> bool {
             .iter()
             .all(|i| matches!(i, Inline::Text(_) | Inline::Br)),
         _ => false,
+    }
+}
+
+/// The case-folded names of the `@name`s in `blocks`' text, in order: not in code, and not
+/// in a link's text (a link says where it goes, not whom it calls).
+pub fn mention_keys(blocks: &[Block]) -> Vec<String> {
+    fn inlines(out: &mut Vec<String>, list: &[Inline]) {
+        for i in list {
+            match i {
+                Inline::Text(t) => out.extend(crate::mention::tokens(t).iter().map(|t| t.key())),
+                Inline::B(c) | Inline::I(c) | Inline::S(c) => inlines(out, c),
+                _ => {}
+            }
+        }
+    }
+    fn blocks_of(out: &mut Vec<String>, list: &[Block]) {
+        for b in list {
+            match b {
+                Block::P(i) => inlines(out, i),
+                Block::Quote(inner) => blocks_of(out, inner),
+                Block::Code(_) => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    blocks_of(&mut out, blocks);
+    out
+}
+
+/// Marks the `@name`s of `blocks` that `resolve` knows (by case-folded name: `Some(None)`
+/// for `@room`, `Some(Some(id))` for a member), where [`mention_keys`] finds them.
+pub fn mark_mentions(
+    blocks: &mut [Block],
+    resolve: &impl Fn(&str) -> Option<Option<crate::UserId>>,
+) {
+    fn split(
+        text: String,
+        resolve: &impl Fn(&str) -> Option<Option<crate::UserId>>,
+    ) -> Vec<Inline> {
+        let mut out = Vec::new();
+        let mut from = 0;
+        for token in crate::mention::tokens(&text) {
+            let Some(user) = resolve(&token.key()) else {
+                continue;
+            };
+            if token.start > from {
+                out.push(Inline::Text(text[from..token.start].to_owned()));
+            }
+            out.push(Inline::Mention {
+                user,
+                text: text[token.start..token.end].to_owned(),
+            });
+            from = token.end;
+        }
+        if from == 0 {
+            return vec![Inline::Text(text)];
+        }
+        if from < text.len() {
+            out.push(Inline::Text(text[from..].to_owned()));
+        }
+        out
+    }
+    fn inlines(list: &mut Vec<Inline>, resolve: &impl Fn(&str) -> Option<Option<crate::UserId>>) {
+        let mut out = Vec::with_capacity(list.len());
+        for i in list.drain(..) {
+            match i {
+                Inline::Text(t) => out.extend(split(t, resolve)),
+                Inline::B(mut c) => {
+                    inlines(&mut c, resolve);
+                    out.push(Inline::B(c));
+                }
+                Inline::I(mut c) => {
+                    inlines(&mut c, resolve);
+                    out.push(Inline::I(c));
+                }
+                Inline::S(mut c) => {
+                    inlines(&mut c, resolve);
+                    out.push(Inline::S(c));
+                }
+                other => out.push(other),
+            }
+        }
+        *list = out;
+    }
+    for b in blocks {
+        match b {
+            Block::P(i) => inlines(i, resolve),
+            Block::Quote(inner) => mark_mentions(inner, resolve),
+            Block::Code(_) => {}
+        }
     }
 }
 
@@ -329,6 +426,41 @@ mod tests {
         assert!(safe_href("mailto:a@b.example"));
         assert!(!safe_href("https://"));
         assert!(!safe_href("https://a b"));
+    }
+
+    #[test]
+    fn mentions_are_found_in_text_and_marked_but_never_in_code_or_links() {
+        let blocks = parse("hi @Ann and **@bob**, `@cy` [@dee](https://x.example) @room");
+        assert_eq!(mention_keys(&blocks), ["ann", "bob", "room"]);
+        let mut marked = blocks.clone();
+        let ann = crate::UserId::from("u-ann");
+        mark_mentions(&mut marked, &|k: &str| match k {
+            "ann" => Some(Some(ann.clone())),
+            "room" => Some(None),
+            _ => None,
+        });
+        let Block::P(inlines) = &marked[0] else {
+            panic!("{marked:?}")
+        };
+        assert_eq!(inlines[0], t("hi "));
+        assert_eq!(
+            inlines[1],
+            Inline::Mention {
+                user: Some(ann.clone()),
+                text: "@Ann".into()
+            }
+        );
+        assert_eq!(inlines[2], t(" and "));
+        // Unknown to the resolver: text as it was.
+        assert_eq!(inlines[3], Inline::B(vec![t("@bob")]));
+        assert_eq!(
+            inlines.last(),
+            Some(&Inline::Mention {
+                user: None,
+                text: "@room".into()
+            })
+        );
+        assert!(!is_plain(&marked));
     }
 
     fn depth_of(blocks: &[Block]) -> usize {

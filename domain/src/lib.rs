@@ -12,6 +12,7 @@ pub mod effects;
 pub mod error;
 pub mod format;
 pub mod ids;
+pub mod mention;
 pub mod message;
 pub mod reaction;
 pub mod room;

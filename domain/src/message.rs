@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::vocab::MessageKind;
-use crate::{ApiError, FileId, MessageId, RoomId, User};
+use crate::{ApiError, FileId, MessageId, RoomId, User, UserId};
 
 /// A message as the API and the live channel show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +42,12 @@ pub struct MessageView {
     /// plain text, which is shown as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub formatted: Option<Vec<crate::format::Block>>,
+    /// The members it mentions (`@name`), by id (docs/RULES.md §6, "Mentions").
+    #[serde(default)]
+    pub mentions: Vec<UserId>,
+    /// An admin's `@room`: it mentions everyone in the room.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mentions_room: bool,
 }
 
 /// A reply's quote of the message it answers: who wrote it and how it starts, or that it
@@ -84,7 +90,16 @@ pub fn excerpt(kind: MessageKind, body: &str, sticker: Option<&str>) -> String {
         MessageKind::Sticker => format!("Sticker: {}", sticker.unwrap_or(body)),
         MessageKind::File => format!("File: {body}"),
         _ => {
-            let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+            // One line of words: Markdown's marks (`**`, `~~`, backticks, a quote's `>`) say
+            // how the text looks, not what it says, and a quote has no room for them.
+            let flat: String = body
+                .lines()
+                .map(|line| line.trim_start().trim_start_matches('>'))
+                .flat_map(str::split_whitespace)
+                .map(|word| word.trim_matches(|c| matches!(c, '*' | '~' | '`')))
+                .filter(|word| !word.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
             if flat.chars().count() <= EXCERPT_MAX {
                 return flat;
             }
@@ -119,6 +134,13 @@ impl MessageView {
     /// The text shown, empty for a tombstone.
     pub fn text(&self) -> &str {
         self.body.as_deref().unwrap_or("")
+    }
+
+    /// Whether it mentions `user` (by name, or by `@room`), who did not write it.
+    pub fn mentions(&self, user: &UserId) -> bool {
+        self.deleted.is_none()
+            && self.author.as_ref().is_none_or(|a| &a.id != user)
+            && (self.mentions_room || self.mentions.contains(user))
     }
 
     /// The highest point in its room's sequence this message tells of.
@@ -658,6 +680,15 @@ mod excerpt_tests {
     #[test]
     fn an_excerpt_is_one_short_line() {
         assert_eq!(excerpt(MessageKind::Text, "hi\n  there", None), "hi there");
+        // Markdown's marks stay out of a one-line quote.
+        assert_eq!(
+            excerpt(
+                MessageKind::Text,
+                "> **bold** and `code`\n~~gone~~ *it*",
+                None
+            ),
+            "bold and code gone it"
+        );
         let long = "word ".repeat(40);
         let e = excerpt(MessageKind::Text, &long, None);
         assert!(e.ends_with("word…"), "{e}");

@@ -39,6 +39,10 @@ pub struct RoomPage {
     pub invited: bool,
     /// For admins: how many people wait for an answer to their request.
     pub pending_requests: u32,
+    /// A member's read position when the page was read: the "new messages" divider goes
+    /// after it.
+    #[serde(default)]
+    pub read_to: Option<crate::MessageId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +50,15 @@ pub struct MyRoom {
     #[serde(flatten)]
     pub room: RoomView,
     pub my_role: Role,
+    /// Messages from others past my read position (docs/RULES.md §6, "Unread").
+    #[serde(default)]
+    pub unread: u64,
+    /// Of those, the ones that mention me.
+    #[serde(default)]
+    pub mentions: u64,
+    /// My read position: the newest message I have read.
+    #[serde(default)]
+    pub read_to: Option<crate::MessageId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,4 +135,7 @@ pub struct NotificationView {
     pub reason: Option<String>,
     pub created_at: String,
     pub read: bool,
+    /// The message a `mention` links to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<crate::MessageId>,
 }

@@ -192,6 +192,8 @@ pub enum NotificationKind {
     RoomTerminated,
     /// To every admin: someone asks to join.
     JoinRequest,
+    /// A message mentions you (`message_id` says which).
+    Mention,
 }
 
 /// The kinds of the moderation log (docs/RULES.md §5).

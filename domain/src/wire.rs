@@ -38,6 +38,11 @@ pub enum ClientFrame {
         emoji: String,
         on: bool,
     },
+    /// I have read a room up to `message_id` (docs/RULES.md §6, "Unread").
+    Read {
+        room_id: RoomId,
+        message_id: MessageId,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +100,12 @@ pub enum ServerFrame {
     /// its room. A client replaces the one it shows with the same id.
     MessageUpdated {
         message: MessageView,
+    },
+    /// My read position in a room moved (on this socket or another of mine): the room is
+    /// read up to `message_id`.
+    Read {
+        room_id: RoomId,
+        message_id: MessageId,
     },
 }
 

@@ -311,6 +311,69 @@ test('edit and delete: the other person sees each change live; Up edits the last
   for (const p of [a, b]) await p.page.context().close();
 });
 
+test('mentions and unread: the @ list, a badge and a notification live, the divider, read in one tab is read in the other', async () => {
+  const a = await person(browser, 'ana');
+  const b = await person(browser, 'bob');
+  const room = await createRoom(a.page, { name: uniqueName('Calls'), join_policy: 'open' });
+  const other = await createRoom(a.page, { name: uniqueName('Else'), join_policy: 'open' });
+  await api(b.page, '/api/rooms/join', { room_id: room.id });
+  await api(b.page, '/api/rooms/join', { room_id: other.id });
+  // Bob has two tabs open on the other room; ana writes in the first.
+  await open(b.page, `/rooms/${other.id}`);
+  const b2 = await b.page.context().newPage();
+  await open(b2, `/rooms/${other.id}`);
+  await open(a.page, `/rooms/${room.id}`);
+
+  // Typing "@" and the start of bob's name offers him; Enter picks, Enter then sends.
+  await composer(a.page).pressSequentially(`hey @${b.name.slice(0, 4)}`);
+  const list = a.page.getByRole('listbox', { name: 'Mention someone' });
+  await list.getByRole('option', { name: `@${b.name}` }).waitFor();
+  assert.equal(await list.getByRole('option', { name: /@room/ }).count(), 1, 'the owner may call the room');
+  await shot(a.page, 'mention-suggestions');
+  await composer(a.page).press('Enter');
+  await list.waitFor({ state: 'detached' });
+  assert.equal(await composer(a.page).inputValue(), `hey @${b.name} `);
+  await composer(a.page).pressSequentially('look at this');
+  await composer(a.page).press('Enter');
+  await seeMessage(a.page, 'look at this');
+
+  // Bob, elsewhere: both tabs' sidebars show the unread count and the mention, live; the
+  // bell has the notification, which links to the message.
+  for (const page of [b.page, b2]) {
+    const link = yourRooms(page).getByRole('link', { name: new RegExp(room.name) });
+    await link.getByLabel('1 mention').waitFor();
+    await link.getByLabel('1 unread').waitFor();
+  }
+  await bell(b.page).getByText('1').waitFor();
+  await shot(b.page, 'mention-badge');
+  await bell(b.page).click();
+  const note = b.page.getByRole('listitem').filter({ hasText: `${a.name} mentioned you in #${room.name}.` });
+  await note.getByRole('link', { name: 'Open message' }).click();
+  await b.page.waitForURL((u) => u.pathname === `/rooms/${room.id}`);
+
+  // In the room: the divider above what is new, the mention marked; reading it to the bottom
+  // clears the badges here and in the other tab.
+  await log(b.page).getByRole('separator', { name: 'New messages' }).waitFor();
+  await log(b.page).locator('.msg.mentions-me .mention', { hasText: `@${b.name}` }).waitFor();
+  await shot(b.page, 'mention-in-room');
+  for (const page of [b.page, b2]) {
+    const link = yourRooms(page).getByRole('link', { name: new RegExp(room.name) });
+    await link.locator('.badge').first().waitFor({ state: 'detached' });
+  }
+  // The server keeps it: a reload of the other tab shows no badge either.
+  await open(b2, `/rooms/${other.id}`);
+  assert.equal(await yourRooms(b2).getByRole('link', { name: new RegExp(room.name) }).locator('.badge').count(), 0);
+
+  // An admin's @room asks first how many it reaches.
+  await say(a.page, '@room we start at noon');
+  const confirm = a.page.locator('.room-confirm');
+  await confirm.getByText('This notifies 1 person.').waitFor();
+  await shot(a.page, 'mention-room-confirm');
+  await confirm.getByRole('button', { name: 'Send to everyone' }).click();
+  await log(b.page).locator('.msg .mention', { hasText: '@room' }).waitFor();
+  for (const p of [a, b]) await p.page.context().close();
+});
+
 test('rapid sends hit the rate limit: a countdown in the composer, and the text is kept', async () => {
   const a = await person(browser, 'ana');
   const room = await createRoom(a.page, { name: uniqueName('Fast'), join_policy: 'open' });

@@ -2,7 +2,7 @@
 // it, read its latest messages and send one, each a post that comes back (post-redirect-get).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, person, open, shot, uniqueName, log, assertNoPageErrors } from './browser.mjs';
+import { launch, person, open, shot, uniqueName, log, api, createRoom, yourRooms, assertNoPageErrors } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -128,4 +128,30 @@ test('without JavaScript: edit and delete a message through their pages', async 
   await asked.getByRole('button', { name: 'React with 👍' }).click();
   await log(a.page).locator('.reaction', { hasText: '👍' }).waitFor();
   await a.page.context().close();
+});
+
+test('without JavaScript: a mention is marked, the divider shows where I stopped, and a button marks the room read', async () => {
+  const a = await person(browser, 'ana', noJs);
+  const b = await person(browser, 'bob', noJs);
+  const room = await createRoom(a.page, { name: uniqueName('Plain calls'), join_policy: 'open' });
+  await api(b.page, '/api/rooms/join', { room_id: room.id });
+  await open(a.page, `/rooms/${room.id}`, noJs);
+  await a.page.getByRole('textbox', { name: 'Message' }).fill(`@${b.name} plain ping`);
+  await a.page.getByRole('button', { name: 'Send' }).click();
+  await log(a.page).locator('.mention', { hasText: `@${b.name}` }).waitFor();
+
+  await open(b.page, '/', noJs);
+  const link = yourRooms(b.page).getByRole('link', { name: new RegExp(room.name) });
+  await link.getByLabel('1 mention').waitFor();
+  await open(b.page, `/rooms/${room.id}`, noJs);
+  const divider = log(b.page).getByRole('separator', { name: 'New messages' });
+  await divider.waitFor();
+  await log(b.page).locator('.msg.mentions-me', { hasText: 'plain ping' }).waitFor();
+  await shot(b.page, 'nojs-new-messages');
+  await divider.getByRole('button', { name: 'Mark as read' }).click();
+  await b.page.waitForURL((u) => u.pathname === `/rooms/${room.id}`);
+  await log(b.page).locator('.msg', { hasText: 'plain ping' }).waitFor();
+  assert.equal(await log(b.page).getByRole('separator', { name: 'New messages' }).count(), 0);
+  assert.equal(await yourRooms(b.page).getByRole('link', { name: new RegExp(room.name) }).locator('.badge').count(), 0);
+  for (const p of [a, b]) await p.page.context().close();
 });

@@ -5,6 +5,7 @@ pub mod file;
 pub mod invite;
 pub mod join_request;
 pub mod membership;
+pub mod mention;
 pub mod message;
 pub mod message_version;
 pub mod mod_log;

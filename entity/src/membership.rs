@@ -18,6 +18,9 @@ pub struct Model {
     pub join_seq: i64,
     pub first_joined_at: DateTimeUtc,
     pub left_at: Option<DateTimeUtc>,
+    /// The newest message they have read (an id of the room's sequence); unread counts
+    /// are what is past it. Set to the room's newest message when they join.
+    pub read_to: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -33,6 +33,8 @@ pub struct Model {
     pub delete_reason: Option<String>,
     /// The message this one answers.
     pub reply_to: Option<i64>,
+    /// An admin's `@room`: everyone in the room is mentioned.
+    pub mentions_room: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

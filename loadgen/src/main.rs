@@ -1703,6 +1703,8 @@ mod tests {
                 reply_to: None,
                 reactions: Vec::new(),
                 formatted: None,
+                mentions: Vec::new(),
+                mentions_room: false,
             },
         }
     }

@@ -10,6 +10,7 @@ mod m20261126_000005_admins_index;
 mod m20261204_000006_name_skeletons;
 mod m20261204_000007_system_line_subjects;
 mod m20261205_000008_message_changes;
+mod m20261205_000009_mentions_and_reading;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000006_name_skeletons::Migration),
             Box::new(m20261204_000007_system_line_subjects::Migration),
             Box::new(m20261205_000008_message_changes::Migration),
+            Box::new(m20261205_000009_mentions_and_reading::Migration),
         ]
     }
 }

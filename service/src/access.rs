@@ -18,6 +18,8 @@ pub struct Access {
     pub standing: Standing,
     /// Their role, while they are a member.
     pub role: Option<Role>,
+    /// Their read position, while they are a member.
+    pub read_to: Option<domain::MessageId>,
 }
 
 /// What is stored about `user_id` and `room_id`; `room_not_found` if there is no such room.
@@ -45,10 +47,11 @@ pub async fn load<C: ConnectionTrait>(
         .one(conn)
         .await?
         .is_some_and(|i| i.expires_at > now);
-    let role = membership
+    let active = membership
         .as_ref()
-        .filter(|m| m.status == MembershipStatus::Active)
-        .map(|m| m.role);
+        .filter(|m| m.status == MembershipStatus::Active);
+    let role = active.map(|m| m.role);
+    let read_to = active.and_then(|m| m.read_to).map(domain::MessageId::new);
     let standing = Standing {
         status: room.status,
         policy: room.join_policy,
@@ -60,6 +63,7 @@ pub async fn load<C: ConnectionTrait>(
         room,
         standing,
         role,
+        read_to,
     })
 }
 

@@ -35,6 +35,12 @@ pub enum Published {
     Messages { messages: Vec<Posted> },
     /// A stored message changed (edited, deleted): everyone in its room sees it as it is.
     MessageUpdated { message: Box<MessageView> },
+    /// A member's read position in a room moved: their own sockets are told.
+    Read {
+        user_id: UserId,
+        room_id: RoomId,
+        message_id: domain::MessageId,
+    },
     /// A room's settings changed: its members see the new topic, policy and limit.
     RoomUpdated { room: RoomView },
     /// Sessions of one user ended (logout, password change, account deletion): the live

@@ -32,6 +32,7 @@ pub(crate) fn notification_view(
         reason: row.reason,
         created_at: rfc3339(row.created_at),
         read: row.read_at.is_some(),
+        message_id: row.message_id.map(domain::MessageId::new),
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use domain::{
     effects::{self, LogKind},
-    format,
+    format, mention,
     message::{Deletion, FileView, MessageKind, MessageView, ReplyView},
     reaction::{self as reaction_rules, ReactionView},
     room::Event,
@@ -38,6 +38,8 @@ pub struct Related {
     originals: HashMap<i64, row::Model>,
     /// By message: (emoji, who set it) in the order set.
     reactions: HashMap<i64, Vec<(String, UserId)>>,
+    /// By message: the members it mentions.
+    mentions: HashMap<i64, Vec<UserId>>,
 }
 
 impl Related {
@@ -47,6 +49,16 @@ impl Related {
             users,
             ..Self::default()
         }
+    }
+
+    /// A fresh message's mentions, with the people they name.
+    pub fn with_mentions(mut self, message: i64, users: &[User]) -> Self {
+        for u in users {
+            self.users.insert(u.id.clone(), u.clone());
+        }
+        self.mentions
+            .insert(message, users.iter().map(|u| u.id.clone()).collect());
+        self
     }
 
     /// Everything `rows` refer to, in one query per kind.
@@ -67,7 +79,7 @@ impl Related {
         let mut reactions: HashMap<i64, Vec<(String, UserId)>> = HashMap::new();
         if !ids.is_empty() {
             let rows = reaction::Entity::find()
-                .filter(reaction::Column::MessageId.is_in(ids))
+                .filter(reaction::Column::MessageId.is_in(ids.clone()))
                 .order_by(reaction::Column::CreatedAt, Order::Asc)
                 .all(conn)
                 .await?;
@@ -78,6 +90,7 @@ impl Related {
                     .push((r.emoji, UserId::new(r.user_id)));
             }
         }
+        let mentions = crate::mentions::of_messages(conn, &ids).await?;
         let people: Vec<UserId> = rows
             .iter()
             .chain(originals.values())
@@ -85,6 +98,7 @@ impl Related {
             .flatten()
             .map(UserId::new)
             .chain(reactions.values().flatten().map(|(_, u)| u.clone()))
+            .chain(mentions.values().flatten().cloned())
             .collect();
         let users = users_by_ids(conn, &people).await?;
         let file_ids: Vec<String> = rows.iter().filter_map(|m| m.file_id.clone()).collect();
@@ -104,6 +118,7 @@ impl Related {
             files,
             originals,
             reactions,
+            mentions,
         })
     }
 
@@ -166,8 +181,33 @@ impl Related {
             reason: m.delete_reason.clone(),
         });
         let live = deleted.is_none();
+        let mentions = self
+            .mentions
+            .get(&m.id)
+            .filter(|_| live)
+            .cloned()
+            .unwrap_or_default();
+        let mentions_room = live && m.mentions_room;
         let formatted = (live && m.kind == MessageKind::Text)
-            .then(|| format::parse(&m.body))
+            .then(|| {
+                let mut blocks = format::parse(&m.body);
+                if mentions_room || !mentions.is_empty() {
+                    format::mark_mentions(&mut blocks, &|key: &str| {
+                        if key == mention::ROOM {
+                            return mentions_room.then_some(None);
+                        }
+                        mentions
+                            .iter()
+                            .find(|id| {
+                                self.users
+                                    .get(*id)
+                                    .is_some_and(|u| u.username.eq_ignore_ascii_case(key))
+                            })
+                            .map(|id| Some(id.clone()))
+                    });
+                }
+                blocks
+            })
             .filter(|blocks| !format::is_plain(blocks));
         MessageView {
             formatted,
@@ -194,6 +234,8 @@ impl Related {
             created_at: rfc3339(m.created_at),
             edited_at: m.edited_at.map(rfc3339),
             deleted,
+            mentions,
+            mentions_room,
         }
     }
 }

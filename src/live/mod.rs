@@ -114,6 +114,17 @@ impl LiveHub {
                 let frame = frame(&ServerFrame::MessageUpdated { message: *message });
                 self.to_room(&id, &frame, None);
             }
+            Published::Read {
+                user_id,
+                room_id,
+                message_id,
+            } => self.to_user(
+                &user_id,
+                &frame(&ServerFrame::Read {
+                    room_id,
+                    message_id,
+                }),
+            ),
             Published::RoomUpdated { room } => {
                 let id = room.id.clone();
                 self.to_room(&id, &frame(&ServerFrame::RoomUpdated { room }), None);

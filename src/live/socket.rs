@@ -386,6 +386,20 @@ async fn handle(text: &str, user: &User, conn: SocketId, live: &LiveChannel) -> 
             }
             None
         }
+        // Every socket of the reader's, this one included, gets the `read` frame.
+        ClientFrame::Read {
+            room_id,
+            message_id,
+        } => {
+            let read = live
+                .messages
+                .mark_read(&user.id, &room_id, message_id)
+                .await;
+            if let Err(e) = read {
+                reply_error(live, conn, ApiError::from(e), None);
+            }
+            None
+        }
     }
 }
 

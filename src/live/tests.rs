@@ -185,6 +185,8 @@ fn posted(room: &str, body: &str, from: Option<&str>) -> Posted {
             reply_to: None,
             reactions: Vec::new(),
             formatted: None,
+            mentions: Vec::new(),
+            mentions_room: false,
         },
         client_id: from.map(|_| ClientId::parse(body).unwrap()),
     }

@@ -555,3 +555,35 @@ async fn edits_and_deletes_reach_sockets_on_the_other_instance() {
     assert_eq!(f["message"]["body"], Value::Null);
     assert_eq!(f["message"]["deleted"]["by"]["username"], "ann");
 }
+
+#[tokio::test]
+async fn read_positions_and_mentions_reach_sockets_on_the_other_instance() {
+    let pair = Pair::start(&[]).await;
+    let (one, two) = (&pair.apps[0], &pair.apps[1]);
+    let ann = person(one, "ann").await;
+    let bob = person(two, "bob").await;
+    let room = open_room(one, &ann, "Both", &[&bob]).await;
+    let mut bob_here = connect(one, &bob).await;
+    let mut bob_there = connect(two, &bob).await;
+    let mut a = connect(one, &ann).await;
+    send(&mut a, text(&room, "c1", "over to you @bob")).await;
+    let mid = next_of(&mut a, &["ack"]).await["message"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The mention's notification reaches bob's socket on the other instance.
+    let n = next_of(&mut bob_there, &["notification"]).await;
+    assert_eq!(n["notification"]["kind"], "mention");
+    assert_eq!(n["notification"]["message_id"], mid.as_str());
+    // Read on the first instance: both of bob's sockets hear it.
+    send(
+        &mut bob_here,
+        json!({"type": "read", "room_id": room, "message_id": mid}),
+    )
+    .await;
+    for ws in [&mut bob_here, &mut bob_there] {
+        let f = next_of(ws, &["read"]).await;
+        assert_eq!(f["message_id"], mid.as_str());
+        assert_eq!(f["room_id"], room.as_str());
+    }
+}

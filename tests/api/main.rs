@@ -14,6 +14,7 @@ mod faults;
 mod hardening;
 mod instances;
 mod live;
+mod mentions_unread;
 mod message_changes;
 mod rooms;
 mod second_pass;

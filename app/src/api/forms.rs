@@ -176,6 +176,20 @@ pub async fn react_form(
     )
 }
 
+/// Marking a room read without JavaScript: the "Mark as read" button under the "new
+/// messages" divider.
+#[server(endpoint = "form/rooms/read")]
+pub async fn mark_read_form(room_id: RoomId, message_id: String) -> Result<(), AppError> {
+    let result = super::rooms::mark_room_read(room_id.clone(), message_id).await;
+    form_reply(
+        result,
+        |_| Landing::PlainPostOnly(room_path(&room_id)),
+        &room_path(&room_id),
+        MarkReadForm::PATH,
+        &[],
+    )
+}
+
 /// Where a changed message is seen: its room's page, at the message. Only the digits of a
 /// typed id go into an address.
 pub fn message_path(room: &RoomId, message_id: &str) -> String {

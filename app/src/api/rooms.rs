@@ -214,6 +214,16 @@ pub async fn room_requests(room_id: RoomId) -> Result<Requests, AppError> {
     })
 }
 
+/// Moves the caller's read position in a room forward to `message_id` (docs/API.md,
+/// "rooms/read"); their other tabs and devices hear it as a `read` frame.
+#[server(endpoint = "rooms/read", input = Json, output = Json)]
+pub async fn mark_room_read(room_id: RoomId, message_id: String) -> Result<Empty, AppError> {
+    let (me, ctx) = caller().await?;
+    let id = domain::MessageId::parse(&message_id, "message_id")?;
+    ctx.messages.mark_read(&me.id, &room_id, id).await?;
+    Ok(Empty {})
+}
+
 #[server(endpoint = "rooms/approve", input = Json, output = Json)]
 pub async fn approve_request(room_id: RoomId, user_id: UserId) -> Result<Empty, AppError> {
     act(&room_id, Command::Approve { user: user_id }).await?;

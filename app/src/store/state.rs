@@ -83,6 +83,8 @@ pub enum Local {
     Show(RoomId),
     /// This room's page closed.
     Hide(RoomId),
+    /// The shown room is read to the bottom while the tab is visible.
+    Seen(RoomId),
     /// I joined, asked to join or took an invite from this room's page: load it again.
     Joined(RoomId),
     /// Something about the room changed that no frame tells (an answered request): load it
@@ -111,6 +113,8 @@ pub enum Local {
     DismissNotice(u64),
     /// A refusal or failure to tell the person about.
     Failed(ApiError),
+    /// Something done that the person should see done (it fades).
+    Done(String),
     /// I left this room (through the API).
     Left(RoomId),
     /// Set (`on`) or take back my emoji on a message.
@@ -244,6 +248,9 @@ pub struct Conversation {
     /// The highest `seq` among the messages received: an edit or delete of an old message
     /// moves the catch-up cursor past the newest id.
     pub changes_seen: Option<MessageId>,
+    /// My read position when the room was opened: the "new messages" divider follows it
+    /// (while a message from someone else does).
+    pub divider: Option<MessageId>,
 }
 
 impl Conversation {
@@ -270,6 +277,25 @@ impl Conversation {
                     && m.deleted.is_none()
             })
             .map(|m| m.id)
+    }
+
+    /// The newest stored message of someone else's, past nothing I have not loaded: what
+    /// reading to the bottom marks read.
+    pub fn newest_read(&self) -> Option<MessageId> {
+        self.newest()
+    }
+
+    /// The first message from someone else past `divider`: where "new messages" begins.
+    pub fn first_unread(&self, me: Option<&UserId>) -> Option<MessageId> {
+        let after = self.divider?;
+        self.messages
+            .range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+            .find(|(_, m)| {
+                m.kind != MessageKind::System
+                    && m.deleted.is_none()
+                    && m.author.as_ref().is_some_and(|a| Some(&a.id) != me)
+            })
+            .map(|(id, _)| *id)
     }
 
     /// Where catch-up resumes: the highest point of the room's sequence seen, a message or
@@ -306,8 +332,12 @@ impl Conversation {
 pub struct RoomEntry {
     pub room: RoomView,
     pub role: Role,
-    /// Messages from others since I last looked at it.
+    /// Messages from others past my read position (the server counts; live messages add).
     pub unread: u32,
+    /// Of those, the ones that mention me.
+    pub mentions: u32,
+    /// My read position in it, as the server last said.
+    pub read_to: Option<MessageId>,
 }
 
 /// A short message in the corner: something happened that the person should see.
@@ -465,6 +495,10 @@ impl ChatState {
                 Vec::new()
             }
             ServerFrame::Pong => Vec::new(),
+            ServerFrame::Read {
+                room_id,
+                message_id,
+            } => self.read(room_id, message_id),
             ServerFrame::MessageUpdated { message } => {
                 self.changed(message);
                 Vec::new()
@@ -525,10 +559,39 @@ impl ChatState {
         }
     }
 
+    /// A deleted message no longer counts in its room's badges, if it did.
+    fn uncount(&mut self, deleted: &MessageView) {
+        let me = self.me.as_ref().map(|u| u.id.clone());
+        let held = self
+            .conversation(&deleted.room_id)
+            .and_then(|c| c.messages.get(&deleted.id))
+            .filter(|m| m.deleted.is_none())
+            .map(|m| me.as_ref().is_some_and(|me| m.mentions(me)));
+        let Some(entry) = self.rooms.iter_mut().find(|r| r.room.id == deleted.room_id) else {
+            return;
+        };
+        let from_other = deleted
+            .author
+            .as_ref()
+            .is_some_and(|a| Some(&a.id) != me.as_ref());
+        if !from_other || entry.read_to >= Some(deleted.id) || entry.unread == 0 {
+            return;
+        }
+        entry.unread -= 1;
+        // Not held here, whether it mentioned me is not known: the next overview load
+        // brings the server's count.
+        if held == Some(true) {
+            entry.mentions = entry.mentions.saturating_sub(1);
+        }
+    }
+
     /// A message changed (edited, deleted, reacted to): shown as it is now where its room is
     /// loaded, and so are the quotes of it in replies; elsewhere the next load brings it.
     fn changed(&mut self, mut message: MessageView) {
         self.mark_mine(&mut message);
+        if message.deleted.is_some() {
+            self.uncount(&message);
+        }
         let Some(c) = self.conversations.get_mut(&message.room_id) else {
             return;
         };
@@ -555,6 +618,7 @@ impl ChatState {
         self.mark_mine(&mut message);
         let room = message.room_id.clone();
         let from_other = message.author.as_ref().is_some_and(|a| !self.is_me(&a.id));
+        let mentions_me = self.me.as_ref().is_some_and(|me| message.mentions(&me.id));
         let shown = self.shown.as_ref() == Some(&room);
         let fresh = match self.conversations.get_mut(&room) {
             Some(c) if c.loaded => {
@@ -568,6 +632,7 @@ impl ChatState {
         if fresh && from_other && !shown {
             if let Some(entry) = self.rooms.iter_mut().find(|r| r.room.id == room) {
                 entry.unread = entry.unread.saturating_add(1);
+                entry.mentions = entry.mentions.saturating_add(u32::from(mentions_me));
             }
         }
     }
@@ -859,21 +924,19 @@ impl ChatState {
         Vec::new()
     }
 
-    /// Who I am, my rooms (keeping their unread counts), my past rooms, my notifications.
+    /// Who I am, my rooms (with the server's unread and mention counts), my past rooms, my
+    /// notifications.
     fn overview(&mut self, o: Overview) {
-        let unread: HashMap<RoomId, u32> = self
-            .rooms
-            .iter()
-            .map(|r| (r.room.id.clone(), r.unread))
-            .collect();
         self.me = Some(o.user);
         self.rooms = o
             .rooms
             .into_iter()
-            .map(|MyRoom { room, my_role }| RoomEntry {
-                unread: unread.get(&room.id).copied().unwrap_or(0),
-                room,
-                role: my_role,
+            .map(|r: MyRoom| RoomEntry {
+                unread: u32::try_from(r.unread).unwrap_or(u32::MAX),
+                mentions: u32::try_from(r.mentions).unwrap_or(u32::MAX),
+                read_to: r.read_to,
+                room: r.room,
+                role: r.my_role,
             })
             .collect();
         sort_rooms(&mut self.rooms);
@@ -904,6 +967,7 @@ impl ChatState {
         c.requested = open.requested;
         c.invited = open.invited;
         c.requests = open.pending_requests;
+        c.divider = open.read_to;
         // The server's word on where I stand now replaces the story of how I left.
         c.ended = None;
         if open.my_role.is_some() {
@@ -922,12 +986,8 @@ impl ChatState {
 
     fn local(&mut self, local: Local, now: Millis) -> Vec<Followup> {
         match local {
-            Local::Show(room) => {
-                if let Some(entry) = self.rooms.iter_mut().find(|r| r.room.id == room) {
-                    entry.unread = 0;
-                }
-                self.shown = Some(room);
-            }
+            Local::Show(room) => self.shown = Some(room),
+            Local::Seen(room) => return self.seen(&room),
             Local::Hide(room) => {
                 if self.shown.as_ref() == Some(&room) {
                     self.shown = None;
@@ -951,6 +1011,7 @@ impl ChatState {
             }
             Local::DismissNotice(id) => self.notices.retain(|n| n.id != id),
             Local::Failed(err) => self.notice(err.message, None, true),
+            Local::Done(text) => self.notice(text, None, false),
             Local::React {
                 message_id,
                 emoji,
@@ -973,6 +1034,43 @@ impl ChatState {
             }
         }
         Vec::new()
+    }
+
+    /// The shown room was read to its newest message (scrolled to the bottom, the tab
+    /// visible): the badge clears, and the server moves my read position there.
+    fn seen(&mut self, room: &RoomId) -> Vec<Followup> {
+        let Some(newest) = self.conversation(room).and_then(Conversation::newest_read) else {
+            return Vec::new();
+        };
+        let Some(entry) = self.rooms.iter_mut().find(|r| &r.room.id == room) else {
+            return Vec::new();
+        };
+        entry.unread = 0;
+        entry.mentions = 0;
+        if entry.read_to >= Some(newest) {
+            return Vec::new();
+        }
+        entry.read_to = Some(newest);
+        vec![Followup::Transmit(ClientFrame::Read {
+            room_id: room.clone(),
+            message_id: newest,
+        })]
+    }
+
+    /// My read position moved (in this tab or another of mine): past everything I hold,
+    /// the room is read; short of it, the server's count says what is left.
+    fn read(&mut self, room: RoomId, message_id: MessageId) -> Vec<Followup> {
+        let newest = self.conversation(&room).and_then(Conversation::newest);
+        let Some(entry) = self.rooms.iter_mut().find(|r| r.room.id == room) else {
+            return Vec::new();
+        };
+        entry.read_to = entry.read_to.max(Some(message_id));
+        if newest.is_none_or(|n| n <= message_id) && newest.is_some() {
+            entry.unread = 0;
+            entry.mentions = 0;
+            return Vec::new();
+        }
+        vec![Followup::Refresh]
     }
 
     fn draft(&mut self, room: &RoomId, text: String) {

@@ -61,6 +61,18 @@ fn msg(id: i64, room: &str, author: Option<&str>, body: &str) -> MessageView {
         reply_to: None,
         reactions: Vec::new(),
         formatted: None,
+        mentions: Vec::new(),
+        mentions_room: false,
+    }
+}
+
+fn my_room(room: RoomView, my_role: Role, unread: u64, mentions: u64) -> MyRoom {
+    MyRoom {
+        room,
+        my_role,
+        unread,
+        mentions,
+        read_to: None,
     }
 }
 
@@ -82,6 +94,7 @@ fn notification(id: &str, kind: NotificationKind, room: &str) -> NotificationVie
         reason: Some("spamming".into()),
         created_at: clock::iso_from_millis(NOW),
         read: false,
+        message_id: None,
     }
 }
 
@@ -92,14 +105,8 @@ fn signed_in() -> ChatState {
         Loaded::Overview(Overview {
             user: user("me"),
             rooms: vec![
-                MyRoom {
-                    room: room("r2", "lounge"),
-                    my_role: Role::Member,
-                },
-                MyRoom {
-                    room: room("r1", "Games"),
-                    my_role: Role::Member,
-                },
+                my_room(room("r2", "lounge"), Role::Member, 0, 0),
+                my_room(room("r1", "Games"), Role::Member, 0, 0),
             ],
             previous: vec![],
             notifications: vec![],
@@ -121,6 +128,7 @@ fn signed_in() -> ChatState {
             requested: false,
             invited: false,
             pending_requests: 0,
+            read_to: None,
         })
         .into(),
         NOW,
@@ -166,31 +174,22 @@ fn send(s: &mut ChatState, client_id: &str, body: &str, now: Millis) -> Vec<Foll
 }
 
 #[test]
-fn the_overview_lists_my_rooms_by_name_and_keeps_unread_counts() {
+fn unread_and_mention_counts_come_from_the_server_and_move_live() {
     let mut s = signed_in();
     let names: Vec<_> = s.rooms.iter().map(|r| r.room.name.as_str()).collect();
     assert_eq!(names, ["Games", "lounge"], "by name, ignoring case");
-    s.apply(
-        ServerFrame::Message {
-            message: msg(20, "r2", Some("ana"), "hi"),
-        }
-        .into(),
-        NOW,
-    );
-    assert_eq!(s.room_entry(&"r2".into()).unwrap().unread, 1);
-    // A refreshed overview keeps what it cannot know.
-    let again = s.clone();
+    let entry = |s: &ChatState| {
+        let e = s.room_entry(&"r2".into()).unwrap();
+        (e.unread, e.mentions)
+    };
+    // The overview brings the server's counts.
     s.apply(
         Loaded::Overview(Overview {
             user: user("me"),
-            rooms: again
-                .rooms
-                .iter()
-                .map(|r| MyRoom {
-                    room: r.room.clone(),
-                    my_role: r.role,
-                })
-                .collect(),
+            rooms: vec![
+                my_room(room("r2", "lounge"), Role::Member, 3, 1),
+                my_room(room("r1", "Games"), Role::Member, 0, 0),
+            ],
             previous: vec![],
             notifications: vec![],
             unread: 0,
@@ -198,10 +197,150 @@ fn the_overview_lists_my_rooms_by_name_and_keeps_unread_counts() {
         .into(),
         NOW,
     );
-    assert_eq!(s.room_entry(&"r2".into()).unwrap().unread, 1);
-    // Showing the room reads it.
+    assert_eq!(entry(&s), (3, 1));
+    // A message from someone else counts; one that names me counts as a mention too.
+    s.apply(
+        ServerFrame::Message {
+            message: msg(20, "r2", Some("ana"), "hi"),
+        }
+        .into(),
+        NOW,
+    );
+    let mut naming = msg(21, "r2", Some("ana"), "@me look");
+    naming.mentions = vec![UserId::from("id-me")];
+    s.apply(ServerFrame::Message { message: naming }.into(), NOW);
+    let mut everyone = msg(22, "r2", Some("ana"), "@room look");
+    everyone.mentions_room = true;
+    s.apply(
+        ServerFrame::Message {
+            message: everyone.clone(),
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(entry(&s), (6, 3));
+    // My own never do.
+    s.apply(
+        ServerFrame::Message {
+            message: msg(23, "r2", Some("me"), "@room mine"),
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(entry(&s), (6, 3));
+    // Showing the room does not read it by itself: reading it to the bottom does, and
+    // tells the server.
     s.apply(Local::Show("r2".into()).into(), NOW);
-    assert_eq!(s.room_entry(&"r2".into()).unwrap().unread, 0);
+    assert_eq!(entry(&s), (6, 3));
+    s.apply(
+        Loaded::Room(RoomOpen {
+            room: room("r2", "lounge"),
+            my_role: Some(Role::Member),
+            members: vec![member("ana", Role::Owner), member("me", Role::Member)],
+            messages: vec![msg(23, "r2", Some("me"), "@room mine"), everyone],
+            has_older: false,
+            requested: false,
+            invited: false,
+            pending_requests: 0,
+            read_to: Some(MessageId::new(19)),
+        })
+        .into(),
+        NOW,
+    );
+    let c = s.conversation(&"r2".into()).unwrap();
+    assert_eq!(
+        c.first_unread(Some(&UserId::from("id-me"))),
+        Some(MessageId::new(22))
+    );
+    let out = s.apply(Local::Seen("r2".into()).into(), NOW);
+    assert_eq!(
+        out,
+        vec![Followup::Transmit(ClientFrame::Read {
+            room_id: "r2".into(),
+            message_id: MessageId::new(23),
+        })]
+    );
+    assert_eq!(entry(&s), (0, 0));
+    // Seen again with nothing new: nothing to tell.
+    assert!(s.apply(Local::Seen("r2".into()).into(), NOW).is_empty());
+}
+
+#[test]
+fn a_read_elsewhere_clears_the_badge_or_asks_the_server_for_what_is_left() {
+    let mut s = signed_in();
+    for id in [30, 31] {
+        s.apply(
+            ServerFrame::Message {
+                message: msg(id, "r1", Some("ana"), "x"),
+            }
+            .into(),
+            NOW,
+        );
+    }
+    s.apply(
+        ServerFrame::Message {
+            message: msg(40, "r2", Some("ana"), "y"),
+        }
+        .into(),
+        NOW,
+    );
+    // r1 is loaded: read to its newest message in another tab, it is read here too.
+    let out = s.apply(
+        ServerFrame::Read {
+            room_id: "r1".into(),
+            message_id: MessageId::new(31),
+        }
+        .into(),
+        NOW,
+    );
+    assert!(out.is_empty());
+    assert_eq!(s.room_entry(&"r1".into()).unwrap().unread, 0);
+    // r2 is not loaded here: the server's count says what is left.
+    let out = s.apply(
+        ServerFrame::Read {
+            room_id: "r2".into(),
+            message_id: MessageId::new(35),
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(out, vec![Followup::Refresh]);
+    assert_eq!(
+        s.room_entry(&"r2".into()).unwrap().read_to,
+        Some(MessageId::new(35))
+    );
+}
+
+#[test]
+fn a_deleted_unread_message_leaves_the_counts() {
+    let mut s = signed_in();
+    // Loaded, not shown: what comes in counts, and what it was is known here.
+    s.apply(Local::Hide("r1".into()).into(), NOW);
+    let mut naming = msg(30, "r1", Some("ana"), "@me hey");
+    naming.mentions = vec![UserId::from("id-me")];
+    s.apply(
+        ServerFrame::Message {
+            message: naming.clone(),
+        }
+        .into(),
+        NOW,
+    );
+    let r1 = |s: &ChatState| {
+        let e = s.room_entry(&"r1".into()).unwrap();
+        (e.unread, e.mentions)
+    };
+    assert_eq!(r1(&s), (1, 1));
+    let mut gone = naming;
+    gone.body = None;
+    gone.mentions = Vec::new();
+    gone.seq = MessageId::new(31);
+    gone.deleted = Some(domain::message::Deletion {
+        by: Some(user("ana")),
+        at: clock::iso_from_millis(NOW),
+        reason: None,
+    });
+    s.apply(ServerFrame::MessageUpdated { message: gone }.into(), NOW);
+    assert_eq!(r1(&s), (0, 0));
 }
 
 #[test]
@@ -667,10 +806,7 @@ fn a_kick_tells_me_who_and_why_and_the_room_leaves_my_sidebar() {
     s.apply(
         Loaded::Overview(Overview {
             user: user("me"),
-            rooms: vec![MyRoom {
-                room: room("r2", "lounge"),
-                my_role: Role::Member,
-            }],
+            rooms: vec![my_room(room("r2", "lounge"), Role::Member, 0, 0)],
             previous: vec![PreviousRoom {
                 room: room("r1", "Games"),
                 left_at: clock::iso_from_millis(NOW),
@@ -698,6 +834,7 @@ fn a_kick_tells_me_who_and_why_and_the_room_leaves_my_sidebar() {
             requested: true,
             invited: false,
             pending_requests: 0,
+            read_to: None,
         })
         .into(),
         NOW,

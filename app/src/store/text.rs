@@ -51,6 +51,7 @@ pub fn notification(n: &NotificationView) -> String {
         NotificationKind::OwnershipReceived => format!("You are now the owner of {room}."),
         NotificationKind::RoomTerminated => terminated(n.room_name.as_deref()),
         NotificationKind::JoinRequest => format!("{actor} asks to join {room}."),
+        NotificationKind::Mention => format!("{actor} mentioned you in {room}."),
     }
 }
 

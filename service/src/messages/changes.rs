@@ -62,12 +62,19 @@ impl Messages {
         })
         .exec_without_returning(&txn)
         .await?;
+        // Mentions follow the text: whoever it names now, and a notification for anyone it
+        // names for the first time.
+        let resolved =
+            crate::mentions::resolve(&txn, &message.room_id, &actor.id, body.as_str()).await?;
         let mut edited: row::ActiveModel = message.into();
         edited.body = Set(body.into_string());
         edited.edited_at = Set(Some(now));
+        edited.mentions_room = Set(resolved.mentions.room);
         edited.seq = Set(Some(next_seq(&txn).await?));
         let edited = edited.update(&txn).await?;
+        let notified = crate::mentions::store(&txn, &edited, &resolved.mentions, now).await?;
         txn.commit().await?;
+        super::publish_notifications(self.hub.as_ref(), actor, &notified);
         self.publish_change(edited, &actor.id).await
     }
 
@@ -96,6 +103,7 @@ impl Messages {
             .filter(reaction::Column::MessageId.eq(message.id))
             .exec(&txn)
             .await?;
+        crate::mentions::forget(&txn, message.id).await?;
         let file_id = message.file_id.clone();
         let (room_id, author_id) = (message.room_id.clone(), message.author_id.clone());
         let mut tomb: row::ActiveModel = message.into();
@@ -104,6 +112,7 @@ impl Messages {
         tomb.sticker = Set(None);
         tomb.file_id = Set(None);
         tomb.edited_at = Set(None);
+        tomb.mentions_room = Set(false);
         tomb.deleted_at = Set(Some(now));
         tomb.deleted_by = Set(Some(actor.id.to_string()));
         // The author's own delete needs no reason: it is theirs to take back.

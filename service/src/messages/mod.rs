@@ -13,7 +13,7 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use domain::{
-    message::{FileView, MessageKind, MessageView, Outgoing, ReplyView, HISTORY_PAGE},
+    message::{Content, FileView, MessageKind, MessageView, Outgoing, ReplyView, HISTORY_PAGE},
     room::{MembershipStatus, RoomStatus},
     ApiError, ErrorCode, FileId, MessageId, RoomId, User, UserId,
 };
@@ -31,6 +31,7 @@ use crate::{
     error::ServiceResult,
     hub::{Hub, Posted, Published},
     limits::{Action, ActionLimits, Bucket, Shared},
+    mentions,
     timeline::{self, file_view, message_view},
     tx::{begin_write, lock_rooms},
     ServiceError,
@@ -67,12 +68,18 @@ struct StoredSend {
     model: row::Model,
     fresh: bool,
     reply: Option<ReplyView>,
+    /// The members it mentions.
+    mentioned: Vec<User>,
+    /// The mention notifications it wrote, to publish once committed.
+    notified: Vec<entity::notification::Model>,
 }
 
 impl StoredSend {
     fn view(&self, author: &User) -> MessageView {
         let users = HashMap::from([(author.id.clone(), author.clone())]);
-        let mut view = message_view(self.model.clone(), &users);
+        let mut view = timeline::Related::people(users)
+            .with_mentions(self.model.id, &self.mentioned)
+            .view(self.model.clone(), None);
         view.reply_to = self.reply.clone();
         view
     }
@@ -338,6 +345,17 @@ impl Messages {
             .ok_or_else(|| ServiceError::Internal("a message lost its view".into()))
     }
 
+    /// Moves `user_id`'s read position in `room_id` forward to `message_id`
+    /// (`crate::reading::mark_read`).
+    pub async fn mark_read(
+        &self,
+        user_id: &UserId,
+        room_id: &RoomId,
+        message_id: MessageId,
+    ) -> ServiceResult<bool> {
+        crate::reading::mark_read(&self.db, self.hub.as_ref(), user_id, room_id, message_id).await
+    }
+
     /// What a reconnecting client missed: the messages after `after` (exclusive) and the
     /// messages changed since then, each once and in its final state, in the order of
     /// their last event (`seq`). The client's next cursor is the highest `seq` it got.
@@ -391,6 +409,11 @@ async fn write_loop(
         metrics::counter!("parlor_messages_stored_total").increment(messages.len() as u64);
         if !messages.is_empty() {
             hub.publish(Published::Messages { messages });
+        }
+        for (job, result) in batch.iter().zip(&results) {
+            if let Ok(stored) = result {
+                publish_notifications(hub.as_ref(), &job.author, &stored.notified);
+            }
         }
         for (job, result) in batch.drain(..).zip(results) {
             metrics::histogram!("parlor_send_to_store_seconds")
@@ -450,17 +473,41 @@ async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<
             (true, Some(id)) => Some(answerable(&txn, &job.send.room_id, id).await?),
             _ => None,
         };
+        let resolved = match (&answered, &job.send.content) {
+            (Some(Err(_)), _) => None,
+            (_, Content::Text(body)) if allowed => Some(
+                mentions::resolve(
+                    &txn,
+                    job.send.room_id.as_str(),
+                    &job.author.id,
+                    body.as_str(),
+                )
+                .await?,
+            ),
+            _ => None,
+        };
         let inserted = match &answered {
             Some(Err(_)) => None,
-            _ if allowed => insert_message(&txn, job, now).await?,
+            _ if allowed => {
+                let room_wide = resolved.as_ref().is_some_and(|r| r.mentions.room);
+                insert_message(&txn, job, room_wide, now).await?
+            }
             _ => None,
         };
         if let Some(model) = inserted {
             let reply = answered.and_then(Result::ok);
+            let resolved = resolved.unwrap_or_default();
+            let notified = if resolved.mentions.room || !resolved.mentions.users.is_empty() {
+                mentions::store(&txn, &model, &resolved.mentions, now).await?
+            } else {
+                Vec::new()
+            };
             out.push(Ok(StoredSend {
                 model,
                 fresh: true,
                 reply,
+                mentioned: resolved.users,
+                notified,
             }));
             continue;
         }
@@ -475,10 +522,13 @@ async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<
                         .map(|(_, view)| view),
                     None => None,
                 };
+                let mentioned = mentioned_users(&txn, model.id).await?;
                 Ok(StoredSend {
                     model,
                     fresh: false,
                     reply,
+                    mentioned,
+                    notified: Vec::new(),
                 })
             }
             None => match (
@@ -496,6 +546,36 @@ async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<
     }
     txn.commit().await?;
     Ok(out)
+}
+
+/// The people stored message `id` mentions (a retry's answer shows them as the first did).
+async fn mentioned_users(txn: &DatabaseTransaction, id: i64) -> Result<Vec<User>, DbErr> {
+    let ids: Vec<UserId> = mentions::of_messages(txn, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    let users = crate::users::users_by_ids(txn, &ids)
+        .await
+        .map_err(|e| match e {
+            ServiceError::Db(e) => e,
+            other => DbErr::Custom(other.to_string()),
+        })?;
+    Ok(ids.iter().filter_map(|id| users.get(id).cloned()).collect())
+}
+
+/// Tells each person `notified` names of their mention, live, once it is committed.
+pub(crate) fn publish_notifications(
+    hub: &dyn Hub,
+    author: &User,
+    notified: &[entity::notification::Model],
+) {
+    let users = HashMap::from([(author.id.clone(), author.clone())]);
+    for n in notified {
+        hub.publish(Published::Notification {
+            user_id: UserId::new(n.user_id.clone()),
+            notification: crate::notifications::notification_view(n.clone(), &users),
+        });
+    }
 }
 
 /// The message `id` and its quote, whatever room it is in.
@@ -588,6 +668,7 @@ async fn may_post<'a>(
 async fn insert_message(
     txn: &DatabaseTransaction,
     job: &WriteJob,
+    mentions_room: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<row::Model>, DbErr> {
     let send = &job.send;
@@ -602,6 +683,7 @@ async fn insert_message(
         client_id: Set(Some(send.client_id.to_string())),
         created_at: Set(now),
         reply_to: Set(send.reply_to.map(MessageId::get)),
+        mentions_room: Set(mentions_room),
         ..Default::default()
     };
     let inserted = row::Entity::insert(fresh)

@@ -16,11 +16,13 @@ use domain::{
     vocab::NotificationKind,
     ApiError, ErrorCode, RoomId, User, UserId,
 };
-use entity::{ban, invite, join_request, membership, mod_log, notification, room as room_row};
+use entity::{
+    ban, invite, join_request, membership, message, mod_log, notification, room as room_row,
+};
 use sea_orm::{
     sea_query::{Expr, OnConflict},
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, Order,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 
@@ -264,6 +266,15 @@ async fn persist_join(
     role: Role,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
+    // What is there when they join counts as read: unread starts with what comes after.
+    let newest: Option<i64> = message::Entity::find()
+        .select_only()
+        .column(message::Column::Id)
+        .filter(message::Column::RoomId.eq(room_id.as_str()))
+        .order_by(message::Column::Id, Order::Desc)
+        .into_tuple()
+        .one(txn)
+        .await?;
     let row = membership::ActiveModel {
         room_id: Set(room_id.to_string()),
         user_id: Set(user.to_string()),
@@ -273,6 +284,7 @@ async fn persist_join(
         join_seq: Set(micros(now)),
         first_joined_at: Set(now),
         left_at: Set(None),
+        read_to: Set(newest),
     };
     membership::Entity::insert(row)
         .on_conflict(
@@ -283,6 +295,7 @@ async fn persist_join(
                     membership::Column::JoinedAt,
                     membership::Column::JoinSeq,
                     membership::Column::LeftAt,
+                    membership::Column::ReadTo,
                 ])
                 .to_owned(),
         )
@@ -406,6 +419,7 @@ async fn record_effects(
             reason,
             created_at: now,
             read_at: None,
+            message_id: None,
         };
         notification::Entity::insert(notification::ActiveModel::from(row.clone()))
             .exec_without_returning(txn)

@@ -68,6 +68,7 @@ impl Rooms {
                 requested,
                 invited: access.standing.invited,
                 pending_requests: 0,
+                read_to: None,
             });
         };
         let members = self.member_list(room_id).await?;
@@ -92,6 +93,7 @@ impl Rooms {
             requested: false,
             invited: false,
             pending_requests: u32::try_from(pending_requests).unwrap_or(u32::MAX),
+            read_to: access.read_to,
         })
     }
 
@@ -188,6 +190,11 @@ impl Rooms {
             .iter()
             .map(|m| (m.room_id.clone(), m.role))
             .collect();
+        let read_to: HashMap<String, i64> = memberships
+            .iter()
+            .filter_map(|m| Some((m.room_id.clone(), m.read_to?)))
+            .collect();
+        let counts = crate::reading::counts(&self.db, actor).await?;
         let models = room_row::Entity::find()
             .filter(room_row::Column::Id.is_in(roles.keys().cloned()))
             .filter(room_row::Column::Status.eq(RoomStatus::Active))
@@ -198,9 +205,16 @@ impl Rooms {
             .views(&models)
             .await?
             .into_iter()
-            .map(|room| MyRoom {
-                my_role: roles.get(room.id.as_str()).copied().unwrap_or(Role::Member),
-                room,
+            .map(|room| {
+                let id = room.id.as_str();
+                let (unread, mentions) = counts.get(id).copied().unwrap_or_default();
+                MyRoom {
+                    my_role: roles.get(id).copied().unwrap_or(Role::Member),
+                    unread,
+                    mentions,
+                    read_to: read_to.get(id).copied().map(domain::MessageId::new),
+                    room,
+                }
             })
             .collect())
     }

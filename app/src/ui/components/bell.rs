@@ -87,6 +87,7 @@ pub fn NotificationList(
                 } else {
                     view! { <h1>"Notifications"</h1> }.into_any()
                 }}
+                <DesktopToggle />
                 <Show when=move || { unread.get() > 0 }>
                     <ActionForm action=read_all attr:class="inline-form">
                         <button
@@ -117,6 +118,30 @@ pub fn NotificationList(
     .into_any()
 }
 
+/// Desktop notifications for mentions, on or off: offered only where the browser has them
+/// and the script runs.
+#[component]
+fn DesktopToggle() -> impl IntoView {
+    let on = RwSignal::new(false);
+    let shown = RwSignal::new(false);
+    Effect::new(move |_| {
+        shown.set(crate::desktop::supported());
+        on.set(crate::desktop::enabled());
+    });
+    view! {
+        <Show when=move || shown.get()>
+            <button
+                type="button"
+                class="link-button"
+                aria-pressed=move || on.get().to_string()
+                on:click=move |_| crate::desktop::set(!on.get_untracked(), move |now| on.set(now))
+            >
+                "Desktop alerts for mentions"
+            </button>
+        </Show>
+    }
+}
+
 #[component]
 fn NotificationItem(n: NotificationView, on_navigate: Option<Callback<()>>) -> impl IntoView {
     let live = use_live();
@@ -143,8 +168,12 @@ fn NotificationItem(n: NotificationView, on_navigate: Option<Callback<()>>) -> i
         }
         _ => ().into_any(),
     };
+    let message_id = n.message_id;
     let open_link = room.clone().map(|r| {
-        let href = format!("/rooms/{r}");
+        let href = match message_id {
+            Some(m) => format!("/rooms/{r}#m{m}"),
+            None => format!("/rooms/{r}"),
+        };
         view! {
             <Show when=move || is_mine.get()>
                 <a
@@ -157,7 +186,7 @@ fn NotificationItem(n: NotificationView, on_navigate: Option<Callback<()>>) -> i
                         }
                     }
                 >
-                    "Open room"
+                    {if message_id.is_some() { "Open message" } else { "Open room" }}
                 </a>
             </Show>
         }

@@ -4,6 +4,7 @@
 //! A send the server refuses for speed puts its text back and counts down.
 
 use domain::{
+    mention,
     message::{
         excerpt, ClientId, Color, Content, MessageBody, Outgoing, StickerName, DEFAULT_COLOR,
     },
@@ -11,7 +12,10 @@ use domain::{
 };
 use leptos::prelude::*;
 
-use super::upload::{AttachButton, UploadList};
+use super::{
+    mention_list::{byte_offset, utf16_offset, MentionList, Suggest},
+    upload::{AttachButton, UploadList},
+};
 use crate::{
     live::use_live,
     store::{use_store, Local},
@@ -73,7 +77,27 @@ pub fn Composer(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
             .map(MessageId::new)
     });
     let send = sender(room.clone(), color, replying);
-    let send_text = text_sender(send.clone(), draft, wait_s);
+    // An admin's `@room` waits for a second word: how many people it reaches.
+    let confirm_room = RwSignal::new(None::<(MessageBody, u32)>);
+    let send_text = text_sender(room.clone(), send.clone(), draft, wait_s, confirm_room);
+    let suggest = Suggest::new(room.clone());
+    let input = NodeRef::<leptos::html::Textarea>::new();
+    let on_pick = {
+        let live = use_live();
+        let room = room.clone();
+        Callback::new(move |(text, caret): (String, usize)| {
+            let at = utf16_offset(&text, caret) as u32;
+            live.dispatch(Local::Draft {
+                room: room.clone(),
+                text,
+            });
+            request_animation_frame(move || {
+                if let Some(el) = input.try_get_untracked().flatten() {
+                    let _ = el.set_selection_range(at, at);
+                }
+            });
+        })
+    };
     let on_submit = {
         let send_text = send_text.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -94,13 +118,15 @@ pub fn Composer(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
             <input type="hidden" name="client_id" value=new_client_id().into_string() />
             <UploadList />
             <ReplyBar room=room.clone() replying />
+            <MentionList suggest on_pick />
+            <RoomConfirm confirm_room send=send.clone() />
             <div class="composer-row">
                 <ColorPicker color picker />
                 <StickerPicker picker on_pick=move |s| send(Content::Sticker(s)) />
                 <Show when=move || hydrated.get()>
                     <AttachButton room=attach_room.clone() />
                 </Show>
-                <MessageInput room name draft on_enter=send_text.clone() />
+                <MessageInput room name draft on_enter=send_text.clone() suggest input on_pick />
                 <button
                     type="submit"
                     class="button primary send"
@@ -182,22 +208,74 @@ fn ReplyBar(room: RoomId, replying: Memo<Option<MessageId>>) -> impl IntoView {
 /// Sends the draft, unless the rate limit holds the composer; a draft the rules refuse is
 /// told (an empty one does nothing: that is Enter on an empty box).
 fn text_sender(
+    room: RoomId,
     send: impl Fn(Content) + Clone + 'static,
     draft: Memo<String>,
     wait_s: Memo<i64>,
+    confirm_room: RwSignal<Option<(MessageBody, u32)>>,
 ) -> impl Fn() + Clone + 'static {
     let live = use_live();
+    let store = use_store();
     move || {
         if wait_s.get_untracked() > 0 {
             return;
         }
         let text = draft.get_untracked();
         match MessageBody::parse(&text) {
-            Ok(body) => send(Content::Text(body)),
+            Ok(body) => {
+                let names_room = mention::tokens(body.as_str())
+                    .iter()
+                    .any(|t| t.key() == mention::ROOM);
+                let reach = store.with_untracked(|s| {
+                    let c = s.conversation(&room)?;
+                    let admin = c.my_role.is_some_and(|r| r.is_admin());
+                    let count = c.room.as_ref()?.member_count;
+                    admin.then(|| count.saturating_sub(1))
+                });
+                match reach {
+                    Some(people) if names_room => confirm_room.set(Some((body, people))),
+                    _ => send(Content::Text(body)),
+                }
+            }
             // Nothing written yet: Enter does nothing.
             Err(e) if e.code == ErrorCode::InvalidInput && text.trim().is_empty() => {}
             Err(e) => live.dispatch(Local::Failed(e)),
         }
+    }
+}
+
+/// "This notifies N people": an admin's `@room` is sent only once they say so.
+#[component]
+fn RoomConfirm(
+    confirm_room: RwSignal<Option<(MessageBody, u32)>>,
+    send: impl Fn(Content) + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    move || {
+        let (body, people) = confirm_room.get()?;
+        let send = send.clone();
+        let what = if people == 1 {
+            "This notifies 1 person.".to_owned()
+        } else {
+            format!("This notifies {people} people.")
+        };
+        Some(view! {
+            <div class="room-confirm" role="alert">
+                <p>"@room mentions everyone in the room. " {what}</p>
+                <button
+                    type="button"
+                    class="button primary"
+                    on:click=move |_| {
+                        confirm_room.set(None);
+                        send(Content::Text(body.clone()));
+                    }
+                >
+                    "Send to everyone"
+                </button>
+                <button type="button" class="button" on:click=move |_| confirm_room.set(None)>
+                    "Cancel"
+                </button>
+            </div>
+        })
     }
 }
 
@@ -223,11 +301,22 @@ fn MessageInput(
     name: Signal<String>,
     draft: Memo<String>,
     on_enter: impl Fn() + Clone + 'static,
+    suggest: Suggest,
+    input: NodeRef<leptos::html::Textarea>,
+    on_pick: Callback<(String, usize)>,
 ) -> impl IntoView {
     let live = use_live();
     let editing = room.clone();
+    let caret = move |text: &str| {
+        let at = input
+            .get_untracked()
+            .and_then(|el| el.selection_start().ok().flatten())
+            .unwrap_or(0);
+        byte_offset(text, at as usize)
+    };
     let on_input = move |ev: leptos::ev::Event| {
         let text = event_target_value(&ev);
+        suggest.update(&text, caret(&text));
         if !text.is_empty() {
             live.typing(&room);
         }
@@ -239,6 +328,13 @@ fn MessageInput(
     let store = crate::store::use_store();
     let navigate = leptos_router::hooks::use_navigate();
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if let Some(picked) = suggest.key(&ev.key()) {
+            ev.prevent_default();
+            if let Some(done) = picked {
+                on_pick.run(done);
+            }
+            return;
+        }
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             on_enter();
@@ -269,9 +365,14 @@ fn MessageInput(
             maxlength="4000"
             placeholder=move || format!("Message #{}", name.get())
             aria-describedby="composer-status"
+            aria-autocomplete="list"
+            aria-controls=move || suggest.is_open().then_some("mention-list")
+            aria-activedescendant=move || suggest.active_id()
+            node_ref=input
             prop:value=move || draft.get()
             on:input=on_input
             on:keydown=on_keydown
+            on:blur=move |_| suggest.close()
         >
             {draft.get_untracked()}
         </textarea>

@@ -127,15 +127,24 @@ pub fn MessageItem(
         .map(|reply| view! { <ReplyQuote room=message.room_id.clone() reply /> });
     let reactions = reaction_row(&message);
     let edited = edited_mark(&message, standing);
+    let mentions_me =
+        standing.with_untracked(|s| s.me.as_ref().is_some_and(|me| message.mentions(me)));
     let actions = {
         let message = message.clone();
         move || message_actions(&message, &standing.get())
     };
+    let (on_press, on_release, actions_open) = long_press();
     view! {
         <div
             class="msg"
             class:continued=continued
             class:deleted=message.deleted.is_some()
+            class:mentions-me=mentions_me
+            class:actions-open=move || actions_open.get()
+            on:touchstart=on_press
+            on:touchend=on_release
+            on:touchmove=on_release
+            on:touchcancel=on_release
             id=format!("m{}", message.id)
         >
             {head}
@@ -148,6 +157,33 @@ pub fn MessageItem(
     }
     .into_any()
 }
+
+/// A long press on a phone shows a message's actions (a press again hides them): the
+/// handlers for the press and its end, and whether they show.
+fn long_press() -> (
+    impl Fn(leptos::ev::TouchEvent) + Copy,
+    impl Fn(leptos::ev::TouchEvent) + Copy,
+    RwSignal<bool>,
+) {
+    let open = RwSignal::new(false);
+    let timer = StoredValue::new(None::<leptos::prelude::TimeoutHandle>);
+    let release = move |_: leptos::ev::TouchEvent| {
+        if let Some(t) = timer.try_update_value(Option::take).flatten() {
+            t.clear();
+        }
+    };
+    let press = move |_: leptos::ev::TouchEvent| {
+        let started = set_timeout_with_handle(
+            move || open.update(|o| *o = !*o),
+            std::time::Duration::from_millis(LONG_PRESS_MS),
+        );
+        timer.set_value(started.ok());
+    };
+    (press, release, open)
+}
+
+/// How long a press is held before it counts as long.
+const LONG_PRESS_MS: u64 = 450;
 
 /// "Message deleted", and by whom when it was not its author, with the admin's reason.
 fn tombstone(message: &MessageView) -> impl IntoView {
@@ -208,6 +244,24 @@ fn message_actions(message: &MessageView, standing: &Standing) -> impl IntoView 
         .allows(message, Change::Delete)
         .then(|| view! { <a class="msg-action danger" href=format!("{base}/delete")>"Delete"</a> });
     let link = format!("/rooms/{}#m{}", message.room_id, message.id);
+    let copied = link.clone();
+    let live = use_live();
+    // With the script, Link copies the message's address; without it, it goes there.
+    let copy = move |ev: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            ev.prevent_default();
+            let window = leptos::prelude::window();
+            let origin = window.location().origin().unwrap_or_default();
+            let _ = window
+                .navigator()
+                .clipboard()
+                .write_text(&format!("{origin}{copied}"));
+            live.dispatch(Local::Done("Link to the message copied.".to_owned()));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, &copied, live);
+    };
     let reply = format!(
         "/rooms/{}?reply={}#composer-input",
         message.room_id, message.id
@@ -224,7 +278,7 @@ fn message_actions(message: &MessageView, standing: &Standing) -> impl IntoView 
             {react}
             {edit}
             {delete}
-            <a class="msg-action" href=link>"Link"</a>
+            <a class="msg-action" href=link on:click=copy title="Copy a link to this message">"Link"</a>
         </div>
     })
 }
@@ -491,6 +545,12 @@ fn inlines_view(inlines: &[Inline]) -> AnyView {
             }
             .into_any(),
             Inline::Link { text, .. } => inlines_view(text),
+            Inline::Mention { user, text } => view! {
+                <span class="mention" data-user=user.as_ref().map(ToString::to_string)>
+                    {text.clone()}
+                </span>
+            }
+            .into_any(),
         })
         .collect_view()
         .into_any()

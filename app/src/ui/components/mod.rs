@@ -6,6 +6,7 @@ pub mod composer;
 pub mod drawer;
 pub mod icons;
 pub mod members;
+pub mod mention_list;
 pub mod message;
 pub mod message_dialog;
 pub mod moderation;

@@ -62,7 +62,7 @@ fn MyRooms() -> impl IntoView {
             <ul class="room-list" aria-labelledby="my-rooms">
                 <For
                     each=move || rooms.get()
-                    key=|r| (r.room.id.clone(), r.room.name.clone(), r.unread)
+                    key=|r| (r.room.id.clone(), r.room.name.clone(), r.unread, r.mentions)
                     let:entry
                 >
                     <RoomLink entry />
@@ -83,6 +83,7 @@ fn RoomLink(entry: RoomEntry) -> impl IntoView {
         path == href || path.starts_with(&format!("{href}/"))
     };
     let unread = entry.unread;
+    let mentions = entry.mentions;
     view! {
         <li>
             <a
@@ -95,8 +96,20 @@ fn RoomLink(entry: RoomEntry) -> impl IntoView {
                     "#"
                 </span>
                 <span class="room-name">{entry.room.name.clone()}</span>
+                <Show when=move || { mentions > 0 }>
+                    <span
+                        class="badge mention-badge"
+                        aria-label=format!(
+                            "{mentions} {}",
+                            if mentions == 1 { "mention" } else { "mentions" },
+                        )
+                    >
+                        "@"
+                        {mentions.min(99)}
+                    </span>
+                </Show>
                 <Show when=move || { unread > 0 }>
-                    <span class="badge" aria-label=format!("{unread} unread")>
+                    <span class="badge" class:quiet=mentions == 0 aria-label=format!("{unread} unread")>
                         {unread.min(99)}
                     </span>
                 </Show>

@@ -4,7 +4,7 @@
 
 use domain::{
     message::{Content, MessageKind, MessageView},
-    RoomId,
+    MessageId, RoomId, UserId,
 };
 use leptos::prelude::*;
 
@@ -24,11 +24,14 @@ use crate::{
 struct Row {
     message: MessageView,
     continued: bool,
+    /// The "new messages" divider goes above it.
+    first_unread: bool,
 }
 
 const GROUP_WITHIN_MS: i64 = 5 * 60 * 1000;
 
-fn rows(c: &Conversation) -> Vec<Row> {
+fn rows(c: &Conversation, me: Option<&UserId>) -> Vec<Row> {
+    let first_unread = c.first_unread(me);
     let mut out: Vec<Row> = Vec::with_capacity(c.messages.len());
     for m in c.messages.values() {
         let continued = out.last().is_some_and(|prev| {
@@ -46,8 +49,9 @@ fn rows(c: &Conversation) -> Vec<Row> {
             same && soon && m.kind != MessageKind::System
         });
         out.push(Row {
+            first_unread: Some(m.id) == first_unread,
             message: m.clone(),
-            continued,
+            continued: continued && Some(m.id) != first_unread,
         });
     }
     out
@@ -77,7 +81,14 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
     let store = use_store();
     let rows = {
         let room = room.clone();
-        Memo::new(move |_| store.with(|s| s.conversation(&room).map(rows).unwrap_or_default()))
+        Memo::new(move |_| {
+            store.with(|s| {
+                let me = s.me.as_ref().map(|u| &u.id);
+                s.conversation(&room)
+                    .map(|c| rows(c, me))
+                    .unwrap_or_default()
+            })
+        })
     };
     let pending = {
         let room = room.clone();
@@ -108,6 +119,8 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
     Effect::new(move |_| hydrated.set(true));
     let load_older = older_pages(room.clone(), has_older, scroll);
     follow_newest(rows, pending, scroll);
+    mark_read_when_seen(room.clone(), rows, scroll);
+    let newest = Memo::new(move |_| rows.with(|r| r.last().map(|r| r.message.id)));
     let on_scroll = move |_| {
         let Some(el) = scroll.scroller.get_untracked() else {
             return;
@@ -134,9 +147,12 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
                 <TimelineTop name has_older hydrated loading=scroll.loading_older load_older />
                 <For
                     each=move || rows.get()
-                    key=|r| (r.message.id, r.message.seq, r.continued)
+                    key=|r| (r.message.id, r.message.seq, r.continued, r.first_unread)
                     let:row
                 >
+                    {row
+                        .first_unread
+                        .then(|| view! { <NewDivider room=room.clone() newest /> })}
                     <MessageItem message=row.message continued=row.continued standing />
                 </For>
                 <For
@@ -154,6 +170,58 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
     }
     .into_any()
 }
+
+/// "New messages": where I stopped reading when I opened the room. Without JavaScript its
+/// button marks the room read; with it, reading to the bottom does.
+#[component]
+fn NewDivider(room: RoomId, newest: Memo<Option<MessageId>>) -> impl IntoView {
+    let live = use_live();
+    let seen = room.clone();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        live.dispatch(Local::Seen(seen.clone()));
+    };
+    view! {
+        <div class="new-divider" role="separator" aria-label="New messages">
+            <span>"New messages"</span>
+            <form method="post" action="/api/form/rooms/read" on:submit=on_submit>
+                <input type="hidden" name="room_id" value=room.to_string() />
+                <input
+                    type="hidden"
+                    name="message_id"
+                    value=move || newest.get().map(|n| n.to_string()).unwrap_or_default()
+                />
+                <button type="submit">"Mark as read"</button>
+            </form>
+        </div>
+    }
+}
+
+/// Marks the room read whenever its newest message is in view at the bottom and the tab is
+/// visible: on arrival, on scrolling down, on coming back to the tab.
+#[cfg(feature = "hydrate")]
+fn mark_read_when_seen(room: RoomId, rows: Memo<Vec<Row>>, scroll: Scroll) {
+    let live = use_live();
+    let visible = RwSignal::new(page_visible());
+    let handle = window_event_listener_untyped("visibilitychange", move |_| {
+        visible.set(page_visible());
+    });
+    on_cleanup(move || handle.remove());
+    Effect::new(move |_| {
+        let newest = rows.with(|r| r.last().map(|r| r.message.id));
+        if newest.is_some() && scroll.at_bottom.get() && visible.get() {
+            live.dispatch(Local::Seen(room.clone()));
+        }
+    });
+}
+
+#[cfg(feature = "hydrate")]
+fn page_visible() -> bool {
+    document().visibility_state() == web_sys::VisibilityState::Visible
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn mark_read_when_seen(_room: RoomId, _rows: Memo<Vec<Row>>, _scroll: Scroll) {}
 
 /// Back down to the newest message, while reading older ones; it says when new ones came.
 #[component]
