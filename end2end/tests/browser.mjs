@@ -34,10 +34,12 @@ export const PHONE = { width: 375, height: 740 };
 export const pageErrors = [];
 
 /// A page in a fresh context; with `js` false the browser runs no script at all.
-export async function newPage(browser, { js = true, viewport = DESKTOP, colorScheme = 'light', base = BASE } = {}) {
+export async function newPage(browser, { js = true, viewport = DESKTOP, colorScheme = 'light', base = BASE, touch = false } = {}) {
   const context = await browser.newContext({
     javaScriptEnabled: js,
     viewport,
+    hasTouch: touch,
+    isMobile: touch,
     colorScheme,
     reducedMotion: 'reduce',
     baseURL: base,

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, person, open, shot, uniqueName, api, createRoom, say, seeMessage, PHONE, assertNoPageErrors,
+  launch, person, open, shot, uniqueName, api, createRoom, say, seeMessage, log, PHONE, assertNoPageErrors,
 } from './browser.mjs';
 
 let browser;
@@ -44,5 +44,26 @@ test('on a phone the drawer opens, switches rooms, and the composer sends', asyn
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone`);
   const stored = await api(a.page, '/api/messages/history', { room_id: first.id });
   assert.ok(stored.messages.some((m) => m.body === 'sent from a phone'));
+  await a.page.context().close();
+});
+
+test('on a touch screen a long press on a message shows its actions', async () => {
+  const a = await person(browser, 'ana', { viewport: PHONE, touch: true });
+  const room = await createRoom(a.page, { name: uniqueName('Thumbs'), join_policy: 'open' });
+  await open(a.page, `/rooms/${room.id}`);
+  await say(a.page, 'hold me down');
+  await seeMessage(a.page, 'hold me down');
+  const message = log(a.page).locator('.msg', { hasText: 'hold me down' });
+  const actions = message.locator('.msg-actions');
+  // Out of the way until asked for: a tap is not a long press.
+  assert.equal(await actions.isVisible(), false);
+  await message.dispatchEvent('touchstart');
+  await message.dispatchEvent('touchend');
+  assert.equal(await actions.isVisible(), false);
+  await message.dispatchEvent('touchstart');
+  await actions.waitFor({ state: 'visible' });
+  await message.dispatchEvent('touchend');
+  await actions.getByRole('link', { name: 'Reply' }).waitFor();
+  await shot(a.page, 'phone-long-press');
   await a.page.context().close();
 });

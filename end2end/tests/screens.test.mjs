@@ -46,6 +46,17 @@ test('every page, light and dark, phone and desktop', async () => {
   await send(bob.page, 'Perfect, thank you!', { reply_to: mine.message.id });
   const gone = await send(cat.page, 'Oops, wrong room');
   await api(cat.page, '/api/messages/delete', { message_id: gone.message.id });
+  // Bob has sent his burst: the send rate lets one more through a second.
+  await new Promise((r) => setTimeout(r, 3000));
+  // Mentions and unread: one in the room (with the "new messages" divider on the first look),
+  // and a room ana has not opened, with both badges in the sidebar.
+  await send(bob.page, `@${ana.name} can you bring the dice?`);
+  const trivia = await createRoom(bob.page, { name: uniqueName('Trivia '), join_policy: 'open' });
+  await api(ana.page, '/api/rooms/join', { room_id: trivia.id });
+  for (const body of ['Quiz night on Friday?', `@${ana.name} you host this time?`]) {
+    await api(bob.page, '/api/messages/send', { room_id: trivia.id, client_id: uniqueName('c'), body });
+    await new Promise((r) => setTimeout(r, 1100));
+  }
   await api(bob.page, '/api/rooms/invite', { room_id: outside.id, user: ana.name }).catch(() => {});
   await api(cat.page, '/api/rooms/leave', { room_id: room.id });
   const message = `/rooms/${room.id}/messages/${mine.message.id}`;

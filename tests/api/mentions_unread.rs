@@ -1,33 +1,14 @@
 //! Mentions and unread (docs/RULES.md §6, "Mentions" and "Unread"), over HTTP, the live
 //! channel and the JS-off form, on both databases.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::common::{
-    call,
+    call, id,
     live::{connect, next_of, open_room, send, still_open},
-    ok, person, test_config, Person, TestApp, TestDb,
+    ok, person, say, test_config, Person, TestApp, TestDb,
 };
-
-static NEXT: AtomicU64 = AtomicU64::new(1);
-
-async fn say(app: &TestApp, who: &Person, room: &str, body: &str) -> Value {
-    let r = ok(
-        app,
-        who,
-        "/api/messages/send",
-        json!({"room_id": room, "client_id": format!("m-{}", NEXT.fetch_add(1, Ordering::Relaxed)), "body": body}),
-    )
-    .await;
-    r["message"].clone()
-}
-
-fn id(message: &Value) -> String {
-    message["id"].as_str().unwrap().to_owned()
-}
 
 /// `who`'s mention notifications, as (message id) in the order listed.
 async fn mention_notes(app: &TestApp, who: &Person) -> Vec<String> {
@@ -116,6 +97,8 @@ async fn mentions_notify_members_once_and_never_the_author_or_strangers() {
     expected.sort();
     assert_eq!(mentioned, expected);
     ok(&app, &ana, "/api/messages/edit", edit("just @bob")).await;
+    let r = ok(&app, &ana, "/api/messages/edit", edit("nobody now")).await;
+    assert_eq!(r["message"]["mentions"], json!([]));
     ok(&app, &ana, "/api/messages/edit", edit("@carl again, @bob")).await;
     assert_eq!(mention_notes(&app, &carl).await, std::slice::from_ref(&mid));
     assert_eq!(mention_notes(&app, &bob).await, std::slice::from_ref(&mid));

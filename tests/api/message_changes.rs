@@ -1,34 +1,14 @@
 //! After sending (docs/RULES.md §6): edit, delete and earlier versions, over HTTP, the
 //! live channel and the JS-off forms, on both databases.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use reqwest::{multipart, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::{
-    call,
+    call, id,
     live::{catch_up, connect, next_of, open_room, send},
-    ok, person, test_config, Person, TestApp, TestDb,
+    ok, person, say, test_config, TestApp, TestDb,
 };
-
-/// Client ids for [`say`]: each send a new one.
-static NEXT: AtomicU64 = AtomicU64::new(1);
-
-async fn say(app: &TestApp, who: &Person, room: &str, body: &str) -> Value {
-    let r = ok(
-        app,
-        who,
-        "/api/messages/send",
-        json!({"room_id": room, "client_id": format!("say-{}", NEXT.fetch_add(1, Ordering::Relaxed)), "body": body}),
-    )
-    .await;
-    r["message"].clone()
-}
-
-fn id(message: &Value) -> String {
-    message["id"].as_str().unwrap().to_owned()
-}
 
 #[tokio::test]
 async fn only_the_author_edits_and_the_room_sees_it_live_and_in_catch_up_once() {

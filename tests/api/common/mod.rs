@@ -332,3 +332,25 @@ pub async fn ok(app: &TestApp, who: &Person, path: &str, body: Value) -> Value {
     assert_eq!(r.status, StatusCode::OK, "{path} {body}: {}", r.text);
     r.body
 }
+
+/// Client ids for [`say`]: each send a new one.
+static NEXT_SEND: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// Sends `body` into `room` as `who` over HTTP (a fresh client id each time); the stored
+/// message.
+pub async fn say(app: &TestApp, who: &Person, room: &str, body: &str) -> Value {
+    let n = NEXT_SEND.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let r = ok(
+        app,
+        who,
+        "/api/messages/send",
+        serde_json::json!({"room_id": room, "client_id": format!("say-{n}"), "body": body}),
+    )
+    .await;
+    r["message"].clone()
+}
+
+/// A message's id, as the wire gives it.
+pub fn id(message: &Value) -> String {
+    message["id"].as_str().unwrap().to_owned()
+}

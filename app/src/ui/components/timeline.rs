@@ -207,13 +207,39 @@ fn mark_read_when_seen(room: RoomId, rows: Memo<Vec<Row>>, scroll: Scroll) {
         visible.set(page_visible());
     });
     on_cleanup(move || handle.remove());
+    // At most one read a second: a busy room's messages are read in batches, not each one a
+    // write on the server.
+    let scheduled = StoredValue::new(false);
     Effect::new(move |_| {
         let newest = rows.with(|r| r.last().map(|r| r.message.id));
-        if newest.is_some() && scroll.at_bottom.get() && visible.get() {
-            live.dispatch(Local::Seen(room.clone()));
+        if newest.is_none() || !scroll.at_bottom.get() || !visible.get() {
+            return;
         }
+        if scheduled.get_value() {
+            return;
+        }
+        scheduled.set_value(true);
+        let room = room.clone();
+        set_timeout(
+            move || {
+                // The room's view may be gone by now: then nothing is left to do.
+                if scheduled.try_update_value(|s| *s = false).is_none() {
+                    return;
+                }
+                let still = scroll.at_bottom.try_get_untracked().unwrap_or(false)
+                    && visible.try_get_untracked().unwrap_or(false);
+                if still {
+                    live.dispatch(Local::Seen(room));
+                }
+            },
+            std::time::Duration::from_millis(READ_EVERY_MS),
+        );
     });
 }
+
+/// How often, at most, reading a room tells the server.
+#[cfg(feature = "hydrate")]
+const READ_EVERY_MS: u64 = 1000;
 
 #[cfg(feature = "hydrate")]
 fn page_visible() -> bool {
