@@ -279,12 +279,6 @@ impl Conversation {
             .map(|m| m.id)
     }
 
-    /// The newest stored message of someone else's, past nothing I have not loaded: what
-    /// reading to the bottom marks read.
-    pub fn newest_read(&self) -> Option<MessageId> {
-        self.newest()
-    }
-
     /// The first message from someone else past `divider`: where "new messages" begins.
     pub fn first_unread(&self, me: Option<&UserId>) -> Option<MessageId> {
         let after = self.divider?;
@@ -1039,7 +1033,7 @@ impl ChatState {
     /// The shown room was read to its newest message (scrolled to the bottom, the tab
     /// visible): the badge clears, and the server moves my read position there.
     fn seen(&mut self, room: &RoomId) -> Vec<Followup> {
-        let Some(newest) = self.conversation(room).and_then(Conversation::newest_read) else {
+        let Some(newest) = self.conversation(room).and_then(Conversation::newest) else {
             return Vec::new();
         };
         let Some(entry) = self.rooms.iter_mut().find(|r| &r.room.id == room) else {
@@ -1065,7 +1059,7 @@ impl ChatState {
             return Vec::new();
         };
         entry.read_to = entry.read_to.max(Some(message_id));
-        if newest.is_none_or(|n| n <= message_id) && newest.is_some() {
+        if newest.is_some_and(|n| n <= message_id) {
             entry.unread = 0;
             entry.mentions = 0;
             return Vec::new();

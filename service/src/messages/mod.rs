@@ -548,6 +548,14 @@ async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<
     Ok(out)
 }
 
+/// A lookup's error inside the writer's transaction, which speaks `DbErr`.
+fn into_db_err(e: ServiceError) -> DbErr {
+    match e {
+        ServiceError::Db(e) => e,
+        other => DbErr::Custom(other.to_string()),
+    }
+}
+
 /// The people stored message `id` mentions (a retry's answer shows them as the first did).
 async fn mentioned_users(txn: &DatabaseTransaction, id: i64) -> Result<Vec<User>, DbErr> {
     let ids: Vec<UserId> = mentions::of_messages(txn, &[id])
@@ -556,10 +564,7 @@ async fn mentioned_users(txn: &DatabaseTransaction, id: i64) -> Result<Vec<User>
         .unwrap_or_default();
     let users = crate::users::users_by_ids(txn, &ids)
         .await
-        .map_err(|e| match e {
-            ServiceError::Db(e) => e,
-            other => DbErr::Custom(other.to_string()),
-        })?;
+        .map_err(into_db_err)?;
     Ok(ids.iter().filter_map(|id| users.get(id).cloned()).collect())
 }
 
@@ -589,10 +594,7 @@ async fn reply_of(
     let author = match &original.author_id {
         Some(a) => crate::users::users_by_ids(txn, &[UserId::new(a.clone())])
             .await
-            .map_err(|e| match e {
-                ServiceError::Db(e) => e,
-                other => DbErr::Custom(other.to_string()),
-            })?
+            .map_err(into_db_err)?
             .into_values()
             .next(),
         None => None,
