@@ -15,7 +15,8 @@ COPY end2end/package.json end2end/package-lock.json end2end/
 RUN cd end2end && npm ci --no-audit --no-fund
 COPY . .
 ENV PATH=/src/end2end/node_modules/.bin:$PATH
-RUN cargo leptos build --release
+RUN cargo leptos build --release \
+ && target/release/parlor precompress
 
 FROM debian:bookworm-slim
 RUN apt-get update \
@@ -25,6 +26,8 @@ RUN apt-get update \
  && mkdir -p /data \
  && chown parlor /data
 COPY --from=build /src/target/release/parlor /app/parlor
+# The client's hashed file names: Leptos and Parlor read them beside the binary.
+COPY --from=build /src/target/release/hash.txt /app/hash.txt
 COPY --from=build /src/target/site /app/site
 USER parlor
 WORKDIR /app

@@ -4,14 +4,21 @@
 // channel — always goes to the server: it never serves a stale answer.
 //
 // The server fills in VERSION from the files it serves, so each release installs a new
-// worker, and the new worker deletes the old cache.
+// worker, and the new worker deletes the old cache. It fills in ASSETS with the client's
+// files (the stylesheet, the script, the WebAssembly), whose names carry content hashes in
+// a release build (IMMUTABLE): a cached copy is then always right, and a second visit
+// fetches none of them.
 const VERSION = '__PARLOR_VERSION__';
+const ASSETS = ['__PARLOR_ASSETS__'];
+const IMMUTABLE = '__PARLOR_IMMUTABLE__';
 const CACHE = `parlor-${VERSION}`;
 const OFFLINE = '/offline.html';
 // The offline page needs these; the worker installs only once it has them.
 const OFFLINE_PAGE = [OFFLINE, '/offline.css', '/offline.js', '/favicon.svg'];
-const SHELL = [...OFFLINE_PAGE, '/pkg/parlor.css', '/pkg/parlor.js', '/pkg/parlor.wasm'];
-const fresh = (path) => new Request(path, { cache: 'reload' });
+const SHELL = [...OFFLINE_PAGE, ...ASSETS];
+// Plain names must come from the server; a hashed one may come from the HTTP cache, which
+// the page's own load has just filled, so installing downloads nothing twice.
+const fresh = (path) => new Request(path, { cache: IMMUTABLE && ASSETS.includes(path) ? 'default' : 'reload' });
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
@@ -43,6 +50,10 @@ self.addEventListener('fetch', (event) => {
   if (request.mode === 'navigate') {
     // The network first, always; the offline page only when there is no answer at all.
     event.respondWith(fetch(request).catch(() => caches.match(OFFLINE)));
+    return;
+  }
+  if (IMMUTABLE && ASSETS.includes(url.pathname)) {
+    event.respondWith(caches.match(url.pathname).then((hit) => hit || fetch(request)));
     return;
   }
   if (SHELL.includes(url.pathname)) {

@@ -9,4 +9,6 @@ bash scripts/install-tools.sh
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
 
 cargo leptos build --release
+# Brotli and gzip copies of the client, served to browsers that accept them.
+target/release/parlor precompress >/dev/null
 exec target/release/parlor serve "$@"

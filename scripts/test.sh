@@ -50,6 +50,8 @@ fi
 
 step "Release build (server + WASM)"
 cargo leptos build --release
+# Brotli and gzip copies of the client, served to browsers that accept them.
+target/release/parlor precompress >/dev/null
 
 step "Browser specs in headless Chromium against the release server"
 node end2end/run.mjs

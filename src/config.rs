@@ -30,6 +30,9 @@ pub enum Command {
         /// Where the copy goes.
         path: PathBuf,
     },
+    /// Write Brotli and gzip copies of the built client's files under the site root's
+    /// `pkg/`, for the server to send to browsers that accept them (run after each build).
+    Precompress,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

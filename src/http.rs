@@ -299,14 +299,17 @@ const OFFLINE_JS: &str = include_str!("../public/offline.js");
 const FAVICON: &str = include_str!("../public/favicon.svg");
 const SERVICE_WORKER: &str = include_str!("../public/sw.js");
 
-/// The service worker's script, with its version: a digest of the files it caches and of
-/// itself, so a new release installs a new worker (which drops the old cache).
+/// The service worker's script, with its version and the client's file names filled in.
+/// The version is a digest of the files it caches and of itself, so a new release installs
+/// a new worker (which drops the old cache).
 #[derive(Clone)]
 pub struct ServiceWorker(Arc<str>);
 
 impl ServiceWorker {
     pub fn load(site_root: &std::path::Path) -> Self {
         use std::hash::{Hash, Hasher};
+        let names = crate::assets::AssetNames::current();
+        let assets = [&names.css, &names.js, &names.wasm];
         let mut digest = std::collections::hash_map::DefaultHasher::new();
         for text in [
             SERVICE_WORKER,
@@ -317,14 +320,26 @@ impl ServiceWorker {
         ] {
             text.hash(&mut digest);
         }
-        for file in ["pkg/parlor.wasm", "pkg/parlor.js", "pkg/parlor.css"] {
-            std::fs::read(site_root.join(file))
-                .unwrap_or_default()
-                .hash(&mut digest);
+        for name in assets {
+            name.hash(&mut digest);
+            // Hashed names change with their content; plain ones are read.
+            if !names.hashed {
+                std::fs::read(site_root.join(name.trim_start_matches('/')))
+                    .unwrap_or_default()
+                    .hash(&mut digest);
+            }
         }
         let version = format!("{:016x}", digest.finish());
+        let list = assets
+            .iter()
+            .map(|name| format!("'{name}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
         Self(Arc::from(
-            SERVICE_WORKER.replace("__PARLOR_VERSION__", &version),
+            SERVICE_WORKER
+                .replace("__PARLOR_VERSION__", &version)
+                .replace("'__PARLOR_ASSETS__'", &list)
+                .replace("'__PARLOR_IMMUTABLE__'", &names.hashed.to_string()),
         ))
     }
 }

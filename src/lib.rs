@@ -1,6 +1,7 @@
 //! The `parlor` server: configuration, logging, the HTTP router and start-up. The rules live
 //! in `domain`, the use cases in `service`, the pages and server functions in `app`.
 
+pub mod assets;
 pub mod backup;
 pub mod client_addr;
 pub mod config;

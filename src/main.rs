@@ -16,6 +16,19 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Migrate => parlor::server::migrate_only(&cli.config).await,
         Command::Cleanup => parlor::server::cleanup_once(&cli.config).await,
+        Command::Precompress => {
+            let pkg = cli.config.site_root.join("pkg");
+            for file in parlor::assets::precompress(&pkg)? {
+                println!(
+                    "{}: {} bytes, brotli {}, gzip {}",
+                    file.path.display(),
+                    file.raw,
+                    file.brotli,
+                    file.gzip
+                );
+            }
+            Ok(())
+        }
         Command::Backup { path } => {
             let done = parlor::backup::backup(&cli.config, &path).await?;
             match (&done.database, &done.pg_dump) {

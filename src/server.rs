@@ -7,6 +7,7 @@ use std::{
     sync::{Arc, OnceLock},
     time::Duration,
 };
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use anyhow::Context;
 use app::{shell, ssr::ServerCtx, App};
@@ -139,6 +140,7 @@ impl Running {
                 .shared_with(shared.clone()),
             hub: hub.clone(),
         };
+        let session_cache = hub.sessions.clone();
         let live = live::LiveChannel {
             hub,
             rooms: ctx.rooms.clone(),
@@ -147,7 +149,7 @@ impl Running {
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
             ping_every: Duration::from_millis(config.ws_ping_ms),
-            sessions: DbSessionStore::new(db.clone()),
+            sessions: DbSessionStore::new(db.clone(), session_cache),
         };
         let sessions = live.sessions.clone();
         let readiness = http::Readiness {
@@ -165,7 +167,14 @@ impl Running {
         // Every route finds the caller the same way (`CurrentUser`), through this,
         // and the caller's address the same way (`ClientAddr`).
         .layer(Extension(accounts))
-        .layer(Extension(trusted_proxies(config)));
+        .layer(Extension(trusted_proxies(config)))
+        .layer(middleware::from_fn(
+            |mut req: Request<Body>, next: middleware::Next| async move {
+                req.extensions_mut()
+                    .insert(app::ssr::RequestMemo::default());
+                next.run(req).await
+            },
+        ));
         if let Some(addr) = config.metrics_addr {
             crate::exporter::serve(addr, db.clone(), jobs.clone()).await?;
         }
@@ -385,6 +394,8 @@ fn leptos_options(config: &Config) -> LeptosOptions {
         .output_name("parlor")
         .site_root(config.site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
+        // Leptos's hydration scripts then name the hashed files from the same hash.txt.
+        .hash_files(crate::assets::AssetNames::current().hashed)
         .site_addr(config.addr)
         .build()
 }
@@ -418,6 +429,11 @@ fn router(
             shell,
         ))
         .with_state(options)
+        // Pages are asked for again on every visit; only the hashed client is cached.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-cache"),
+        ))
         .layer(request_timeout(config))
         .layer(middleware::from_fn(http::form_errors_need_their_ticket))
         .layer(middleware::from_fn_with_state(
@@ -434,6 +450,10 @@ fn router(
 
     Ok(Router::new()
         .merge(http::standalone_files(&config.site_root))
+        .merge(crate::assets::pkg_files(
+            &config.site_root,
+            crate::assets::AssetNames::current(),
+        ))
         .merge(upload_routes(config, live.messages))
         .merge(api_routes(config, server_fns, shared)?)
         .merge(sockets)

@@ -77,10 +77,68 @@ pub struct CurrentUser {
     pub session_id: Option<String>,
 }
 
+/// What one request has loaded already. Put into each request's extensions by the server;
+/// the clones of the request's parts a page hands its resources share it.
+///
+/// - The caller, once found: a page's resources each ask who is calling, and only the first
+///   asks the database.
+/// - A page's data, by what it was asked for: Leptos 0.8 runs a `Suspense`'s children more
+///   than once while rendering on the server (leptos-rs/leptos#4688), so a page inside the
+///   app shell's `Suspense` creates its resource twice; the second load is this one.
+#[derive(Clone, Default)]
+pub struct RequestMemo {
+    caller: std::sync::Arc<tokio::sync::OnceCell<CurrentUser>>,
+    loads: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, LoadCell>>>,
+}
+
+type LoadCell =
+    std::sync::Arc<tokio::sync::OnceCell<std::sync::Arc<dyn std::any::Any + Send + Sync>>>;
+
+/// Runs `load` once per request for `key` (a failure is not kept: a retry loads again).
+pub async fn once_per_request<T, F>(key: String, load: F) -> Result<T, AppError>
+where
+    T: Clone + Send + Sync + 'static,
+    F: std::future::Future<Output = Result<T, AppError>>,
+{
+    let memo = use_context::<Parts>().and_then(|p| p.extensions.get::<RequestMemo>().cloned());
+    let Some(memo) = memo else {
+        return load.await;
+    };
+    let cell = memo
+        .loads
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(format!("{}:{key}", std::any::type_name::<T>()))
+        .or_default()
+        .clone();
+    let value = cell
+        .get_or_try_init(|| async {
+            load.await
+                .map(|v| std::sync::Arc::new(v) as std::sync::Arc<dyn std::any::Any + Send + Sync>)
+        })
+        .await?;
+    value.downcast_ref::<T>().cloned().ok_or_else(|| {
+        tracing::error!(key, "a request memo held another type");
+        AppError(ApiError::internal())
+    })
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let Some(memo) = parts.extensions.get::<RequestMemo>().cloned() else {
+            return Self::find(parts, state).await;
+        };
+        memo.caller
+            .get_or_try_init(|| Self::find(parts, state))
+            .await
+            .cloned()
+    }
+}
+
+impl CurrentUser {
+    async fn find<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|(_, why)| {
@@ -417,6 +475,88 @@ pub mod csp {
         };
         if let Ok(value) = http::HeaderValue::from_str(&page(&nonce)) {
             res.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+}
+
+/// The names of the built client's files (docs/BENCHMARKS.md, S8). A release build hashes
+/// its content into each name (`parlor.<hash>.wasm`), so a name never changes meaning and
+/// the files can be cached for a year; cargo-leptos lists the hashes in `hash.txt` beside
+/// the server binary, where Leptos's own hydration scripts look for it too.
+pub mod assets {
+    use std::{path::PathBuf, sync::OnceLock};
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct AssetNames {
+        /// True when the names carry content hashes: the files may then be cached forever.
+        pub hashed: bool,
+        pub css: String,
+        pub js: String,
+        pub wasm: String,
+    }
+
+    impl AssetNames {
+        /// The names from a `hash.txt` (`css: <hash>` lines), or the plain ones without it.
+        pub fn from_hash_file(text: Option<&str>) -> Self {
+            let hash_of = |kind: &str| {
+                text?.lines().find_map(|line| {
+                    let (file, hash) = line.split_once(':')?;
+                    (file.trim() == kind && !hash.trim().is_empty())
+                        .then(|| format!(".{}", hash.trim()))
+                })
+            };
+            let (css, js, wasm) = (hash_of("css"), hash_of("js"), hash_of("wasm"));
+            let hashed = css.is_some() && js.is_some() && wasm.is_some();
+            let name = |hash: Option<String>, plain: &str, ext: &str| match hash {
+                Some(hash) if hashed => format!("/pkg/parlor{hash}.{ext}"),
+                _ => format!("/pkg/{plain}.{ext}"),
+            };
+            Self {
+                hashed,
+                css: name(css, "parlor", "css"),
+                js: name(js, "parlor", "js"),
+                wasm: name(wasm, "parlor", "wasm"),
+            }
+        }
+
+        /// The running build's names, read once.
+        pub fn current() -> &'static Self {
+            static NAMES: OnceLock<AssetNames> = OnceLock::new();
+            NAMES.get_or_init(|| {
+                let text = hash_file().and_then(|path| std::fs::read_to_string(path).ok());
+                Self::from_hash_file(text.as_deref())
+            })
+        }
+    }
+
+    /// Where Leptos's `HydrationScripts` reads the hashes from: beside the running binary.
+    pub fn hash_file() -> Option<PathBuf> {
+        let path = std::env::current_exe().ok()?.parent()?.join("hash.txt");
+        path.exists().then_some(path)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::AssetNames;
+
+        #[test]
+        fn names_carry_the_hashes_cargo_leptos_listed() {
+            let names = AssetNames::from_hash_file(Some("js: abc\nwasm: def\ncss: 123\n"));
+            assert!(names.hashed);
+            assert_eq!(names.css, "/pkg/parlor.123.css");
+            assert_eq!(names.js, "/pkg/parlor.abc.js");
+            assert_eq!(names.wasm, "/pkg/parlor.def.wasm");
+        }
+
+        #[test]
+        fn without_a_complete_hash_file_the_names_are_plain_and_not_cacheable() {
+            for text in [None, Some(""), Some("js: abc\nwasm: def\n")] {
+                let names = AssetNames::from_hash_file(text);
+                assert!(!names.hashed, "{text:?}");
+                assert_eq!(names.css, "/pkg/parlor.css");
+                assert_eq!(names.js, "/pkg/parlor.js");
+                assert_eq!(names.wasm, "/pkg/parlor.wasm");
+            }
         }
     }
 }

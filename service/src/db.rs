@@ -35,7 +35,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// failing at once.
 pub async fn connect_with(url: &str, durability: Durability) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.sqlx_logging(false)
+    // Every statement is logged only when asked for (`RUST_LOG=sqlx::query=debug`): how
+    // many statements a page makes is worth seeing (docs/BENCHMARKS.md, S4).
+    opts.sqlx_logging(tracing::enabled!(target: "sqlx::query", tracing::Level::DEBUG))
+        .sqlx_logging_level(tracing::log::LevelFilter::Debug)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {

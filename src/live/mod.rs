@@ -64,6 +64,8 @@ pub struct LiveHub {
     presence: presence::Presence,
     /// Where items for the other instances go, when a backplane runs.
     relay: OnceLock<mpsc::Sender<relay::Relayed>>,
+    /// The session store's cache: ended sessions heard of here are forgotten in it.
+    pub sessions: service::session_store::SessionCache,
 }
 
 impl LiveHub {
@@ -76,6 +78,7 @@ impl LiveHub {
             awaiting_ack: Mutex::default(),
             presence: presence::Presence::default(),
             relay: OnceLock::new(),
+            sessions: service::session_store::SessionCache::default(),
         }
     }
 
@@ -105,8 +108,15 @@ impl LiveHub {
                 events,
                 users,
             } => self.room_events(&room_id, &events, &users),
-            Published::SessionsEnded { user_id, which } => self.end_sessions(&user_id, &which),
+            Published::SessionsEnded { user_id, which } => {
+                self.sessions.forget(user_id.as_str(), &which);
+                self.end_sessions(&user_id, &which);
+            }
             Published::SessionRenewed { user_id, from, to } => {
+                self.sessions.forget(
+                    user_id.as_str(),
+                    &service::hub::EndedSessions::One(from.clone()),
+                );
                 self.renew_session(&user_id, &from, to);
             }
             Published::MessageUpdated { message } => {

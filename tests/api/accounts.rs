@@ -151,6 +151,8 @@ async fn logging_out_everywhere_ends_every_session_and_socket() {
     let mut laptop_ws = connect(&app, &bob).await;
     let mut phone_ws = connect(&app, &phone).await;
     let mut ann_ws = connect(&app, &ann).await;
+    // Both sessions were just read, so the session cache holds them: they must end anyway.
+    assert_eq!(me_status(&app, &phone).await, StatusCode::OK);
 
     let r = call(&app, &bob, "/api/auth/logout_all", json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);

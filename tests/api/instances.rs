@@ -245,6 +245,17 @@ async fn logout_on_one_instance_closes_that_sessions_sockets_on_the_other() {
             close_of(Close::SignedOut),
             "logout through instance {from} closes the socket on instance {to}"
         );
+        // Instance `to` read that session for the socket (its cache holds it): it must
+        // refuse it now all the same, and keep the other.
+        for (who, status) in [
+            (&dan, reqwest::StatusCode::UNAUTHORIZED),
+            (&phone, reqwest::StatusCode::OK),
+        ] {
+            let r = there
+                .post("/api/auth/me", json!({}), Some(&who.cookie))
+                .await;
+            assert_eq!(r.status, status);
+        }
         assert!(crate::common::live::still_open(&mut phone_ws).await);
     }
 }

@@ -6,6 +6,7 @@
 mod common;
 
 mod accounts;
+mod assets;
 mod auth;
 mod authz;
 mod backup;

@@ -137,11 +137,15 @@ pub async fn search_rooms(
     limit: Option<u32>,
 ) -> Result<SearchResponse, AppError> {
     let (me, ctx) = caller().await?;
-    let (rooms, next_cursor) = ctx
-        .rooms
-        .search(&me.id, query.as_deref(), cursor.as_deref(), limit)
-        .await?;
-    Ok(SearchResponse { rooms, next_cursor })
+    let key = format!("{query:?} {cursor:?} {limit:?}");
+    crate::ssr::once_per_request(key, async {
+        let (rooms, next_cursor) = ctx
+            .rooms
+            .search(&me.id, query.as_deref(), cursor.as_deref(), limit)
+            .await?;
+        Ok(SearchResponse { rooms, next_cursor })
+    })
+    .await
 }
 
 #[server(endpoint = "rooms/get", input = Json, output = Json)]
@@ -155,7 +159,10 @@ pub async fn get_room(room_id: RoomId) -> Result<RoomWithRole, AppError> {
 #[server(endpoint = "rooms/open", input = Json, output = Json)]
 pub async fn open_room(room_id: RoomId) -> Result<RoomPage, AppError> {
     let (me, ctx) = caller().await?;
-    Ok(ctx.rooms.open(&me.id, &room_id).await?)
+    crate::ssr::once_per_request(room_id.to_string(), async {
+        Ok(ctx.rooms.open(&me.id, &room_id).await?)
+    })
+    .await
 }
 
 #[server(endpoint = "rooms/mine", input = Json, output = Json)]
@@ -404,6 +411,19 @@ pub async fn room_admin(
     log_cursor: Option<String>,
 ) -> Result<AdminView, AppError> {
     let (me, ctx) = caller().await?;
+    let key = format!("{room_id} {log_kind:?} {log_cursor:?}");
+    crate::ssr::once_per_request(key, admin_view(me, ctx, room_id, log_kind, log_cursor)).await
+}
+
+/// `room_admin`'s data, loaded once per request.
+#[cfg(feature = "ssr")]
+async fn admin_view(
+    me: domain::User,
+    ctx: crate::ssr::ServerCtx,
+    room_id: RoomId,
+    log_kind: Option<LogKind>,
+    log_cursor: Option<String>,
+) -> Result<AdminView, AppError> {
     let (room, my_role) = ctx.rooms.get(&me.id, &room_id).await?;
     let Some(my_role) = my_role else {
         return Err(domain::access::room_not_found().into());

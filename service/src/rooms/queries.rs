@@ -18,9 +18,9 @@ use domain::{
 };
 use entity::{ban, invite, join_request, membership, mod_log, room as room_row};
 use sea_orm::{
-    sea_query::{Expr, ExprTrait, LikeExpr, Query},
-    ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    sea_query::{Alias, Expr, ExprTrait, LikeExpr, Query},
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Iterable, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::{
@@ -181,42 +181,67 @@ impl Rooms {
 
     /// `rooms/mine`: the caller's current rooms with their role, by name.
     pub async fn mine(&self, actor: &UserId) -> ServiceResult<Vec<MyRoom>> {
-        let memberships = membership::Entity::find()
-            .filter(membership::Column::UserId.eq(actor.as_str()))
-            .filter(membership::Column::Status.eq(MembershipStatus::Active))
-            .all(&self.db)
-            .await?;
-        let roles: HashMap<String, Role> = memberships
-            .iter()
-            .map(|m| (m.room_id.clone(), m.role))
-            .collect();
-        let read_to: HashMap<String, i64> = memberships
-            .iter()
-            .filter_map(|m| Some((m.room_id.clone(), m.read_to?)))
-            .collect();
+        // Rooms, roles, read positions and member counts in one statement (docs/BENCHMARKS.md,
+        // S4: every page's sidebar reads this).
+        let m = Alias::new("m");
+        let everyone = Alias::new("everyone");
+        let mut count = Query::select();
+        count
+            .expr(Expr::col((everyone.clone(), membership::Column::UserId)).count())
+            .from_as(membership::Entity, everyone.clone())
+            .and_where(
+                Expr::col((everyone.clone(), membership::Column::RoomId))
+                    .equals((room_row::Entity, room_row::Column::Id)),
+            )
+            .and_where(
+                Expr::col((everyone.clone(), membership::Column::Status))
+                    .eq(MembershipStatus::Active),
+            );
+        let mut query = Query::select();
+        query
+            .columns(room_row::Column::iter().map(|c| (room_row::Entity, c)))
+            .expr_as(
+                Expr::col((m.clone(), membership::Column::Role)),
+                Alias::new("my_role"),
+            )
+            .expr_as(
+                Expr::col((m.clone(), membership::Column::ReadTo)),
+                Alias::new("my_read_to"),
+            )
+            .expr_as(count, Alias::new("members"))
+            .from_as(membership::Entity, m.clone())
+            .inner_join(
+                room_row::Entity,
+                Expr::col((room_row::Entity, room_row::Column::Id))
+                    .equals((m.clone(), membership::Column::RoomId)),
+            )
+            .and_where(Expr::col((m.clone(), membership::Column::UserId)).eq(actor.as_str()))
+            .and_where(
+                Expr::col((m.clone(), membership::Column::Status)).eq(MembershipStatus::Active),
+            )
+            .and_where(
+                Expr::col((room_row::Entity, room_row::Column::Status)).eq(RoomStatus::Active),
+            )
+            .order_by((room_row::Entity, room_row::Column::NameKey), Order::Asc);
+        let rows = self.db.query_all(&query).await?;
         let counts = crate::reading::counts(&self.db, actor).await?;
-        let models = room_row::Entity::find()
-            .filter(room_row::Column::Id.is_in(roles.keys().cloned()))
-            .filter(room_row::Column::Status.eq(RoomStatus::Active))
-            .order_by(room_row::Column::NameKey, Order::Asc)
-            .all(&self.db)
-            .await?;
-        Ok(self
-            .views(&models)
-            .await?
-            .into_iter()
-            .map(|room| {
-                let id = room.id.as_str();
-                let (unread, mentions) = counts.get(id).copied().unwrap_or_default();
-                MyRoom {
-                    my_role: roles.get(id).copied().unwrap_or(Role::Member),
+        rows.iter()
+            .map(|row| {
+                let model = room_row::Model::from_query_result(row, "")?;
+                let role: Role = row.try_get("", "my_role")?;
+                let read_to: Option<i64> = row.try_get("", "my_read_to")?;
+                let members: i64 = row.try_get("", "members")?;
+                let room = view(&model, usize::try_from(members).unwrap_or(0));
+                let (unread, mentions) = counts.get(room.id.as_str()).copied().unwrap_or_default();
+                Ok(MyRoom {
+                    my_role: role,
                     unread,
                     mentions,
-                    read_to: read_to.get(id).copied().map(domain::MessageId::new),
+                    read_to: read_to.map(domain::MessageId::new),
                     room,
-                }
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// `rooms/previous`: active rooms the caller left or was kicked from, latest first;
