@@ -682,8 +682,12 @@ mod tests {
         assert!(ours.verify_password(b"wrong", &other).is_err());
     }
 
+    /// The password threads are one pool per process: the tests that fill it take turns.
+    static POOL_TESTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
     #[tokio::test]
     async fn a_full_password_queue_turns_work_away_at_once_with_a_wait() {
+        let _turn = POOL_TESTS.lock().await;
         // Jobs that hold their thread until the gate closes fill the threads, then the queue.
         let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
         let gate = Arc::new(Mutex::new(gate_rx));
@@ -699,6 +703,10 @@ mod tests {
             }
         }
         drop(gate_tx);
+        // The next test starts once the queue has room again: a job sent after ours is run.
+        while PasswordWorkers::run(None, || ()).await.is_err() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         assert!(!refused.is_empty(), "the queue took every job");
         for e in refused {
             let ServiceError::Refused(e) = e else {
@@ -711,6 +719,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_account_holds_at_most_its_share_of_the_password_threads() {
+        let _turn = POOL_TESTS.lock().await;
         let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
         let gate = Arc::new(Mutex::new(gate_rx));
         let mut outcomes = Vec::new();
