@@ -29,6 +29,7 @@ use tokio::net::TcpListener;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 use tower_governor::{governor::GovernorConfigBuilder, GovernorLayer};
 use tower_http::{
+    compression::CompressionLayer,
     limit::RequestBodyLimitLayer,
     timeout::TimeoutLayer,
     trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer},
@@ -439,7 +440,8 @@ fn router(
         .layer(middleware::from_fn_with_state(
             readiness.db.clone(),
             http::pages_need_the_database,
-        ));
+        ))
+        .layer(compression());
     let probes = Router::new()
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
@@ -561,7 +563,16 @@ where
         .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
         .layer(middleware::from_fn(guards::json_only))
         .layer(request_timeout(config))
-        .layer(middleware::from_fn(http::api_error_bodies)))
+        .layer(middleware::from_fn(http::api_error_bodies))
+        .layer(compression()))
+}
+
+/// Pages and API answers compressed as they are sent (docs/BENCHMARKS.md, S8): a room page's
+/// HTML shrinks about sevenfold. Brotli at quality 4 (tower-http's default) and gzip cost well
+/// under a millisecond for a page; `/pkg` is compressed at build time instead, and `/ws` not
+/// at all.
+fn compression() -> CompressionLayer {
+    CompressionLayer::new().br(true).gzip(true)
 }
 
 /// `POST /api/uploads` and `GET /files/{id}`.
