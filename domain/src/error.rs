@@ -40,6 +40,8 @@ pub enum ErrorCode {
     MessageNotFound,
     /// The message was deleted: a tombstone cannot be edited or reacted to.
     MessageDeleted,
+    /// A search that cannot be run as typed; the message says what to fix.
+    InvalidQuery,
     Internal,
 }
 
@@ -48,7 +50,7 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            InvalidInput => 400,
+            InvalidInput | InvalidQuery => 400,
             Unauthenticated | InvalidCredentials => 401,
             Forbidden | SignupClosed | NotMember | Banned | NotInvited => 403,
             RoomNotFound | NotFound | UserNotFound | MessageNotFound => 404,
@@ -94,6 +96,7 @@ impl ErrorCode {
             TooSlow => "too_slow",
             MessageNotFound => "message_not_found",
             MessageDeleted => "message_deleted",
+            InvalidQuery => "invalid_query",
             Internal => "internal",
         }
     }

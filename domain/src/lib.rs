@@ -16,6 +16,7 @@ pub mod mention;
 pub mod message;
 pub mod reaction;
 pub mod room;
+pub mod search;
 pub mod text;
 pub mod user;
 pub mod views;
