@@ -5,9 +5,10 @@
 //
 // The server fills in VERSION from the files it serves, so each release installs a new
 // worker, and the new worker deletes the old cache. It fills in ASSETS with the client's
-// files (the stylesheet, the script, the WebAssembly), whose names carry content hashes in
-// a release build (IMMUTABLE): a cached copy is then always right, and a second visit
-// fetches none of them.
+// files (the stylesheet, the script, the WebAssembly, and the parts of it that pages load
+// lazily, with their loader), whose names carry content hashes in a release build
+// (IMMUTABLE): a cached copy is then always right, and a second visit fetches none of them.
+// Installing fetches the lazy parts too, after the page has loaded: that is their prefetch.
 const VERSION = '__PARLOR_VERSION__';
 const ASSETS = ['__PARLOR_ASSETS__'];
 const IMMUTABLE = '__PARLOR_IMMUTABLE__';

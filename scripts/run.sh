@@ -8,7 +8,7 @@ bash scripts/install-tools.sh
 (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
 export PATH="$PWD/end2end/node_modules/.bin:$PATH"
 
-cargo leptos build --release
+cargo leptos build --release --split
 # Brotli and gzip copies of the client, served to browsers that accept them.
 target/release/parlor precompress >/dev/null
 exec target/release/parlor serve "$@"

@@ -49,7 +49,7 @@ if [ -n "${CI:-}" ]; then
 fi
 
 step "Release build (server + WASM)"
-cargo leptos build --release
+cargo leptos build --release --split
 # Brotli and gzip copies of the client, served to browsers that accept them.
 target/release/parlor precompress >/dev/null
 

@@ -87,17 +87,12 @@ fn gzip_9(raw: &[u8]) -> std::io::Result<Vec<u8>> {
 }
 
 /// `/pkg`: the client's files, precompressed where `precompress` left a `.br` or `.gz`.
-/// Hashed names are immutable; plain ones (a debug build) are checked on every use.
+/// Hashed names are immutable; plain ones (a debug build) are checked on every use, and so
+/// is the split loader, whose name cargo-leptos does not always change when the parts it
+/// names do.
 pub fn pkg_files(site_root: &Path, names: &AssetNames) -> Router {
-    let cache = if names.hashed {
-        "public, max-age=31536000, immutable"
-    } else {
-        "no-cache"
-    };
-    let files = ServeDir::new(site_root.join("pkg"))
-        .precompressed_br()
-        .precompressed_gzip();
-    Router::new().nest_service("/pkg", files).layer(
+    let dir = site_root.join("pkg");
+    let files = |cache: &'static str| {
         tower::ServiceBuilder::new()
             .layer(SetResponseHeaderLayer::overriding(
                 header::CACHE_CONTROL,
@@ -107,8 +102,46 @@ pub fn pkg_files(site_root: &Path, names: &AssetNames) -> Router {
             .layer(SetResponseHeaderLayer::overriding(
                 header::VARY,
                 HeaderValue::from_static("accept-encoding"),
-            )),
-    )
+            ))
+            .service(ServeDir::new(&dir).precompressed_br().precompressed_gzip())
+    };
+    let immutable = if names.hashed {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let mut router = Router::new().nest_service("/pkg", files(immutable));
+    if let Some(loader) = &names.split_loader {
+        let file = loader.trim_start_matches("/pkg").to_owned();
+        router = router.route_service(
+            loader,
+            tower::ServiceBuilder::new()
+                .map_request(move |mut req: axum::extract::Request| {
+                    // ServeDir looks the file up by the path below /pkg.
+                    *req.uri_mut() = axum::http::Uri::try_from(file.as_str()).unwrap_or_default();
+                    req
+                })
+                .service(files("no-cache")),
+        );
+    }
+    router
+}
+
+/// The lazily loaded parts of a split client (`cargo leptos build --split`): every
+/// WebAssembly file under `/pkg` but the main one, and their loader. The service worker
+/// fetches them once the page has loaded, so a page opened later finds its part at hand.
+pub fn lazy_parts(site_root: &Path, names: &AssetNames) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(site_root.join("pkg")) else {
+        return Vec::new();
+    };
+    let mut parts: Vec<String> = entries
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .map(|name| format!("/pkg/{name}"))
+        .filter(|path| path.ends_with(".wasm") && *path != names.wasm)
+        .chain(names.split_loader.clone())
+        .collect();
+    parts.sort();
+    parts
 }
 
 #[cfg(test)]

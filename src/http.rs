@@ -309,7 +309,13 @@ impl ServiceWorker {
     pub fn load(site_root: &std::path::Path) -> Self {
         use std::hash::{Hash, Hasher};
         let names = crate::assets::AssetNames::current();
-        let assets = [&names.css, &names.js, &names.wasm];
+        // The lazily loaded parts too: installing the worker then fetches them while the
+        // person reads, and a page opened later finds its part at hand.
+        let assets: Vec<String> = [&names.css, &names.js, &names.wasm]
+            .into_iter()
+            .cloned()
+            .chain(crate::assets::lazy_parts(site_root, names))
+            .collect();
         let mut digest = std::collections::hash_map::DefaultHasher::new();
         for text in [
             SERVICE_WORKER,
@@ -320,7 +326,7 @@ impl ServiceWorker {
         ] {
             text.hash(&mut digest);
         }
-        for name in assets {
+        for name in &assets {
             name.hash(&mut digest);
             // Hashed names change with their content; plain ones are read.
             if !names.hashed {

@@ -493,6 +493,9 @@ pub mod assets {
         pub css: String,
         pub js: String,
         pub wasm: String,
+        /// The loader of the lazily loaded parts (`--split`), when the build has them. Its
+        /// name is not a promise about the parts it names, so it is never cached for good.
+        pub split_loader: Option<String>,
     }
 
     impl AssetNames {
@@ -511,11 +514,13 @@ pub mod assets {
                 Some(hash) if hashed => format!("/pkg/parlor{hash}.{ext}"),
                 _ => format!("/pkg/{plain}.{ext}"),
             };
+            let split_loader = hash_of("split").map(|hash| format!("/pkg/__wasm_split{hash}.js"));
             Self {
                 hashed,
                 css: name(css, "parlor", "css"),
                 js: name(js, "parlor", "js"),
                 wasm: name(wasm, "parlor", "wasm"),
+                split_loader,
             }
         }
 
@@ -546,6 +551,12 @@ pub mod assets {
             assert_eq!(names.css, "/pkg/parlor.123.css");
             assert_eq!(names.js, "/pkg/parlor.abc.js");
             assert_eq!(names.wasm, "/pkg/parlor.def.wasm");
+            assert_eq!(names.split_loader, None);
+            let split = AssetNames::from_hash_file(Some("js: a\nwasm: b\ncss: c\nsplit: xyz\n"));
+            assert_eq!(
+                split.split_loader.as_deref(),
+                Some("/pkg/__wasm_split.xyz.js")
+            );
         }
 
         #[test]

@@ -12,6 +12,8 @@ async fn app_with_built_client() -> (TestApp, TestDb, tempfile::TempDir) {
     let pkg = site.path().join("pkg");
     std::fs::create_dir_all(&pkg).unwrap();
     std::fs::write(pkg.join("parlor.wasm"), WASM.repeat(200)).unwrap();
+    // A lazily loaded part, as `cargo leptos build --split` writes them.
+    std::fs::write(pkg.join("split___admin_route_view_1.wasm"), WASM).unwrap();
     std::fs::write(
         pkg.join("parlor.css"),
         "body { color: black; }\n".repeat(100),
@@ -104,9 +106,60 @@ async fn pages_and_the_service_worker_name_the_files_that_were_built() {
         .await
         .unwrap();
     assert!(
-        sw.contains("const ASSETS = ['/pkg/parlor.css', '/pkg/parlor.js', '/pkg/parlor.wasm'];"),
+        sw.contains("const ASSETS = ['/pkg/parlor.css', '/pkg/parlor.js', '/pkg/parlor.wasm', '/pkg/split___admin_route_view_1.wasm'];"),
         "{sw}"
     );
     assert!(sw.contains("const IMMUTABLE = false;"), "{sw}");
     assert!(!sw.contains("__PARLOR_"), "{sw}");
+}
+
+#[tokio::test]
+async fn pages_and_api_answers_are_compressed_for_browsers_that_accept_it() {
+    let (app, _db, _site) = app_with_built_client().await;
+    let page = |encoding: &'static str| {
+        app.http
+            .get(format!("{}/login", app.base))
+            .header(header::ACCEPT, "text/html")
+            .header(header::ACCEPT_ENCODING, encoding)
+            .send()
+    };
+    let plain = page("identity").await.unwrap();
+    assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+    let html = plain.text().await.unwrap();
+    assert!(html.contains("<!DOCTYPE html>"), "{html}");
+
+    let br = page("gzip, br").await.unwrap();
+    assert_eq!(br.status(), 200);
+    assert_eq!(br.headers()[header::CONTENT_ENCODING], "br");
+    assert_eq!(br.headers()[header::CACHE_CONTROL], "no-cache");
+    let body = br.bytes().await.unwrap();
+    let mut decoded = Vec::new();
+    brotli::BrotliDecompress(&mut &body[..], &mut decoded).unwrap();
+    assert!(
+        body.len() < decoded.len() / 2,
+        "{} of {} bytes",
+        body.len(),
+        decoded.len()
+    );
+    assert!(String::from_utf8(decoded)
+        .unwrap()
+        .contains("<!DOCTYPE html>"));
+
+    // An API answer: a refusal's body too, rewritten to `{code, message}` before it is
+    // compressed.
+    let refused = app
+        .http
+        .post(format!("{}/api/auth/login", app.base))
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .json(&serde_json::json!({ "username": "nobody", "password": "x".repeat(300) }))
+        .send()
+        .await
+        .unwrap();
+    assert!(refused.status().is_client_error());
+    assert_eq!(refused.headers()[header::CONTENT_ENCODING], "gzip");
+    let body = refused.bytes().await.unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut text).unwrap();
+    let error: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(error["code"].is_string(), "{text}");
 }

@@ -10,23 +10,23 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Outlet, ParentRoute, Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 use pages::{
-    account::AccountPage,
-    admin::{AdminPage, BanDialog, KickDialog, TransferDialog},
+    account::AccountRoute,
+    admin::{AdminRoute, BanDialog, KickDialog, TransferDialog},
     auth,
-    create::CreateRoomPage,
-    directory::DirectoryPage,
-    home::HomePage,
+    create::CreateRoomRoute,
+    directory::DirectoryRoute,
+    home::HomeRoute,
     leave::LeaveDialog,
     message_delete::DeleteMessageDialog,
     message_edit::EditMessageDialog,
-    message_react::ReactionPickerDialog,
-    message_versions::MessageVersionsDialog,
+    message_react::ReactionPickerRoute,
+    message_versions::MessageVersionsRoute,
     not_found::NotFound,
-    notifications::NotificationsPage,
+    notifications::NotificationsRoute,
     room::RoomPage,
 };
 
@@ -68,16 +68,16 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <ParentRoute path=path!("") ssr=SsrMode::Async view=AuthLayout>
-                    <Route path=path!("login") ssr=SsrMode::Async view=auth::LoginPage />
-                    <Route path=path!("signup") ssr=SsrMode::Async view=auth::SignupPage />
+                    <Route path=path!("login") ssr=SsrMode::Async view={Lazy::<auth::LoginRoute>::new()} />
+                    <Route path=path!("signup") ssr=SsrMode::Async view={Lazy::<auth::SignupRoute>::new()} />
                 </ParentRoute>
                 <ParentRoute path=path!("") ssr=SsrMode::Async view=layout::AppShell>
-                    <Route path=path!("") ssr=SsrMode::Async view=HomePage />
-                    <Route path=path!("rooms") ssr=SsrMode::Async view=DirectoryPage />
-                    <Route path=path!("rooms/new") ssr=SsrMode::Async view=CreateRoomPage />
-                    <Route path=path!("notifications") ssr=SsrMode::Async view=NotificationsPage />
-                    <Route path=path!("account") ssr=SsrMode::Async view=AccountPage />
-                    <ParentRoute path=path!("rooms/:id/admin") ssr=SsrMode::Async view=AdminPage>
+                    <Route path=path!("") ssr=SsrMode::Async view={Lazy::<HomeRoute>::new()} />
+                    <Route path=path!("rooms") ssr=SsrMode::Async view={Lazy::<DirectoryRoute>::new()} />
+                    <Route path=path!("rooms/new") ssr=SsrMode::Async view={Lazy::<CreateRoomRoute>::new()} />
+                    <Route path=path!("notifications") ssr=SsrMode::Async view={Lazy::<NotificationsRoute>::new()} />
+                    <Route path=path!("account") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()} />
+                    <ParentRoute path=path!("rooms/:id/admin") ssr=SsrMode::Async view={Lazy::<AdminRoute>::new()}>
                         <Route path=path!("") ssr=SsrMode::Async view=|| () />
                         <Route path=path!("kick/:user") ssr=SsrMode::Async view=KickDialog />
                         <Route path=path!("ban/:user") ssr=SsrMode::Async view=BanDialog />
@@ -88,8 +88,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("leave") ssr=SsrMode::Async view=LeaveDialog />
                         <Route path=path!("messages/:message/edit") ssr=SsrMode::Async view=EditMessageDialog />
                         <Route path=path!("messages/:message/delete") ssr=SsrMode::Async view=DeleteMessageDialog />
-                        <Route path=path!("messages/:message/versions") ssr=SsrMode::Async view=MessageVersionsDialog />
-                        <Route path=path!("messages/:message/react") ssr=SsrMode::Async view=ReactionPickerDialog />
+                        <Route path=path!("messages/:message/versions") ssr=SsrMode::Async view={Lazy::<MessageVersionsRoute>::new()} />
+                        <Route path=path!("messages/:message/react") ssr=SsrMode::Async view={Lazy::<ReactionPickerRoute>::new()} />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

@@ -36,6 +36,8 @@ fn general_error(
     Signal::derive(move || value.get().and_then(Result::err).and_then(|e| e.general()))
 }
 
+lazy_page!(AccountRoute, AccountPage);
+
 #[component]
 pub fn AccountPage() -> impl IntoView {
     view! {

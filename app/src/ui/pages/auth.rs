@@ -27,6 +27,8 @@ fn last_error(
     Signal::derive(move || value.get().and_then(Result::err))
 }
 
+lazy_page!(SignupRoute, SignupPage);
+
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let action = ServerAction::<SignupForm>::new();
@@ -62,6 +64,8 @@ pub fn SignupPage() -> impl IntoView {
         </section>
     }
 }
+
+lazy_page!(LoginRoute, LoginPage);
 
 #[component]
 pub fn LoginPage() -> impl IntoView {

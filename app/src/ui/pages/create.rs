@@ -20,6 +20,8 @@ fn for_field(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Opt
     Signal::derive(move || error.get().and_then(|e| e.for_field(field)))
 }
 
+lazy_page!(CreateRoomRoute, CreateRoomPage);
+
 #[component]
 pub fn CreateRoomPage() -> impl IntoView {
     let action = ServerAction::<CreateRoomForm>::new();

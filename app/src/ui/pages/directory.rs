@@ -47,6 +47,8 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+lazy_page!(DirectoryRoute, DirectoryPage);
+
 #[component]
 pub fn DirectoryPage() -> impl IntoView {
     let query = use_query_map();

@@ -5,6 +5,8 @@ use leptos_meta::Title;
 
 use crate::{store::use_store, ui::components::drawer::PageBar};
 
+lazy_page!(HomeRoute, HomePage);
+
 #[component]
 pub fn HomePage() -> impl IntoView {
     let store = use_store();

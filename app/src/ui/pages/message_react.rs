@@ -14,6 +14,8 @@ use crate::ui::components::{
     message_dialog::{MessageDialog, MessageRoute, Quoted},
 };
 
+lazy_page!(ReactionPickerRoute, ReactionPickerDialog);
+
 #[component]
 pub fn ReactionPickerDialog() -> impl IntoView {
     // Made here, where the router is at hand; the body runs once the message is loaded.

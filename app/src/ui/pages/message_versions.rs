@@ -8,6 +8,8 @@ use crate::ui::components::{
     widgets::{Dialog, TimeAgo},
 };
 
+lazy_page!(MessageVersionsRoute, MessageVersionsDialog);
+
 #[component]
 pub fn MessageVersionsDialog() -> impl IntoView {
     let route = MessageRoute::from_params();

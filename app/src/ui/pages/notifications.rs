@@ -6,6 +6,8 @@ use leptos_meta::Title;
 
 use crate::ui::components::{bell::NotificationList, drawer::PageBar};
 
+lazy_page!(NotificationsRoute, NotificationsPage);
+
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
     view! {

@@ -39,6 +39,8 @@ use crate::{
     AppError,
 };
 
+lazy_page!(AdminRoute, AdminPage);
+
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let params = use_params_map();
