@@ -8,6 +8,7 @@
 //   node bench/s8.mjs BASE COOKIE ROOM_ID [RUNS]     (bench/s8.sh sets it all up)
 import { createServer, request } from 'node:http';
 import { createRequire } from 'node:module';
+import { brotliCompressSync } from 'node:zlib';
 
 const require = createRequire(new URL('../end2end/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
@@ -21,10 +22,16 @@ const html = await (await fetch(base + path, { headers: { cookie } })).text();
 const staticHtml = html
   .replace(/<script\b[^>]*>[\s\S]*?<\/script>/g, '')
   .replace(/<link rel="(modulepreload|preload)"[^>]*>/g, '');
+const staticBr = brotliCompressSync(staticHtml);
 const floor = createServer((req, res) => {
   if (req.url === path) {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' });
-    res.end(staticHtml);
+    // Compressed as Parlor compresses its pages, so the floor is not the heavier page.
+    const br = /\bbr\b/.test(req.headers['accept-encoding'] ?? '');
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache',
+      ...(br ? { 'content-encoding': 'br', vary: 'accept-encoding' } : {}),
+    });
+    res.end(br ? staticBr : staticHtml);
     return;
   }
   // Everything else (the stylesheet, the icon) passed through from Parlor, bytes as sent.
