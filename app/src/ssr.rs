@@ -304,8 +304,16 @@ pub async fn delete_account(password: &str) -> Result<(), AppError> {
     let user_id = user.id.clone();
     signed_out_everywhere(user, &ctx, service::hub::EndedSessions::AccountDeleted).await?;
     // The account is gone already; if leaving a room fails now, housekeeping finishes.
-    if let Err(e) = ctx.rooms.depart_everywhere(&user_id).await {
-        tracing::warn!(user_id = %user_id, error = %e, "a deleted account's rooms are left for housekeeping");
+    // A task of its own: the closed sockets send the browser to the login page, which can
+    // abort this request, and an aborted request's future is dropped where it stands.
+    let rooms = ctx.rooms.clone();
+    let departure = tokio::spawn(async move {
+        if let Err(e) = rooms.depart_everywhere(&user_id).await {
+            tracing::warn!(user_id = %user_id, error = %e, "a deleted account's rooms are left for housekeeping");
+        }
+    });
+    if let Err(e) = departure.await {
+        tracing::warn!(error = %e, "a deleted account's departure task failed");
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     // Hydrated asynchronously: every page but the room's is a lazily loaded part of the
-    // client (docs/BENCHMARKS.md, S8), which a page opened first waits for.
+    // client (docs/BENCHMARKS.md, "The client split"), which a page opened first waits for.
     wasm_bindgen_futures::spawn_local(async {
         let Some(body) = leptos::prelude::document().body() else {
             return;
