@@ -567,10 +567,9 @@ where
         .layer(compression()))
 }
 
-/// Pages and API answers compressed as they are sent (docs/BENCHMARKS.md, S8): a room page's
-/// HTML shrinks about sevenfold. Brotli at quality 4 (tower-http's default) and gzip cost well
-/// under a millisecond for a page; `/pkg` is compressed at build time instead, and `/ws` not
-/// at all.
+/// Pages and API answers compressed as they are sent (docs/BENCHMARKS.md, "The client
+/// split"), Brotli at tower-http's default quality, else gzip. `/pkg` is compressed at build
+/// time instead, and `/ws` not at all.
 fn compression() -> CompressionLayer {
     CompressionLayer::new().br(true).gzip(true)
 }
