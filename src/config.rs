@@ -339,6 +339,16 @@ pub struct Limits {
     )]
     pub rate_search: Rate,
 
+    /// Message searches (`messages/search`, each page counts) one user may make: the most
+    /// expensive read there is.
+    #[arg(
+        long,
+        env = "PARLOR_RATE_MESSAGE_SEARCH",
+        default_value = "30/1m",
+        global = true
+    )]
+    pub rate_message_search: Rate,
+
     /// Catch-up reads (`messages/since`) one user may make; a reconnect makes one per room.
     #[arg(
         long,
@@ -397,6 +407,7 @@ impl Limits {
             (Action::JoinLeave, self.rate_join_leave),
             (Action::Manage, self.rate_manage),
             (Action::Search, self.rate_search),
+            (Action::SearchMessages, self.rate_message_search),
             (Action::CatchUp, self.rate_catch_up),
             (Action::PasswordCheck, self.rate_password),
             (Action::React, self.rate_react),

@@ -16,6 +16,7 @@
 //!
 //! Anything else with a colon (`time:5pm`, `https://…`) is plain text.
 
+use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{ApiError, ErrorCode};
@@ -28,6 +29,9 @@ pub const MAX_TERMS: usize = 16;
 pub const MIN_SUBSTRING_CHARS: usize = 3;
 /// The fewest characters before a `*`.
 pub const MIN_PREFIX_CHARS: usize = 2;
+/// The longest word the word indexes hold (PostgreSQL refuses lexemes over 2 KiB): a longer
+/// word, or prefix, is searched for inside the text instead, the same on both databases.
+pub const MAX_WORD_CHARS: usize = 64;
 
 /// One thing to look for, its words already folded (`fold`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -308,7 +312,7 @@ fn phrase_term(text: &str) -> Result<Option<Term>, ApiError> {
     let mut words = words(&folded);
     Ok(match words.len() {
         0 => None,
-        1 => words.pop().map(Term::Word),
+        1 => words.pop().map(word_term),
         _ => Some(Term::Phrase(words)),
     })
 }
@@ -341,15 +345,25 @@ fn token_term(token: &str) -> Result<Option<Term>, ApiError> {
             [word] if word.chars().count() < MIN_PREFIX_CHARS => Err(invalid(format!(
                 "Put at least {MIN_PREFIX_CHARS} letters before a *."
             ))),
+            [word] if word.chars().count() > MAX_WORD_CHARS => substring_term(word).map(Some),
             [word] => Ok(Some(Term::Prefix(word.clone()))),
             _ => Err(invalid("A * goes with a single word, like cat*.")),
         };
     }
     Ok(match parts.len() {
         0 => None,
-        1 => parts.pop().map(Term::Word),
+        1 => parts.pop().map(word_term),
         _ => Some(Term::Phrase(parts)),
     })
+}
+
+/// A whole word, or, past [`MAX_WORD_CHARS`], the same letters anywhere.
+fn word_term(word: String) -> Term {
+    if word.chars().count() > MAX_WORD_CHARS {
+        Term::Substring(word)
+    } else {
+        Term::Word(word)
+    }
 }
 
 fn substring_term(text: &str) -> Result<Term, ApiError> {
@@ -360,6 +374,157 @@ fn substring_term(text: &str) -> Result<Term, ApiError> {
         )));
     }
     Ok(Term::Substring(text))
+}
+
+/// How results are ordered: newest first (the default), or best match first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchOrder {
+    #[default]
+    Newest,
+    Best,
+}
+
+/// The room a hit is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HitRoom {
+    pub id: crate::RoomId,
+    pub name: String,
+}
+
+/// One message found, with its room and a snippet of its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub message: crate::message::MessageView,
+    pub room: HitRoom,
+    pub snippet: Vec<SnippetPart>,
+}
+
+/// The most hits one page holds, and how many when a client does not say.
+pub const PAGE_MAX: u64 = 50;
+pub const PAGE_DEFAULT: u64 = 20;
+/// `messages/around`: how many messages each way, when a client does not say, and at most.
+pub const AROUND_DEFAULT: u64 = 25;
+pub const AROUND_MAX: u64 = 50;
+
+/// What the index holds for a message's text: its folded words, one space between each, or
+/// `None` when it has no words. Both databases index this same text, so they find the same.
+pub fn index_text(body: &str) -> Option<String> {
+    let joined = words(&fold(body)).join(" ");
+    (!joined.is_empty()).then_some(joined)
+}
+
+/// `has:link`: the text holds a web address.
+pub fn has_link(body: &str) -> bool {
+    let lower = body.to_ascii_lowercase();
+    lower.contains("http://") || lower.contains("https://")
+}
+
+/// How many characters of text a snippet shows around its first match.
+pub const SNIPPET_CHARS: usize = 160;
+
+/// One piece of a result's snippet: plain text, marked when it matched the query. The
+/// client shows `text` as text and marks `hit` pieces; no HTML ever travels in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnippetPart {
+    pub text: String,
+    pub hit: bool,
+}
+
+/// A piece of `body` around the query's first match, with every match in it marked. Words
+/// are matched as the index matches them (folded), so `cafe` marks `Café`.
+pub fn snippet(body: &str, query: &Query) -> Vec<SnippetPart> {
+    let chars: Vec<char> = body.chars().collect();
+    // The folded text, and for each of its chars the original char it came from.
+    let mut folded = Vec::new();
+    let mut origin = Vec::new();
+    for (i, c) in chars.iter().enumerate() {
+        for f in fold(&c.to_string()).chars() {
+            folded.push(f);
+            origin.push(i);
+        }
+    }
+    let mut marked = vec![false; chars.len()];
+    let mut mark = |from: usize, to: usize| {
+        for &i in &origin[from..to] {
+            marked[i] = true;
+        }
+    };
+    // Words of the folded text, as (start, end) in `folded`.
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (i, c) in folded.iter().enumerate() {
+        match (is_word_char(*c), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                spans.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        spans.push((s, folded.len()));
+    }
+    let word_at = |(s, e): (usize, usize)| folded[s..e].iter().collect::<String>();
+    for term in &query.include {
+        match term {
+            Term::Word(w) => spans
+                .iter()
+                .filter(|span| word_at(**span) == *w)
+                .for_each(|&(s, e)| mark(s, e)),
+            Term::Prefix(p) => spans
+                .iter()
+                .filter(|span| word_at(**span).starts_with(p.as_str()))
+                .for_each(|&(s, e)| mark(s, e)),
+            Term::Phrase(phrase) if phrase.is_empty() => {}
+            Term::Phrase(phrase) => {
+                for run in spans.windows(phrase.len()) {
+                    if run.iter().zip(phrase).all(|(span, w)| word_at(*span) == *w) {
+                        mark(run[0].0, run[run.len() - 1].1);
+                    }
+                }
+            }
+            Term::Substring(sub) => {
+                let needle: Vec<char> = sub.chars().collect();
+                if needle.is_empty() || needle.len() > folded.len() {
+                    continue;
+                }
+                for at in 0..=folded.len() - needle.len() {
+                    if folded[at..at + needle.len()] == needle[..] {
+                        mark(at, at + needle.len());
+                    }
+                }
+            }
+        }
+    }
+    // A window around the first match, widened to whole words where it can be.
+    let first = marked.iter().position(|m| *m).unwrap_or(0);
+    let mut from = first.saturating_sub(SNIPPET_CHARS / 3);
+    while from > 0 && first - from < SNIPPET_CHARS / 2 && !chars[from - 1].is_whitespace() {
+        from -= 1;
+    }
+    let mut to = (from + SNIPPET_CHARS).min(chars.len());
+    while to < chars.len() && to - from < SNIPPET_CHARS + 20 && !chars[to].is_whitespace() {
+        to += 1;
+    }
+    let mut parts: Vec<SnippetPart> = Vec::new();
+    let mut push = |text: String, hit: bool| match parts.last_mut() {
+        Some(last) if last.hit == hit => last.text.push_str(&text),
+        _ => parts.push(SnippetPart { text, hit }),
+    };
+    if from > 0 {
+        push("…".into(), false);
+    }
+    for i in from..to {
+        // Line breaks show as spaces: a snippet is one line.
+        let c = if chars[i].is_control() { ' ' } else { chars[i] };
+        push(c.to_string(), marked[i]);
+    }
+    if to < chars.len() {
+        push("…".into(), false);
+    }
+    parts
 }
 
 #[cfg(test)]
@@ -525,6 +690,75 @@ mod tests {
         assert_eq!(
             words(&fold("Hello, wörld! x2")),
             vec!["hello", "world", "x2"]
+        );
+    }
+
+    #[test]
+    fn a_word_too_long_for_the_word_index_is_searched_inside_the_text() {
+        let long = "x".repeat(MAX_WORD_CHARS + 1);
+        assert_eq!(ok(&long).include, vec![Term::Substring(long.clone())]);
+        assert_eq!(
+            ok(&format!("{long}*")).include,
+            vec![Term::Substring(long.clone())]
+        );
+        let fits = "x".repeat(MAX_WORD_CHARS);
+        assert_eq!(ok(&fits).include, vec![word(&fits)]);
+    }
+
+    #[test]
+    fn the_index_holds_folded_words_and_nothing_for_wordless_text() {
+        assert_eq!(
+            index_text("Ça va? Très BIEN, e-mail 🎉").as_deref(),
+            Some("ca va tres bien e mail")
+        );
+        assert_eq!(index_text("🎉 !!! ..."), None);
+        assert!(has_link("see HTTPS://example.com") && !has_link("http:/ no"));
+    }
+
+    fn hits(parts: &[SnippetPart]) -> Vec<&str> {
+        parts
+            .iter()
+            .filter(|p| p.hit)
+            .map(|p| p.text.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn snippets_mark_what_matched_and_keep_text_as_text() {
+        let q = ok(r#"cafe "new menu" deplo* 京都に"#);
+        let parts = snippet(
+            "<b>Café</b> has a New  Menu; deploying to 東京都に today",
+            &q,
+        );
+        assert_eq!(
+            hits(&parts),
+            vec!["Café", "New  Menu", "deploying", "京都に"]
+        );
+        // The text is the body's, markup and all, for the client to show as text.
+        let all: String = parts.iter().map(|p| p.text.as_str()).collect();
+        assert!(all.starts_with("<b>Café</b>"));
+    }
+
+    #[test]
+    fn a_long_text_is_cut_around_its_first_match() {
+        let body = format!("{} needle {}", "lorem ".repeat(200), "ipsum ".repeat(200));
+        let parts = snippet(&body, &ok("needle"));
+        let all: String = parts.iter().map(|p| p.text.as_str()).collect();
+        assert!(all.starts_with('…') && all.ends_with('…'), "{all}");
+        assert!(
+            all.chars().count() <= SNIPPET_CHARS + 24,
+            "{}",
+            all.chars().count()
+        );
+        assert_eq!(hits(&parts), vec!["needle"]);
+        // A filter-only query marks nothing and shows the start.
+        let parts = snippet("short text", &ok("has:link"));
+        assert_eq!(
+            parts,
+            vec![SnippetPart {
+                text: "short text".into(),
+                hit: false
+            }]
         );
     }
 

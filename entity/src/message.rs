@@ -35,6 +35,11 @@ pub struct Model {
     pub reply_to: Option<i64>,
     /// An admin's `@room`: everyone in the room is mentioned.
     pub mentions_room: bool,
+    /// Its folded words for search (`domain::search::index_text`); `None` for system lines,
+    /// stickers and tombstones. The search indexes follow it (migration
+    /// m20261206_000010_search).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub search_text: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

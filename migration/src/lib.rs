@@ -11,6 +11,7 @@ mod m20261204_000006_name_skeletons;
 mod m20261204_000007_system_line_subjects;
 mod m20261205_000008_message_changes;
 mod m20261205_000009_mentions_and_reading;
+mod m20261206_000010_search;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_system_line_subjects::Migration),
             Box::new(m20261205_000008_message_changes::Migration),
             Box::new(m20261205_000009_mentions_and_reading::Migration),
+            Box::new(m20261206_000010_search::Migration),
         ]
     }
 }

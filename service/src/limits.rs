@@ -24,6 +24,8 @@ pub enum Action {
     /// settings.
     Manage,
     Search,
+    /// `messages/search`, the most expensive read there is.
+    SearchMessages,
     /// `messages/since`, the catch-up after a reconnect.
     CatchUp,
     /// Confirming one's password (to change it, or to delete the account).
@@ -43,6 +45,7 @@ impl Action {
             Self::JoinLeave => "join_leave",
             Self::Manage => "manage",
             Self::Search => "search",
+            Self::SearchMessages => "search_messages",
             Self::CatchUp => "catch_up",
             Self::PasswordCheck => "password_check",
             Self::React => "react",
@@ -61,6 +64,7 @@ impl Action {
                  time."
             }
             Self::Search => "You have searched very often in a short time.",
+            Self::SearchMessages => "You have searched messages very often in a short time.",
             Self::CatchUp => "Your client has caught up very often in a short time.",
             Self::PasswordCheck => "You have confirmed your password many times in a short time.",
             Self::React => "You have reacted many times in a short time.",

@@ -18,5 +18,6 @@ mod live;
 mod mentions_unread;
 mod message_changes;
 mod rooms;
+mod search;
 mod second_pass;
 mod uploads;

@@ -5,6 +5,7 @@
 use domain::message::{Outgoing, OutgoingFields};
 use domain::{
     message::{MessageVersion, MessageView},
+    search::{SearchHit, SearchOrder},
     RoomId,
 };
 use leptos::prelude::*;
@@ -107,6 +108,67 @@ pub async fn send_message(
     })?;
     let message = ctx.messages.send(&me, send).await?;
     Ok(SentResponse { message })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchResponse {
+    pub hits: Vec<SearchHit>,
+    /// Give it back as `cursor` for the next page; `None` on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// Messages in the caller's rooms that match `query` (docs/RULES.md, "Search"), newest
+/// first unless `order` is `best`; `limit` 1–50 (default 20).
+#[server(endpoint = "messages/search", input = Json, output = Json)]
+pub async fn search_messages(
+    query: String,
+    room_id: Option<RoomId>,
+    cursor: Option<String>,
+    limit: Option<u64>,
+    order: Option<SearchOrder>,
+) -> Result<SearchResponse, AppError> {
+    let (me, ctx) = caller().await?;
+    let page = ctx
+        .messages
+        .search(
+            &me,
+            service::messages::SearchRequest {
+                query: &query,
+                room_id: room_id.as_ref(),
+                cursor: cursor.as_deref(),
+                limit,
+                order: order.unwrap_or_default(),
+            },
+        )
+        .await?;
+    Ok(SearchResponse {
+        hits: page.hits,
+        next_cursor: page.next_cursor,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AroundResponse {
+    /// Oldest first, the message asked for among them.
+    pub messages: Vec<MessageView>,
+    pub has_older: bool,
+    pub has_newer: bool,
+}
+
+/// A message with up to `count` (default 25, at most 50) messages each way around it.
+#[server(endpoint = "messages/around", input = Json, output = Json)]
+pub async fn messages_around(
+    message_id: String,
+    count: Option<u64>,
+) -> Result<AroundResponse, AppError> {
+    let (me, ctx) = caller().await?;
+    let id = domain::MessageId::parse(&message_id, "message_id")?;
+    let around = ctx.messages.around(&me.id, id, count).await?;
+    Ok(AroundResponse {
+        messages: around.messages,
+        has_older: around.has_older,
+        has_newer: around.has_newer,
+    })
 }
 
 /// One message as it is now (for members of its room).

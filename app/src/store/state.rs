@@ -65,6 +65,22 @@ pub enum Loaded {
         messages: Vec<MessageView>,
         limit: u64,
     },
+    /// `messages/around`: a message with the messages around it, oldest first (a search
+    /// hit opened). When newer messages exist that are not loaded, a gap is left between
+    /// these and the latest ones, loaded on as the reader scrolls down (`Newer`).
+    Around {
+        room: RoomId,
+        focus: MessageId,
+        messages: Vec<MessageView>,
+        has_older: bool,
+        has_newer: bool,
+    },
+    /// Messages after the gap's lower edge, oldest first, and whether more are past them.
+    Newer {
+        room: RoomId,
+        messages: Vec<MessageView>,
+        has_newer: bool,
+    },
     /// `messages/since`: what was missed, oldest first.
     Since {
         room: RoomId,
@@ -251,6 +267,11 @@ pub struct Conversation {
     /// My read position when the room was opened: the "new messages" divider follows it
     /// (while a message from someone else does).
     pub divider: Option<MessageId>,
+    /// Messages between these two (exclusive) are not loaded: a search hit opened an older
+    /// part of the room. The timeline shows the gap and loads it as the reader scrolls down.
+    pub gap: Option<(MessageId, MessageId)>,
+    /// The message a search hit opened: scrolled to and highlighted.
+    pub focus: Option<MessageId>,
 }
 
 impl Conversation {
@@ -310,6 +331,55 @@ impl Conversation {
                 fresh
             }
         }
+    }
+
+    /// A window of messages around `focus` (oldest first). It joins the latest messages
+    /// when it reaches them; otherwise a gap stays between it and them, and whatever an
+    /// earlier window left below the latest messages goes, so there is one gap at most.
+    fn around(
+        &mut self,
+        focus: MessageId,
+        messages: Vec<MessageView>,
+        has_older: bool,
+        has_newer: bool,
+    ) {
+        let (Some(low), Some(high)) = (
+            messages.first().map(|m| m.id),
+            messages.last().map(|m| m.id),
+        ) else {
+            return;
+        };
+        if let Some((_, latest)) = self.gap.take() {
+            self.messages = self.messages.split_off(&latest);
+            // The dropped window was older than what stays.
+            self.has_older = true;
+        }
+        let latest_start = self.oldest();
+        // Joined when nothing newer exists, or the latest messages begin inside the window.
+        let joined = !has_newer || latest_start.is_none_or(|start| start <= high);
+        if latest_start.is_none_or(|start| low <= start) {
+            self.has_older = has_older;
+        }
+        if !joined {
+            self.gap = latest_start.map(|start| (high, start));
+        }
+        for m in messages {
+            self.insert(m);
+        }
+        self.focus = Some(focus);
+    }
+
+    /// Messages past the gap's lower edge (oldest first): the gap shrinks, and closes when
+    /// they reach the latest messages or there are no more.
+    fn newer(&mut self, messages: Vec<MessageView>, has_newer: bool) {
+        let Some((low, high)) = self.gap else {
+            return;
+        };
+        let reached = messages.last().map_or(low, |m| m.id);
+        for m in messages.into_iter().filter(|m| m.id > low) {
+            self.insert(m);
+        }
+        self.gap = (has_newer && reached < high).then_some((reached.max(low), high));
     }
 
     pub fn typing_now(&self, now: Millis) -> Vec<&User> {
@@ -900,6 +970,20 @@ impl ChatState {
                     c.insert(m);
                 }
             }
+            Loaded::Around {
+                room,
+                focus,
+                messages,
+                has_older,
+                has_newer,
+            } => self
+                .conv(&room)
+                .around(focus, messages, has_older, has_newer),
+            Loaded::Newer {
+                room,
+                messages,
+                has_newer,
+            } => self.conv(&room).newer(messages, has_newer),
             Loaded::Since { room, messages } => {
                 let full = messages.len() as u64 >= SINCE_PAGE;
                 let c = self.conv(&room);

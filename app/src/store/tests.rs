@@ -1204,3 +1204,94 @@ fn up_edits_my_newest_text_that_is_still_there() {
     let c = s.conversation(&r1()).unwrap();
     assert_eq!(c.last_editable(&me), Some(MessageId::new(20)));
 }
+
+fn lines(ids: std::ops::RangeInclusive<i64>) -> Vec<MessageView> {
+    ids.map(|i| msg(i, "r2", Some("ana"), &format!("m{i}")))
+        .collect()
+}
+
+#[test]
+fn a_search_hit_opens_a_window_with_a_gap_that_fills_as_the_reader_scrolls_down() {
+    let mut s = signed_in();
+    // The latest messages: 100–110.
+    s.apply(
+        Loaded::Since {
+            room: "r2".into(),
+            messages: lines(100..=110),
+        }
+        .into(),
+        NOW,
+    );
+    s.apply(
+        Loaded::Around {
+            room: "r2".into(),
+            focus: MessageId::new(20),
+            messages: lines(18..=22),
+            has_older: true,
+            has_newer: true,
+        }
+        .into(),
+        NOW,
+    );
+    let c = s.conversation(&"r2".into()).unwrap();
+    assert_eq!(c.gap, Some((MessageId::new(22), MessageId::new(100))));
+    assert_eq!(c.focus, Some(MessageId::new(20)));
+    assert!(c.has_older);
+    assert_eq!(c.messages.len(), 16);
+    // Scrolling down loads past the gap's lower edge; the gap shrinks, then closes.
+    s.apply(
+        Loaded::Newer {
+            room: "r2".into(),
+            messages: lines(23..=60),
+            has_newer: true,
+        }
+        .into(),
+        NOW,
+    );
+    let c = s.conversation(&"r2".into()).unwrap();
+    assert_eq!(c.gap, Some((MessageId::new(60), MessageId::new(100))));
+    s.apply(
+        Loaded::Newer {
+            room: "r2".into(),
+            messages: lines(61..=102),
+            has_newer: true,
+        }
+        .into(),
+        NOW,
+    );
+    let c = s.conversation(&"r2".into()).unwrap();
+    assert_eq!(c.gap, None);
+    assert_eq!(c.messages.len(), 110 - 18 + 1);
+    // A hit further back leaves a gap again, below the loaded messages (18–110).
+    s.apply(
+        Loaded::Around {
+            room: "r2".into(),
+            focus: MessageId::new(5),
+            messages: lines(3..=7),
+            has_older: false,
+            has_newer: true,
+        }
+        .into(),
+        NOW,
+    );
+    let c = s.conversation(&"r2".into()).unwrap();
+    assert_eq!(c.gap, Some((MessageId::new(7), MessageId::new(18))));
+    assert!(!c.has_older, "the room's first messages");
+    // The next hit replaces that window (one gap at most); one that reaches the loaded
+    // messages joins them.
+    s.apply(
+        Loaded::Around {
+            room: "r2".into(),
+            focus: MessageId::new(50),
+            messages: lines(48..=52),
+            has_older: true,
+            has_newer: true,
+        }
+        .into(),
+        NOW,
+    );
+    let c = s.conversation(&"r2".into()).unwrap();
+    assert_eq!((c.gap, c.focus), (None, Some(MessageId::new(50))));
+    assert_eq!(c.oldest(), Some(MessageId::new(18)));
+    assert!(c.has_older);
+}

@@ -47,6 +47,41 @@ pub fn AppShell() -> impl IntoView {
     }
 }
 
+/// True when a key goes into a field (or an editable element), where `/` is a character.
+#[cfg(feature = "hydrate")]
+fn typing(ev: &leptos::ev::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+        .is_some_and(|el| {
+            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                || el.is_content_editable()
+        })
+}
+
+/// `/`: to the search box (the search page's own, else the shell's, opening the drawer on
+/// a narrow screen where the shell's is hidden).
+#[cfg(feature = "hydrate")]
+fn focus_search(drawer: Drawer) {
+    use wasm_bindgen::JsCast;
+    let document = web_sys::window().and_then(|w| w.document());
+    let find = |id: &str| {
+        document
+            .as_ref()
+            .and_then(|d| d.get_element_by_id(id))
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+    };
+    let Some(input) = find("message-search").or_else(|| find("shell-search")) else {
+        return;
+    };
+    if input.offset_parent().is_none() {
+        drawer.0.set(true);
+    }
+    request_animation_frame(move || {
+        let _ = input.focus();
+    });
+}
+
 #[component]
 fn Frame(store: Store) -> impl IntoView {
     Live::provide(store);
@@ -63,6 +98,11 @@ fn Frame(store: Store) -> impl IntoView {
         let keys = window_event_listener(leptos::ev::keydown, move |ev| {
             if ev.key() == "Escape" {
                 drawer.0.set(false);
+            }
+            if ev.key() == "/" && !ev.ctrl_key() && !ev.meta_key() && !ev.alt_key() && !typing(&ev)
+            {
+                ev.prevent_default();
+                focus_search(drawer);
             }
         });
         on_cleanup(move || keys.remove());

@@ -28,6 +28,7 @@ use pages::{
     not_found::NotFound,
     notifications::NotificationsRoute,
     room::RoomPage,
+    search::SearchRoute,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("rooms") ssr=SsrMode::Async view={Lazy::<DirectoryRoute>::new()} />
                     <Route path=path!("rooms/new") ssr=SsrMode::Async view={Lazy::<CreateRoomRoute>::new()} />
                     <Route path=path!("notifications") ssr=SsrMode::Async view={Lazy::<NotificationsRoute>::new()} />
+                    <Route path=path!("search") ssr=SsrMode::Async view={Lazy::<SearchRoute>::new()} />
                     <Route path=path!("account") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()} />
                     <ParentRoute path=path!("rooms/:id/admin") ssr=SsrMode::Async view={Lazy::<AdminRoute>::new()}>
                         <Route path=path!("") ssr=SsrMode::Async view=|| () />

@@ -67,6 +67,8 @@ impl Messages {
         let resolved =
             crate::mentions::resolve(&txn, &message.room_id, &actor.id, body.as_str()).await?;
         let mut edited: row::ActiveModel = message.into();
+        // The index follows the text in this transaction: only the current text is found.
+        edited.search_text = Set(domain::search::index_text(body.as_str()));
         edited.body = Set(body.into_string());
         edited.edited_at = Set(Some(now));
         edited.mentions_room = Set(resolved.mentions.room);
@@ -108,6 +110,7 @@ impl Messages {
         let (room_id, author_id) = (message.room_id.clone(), message.author_id.clone());
         let mut tomb: row::ActiveModel = message.into();
         tomb.body = Set(String::new());
+        tomb.search_text = Set(None);
         tomb.color = Set(None);
         tomb.sticker = Set(None);
         tomb.file_id = Set(None);

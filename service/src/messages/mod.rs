@@ -38,6 +38,9 @@ use crate::{
 };
 
 mod changes;
+mod search;
+
+pub use search::{Around, SearchPage, SearchRequest};
 
 pub const HISTORY_MAX: u64 = 100;
 pub use domain::message::SINCE_MAX;
@@ -271,6 +274,8 @@ impl Messages {
             author_id: Set(Some(author.id.to_string())),
             kind: Set(MessageKind::File),
             body: Set(upload.name.clone()),
+            // A file is found by its name.
+            search_text: Set(domain::search::index_text(&upload.name)),
             file_id: Set(Some(upload.id.to_string())),
             created_at: Set(now),
             ..Default::default()
@@ -679,6 +684,10 @@ async fn insert_message(
         author_id: Set(Some(job.author.id.to_string())),
         kind: Set(send.content.kind()),
         body: Set(send.content.body().to_owned()),
+        search_text: Set(match &send.content {
+            Content::Text(body) => domain::search::index_text(body.as_str()),
+            Content::Sticker(_) => None,
+        }),
         color: Set(send.color),
         sticker: Set(send.content.sticker().map(|s| s.as_str().to_owned())),
         file_id: Set(None),

@@ -127,6 +127,7 @@ pub fn test_config(db: &TestDb) -> Config {
     config.limits.rate_password = plenty;
     config.limits.rate_react = plenty;
     config.limits.rate_search = plenty;
+    config.limits.rate_message_search = plenty;
     config.limits.rate_catch_up = plenty;
     config
 }

@@ -3,7 +3,7 @@
 
 use domain::{room::JoinPolicy, views::PreviousRoom};
 use leptos::{form::ActionForm, prelude::*};
-use leptos_router::hooks::use_location;
+use leptos_router::{components::Form, hooks::use_location};
 
 use super::{bell::NotificationBell, drawer::Drawer, widgets::TimeAgo};
 use crate::{
@@ -38,6 +38,21 @@ pub fn Sidebar() -> impl IntoView {
                     "Find rooms"
                 </a>
             </div>
+            <Form method="get" action="/search" attr:role="search" attr:class="shell-search">
+                <label for="shell-search" class="visually-hidden">
+                    "Search messages"
+                </label>
+                <input
+                    id="shell-search"
+                    name="q"
+                    type="search"
+                    autocomplete="off"
+                    maxlength="500"
+                    placeholder="Search messages"
+                    aria-keyshortcuts="/"
+                />
+                <kbd class="shortcut" aria-hidden="true">"/"</kbd>
+            </Form>
             <h2 class="side-heading" id="my-rooms">
                 "Your rooms"
             </h2>

@@ -26,6 +26,8 @@ struct Row {
     continued: bool,
     /// The "new messages" divider goes above it.
     first_unread: bool,
+    /// Unloaded messages follow it: a search hit opened an older part of the room.
+    gap_after: bool,
 }
 
 const GROUP_WITHIN_MS: i64 = 5 * 60 * 1000;
@@ -50,6 +52,7 @@ fn rows(c: &Conversation, me: Option<&UserId>) -> Vec<Row> {
         });
         out.push(Row {
             first_unread: Some(m.id) == first_unread,
+            gap_after: c.gap.is_some_and(|(low, _)| low == m.id),
             message: m.clone(),
             continued: continued && Some(m.id) != first_unread,
         });
@@ -65,6 +68,7 @@ struct Scroll {
     /// New messages arrived below while the reader was reading older ones.
     unseen: RwSignal<bool>,
     loading_older: RwSignal<bool>,
+    loading_newer: RwSignal<bool>,
 }
 
 impl Scroll {
@@ -113,12 +117,19 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
         at_bottom: RwSignal::new(true),
         unseen: RwSignal::new(false),
         loading_older: RwSignal::new(false),
+        loading_newer: RwSignal::new(false),
+    };
+    let focus = {
+        let room = room.clone();
+        Memo::new(move |_| store.with(|s| s.conversation(&room).and_then(|c| c.focus)))
     };
     // Buttons that need the script appear once it runs: never a button that does nothing.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let load_older = older_pages(room.clone(), has_older, scroll);
-    follow_newest(rows, pending, scroll);
+    let load_newer = newer_pages(room.clone(), scroll);
+    follow_newest(rows, pending, scroll, focus);
+    show_focus(focus);
     mark_read_when_seen(room.clone(), rows, scroll);
     let newest = Memo::new(move |_| rows.with(|r| r.last().map(|r| r.message.id)));
     let on_scroll = move |_| {
@@ -132,6 +143,9 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
         }
         if el.scroll_top() < 300 {
             load_older.run(());
+        }
+        if gap_in_view(&el) {
+            load_newer.run(());
         }
     };
     view! {
@@ -147,13 +161,16 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
                 <TimelineTop name has_older hydrated loading=scroll.loading_older load_older />
                 <For
                     each=move || rows.get()
-                    key=|r| (r.message.id, r.message.seq, r.continued, r.first_unread)
+                    key=|r| (r.message.id, r.message.seq, r.continued, r.first_unread, r.gap_after)
                     let:row
                 >
                     {row
                         .first_unread
                         .then(|| view! { <NewDivider room=room.clone() newest /> })}
-                    <MessageItem message=row.message continued=row.continued standing />
+                    <MessageItem message=row.message.clone() continued=row.continued standing />
+                    {row.gap_after.then(|| view! {
+                        <GapRow room=room.clone() low=row.message.id hydrated loading=scroll.loading_newer load_newer />
+                    })}
                 </For>
                 <For
                     each=move || pending.get()
@@ -355,10 +372,128 @@ fn older_pages(_room: RoomId, _has_older: Memo<bool>, _scroll: Scroll) -> Callba
     Callback::new(|()| {})
 }
 
+/// Where a search hit's window ends and unloaded messages begin: with JavaScript they load
+/// as the reader scrolls here (or clicks); without it, a link opens the room further on.
+#[component]
+fn GapRow(
+    room: RoomId,
+    low: MessageId,
+    hydrated: RwSignal<bool>,
+    loading: RwSignal<bool>,
+    load_newer: Callback<()>,
+) -> impl IntoView {
+    let further = format!("/rooms/{room}?around={low}#m{low}");
+    view! {
+        <div class="timeline-gap" id="timeline-gap">
+            <Show
+                when=move || hydrated.get()
+                fallback=move || view! { <a href=further.clone()>"Newer messages"</a> }
+            >
+                <button
+                    type="button"
+                    class="button secondary small"
+                    disabled=move || loading.get()
+                    on:click=move |_| load_newer.run(())
+                >
+                    {move || if loading.get() { "Loading newer messages…" } else { "Load newer messages" }}
+                </button>
+            </Show>
+        </div>
+    }
+}
+
+/// True when the gap's row is on screen or close below it.
+#[cfg(feature = "hydrate")]
+fn gap_in_view(scroller: &web_sys::HtmlDivElement) -> bool {
+    let Some(gap) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("timeline-gap"))
+    else {
+        return false;
+    };
+    let (gap, view) = (
+        gap.get_bounding_client_rect(),
+        scroller.get_bounding_client_rect(),
+    );
+    gap.top() < view.bottom() + 300.0
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn gap_in_view<T>(_scroller: &T) -> bool {
+    false
+}
+
+/// Loads the messages past the gap's lower edge (below what is on screen, so nothing moves).
+#[cfg(feature = "hydrate")]
+fn newer_pages(room: RoomId, scroll: Scroll) -> Callback<()> {
+    let store = use_store();
+    let live = use_live();
+    Callback::new(move |()| {
+        if scroll.loading_newer.get_untracked() {
+            return;
+        }
+        let Some((low, _)) = store.with_untracked(|s| s.conversation(&room).and_then(|c| c.gap))
+        else {
+            return;
+        };
+        scroll.loading_newer.set(true);
+        let room = room.clone();
+        leptos::task::spawn_local(async move {
+            let result = crate::api::messages::messages_around(
+                low.to_string(),
+                Some(domain::search::AROUND_MAX),
+            )
+            .await;
+            match result {
+                Ok(page) => live.dispatch(crate::store::Loaded::Newer {
+                    room,
+                    messages: page.messages.into_iter().filter(|m| m.id > low).collect(),
+                    has_newer: page.has_newer,
+                }),
+                Err(e) => crate::live::note_error(live, &e),
+            }
+            scroll.loading_newer.set(false);
+        });
+    })
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn newer_pages(_room: RoomId, _scroll: Scroll) -> Callback<()> {
+    Callback::new(|()| {})
+}
+
+/// Scrolls the message a search hit opened to the middle and marks it (without JavaScript,
+/// the address's `#m…` does both).
+#[cfg(feature = "hydrate")]
+fn show_focus(focus: Memo<Option<MessageId>>) {
+    Effect::new(move |_| {
+        let Some(id) = focus.get() else { return };
+        request_animation_frame(move || {
+            let el = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(&format!("m{id}")));
+            if let Some(el) = el {
+                let options = web_sys::ScrollIntoViewOptions::new();
+                options.set_block(web_sys::ScrollLogicalPosition::Center);
+                el.scroll_into_view_with_scroll_into_view_options(&options);
+                let _ = el.class_list().add_1("focused");
+            }
+        });
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn show_focus(_focus: Memo<Option<MessageId>>) {}
+
 /// Follows the newest message while the reader is at the bottom; otherwise the jump button
 /// says there is more. My own sends always bring the view down.
 #[cfg(feature = "hydrate")]
-fn follow_newest(rows: Memo<Vec<Row>>, pending: Memo<Vec<Pending>>, scroll: Scroll) {
+fn follow_newest(
+    rows: Memo<Vec<Row>>,
+    pending: Memo<Vec<Pending>>,
+    scroll: Scroll,
+    focus: Memo<Option<MessageId>>,
+) {
     let last_seen = StoredValue::new((None, 0usize));
     Effect::new(move |_| {
         let newest = rows.with(|r| r.last().map(|r| r.message.id));
@@ -367,7 +502,8 @@ fn follow_newest(rows: Memo<Vec<Row>>, pending: Memo<Vec<Pending>>, scroll: Scro
         last_seen.set_value((newest, mine));
         let appended =
             newest != prev_newest && prev_newest.is_some_and(|p| newest.is_some_and(|n| n > p));
-        let first = prev_newest.is_none();
+        // A search hit's message is shown instead of the newest (`show_focus`).
+        let first = prev_newest.is_none() && focus.get_untracked().is_none();
         let sent = mine > prev_mine;
         if first || sent || (appended && scroll.at_bottom.get_untracked()) {
             request_animation_frame(move || {
@@ -383,7 +519,13 @@ fn follow_newest(rows: Memo<Vec<Row>>, pending: Memo<Vec<Pending>>, scroll: Scro
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn follow_newest(_rows: Memo<Vec<Row>>, _pending: Memo<Vec<Pending>>, _scroll: Scroll) {}
+fn follow_newest(
+    _rows: Memo<Vec<Row>>,
+    _pending: Memo<Vec<Pending>>,
+    _scroll: Scroll,
+    _focus: Memo<Option<MessageId>>,
+) {
+}
 
 #[component]
 fn PendingItem(pending: Pending) -> impl IntoView {

@@ -12,39 +12,22 @@ use crate::{
         rooms::{search_rooms, SearchResponse},
     },
     store::{text, use_store},
-    ui::components::{drawer::PageBar, widgets::ErrorPanel},
+    ui::components::{
+        drawer::PageBar,
+        widgets::{query_string, ErrorPanel},
+    },
     AppError,
 };
 
 const PAGE: u32 = 20;
 
 fn directory_path(q: &str, cursor: Option<&str>) -> String {
-    let mut query = form_encode(&[("q", q)]);
+    let mut query = query_string(&[("q", q)]);
     if let Some(c) = cursor {
         query.push('&');
-        query.push_str(&form_encode(&[("cursor", c)]));
+        query.push_str(&query_string(&[("cursor", c)]));
     }
     format!("/rooms?{query}")
-}
-
-fn form_encode(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            let v: String = v
-                .bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                        (b as char).to_string()
-                    }
-                    b' ' => "+".to_owned(),
-                    _ => format!("%{b:02X}"),
-                })
-                .collect();
-            format!("{k}={v}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 lazy_page!(DirectoryRoute, DirectoryPage);

@@ -39,3 +39,4 @@ pub mod message_versions;
 pub mod not_found;
 pub mod notifications;
 pub mod room;
+pub mod search;

@@ -4,7 +4,7 @@
 
 use domain::{
     room::{JoinPolicy, Role},
-    ErrorCode, RoomId,
+    ErrorCode, MessageId, RoomId,
 };
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
@@ -19,6 +19,7 @@ use crate::ui::components::upload::start_all;
 use crate::{
     api::{
         forms::{AcceptInviteForm, DeclineInviteForm, JoinRoomForm, SendMessageForm},
+        messages::messages_around,
         rooms::open_room,
     },
     live::use_live,
@@ -37,8 +38,29 @@ use crate::{
 pub fn RoomPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| RoomId::from(params.read().get("id").unwrap_or_default()));
+    // `?around=ID`: a search hit opens the room at that message, with those around it.
+    let query = use_query_map();
+    let around = Memo::new(move |_| {
+        query
+            .read()
+            .get("around")
+            .and_then(|m| MessageId::parse(&m, "around").ok())
+    });
     let store = use_store();
     let data = Resource::new_blocking(move || id.get(), open_room);
+    let context = Resource::new_blocking(
+        move || around.get(),
+        |around| async move {
+            match around {
+                // A message that is gone or not mine opens the room as usual.
+                Some(id) => messages_around(id.to_string(), None)
+                    .await
+                    .ok()
+                    .map(|page| (id, page)),
+                None => None,
+            }
+        },
+    );
     crate::ui::components::message_dialog::DialogData::provide();
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading the room…"</p> }>
@@ -46,7 +68,17 @@ pub fn RoomPage() -> impl IntoView {
                 match data.await {
                     Ok(open) => {
                         let room = open.room.id.clone();
+                        let member = open.my_role.is_some();
                         store.apply(Loaded::Room(open));
+                        if let (true, Some((focus, page))) = (member, context.await) {
+                            store.apply(Loaded::Around {
+                                room: room.clone(),
+                                focus,
+                                messages: page.messages,
+                                has_older: page.has_older,
+                                has_newer: page.has_newer,
+                            });
+                        }
                         view! { <RoomScreen room /> }.into_any()
                     }
                     Err(e) if e.code() == ErrorCode::RoomNotFound => {
@@ -194,6 +226,13 @@ fn RoomHeader(
                         }}
                     </span>
                     <AdminTools room=room.clone() />
+                    <a
+                        href=format!("/search?room={room}")
+                        class="button secondary small"
+                        aria-label=move || format!("Search messages in #{}", name.get())
+                    >
+                        "Search"
+                    </a>
                     <button
                         type="button"
                         class="button secondary small people-toggle"
