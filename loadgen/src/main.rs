@@ -15,6 +15,8 @@
 //!   loadgen idle --server irc --addr 127.0.0.1:6667 --sockets 15000 --server-pid 1234
 //!   loadgen idle --server axum --url ws://127.0.0.1:3000/websocket --sockets 15000 --server-pid 1234
 //!   loadgen persist --base http://127.0.0.1:3100 --senders 50 --secs 10 [--in-flight 16]
+//!   loadgen seed-search --base http://127.0.0.1:3100 --messages 1000000
+//!   loadgen search --base http://127.0.0.1:3100 --send-rate 1000 --secs 20
 //!
 //! Every socket is a file descriptor: loadgen raises its soft `RLIMIT_NOFILE` to the hard
 //! limit at start (with util-linux's `prlimit`); where that fails, run `ulimit -n "$(ulimit -Hn)"`
@@ -31,6 +33,8 @@ use std::{
 };
 
 use anyhow::{anyhow, bail, Context, Result};
+
+mod search;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use domain::{message::MessageKind, wire::ServerFrame};
 use futures::{Sink, SinkExt, StreamExt};
@@ -70,6 +74,10 @@ enum Mode {
     Idle(Idle),
     /// Senders post as fast as acks come back: messages stored per second.
     Persist(Persist),
+    /// S7: fill a server with a million messages to search.
+    SeedSearch(search::Seed),
+    /// S7: search latency, alone and beside paced sends, and the sends' latency beside it.
+    Search(search::Measure),
 }
 
 #[derive(Args, Clone)]
@@ -1665,6 +1673,8 @@ async fn main() -> Result<()> {
         Mode::Rooms(r) => run_rooms(r).await,
         Mode::Idle(i) => run_idle(i).await,
         Mode::Persist(p) => run_persist(p).await,
+        Mode::SeedSearch(s) => search::run_seed(s).await,
+        Mode::Search(m) => search::run_measure(m).await,
     }
 }
 

@@ -28,6 +28,8 @@ impl MigrationName for Migration {
 #[derive(DeriveIden)]
 enum Messages {
     Table,
+    Id,
+    AuthorId,
     SearchText,
 }
 
@@ -100,6 +102,17 @@ impl MigrationTrait for Migration {
             )
             .await?;
         backfill(manager).await?;
+        // `from:` alone: one person's messages, newest first, without reading everyone's.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_messages_author_id")
+                    .table(Messages::Table)
+                    .col(Messages::AuthorId)
+                    .col(Messages::Id)
+                    .to_owned(),
+            )
+            .await?;
         let db = manager.get_connection();
         let statements = match manager.get_database_backend() {
             DbBackend::Sqlite => SQLITE_UP,
@@ -120,6 +133,14 @@ impl MigrationTrait for Migration {
         for sql in statements {
             db.execute_unprepared(sql).await?;
         }
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_messages_author_id")
+                    .table(Messages::Table)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()

@@ -142,6 +142,7 @@ fn SearchForm(asked: Memo<Asked>) -> impl IntoView {
                     autocomplete="off"
                     maxlength="500"
                     placeholder="words, \"a phrase\", -without, from:name, has:link"
+                    value=asked.get_untracked().q
                     prop:value=move || asked.get().q
                 />
                 <button type="submit" class="button primary">
