@@ -164,11 +164,12 @@ pub struct Seed {
     seed: u64,
 }
 
-async fn sign_up(http: &reqwest::Client, base: &str, name: &str) -> Result<Account> {
+/// Signs `name` up (`/api/auth/signup`) or in (`/api/auth/login`) with the seeded password.
+async fn session(http: &reqwest::Client, base: &str, path: &str, name: &str) -> Result<Account> {
     let (_, cookie) = post(
         http,
         base,
-        "/api/auth/signup",
+        path,
         None,
         json!({"username": name, "password": PASSWORD}),
     )
@@ -178,18 +179,12 @@ async fn sign_up(http: &reqwest::Client, base: &str, name: &str) -> Result<Accou
     })
 }
 
+async fn sign_up(http: &reqwest::Client, base: &str, name: &str) -> Result<Account> {
+    session(http, base, "/api/auth/signup", name).await
+}
+
 async fn log_in(http: &reqwest::Client, base: &str, name: &str) -> Result<Account> {
-    let (_, cookie) = post(
-        http,
-        base,
-        "/api/auth/login",
-        None,
-        json!({"username": name, "password": PASSWORD}),
-    )
-    .await?;
-    Ok(Account {
-        cookie: cookie.ok_or_else(|| anyhow!("no session cookie"))?,
-    })
+    session(http, base, "/api/auth/login", name).await
 }
 
 fn user_name(i: usize) -> String {

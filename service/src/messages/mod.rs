@@ -324,6 +324,13 @@ impl Messages {
     /// One message as it is now, for a member of its room; anyone else hears that there is
     /// no such message.
     pub async fn get(&self, user_id: &UserId, message_id: MessageId) -> ServiceResult<MessageView> {
+        let message = self.visible(user_id, message_id).await?;
+        self.view(message, Some(user_id)).await
+    }
+
+    /// The stored message `message_id`, if `user_id` is a member of its room; to anyone
+    /// else, as to a missing message, `message_not_found`.
+    async fn visible(&self, user_id: &UserId, message_id: MessageId) -> ServiceResult<row::Model> {
         let Some(message) = row::Entity::find_by_id(message_id.get())
             .one(&self.db)
             .await?
@@ -332,7 +339,7 @@ impl Messages {
         };
         let room_id = RoomId::new(message.room_id.clone());
         match access::require_member(&self.db, user_id, &room_id).await {
-            Ok(_) => self.view(message, Some(user_id)).await,
+            Ok(_) => Ok(message),
             Err(e @ ServiceError::Db(_)) => Err(e),
             Err(_) => Err(domain::changes::not_found().into()),
         }

@@ -190,18 +190,8 @@ impl Messages {
         count: Option<u64>,
     ) -> ServiceResult<Around> {
         let count = count.unwrap_or(AROUND_DEFAULT).clamp(1, AROUND_MAX);
-        let Some(target) = row::Entity::find_by_id(message_id.get())
-            .one(&self.db)
-            .await?
-        else {
-            return Err(domain::changes::not_found().into());
-        };
+        let target = self.visible(user_id, message_id).await?;
         let room_id = RoomId::new(target.room_id.clone());
-        match access::require_member(&self.db, user_id, &room_id).await {
-            Ok(_) => {}
-            Err(e @ ServiceError::Db(_)) => return Err(e),
-            Err(_) => return Err(domain::changes::not_found().into()),
-        }
         let mut older = row::Entity::find()
             .filter(row::Column::RoomId.eq(room_id.as_str()))
             .filter(row::Column::Id.lt(target.id))
