@@ -137,6 +137,20 @@ pub struct Config {
     )]
     pub commit_batch: usize,
 
+    /// How often ended timeouts and timed bans are recorded (logged and notified), in
+    /// milliseconds. The rules never wait for it: every check compares the end time.
+    #[arg(
+        long,
+        env = "PARLOR_EXPIRY_SWEEP_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub expiry_sweep_ms: u64,
+
+    /// The time the rules go by: the system clock, or one that tests move forward.
+    #[arg(skip)]
+    pub clock: service::time::Clock,
+
     /// Frames queued for one socket before it counts as falling behind and is closed.
     #[arg(
         long,
@@ -468,6 +482,7 @@ impl std::fmt::Debug for Config {
             .field("send_burst", &self.send_burst)
             .field("send_period_ms", &self.send_period_ms)
             .field("commit_batch", &self.commit_batch)
+            .field("expiry_sweep_ms", &self.expiry_sweep_ms)
             .field("socket_queue", &self.socket_queue)
             .field("ws_ping_ms", &self.ws_ping_ms)
             .field("upload_limit", &self.upload_limit)

@@ -133,9 +133,11 @@ impl Running {
         };
         let ctx = ServerCtx {
             accounts: accounts.clone(),
-            rooms: Rooms::new(db.clone(), hub.clone()).with_limits(actions.clone()),
+            rooms: Rooms::new(db.clone(), hub.clone())
+                .with_limits(actions.clone())
+                .with_clock(config.clock.clone()),
             notifications: Notifications::new(db.clone()),
-            messages: Messages::new(db.clone(), hub.clone(), limits)
+            messages: Messages::with_clock(db.clone(), hub.clone(), limits, config.clock.clone())
                 .with_limits(actions)
                 .with_files(config.files_dir())
                 .shared_with(shared.clone()),
@@ -191,11 +193,28 @@ impl Running {
         if swept > 0 {
             tracing::info!(swept, "removed partial uploads left by an earlier run");
         }
-        app.spawn_jobs(config.files_dir());
+        app.spawn_jobs(
+            config.files_dir(),
+            Duration::from_millis(config.expiry_sweep_ms.max(100)),
+        );
         Ok(app)
     }
 
-    fn spawn_jobs(&self, files_dir: std::path::PathBuf) {
+    fn spawn_jobs(&self, files_dir: std::path::PathBuf, expiry_sweep: Duration) {
+        let (rooms, jobs) = (self.live.rooms.clone(), self.jobs.clone());
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(expiry_sweep);
+            loop {
+                tokio::select! {
+                    _ = every.tick() => match rooms.end_expired().await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(ended = n, "timeouts and timed bans ended"),
+                        Err(e) => tracing::warn!(error = %e, "recording ended timeouts failed"),
+                    },
+                    () = jobs.cancelled() => return,
+                }
+            }
+        });
         let (db, sessions, jobs) = (self.db.clone(), self.sessions.clone(), self.jobs.clone());
         let rooms = self.live.rooms.clone();
         tokio::spawn(async move {

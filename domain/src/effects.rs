@@ -2,14 +2,34 @@
 //! the moderation-log entries they leave (§5), the `member` frames the live channel sends and
 //! the timeline's system lines (§6). Pure mappings, one place each.
 
-use crate::room::{Event, JoinedVia, LeaveReason, Role, RoleCause, Room, UserId};
+use crate::room::{Event, JoinedVia, LeaveReason, Micros, Role, RoleCause, Room, UserId};
 pub use crate::vocab::{LogKind, MemberEvent, NotificationKind};
 
-/// The `member` frame of one event, if the room's members hear of it: who, what, and
-/// their role afterwards where it changed.
-pub fn member_event(event: &Event) -> Option<(&UserId, MemberEvent, Option<Role>)> {
+/// What a `member` frame says: who, what, their role afterwards where it changed, and the
+/// end of a timeout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberChange<'a> {
+    pub user: &'a UserId,
+    pub event: MemberEvent,
+    pub role: Option<Role>,
+    pub until: Option<Micros>,
+}
+
+/// The `member` frame of one event, if the room's members hear of it.
+pub fn member_event(event: &Event) -> Option<MemberChange<'_>> {
+    let change = |user, event, role| MemberChange {
+        user,
+        event,
+        role,
+        until: None,
+    };
     match event {
-        Event::Joined { user, role, .. } => Some((user, MemberEvent::Joined, Some(*role))),
+        Event::Muted { user, until, .. } => Some(MemberChange {
+            until: Some(*until),
+            ..change(user, MemberEvent::Muted, None)
+        }),
+        Event::Unmuted { user, .. } => Some(change(user, MemberEvent::Unmuted, None)),
+        Event::Joined { user, role, .. } => Some(change(user, MemberEvent::Joined, Some(*role))),
         // The termination frame tells the one removed with the room.
         Event::Departed {
             reason: LeaveReason::Terminated,
@@ -21,7 +41,7 @@ pub fn member_event(event: &Event) -> Option<(&UserId, MemberEvent, Option<Role>
                 LeaveReason::Kicked => MemberEvent::Kicked,
                 LeaveReason::Banned | LeaveReason::Terminated => MemberEvent::Banned,
             };
-            Some((user, what, None))
+            Some(change(user, what, None))
         }
         Event::RoleChanged {
             user, role, cause, ..
@@ -33,7 +53,7 @@ pub fn member_event(event: &Event) -> Option<(&UserId, MemberEvent, Option<Role>
                 (RoleCause::Ownership, Role::Owner) => MemberEvent::Owner,
                 (RoleCause::Ownership, _) => MemberEvent::Demoted,
             };
-            Some((user, what, Some(*role)))
+            Some(change(user, what, Some(*role)))
         }
         _ => None,
     }
@@ -105,9 +125,17 @@ pub fn notifications(before: &Room, events: &[Event]) -> Vec<NotificationDraft> 
             } => {
                 out.push(note(user, K::RoomTerminated, None, None));
             }
-            Event::BanAdded { user, by, reason } => {
-                out.push(note(user, K::Banned, Some(by), reason.as_ref()))
+            Event::BanAdded {
+                user, by, reason, ..
+            } => out.push(note(user, K::Banned, Some(by), reason.as_ref())),
+            Event::Muted {
+                user, by, reason, ..
+            } => out.push(note(user, K::Muted, Some(by), reason.as_ref())),
+            Event::Unmuted { user, by: Some(by) } => {
+                out.push(note(user, K::Unmuted, Some(by), None))
             }
+            Event::Unmuted { user, by: None } => out.push(note(user, K::MuteEnded, None, None)),
+            Event::BanEnded { user } => out.push(note(user, K::BanEnded, None, None)),
             Event::BanLifted { user, by } => out.push(note(user, K::Unbanned, Some(by), None)),
             Event::RoleChanged {
                 user,
@@ -138,6 +166,8 @@ pub struct LogDraft {
     pub actor: Option<UserId>,
     pub target: Option<UserId>,
     pub reason: Option<String>,
+    /// When a timeout or timed ban ends.
+    pub until: Option<Micros>,
 }
 
 fn log(
@@ -151,7 +181,15 @@ fn log(
         actor: actor.cloned(),
         target: target.cloned(),
         reason: reason.cloned(),
+        until: None,
     })
+}
+
+fn log_until(mut draft: Option<LogDraft>, until: Option<Micros>) -> Option<LogDraft> {
+    if let Some(d) = draft.as_mut() {
+        d.until = until;
+    }
+    draft
 }
 
 /// The moderation-log entry of one event, if it is a membership event.
@@ -198,9 +236,27 @@ pub fn log_entry(event: &Event) -> Option<LogDraft> {
             Some(user),
             None,
         ),
-        Event::BanAdded { user, by, reason } => {
-            log(LogKind::Banned, Some(by), Some(user), reason.as_ref())
-        }
+        Event::BanAdded {
+            user,
+            by,
+            reason,
+            until,
+        } => log_until(
+            log(LogKind::Banned, Some(by), Some(user), reason.as_ref()),
+            *until,
+        ),
+        Event::Muted {
+            user,
+            by,
+            until,
+            reason,
+        } => log_until(
+            log(LogKind::Muted, Some(by), Some(user), reason.as_ref()),
+            Some(*until),
+        ),
+        Event::Unmuted { user, by: Some(by) } => log(LogKind::Unmuted, Some(by), Some(user), None),
+        Event::Unmuted { user, by: None } => log(LogKind::MuteEnded, None, Some(user), None),
+        Event::BanEnded { user } => log(LogKind::BanEnded, None, Some(user), None),
         Event::BanLifted { user, by } => log(LogKind::Unbanned, Some(by), Some(user), None),
         Event::RoleChanged {
             user,
@@ -268,6 +324,7 @@ pub fn system_line(event: &Event, name: &dyn Fn(&UserId) -> String) -> Option<St
             ..
         } => Some(format!("{} is now the owner", name(user))),
         Event::Terminated => Some("The room was terminated".to_owned()),
+        Event::SettingsChanged { by, settings } => crate::room::rules_line(&name(by), settings),
         _ => None,
     }
 }
@@ -339,6 +396,8 @@ mod tests {
             banned: BTreeSet::new(),
             requests: BTreeSet::new(),
             invites: BTreeMap::new(),
+            muted: BTreeSet::new(),
+            rules: Default::default(),
         }
     }
 
@@ -385,6 +444,7 @@ mod tests {
         let ban = Command::Ban {
             user: "stranger".into(),
             reason: None,
+            minutes: None,
         };
         assert_eq!(
             kinds(&r, "admin", ban),

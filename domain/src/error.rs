@@ -42,6 +42,13 @@ pub enum ErrorCode {
     MessageDeleted,
     /// A search that cannot be run as typed; the message says what to fix.
     InvalidQuery,
+    /// A room admin timed you out: you read the room but cannot post, edit, react or
+    /// upload until `retry_after_ms` has passed.
+    Muted,
+    /// The room's slow mode: your next message may go in `retry_after_ms`.
+    SlowMode,
+    /// An announcement room: only its admins post.
+    AnnouncementOnly,
     Internal,
 }
 
@@ -52,13 +59,14 @@ impl ErrorCode {
         match self {
             InvalidInput | InvalidQuery => 400,
             Unauthenticated | InvalidCredentials => 401,
-            Forbidden | SignupClosed | NotMember | Banned | NotInvited => 403,
+            Forbidden | SignupClosed | NotMember | Banned | NotInvited | Muted
+            | AnnouncementOnly => 403,
             RoomNotFound | NotFound | UserNotFound | MessageNotFound => 404,
             UsernameTaken | RoomNameTaken | RoomFull | AlreadyMember | AlreadyBanned
             | RequestPending => 409,
             RoomTerminated | MessageDeleted => 410,
             FileTooLarge | PayloadTooLarge => 413,
-            RateLimited => 429,
+            RateLimited | SlowMode => 429,
             ServerUnreachable | Unavailable => 503,
             StorageFull => 507,
             TooSlow => 408,
@@ -97,13 +105,16 @@ impl ErrorCode {
             MessageNotFound => "message_not_found",
             MessageDeleted => "message_deleted",
             InvalidQuery => "invalid_query",
+            Muted => "muted",
+            SlowMode => "slow_mode",
+            AnnouncementOnly => "announcement_only",
             Internal => "internal",
         }
     }
 }
 
 /// The JSON error body: `{"code", "message"}`, plus `field` when one input is to blame and
-/// `retry_after_ms` on `rate_limited`.
+/// `retry_after_ms` on `rate_limited`, `muted` and `slow_mode`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message}")]
 pub struct ApiError {
@@ -152,6 +163,12 @@ impl ApiError {
         err
     }
 
+    /// The same refusal with how long until it no longer applies.
+    pub fn retry_after(mut self, ms: u64) -> Self {
+        self.retry_after_ms = Some(ms.max(1));
+        self
+    }
+
     pub fn unauthenticated() -> Self {
         Self::new(
             ErrorCode::Unauthenticated,
@@ -194,6 +211,9 @@ mod tests {
             ErrorCode::RoomNotFound,
             ErrorCode::RateLimited,
             ErrorCode::FileTooLarge,
+            ErrorCode::Muted,
+            ErrorCode::SlowMode,
+            ErrorCode::AnnouncementOnly,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

@@ -14,6 +14,7 @@ pub mod format;
 pub mod ids;
 pub mod mention;
 pub mod message;
+pub mod moderation;
 pub mod reaction;
 pub mod room;
 pub mod search;

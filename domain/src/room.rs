@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     access::{self, banned, not_invited, not_member, room_full, Standing},
+    moderation::{ends_at, wait_words, RoomRules},
     ApiError, ErrorCode,
 };
 pub use crate::{
@@ -51,6 +52,11 @@ pub struct Room {
     pub requests: BTreeSet<UserId>,
     /// Invitee → when the invite expires.
     pub invites: BTreeMap<UserId, Micros>,
+    /// Of the people timed out now, the actor and the target (as `banned`). Bans and
+    /// timeouts that ran out are not loaded: for a decision they are over.
+    pub muted: BTreeSet<UserId>,
+    /// Slow mode and announcement-only posting.
+    pub rules: RoomRules,
 }
 
 /// Why someone's role changed.
@@ -93,6 +99,10 @@ pub struct Settings {
         deserialize_with = "present"
     )]
     pub max_members: Option<Option<u32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow_mode_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announcement: Option<bool>,
 }
 
 /// A field that is present (`null` included) is `Some`: absent ones are `None` by `default`.
@@ -124,10 +134,22 @@ pub enum Command {
         user: UserId,
         reason: Option<String>,
     },
-    /// `user` need not be a member.
+    /// `user` need not be a member. `minutes`: a timed ban; `None` is permanent.
     Ban {
         user: UserId,
         reason: Option<String>,
+        minutes: Option<u32>,
+    },
+    /// A timeout: the member reads but cannot post, edit or react for `minutes`. A new
+    /// timeout replaces the one they have.
+    Mute {
+        user: UserId,
+        minutes: u32,
+        reason: Option<String>,
+    },
+    /// Lifts a timeout early.
+    Unmute {
+        user: UserId,
     },
     Unban {
         user: UserId,
@@ -153,6 +175,8 @@ impl Command {
             | Self::Invite { user }
             | Self::Kick { user, .. }
             | Self::Ban { user, .. }
+            | Self::Mute { user, .. }
+            | Self::Unmute { user }
             | Self::Unban { user }
             | Self::Promote { user }
             | Self::Demote { user }
@@ -213,6 +237,24 @@ pub enum Event {
         user: UserId,
         by: UserId,
         reason: Option<String>,
+        /// When a timed ban ends; `None`: never.
+        #[serde(default)]
+        until: Option<Micros>,
+    },
+    Muted {
+        user: UserId,
+        by: UserId,
+        until: Micros,
+        reason: Option<String>,
+    },
+    /// A timeout lifted by an admin (`by`) or run out (`None`).
+    Unmuted {
+        user: UserId,
+        by: Option<UserId>,
+    },
+    /// A timed ban ran out: the person may ask to join again.
+    BanEnded {
+        user: UserId,
     },
     BanLifted {
         user: UserId,
@@ -326,6 +368,12 @@ impl Room {
                 .filter(|u| concerned(u))
                 .cloned()
                 .collect(),
+            muted: self
+                .muted
+                .iter()
+                .filter(|u| concerned(u))
+                .cloned()
+                .collect(),
             requests: self
                 .requests
                 .iter()
@@ -395,8 +443,14 @@ impl Room {
             Event::BanAdded { user, .. } => {
                 self.banned.insert(user.clone());
             }
-            Event::BanLifted { user, .. } => {
+            Event::BanLifted { user, .. } | Event::BanEnded { user } => {
                 self.banned.remove(user);
+            }
+            Event::Muted { user, .. } => {
+                self.muted.insert(user.clone());
+            }
+            Event::Unmuted { user, .. } => {
+                self.muted.remove(user);
             }
             Event::SettingsChanged { settings, .. } => {
                 if let Some(topic) = &settings.topic {
@@ -408,6 +462,12 @@ impl Room {
                 if let Some(max) = settings.max_members {
                     self.max_members = max;
                 }
+                if let Some(seconds) = settings.slow_mode_seconds {
+                    self.rules.slow_mode_seconds = seconds;
+                }
+                if let Some(announcement) = settings.announcement {
+                    self.rules.announcement = announcement;
+                }
             }
             Event::Terminated => {
                 self.status = RoomStatus::Terminated;
@@ -415,6 +475,7 @@ impl Room {
                 self.member_count = 0;
                 self.requests.clear();
                 self.invites.clear();
+                self.muted.clear();
             }
         }
     }
@@ -478,7 +539,17 @@ pub fn decide(
         Command::Deny { user } => answer_request(room, actor, user, false),
         Command::Invite { user } => invite(room, actor, user, now),
         Command::Kick { user, reason } => kick(room, actor, user, reason),
-        Command::Ban { user, reason } => ban(room, actor, user, reason),
+        Command::Ban {
+            user,
+            reason,
+            minutes,
+        } => ban(room, actor, user, reason, minutes.map(|m| ends_at(now, m))),
+        Command::Mute {
+            user,
+            minutes,
+            reason,
+        } => mute(room, actor, user, ends_at(now, *minutes), reason),
+        Command::Unmute { user } => unmute(room, actor, user),
         Command::Unban { user } => unban(room, actor, user),
         Command::Promote { user } | Command::Demote { user } | Command::Transfer { user } => {
             change_role(room, actor, command, user)
@@ -572,6 +643,7 @@ fn ban(
     actor: &UserId,
     user: &UserId,
     reason: &Option<String>,
+    until: Option<Micros>,
 ) -> Result<Vec<Event>, ApiError> {
     let target = moderate(room, actor, user, "ban")?;
     if room.banned.contains(user) {
@@ -584,6 +656,7 @@ fn ban(
         user: user.clone(),
         by: actor.clone(),
         reason: reason.clone(),
+        until,
     }];
     if room.requests.contains(user) || room.invites.contains_key(user) {
         events.push(Event::Cancelled { user: user.clone() });
@@ -598,6 +671,39 @@ fn ban(
         ));
     }
     Ok(events)
+}
+
+/// A timeout of a member, by the rank rule of kick and ban.
+fn mute(
+    room: &Room,
+    actor: &UserId,
+    user: &UserId,
+    until: Micros,
+    reason: &Option<String>,
+) -> Result<Vec<Event>, ApiError> {
+    if moderate(room, actor, user, "time out")?.is_none() {
+        return Err(access::target_not_member());
+    }
+    Ok(vec![Event::Muted {
+        user: user.clone(),
+        by: actor.clone(),
+        until,
+        reason: reason.clone(),
+    }])
+}
+
+fn unmute(room: &Room, actor: &UserId, user: &UserId) -> Result<Vec<Event>, ApiError> {
+    require_admin(room, actor)?;
+    if !room.muted.contains(user) {
+        return Err(refuse(
+            ErrorCode::NotFound,
+            "That person is not timed out in this room.",
+        ));
+    }
+    Ok(vec![Event::Unmuted {
+        user: user.clone(),
+        by: Some(actor.clone()),
+    }])
 }
 
 fn unban(room: &Room, actor: &UserId, user: &UserId) -> Result<Vec<Event>, ApiError> {
@@ -681,10 +787,37 @@ fn update(room: &Room, actor: &UserId, settings: &Settings) -> Result<Vec<Event>
             ));
         }
     }
+    // A rule set to what it already is changes nothing, and says nothing to the room.
+    let mut settings = settings.clone();
+    if settings.slow_mode_seconds == Some(room.rules.slow_mode_seconds) {
+        settings.slow_mode_seconds = None;
+    }
+    if settings.announcement == Some(room.rules.announcement) {
+        settings.announcement = None;
+    }
     Ok(vec![Event::SettingsChanged {
         by: actor.clone(),
-        settings: settings.clone(),
+        settings,
     }])
+}
+
+/// The timeline's line for a change of the posting rules, if there is one.
+pub fn rules_line(by: &str, settings: &Settings) -> Option<String> {
+    let mut parts = Vec::new();
+    match settings.slow_mode_seconds {
+        Some(0) => parts.push("turned slow mode off".to_owned()),
+        Some(s) => parts.push(format!(
+            "turned slow mode on: one message every {} per member",
+            wait_words(u64::from(s) * 1000)
+        )),
+        None => {}
+    }
+    match settings.announcement {
+        Some(true) => parts.push("made this an announcement room: only admins post".to_owned()),
+        Some(false) => parts.push("opened posting to every member".to_owned()),
+        None => {}
+    }
+    (!parts.is_empty()).then(|| format!("{by} {}", parts.join(" and ")))
 }
 
 fn require_admin(room: &Room, actor: &UserId) -> Result<Role, ApiError> {
@@ -901,6 +1034,7 @@ mod tests {
                     topic: Some(None),
                     policy: Some(JoinPolicy::Invite),
                     max_members: None,
+                    ..Default::default()
                 },
             },
             Event::SettingsChanged {
@@ -909,6 +1043,7 @@ mod tests {
                     topic: Some(Some("news".into())),
                     policy: None,
                     max_members: Some(Some(5)),
+                    ..Default::default()
                 },
             },
             Event::Departed {
@@ -945,6 +1080,8 @@ mod tests {
             banned: BTreeSet::new(),
             requests: BTreeSet::new(),
             invites: BTreeMap::new(),
+            muted: BTreeSet::new(),
+            rules: Default::default(),
         }
     }
 
@@ -975,6 +1112,7 @@ mod tests {
         Command::Ban {
             user: user.into(),
             reason: Some("spam".into()),
+            minutes: None,
         }
     }
 
@@ -1167,6 +1305,104 @@ mod tests {
         assert_eq!(refusal(&r, "b", ban("c")), ErrorCode::Forbidden);
         run(&mut r, "a", kick("c"));
         assert_eq!(r.role_of(&"c".into()), None);
+    }
+
+    fn mute(user: &str, minutes: u32) -> Command {
+        Command::Mute {
+            user: user.into(),
+            minutes,
+            reason: Some("flooding".into()),
+        }
+    }
+
+    #[test]
+    fn timeouts_follow_the_rank_rule_and_need_a_member() {
+        let mut r = room(&[("a", Owner), ("b", Admin), ("c", Admin), ("d", M)]);
+        assert_eq!(refusal(&r, "d", mute("c", 5)), ErrorCode::Forbidden);
+        assert_eq!(refusal(&r, "b", mute("c", 5)), ErrorCode::Forbidden);
+        assert_eq!(refusal(&r, "b", mute("a", 5)), ErrorCode::Forbidden);
+        assert_eq!(refusal(&r, "b", mute("b", 5)), ErrorCode::InvalidInput);
+        assert_eq!(refusal(&r, "b", mute("stranger", 5)), ErrorCode::NotMember);
+        assert_eq!(refusal(&r, "outsider", mute("d", 5)), ErrorCode::NotMember);
+        let events = run(&mut r, "b", mute("d", 60));
+        assert_eq!(
+            events,
+            vec![Event::Muted {
+                user: "d".into(),
+                by: "b".into(),
+                until: NOW + 3_600_000_000,
+                reason: Some("flooding".into()),
+            }]
+        );
+        assert!(r.muted.contains(&"d".into()));
+        // The owner times out an admin; a new timeout replaces the old one.
+        run(&mut r, "a", mute("c", 5));
+        run(&mut r, "a", mute("c", 10));
+        let unmute = |user: &str| Command::Unmute { user: user.into() };
+        assert_eq!(refusal(&r, "d", unmute("c")), ErrorCode::Forbidden);
+        run(&mut r, "b", unmute("d"));
+        assert_eq!(refusal(&r, "b", unmute("d")), ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn a_timed_ban_carries_its_end() {
+        let mut r = room(&[("a", Owner), ("b", M), ("c", M)]);
+        let events = run(
+            &mut r,
+            "a",
+            Command::Ban {
+                user: "c".into(),
+                reason: None,
+                minutes: Some(2),
+            },
+        );
+        assert!(events.contains(&Event::BanAdded {
+            user: "c".into(),
+            by: "a".into(),
+            reason: None,
+            until: Some(NOW + 120_000_000),
+        }));
+        r.apply(&Event::BanEnded { user: "c".into() }, NOW);
+        assert!(!r.banned.contains(&"c".into()));
+    }
+
+    #[test]
+    fn posting_rules_change_only_when_they_differ_and_say_so() {
+        let mut r = room(&[("a", Owner), ("b", M)]);
+        let slow = Settings {
+            slow_mode_seconds: Some(30),
+            announcement: Some(false),
+            ..Default::default()
+        };
+        let events = run(&mut r, "a", Command::Update(slow.clone()));
+        let Event::SettingsChanged { settings, .. } = &events[0] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(settings.announcement, None, "unchanged rules are left out");
+        assert_eq!(r.rules.slow_mode_seconds, 30);
+        assert_eq!(
+            rules_line("ann", settings).as_deref(),
+            Some("ann turned slow mode on: one message every 30 s per member")
+        );
+        assert_eq!(
+            refusal(&r, "b", Command::Update(slow)),
+            ErrorCode::Forbidden
+        );
+        let both = Settings {
+            slow_mode_seconds: Some(0),
+            announcement: Some(true),
+            ..Default::default()
+        };
+        let events = run(&mut r, "a", Command::Update(both));
+        let Event::SettingsChanged { settings, .. } = &events[0] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(
+            rules_line("ann", settings).as_deref(),
+            Some("ann turned slow mode off and made this an announcement room: only admins post")
+        );
+        assert!(r.rules.announcement);
+        assert_eq!(rules_line("ann", &Settings::default()), None);
     }
 
     #[test]
@@ -1413,6 +1649,7 @@ mod tests {
             policy: Some(JoinPolicy::Open),
             topic: Some(Some("news".into())),
             max_members: Some(None),
+            ..Default::default()
         };
         run(&mut r, "a", Command::Update(open));
         assert_eq!(
@@ -1432,7 +1669,7 @@ mod properties {
     ];
 
     fn command() -> impl Strategy<Value = (usize, usize, u8)> {
-        (0..USERS.len(), 0..USERS.len(), 0..12u8)
+        (0..USERS.len(), 0..USERS.len(), 0..14u8)
     }
 
     fn to_command(target: &str, kind: u8) -> Command {
@@ -1441,13 +1678,23 @@ mod properties {
             0 | 1 => Command::Join,
             2 => Command::Leave,
             3 => Command::Kick { user, reason: None },
-            4 => Command::Ban { user, reason: None },
+            4 => Command::Ban {
+                user,
+                reason: None,
+                minutes: None,
+            },
             5 => Command::Unban { user },
             6 => Command::Promote { user },
             7 => Command::Demote { user },
             8 => Command::Transfer { user },
             9 => Command::Approve { user },
             10 => Command::Invite { user },
+            11 => Command::Mute {
+                user,
+                minutes: 5,
+                reason: None,
+            },
+            12 => Command::Unmute { user },
             _ => Command::AcceptInvite,
         }
     }
@@ -1469,6 +1716,8 @@ mod properties {
             banned: BTreeSet::new(),
             requests: BTreeSet::new(),
             invites: BTreeMap::new(),
+            muted: BTreeSet::new(),
+            rules: Default::default(),
         }
     }
 

@@ -19,6 +19,12 @@ pub struct RoomView {
     pub max_members: Option<u32>,
     pub member_count: u32,
     pub status: RoomStatus,
+    /// Seconds between one member's messages; 0 is off (docs/RULES.md §5).
+    #[serde(default)]
+    pub slow_mode_seconds: u32,
+    /// Only admins post.
+    #[serde(default)]
+    pub announcement: bool,
 }
 
 /// `rooms/open`: a room's page in one answer.
@@ -43,6 +49,12 @@ pub struct RoomPage {
     /// after it.
     #[serde(default)]
     pub read_to: Option<crate::MessageId>,
+    /// The end of your timeout in this room, while you have one.
+    #[serde(default)]
+    pub muted_until: Option<String>,
+    /// Slow mode: when you may send your next message, if that is still to come.
+    #[serde(default)]
+    pub next_post_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +100,9 @@ pub struct MemberView {
     pub user: User,
     pub role: Role,
     pub joined_at: String,
+    /// The end of their timeout, while they have one.
+    #[serde(default)]
+    pub muted_until: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +119,9 @@ pub struct BanView {
     /// Who banned them (absent if that account is gone).
     #[serde(default)]
     pub banned_by: Option<User>,
+    /// When a timed ban ends; `null`: never.
+    #[serde(default)]
+    pub until: Option<String>,
 }
 
 /// An invitation that has not been answered (admins see them).
@@ -123,6 +141,9 @@ pub struct LogEntryView {
     pub target: Option<User>,
     pub reason: Option<String>,
     pub created_at: String,
+    /// The end a timeout or timed ban was given (`null` for a permanent ban).
+    #[serde(default)]
+    pub until: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -194,6 +194,14 @@ pub enum NotificationKind {
     JoinRequest,
     /// A message mentions you (`message_id` says which).
     Mention,
+    /// An admin timed you out in a room (`reason`, if they gave one).
+    Muted,
+    /// An admin lifted your timeout early.
+    Unmuted,
+    /// Your timeout ended by itself.
+    MuteEnded,
+    /// Your timed ban ended: you may ask to join again.
+    BanEnded,
 }
 
 /// The kinds of the moderation log (docs/RULES.md §5).
@@ -228,6 +236,13 @@ pub enum LogKind {
     /// An admin deleted someone else's message (the reason, if any, is kept).
     MessageDeleted,
     Terminated,
+    /// A timeout: the reason is kept, and the end time in `until`.
+    Muted,
+    Unmuted,
+    /// A timeout that ran out.
+    MuteEnded,
+    /// A timed ban that ran out.
+    BanEnded,
 }
 
 /// What a `member` frame says happened to someone in a room.
@@ -244,6 +259,10 @@ pub enum MemberEvent {
     Succession,
     /// Became the owner.
     Owner,
+    /// Timed out until the frame's `until`.
+    Muted,
+    /// The timeout is over (lifted or ended).
+    Unmuted,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -69,6 +69,9 @@ pub enum ServerFrame {
         user: User,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         role: Option<Role>,
+        /// `muted`: when the timeout ends (RFC 3339).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<String>,
     },
     RoomTerminated {
         room_id: RoomId,

@@ -10,6 +10,8 @@ pub struct Model {
     pub banned_by: String,
     pub reason: Option<String>,
     pub created_at: DateTimeUtc,
+    /// When a timed ban ends; `None`: never.
+    pub until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

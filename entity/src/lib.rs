@@ -9,6 +9,7 @@ pub mod mention;
 pub mod message;
 pub mod message_version;
 pub mod mod_log;
+pub mod mute;
 pub mod notification;
 pub mod reaction;
 pub mod room;

@@ -14,6 +14,8 @@ pub struct Model {
     pub target_id: Option<String>,
     pub reason: Option<String>,
     pub created_at: DateTimeUtc,
+    /// The end a timeout or timed ban was given.
+    pub until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

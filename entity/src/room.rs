@@ -21,6 +21,19 @@ pub struct Model {
     pub created_by: String,
     pub created_at: DateTimeUtc,
     pub terminated_at: Option<DateTimeUtc>,
+    /// Seconds between one member's messages; 0 is off. Admins are exempt.
+    pub slow_mode_seconds: i32,
+    /// Only admins post.
+    pub announcement: bool,
+}
+
+impl Model {
+    pub fn rules(&self) -> domain::moderation::RoomRules {
+        domain::moderation::RoomRules {
+            slow_mode_seconds: u32::try_from(self.slow_mode_seconds).unwrap_or(0),
+            announcement: self.announcement,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

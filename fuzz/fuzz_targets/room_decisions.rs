@@ -13,11 +13,15 @@ const USERS: [&str; 6] = ["u0", "u1", "u2", "u3", "u4", "u5"];
 fn command(target: &str, kind: u8, extra: u8) -> Command {
     let user = UserId::from(target);
     let reason = (extra % 3 == 0).then(|| "because".to_owned());
-    match kind % 15 {
+    match kind % 17 {
         0 | 1 => Command::Join,
         2 => Command::Leave,
         3 => Command::Kick { user, reason },
-        4 => Command::Ban { user, reason },
+        4 => Command::Ban {
+            user,
+            reason,
+            minutes: (extra % 2 == 0).then_some(u32::from(extra) + 1),
+        },
         5 => Command::Unban { user },
         6 => Command::Promote { user },
         7 => Command::Demote { user },
@@ -27,6 +31,12 @@ fn command(target: &str, kind: u8, extra: u8) -> Command {
         11 => Command::Invite { user },
         12 => Command::AcceptInvite,
         13 => Command::DeclineInvite,
+        14 => Command::Mute {
+            user,
+            minutes: u32::from(extra) + 1,
+            reason,
+        },
+        15 => Command::Unmute { user },
         _ => Command::Update(Settings {
             max_members: Some(match extra % 4 {
                 0 => None,
@@ -38,6 +48,8 @@ fn command(target: &str, kind: u8, extra: u8) -> Command {
                 _ => JoinPolicy::Invite,
             }),
             topic: None,
+            slow_mode_seconds: Some(u32::from(extra) * 10),
+            announcement: Some(extra % 2 == 0),
         }),
     }
 }
@@ -61,6 +73,8 @@ fuzz_target!(|data: &[u8]| {
         banned: BTreeSet::new(),
         requests: BTreeSet::new(),
         invites: BTreeMap::new(),
+        muted: BTreeSet::new(),
+        rules: Default::default(),
     };
     for (i, step) in steps.chunks_exact(4).enumerate() {
         let now = (i as i64 + 1) * 1000 + i64::from(step[3]) * 1_000_000_000;

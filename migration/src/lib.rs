@@ -12,6 +12,7 @@ mod m20261204_000007_system_line_subjects;
 mod m20261205_000008_message_changes;
 mod m20261205_000009_mentions_and_reading;
 mod m20261206_000010_search;
+mod m20261206_000011_moderation_tools;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000008_message_changes::Migration),
             Box::new(m20261205_000009_mentions_and_reading::Migration),
             Box::new(m20261206_000010_search::Migration),
+            Box::new(m20261206_000011_moderation_tools::Migration),
         ]
     }
 }

@@ -7,13 +7,14 @@ use domain::{
     room::{MembershipStatus, Role},
     ApiError, RoomId, UserId,
 };
-use entity::{ban, invite, membership, room as room_row};
+use entity::{ban, invite, membership, mute, room as room_row};
 use sea_orm::{
     sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query},
     ConnectionTrait, FromQueryResult, Iterable,
 };
 
-use crate::error::ServiceResult;
+use crate::{error::ServiceResult, time::micros};
+use domain::moderation::{Act, Poster};
 
 /// One person's standing with one room, and the room's row.
 pub struct Access {
@@ -23,18 +24,62 @@ pub struct Access {
     pub role: Option<Role>,
     /// Their read position, while they are a member.
     pub read_to: Option<domain::MessageId>,
+    /// The end of a timeout in this room that has not run out.
+    pub muted_until: Option<chrono::DateTime<Utc>>,
 }
 
-/// What is stored about `user_id` and `room_id`; `room_not_found` if there is no such room.
+impl Access {
+    /// What the posting rules (`domain::moderation::may_act`) need of a member.
+    pub fn poster(&self, last_post_at: Option<chrono::DateTime<Utc>>) -> Option<Poster> {
+        Some(Poster {
+            role: self.role.filter(|_| self.standing.is_member())?,
+            muted_until: self.muted_until.map(micros),
+            last_post_at: last_post_at.map(micros),
+        })
+    }
+
+    /// Whether `act` is allowed to this member now (`domain::moderation::may_act`); a
+    /// non-member hears why they cannot post at all.
+    pub fn may_act(
+        &self,
+        act: Act,
+        last_post_at: Option<chrono::DateTime<Utc>>,
+        now: chrono::DateTime<Utc>,
+    ) -> ServiceResult<()> {
+        self.standing.may_post()?;
+        if let Some(poster) = self.poster(last_post_at) {
+            domain::moderation::may_act(self.room.rules(), poster, act, micros(now))?;
+        }
+        Ok(())
+    }
+}
+
+/// [`load_at`] on the system clock, for lookups no end time decides.
 pub async fn load<C: ConnectionTrait>(
     conn: &C,
     user_id: &UserId,
     room_id: &RoomId,
 ) -> ServiceResult<Access> {
+    load_at(conn, user_id, room_id, Utc::now()).await
+}
+
+/// What is stored about `user_id` and `room_id` at `now` (a ban or timeout that has run out
+/// is over); `room_not_found` if there is no such room.
+pub async fn load_at<C: ConnectionTrait>(
+    conn: &C,
+    user_id: &UserId,
+    room_id: &RoomId,
+    now: chrono::DateTime<Utc>,
+) -> ServiceResult<Access> {
     // One statement, not four: every page and action of a room starts here, and each
     // statement is a hop to the database's thread and back (docs/BENCHMARKS.md, S4).
-    let (m, b, i) = (Alias::new("m"), Alias::new("b"), Alias::new("i"));
-    // Memberships, bans and invites are each keyed by (room_id, user_id).
+    let (m, b, i, t) = (
+        Alias::new("m"),
+        Alias::new("b"),
+        Alias::new("i"),
+        Alias::new("t"),
+    );
+    // Memberships, bans, invites and timeouts are each keyed by (room_id, user_id).
     let theirs = |alias: &Alias| {
         Condition::all()
             .add(
@@ -63,8 +108,16 @@ pub async fn load<C: ConnectionTrait>(
             Alias::new("b_user"),
         )
         .expr_as(
+            Expr::col((b.clone(), ban::Column::Until)),
+            Alias::new("b_until"),
+        )
+        .expr_as(
             Expr::col((i.clone(), invite::Column::ExpiresAt)),
             Alias::new("i_expires"),
+        )
+        .expr_as(
+            Expr::col((t.clone(), mute::Column::Until)),
+            Alias::new("t_until"),
         )
         .from(room_row::Entity)
         .join_as(
@@ -75,6 +128,7 @@ pub async fn load<C: ConnectionTrait>(
         )
         .join_as(JoinType::LeftJoin, ban::Entity, b.clone(), theirs(&b))
         .join_as(JoinType::LeftJoin, invite::Entity, i.clone(), theirs(&i))
+        .join_as(JoinType::LeftJoin, mute::Entity, t.clone(), theirs(&t))
         .and_where(Expr::col((room_row::Entity, room_row::Column::Id)).eq(room_id.as_str()));
     let Some(row) = conn.query_one(&query).await? else {
         return Err(room_not_found().into());
@@ -83,9 +137,15 @@ pub async fn load<C: ConnectionTrait>(
     let status: Option<MembershipStatus> = row.try_get("", "m_status")?;
     let role: Option<Role> = row.try_get("", "m_role")?;
     let read_to: Option<i64> = row.try_get("", "m_read_to")?;
-    let banned = row.try_get::<Option<String>>("", "b_user")?.is_some();
+    // A timed ban that has run out no longer counts, whether or not housekeeping has
+    // recorded its end yet.
+    let ban_until: Option<chrono::DateTime<Utc>> = row.try_get("", "b_until")?;
+    let banned = row.try_get::<Option<String>>("", "b_user")?.is_some()
+        && ban_until.is_none_or(|until| until > now);
     let invite_expires: Option<chrono::DateTime<Utc>> = row.try_get("", "i_expires")?;
-    let invited = invite_expires.is_some_and(|at| at > Utc::now());
+    let invited = invite_expires.is_some_and(|at| at > now);
+    let muted_until: Option<chrono::DateTime<Utc>> = row.try_get("", "t_until")?;
+    let muted_until = muted_until.filter(|until| *until > now);
     let active = status == Some(MembershipStatus::Active);
     let role = role.filter(|_| active);
     let read_to = read_to.filter(|_| active).map(domain::MessageId::new);
@@ -101,6 +161,7 @@ pub async fn load<C: ConnectionTrait>(
         standing,
         role,
         read_to,
+        muted_until,
     })
 }
 

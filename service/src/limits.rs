@@ -56,7 +56,9 @@ impl Action {
         match self {
             Self::CreateRoom => "You have created many rooms in a short time.",
             Self::Invite => "You have sent many invites in a short time.",
-            Self::Moderate => "You have made many kicks, bans and unbans in a short time.",
+            Self::Moderate => {
+                "You have made many kicks, bans, unbans and timeouts in a short time."
+            }
             Self::Request => "You have asked to join rooms many times in a short time.",
             Self::JoinLeave => "You have joined and left this room many times in a short time.",
             Self::Manage => {

@@ -402,3 +402,22 @@ pub async fn next_seq(txn: &DatabaseTransaction) -> Result<i64, DbErr> {
         .ok_or_else(|| DbErr::Custom("the message sequence is missing".into()))?;
     row.try_get::<i64>("", "seq")
 }
+
+/// When `user_id`'s latest message in `room_id` was stored (deleted ones count: deleting
+/// does not buy a way around slow mode). Read by its `(author_id, id)` index.
+pub async fn last_post_at<C: ConnectionTrait>(
+    conn: &C,
+    room_id: &RoomId,
+    user_id: &UserId,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    row::Entity::find()
+        .select_only()
+        .column(row::Column::CreatedAt)
+        .filter(row::Column::AuthorId.eq(user_id.as_str()))
+        .filter(row::Column::RoomId.eq(room_id.as_str()))
+        .filter(row::Column::Kind.ne(MessageKind::System))
+        .order_by(row::Column::Id, Order::Desc)
+        .into_tuple()
+        .one(conn)
+        .await
+}

@@ -293,16 +293,20 @@ impl LiveHub {
         users: &HashMap<UserId, User>,
     ) {
         for event in events {
-            if let Some((id, what, role)) = member_event(event) {
+            if let Some(change) = member_event(event) {
+                let id = change.user;
                 let user = users.get(id).cloned().unwrap_or_else(|| User {
                     id: id.clone(),
                     username: String::new(),
                 });
                 let f = frame(&ServerFrame::Member {
                     room_id: room_id.clone(),
-                    event: what,
+                    event: change.event,
                     user,
-                    role,
+                    role: change.role,
+                    until: change
+                        .until
+                        .map(|us| service::time::rfc3339(service::time::from_micros(us))),
                 });
                 match event {
                     // Subscribed first, so the joiner's sockets hear of it too.

@@ -598,3 +598,50 @@ async fn read_positions_and_mentions_reach_sockets_on_the_other_instance() {
         assert_eq!(f["room_id"], room.as_str());
     }
 }
+
+#[tokio::test]
+async fn a_timeout_and_slow_mode_set_on_one_instance_bind_on_the_other_at_once() {
+    let pair = Pair::start(&[]).await;
+    let (one, two) = (&pair.apps[0], &pair.apps[1]);
+    let ann = person(one, "ann").await;
+    let bob = person(two, "bob").await;
+    let room = open_room(one, &ann, "Quiet", &[&bob]).await;
+    let mut b = connect(two, &bob).await;
+    ok(
+        one,
+        &ann,
+        "/api/rooms/mute",
+        json!({"room_id": room, "user": "bob", "minutes": 5}),
+    )
+    .await;
+    let f = next_of(&mut b, &["member"]).await;
+    assert_eq!(
+        (f["event"].as_str(), f["until"].is_string()),
+        (Some("muted"), true)
+    );
+    send(&mut b, text(&room, "b1", "on the other instance")).await;
+    let err = next_of(&mut b, &["error"]).await;
+    assert_eq!(err["code"], "muted");
+    // Lifted on the second instance; slow mode set on the first binds there too.
+    ok(
+        two,
+        &ann,
+        "/api/rooms/unmute",
+        json!({"room_id": room, "user_id": bob.id}),
+    )
+    .await;
+    ok(
+        one,
+        &ann,
+        "/api/rooms/update",
+        json!({"room_id": room, "slow_mode_seconds": 600}),
+    )
+    .await;
+    let f = next_of(&mut b, &["room_updated"]).await;
+    assert_eq!(f["room"]["slow_mode_seconds"], 600);
+    send(&mut b, text(&room, "b2", "one")).await;
+    next_of(&mut b, &["ack"]).await;
+    send(&mut b, text(&room, "b3", "two")).await;
+    let err = next_of(&mut b, &["error"]).await;
+    assert_eq!(err["code"], "slow_mode");
+}

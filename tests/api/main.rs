@@ -17,6 +17,7 @@ mod instances;
 mod live;
 mod mentions_unread;
 mod message_changes;
+mod moderation;
 mod rooms;
 mod search;
 mod second_pass;

@@ -328,16 +328,35 @@ pub async fn kick_member_form(
     )
 }
 
-/// `user` is an id or a username.
+/// A whole number typed or chosen in `field`, or empty for none.
+#[cfg(feature = "ssr")]
+fn whole_number(field: &str, value: Option<String>) -> Result<Option<i64>, AppError> {
+    given(value)
+        .map(|n| n.trim().parse::<i64>())
+        .transpose()
+        .map_err(|_| {
+            AppError(domain::ApiError::invalid_field(
+                field,
+                "Choose a duration from the list.",
+            ))
+        })
+}
+
+/// `user` is an id or a username; `minutes` empty is a permanent ban.
 #[server(endpoint = "form/rooms/ban")]
 pub async fn ban_user_form(
     room_id: RoomId,
     user: String,
     reason: Option<String>,
+    minutes: Option<String>,
     back: Option<String>,
 ) -> Result<(), AppError> {
     let back = local_path(back.as_deref());
-    let result = super::rooms::ban_user(room_id, user.clone(), given(reason.clone())).await;
+    let result = async {
+        let minutes = whole_number("minutes", minutes.clone())?;
+        super::rooms::ban_user(room_id, user.clone(), given(reason.clone()), minutes).await
+    }
+    .await;
     let echo = [
         ("user", user.as_str()),
         ("reason", reason.as_deref().unwrap_or("")),
@@ -348,6 +367,53 @@ pub async fn ban_user_form(
         &back,
         BanUserForm::PATH,
         &echo,
+    )
+}
+
+/// A timeout; `user` is an id or a username.
+#[server(endpoint = "form/rooms/mute")]
+pub async fn mute_form(
+    room_id: RoomId,
+    user: String,
+    minutes: Option<String>,
+    reason: Option<String>,
+    back: Option<String>,
+) -> Result<(), AppError> {
+    let back = local_path(back.as_deref());
+    let result = async {
+        let Some(minutes) = whole_number("minutes", minutes.clone())? else {
+            return Err(AppError(domain::ApiError::invalid_field(
+                "minutes",
+                "Choose how long the timeout lasts.",
+            )));
+        };
+        super::rooms::mute_member(room_id, user.clone(), minutes, given(reason.clone())).await
+    }
+    .await;
+    let echo = [("reason", reason.as_deref().unwrap_or(""))];
+    form_reply(
+        result,
+        |_| Landing::PlainPostOnly(back.clone()),
+        &back,
+        MuteForm::PATH,
+        &echo,
+    )
+}
+
+#[server(endpoint = "form/rooms/unmute")]
+pub async fn unmute_form(
+    room_id: RoomId,
+    user_id: UserId,
+    back: Option<String>,
+) -> Result<(), AppError> {
+    let back = local_path(back.as_deref());
+    let result = super::rooms::unmute_member(room_id, user_id).await;
+    form_reply(
+        result,
+        |_| Landing::PlainPostOnly(back.clone()),
+        &back,
+        UnmuteForm::PATH,
+        &[],
     )
 }
 
@@ -437,23 +503,29 @@ pub async fn invite_form(
     )
 }
 
-/// The settings form: every field is sent; an empty topic clears it, an empty limit too.
+/// The settings form: every field is sent; an empty topic clears it, an empty limit too,
+/// and an unticked "announcement room" box turns it off.
 #[server(endpoint = "form/rooms/update")]
 pub async fn update_room_form(
     room_id: RoomId,
     topic: Option<String>,
     join_policy: Option<String>,
     max_members: Option<String>,
+    slow_mode_seconds: Option<String>,
+    announcement: Option<String>,
     back: Option<String>,
 ) -> Result<(), AppError> {
     let back = local_path(back.as_deref());
     let result = async {
         let limit = member_limit(max_members.clone())?.unwrap_or(0);
+        let slow = whole_number("slow_mode_seconds", slow_mode_seconds.clone())?;
         super::rooms::update_room(
             room_id,
             Some(topic.clone().unwrap_or_default()),
             given(join_policy.clone()),
             Some(limit),
+            slow,
+            Some(announcement.is_some()),
         )
         .await
     }

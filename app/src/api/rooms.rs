@@ -72,6 +72,12 @@ pub struct Bans {
     pub bans: Vec<BanView>,
 }
 
+/// `rooms/mute`: when the timeout ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Muted {
+    pub until: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invites {
     pub invites: Vec<InviteView>,
@@ -290,15 +296,18 @@ pub async fn kick_member(
     })
 }
 
-/// `user` is an id or a username; they need not be a member.
+/// `user` is an id or a username; they need not be a member. `minutes`: a timed ban
+/// (absent: permanent).
 #[server(endpoint = "rooms/ban", input = Json, output = Json)]
 pub async fn ban_user(
     room_id: RoomId,
     user: String,
     reason: Option<String>,
+    minutes: Option<i64>,
 ) -> Result<Terminated, AppError> {
     let (me, ctx) = caller().await?;
     let reason = domain::room::parse_reason(reason.as_deref())?;
+    let minutes = domain::moderation::parse_ban_minutes(minutes)?;
     let target = ctx.rooms.resolve_target(&me.id, &room_id, &user).await?;
     let outcome = ctx
         .rooms
@@ -308,12 +317,56 @@ pub async fn ban_user(
             Command::Ban {
                 user: target.id,
                 reason,
+                minutes,
             },
         )
         .await?;
     Ok(Terminated {
         terminated: outcome.terminated,
     })
+}
+
+/// A timeout: `user` (an id or a username) reads the room but cannot post, edit, react or
+/// upload for `minutes` (1 to 40,320, 28 days).
+#[server(endpoint = "rooms/mute", input = Json, output = Json)]
+pub async fn mute_member(
+    room_id: RoomId,
+    user: String,
+    minutes: i64,
+    reason: Option<String>,
+) -> Result<Muted, AppError> {
+    let (me, ctx) = caller().await?;
+    let reason = domain::room::parse_reason(reason.as_deref())?;
+    let minutes = domain::moderation::parse_mute_minutes(minutes)?;
+    let target = ctx.rooms.resolve_target(&me.id, &room_id, &user).await?;
+    let outcome = ctx
+        .rooms
+        .act(
+            &me.id,
+            &room_id,
+            Command::Mute {
+                user: target.id,
+                minutes,
+                reason,
+            },
+        )
+        .await?;
+    let until = outcome.events.iter().find_map(|e| match e {
+        domain::room::Event::Muted { until, .. } => Some(*until),
+        _ => None,
+    });
+    Ok(Muted {
+        until: until
+            .map(|us| service::time::rfc3339(service::time::from_micros(us)))
+            .unwrap_or_default(),
+    })
+}
+
+/// Lifts a timeout early.
+#[server(endpoint = "rooms/unmute", input = Json, output = Json)]
+pub async fn unmute_member(room_id: RoomId, user_id: UserId) -> Result<Empty, AppError> {
+    act(&room_id, Command::Unmute { user: user_id }).await?;
+    Ok(Empty {})
 }
 
 #[server(endpoint = "rooms/unban", input = Json, output = Json)]
@@ -348,13 +401,16 @@ pub async fn transfer_ownership(room_id: RoomId, user_id: UserId) -> Result<Empt
     Ok(Empty {})
 }
 
-/// Absent fields stay as they are; `topic: ""` clears the topic, `max_members: 0` the limit.
+/// Absent fields stay as they are; `topic: ""` clears the topic, `max_members: 0` the limit,
+/// `slow_mode_seconds: 0` slow mode.
 #[server(endpoint = "rooms/update", input = Json, output = Json)]
 pub async fn update_room(
     room_id: RoomId,
     topic: Option<String>,
     join_policy: Option<String>,
     max_members: Option<i64>,
+    slow_mode_seconds: Option<i64>,
+    announcement: Option<bool>,
 ) -> Result<RoomResponse, AppError> {
     let (me, ctx) = caller().await?;
     let settings = Settings {
@@ -367,6 +423,10 @@ pub async fn update_room(
         max_members: max_members
             .map(|n| domain::room::parse_max_members((n != 0).then_some(n)))
             .transpose()?,
+        slow_mode_seconds: slow_mode_seconds
+            .map(domain::moderation::parse_slow_mode)
+            .transpose()?,
+        announcement,
     };
     ctx.rooms
         .act(&me.id, &room_id, Command::Update(settings))

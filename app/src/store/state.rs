@@ -272,9 +272,42 @@ pub struct Conversation {
     pub gap: Option<(MessageId, MessageId)>,
     /// The message a search hit opened: scrolled to and highlighted.
     pub focus: Option<MessageId>,
+    /// The end of my timeout here, while I have one.
+    pub muted_until: Option<Millis>,
+    /// Slow mode: when my next message may go.
+    pub next_post_at: Option<Millis>,
+}
+
+/// Why the composer of a room cannot send right now (docs/RULES.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Timed out for this many more milliseconds.
+    Muted(Millis),
+    /// Slow mode lets the next message go in this many milliseconds.
+    SlowMode(Millis),
+    /// Only admins post here.
+    Announcement,
 }
 
 impl Conversation {
+    /// What holds my messages back at `now`, if anything: a timeout first (it binds admins
+    /// too), then, for members who are not admins, an announcement room or slow mode.
+    pub fn hold(&self, now: Millis) -> Option<Hold> {
+        if let Some(end) = self.muted_until.filter(|&end| end > now) {
+            return Some(Hold::Muted(end - now));
+        }
+        if self.my_role.is_none_or(Role::is_admin) {
+            return None;
+        }
+        if self.room.as_ref().is_some_and(|r| r.announcement) {
+            return Some(Hold::Announcement);
+        }
+        let slow = self.room.as_ref().is_some_and(|r| r.slow_mode_seconds > 0);
+        self.next_post_at
+            .filter(|&next| slow && next > now)
+            .map(|next| Hold::SlowMode(next - now))
+    }
+
     pub fn is_member(&self) -> bool {
         self.my_role.is_some() && self.ended.is_none()
     }
@@ -501,6 +534,11 @@ impl ChatState {
             ServerFrame::Ack { client_id, message } => {
                 if let Some(c) = self.conversations.get_mut(&message.room_id) {
                     c.pending.retain(|p| p.client_id() != &client_id);
+                    // Slow mode counts from the message just stored.
+                    let slow = c.room.as_ref().map_or(0, |r| r.slow_mode_seconds);
+                    if slow > 0 {
+                        c.next_post_at = Some(now + i64::from(slow) * 1000);
+                    }
                 }
                 self.stored(message);
                 Vec::new()
@@ -519,7 +557,12 @@ impl ChatState {
                 event,
                 user,
                 role,
-            } => self.member(room_id, event, user, role, now),
+                until,
+            } => {
+                let until = until.as_deref().and_then(clock::parse_iso);
+                self.muting(&room_id, event, &user, until);
+                self.member(room_id, event, user, role, now)
+            }
             ServerFrame::RoomTerminated { room_id } => {
                 let name = self.room_name(&room_id);
                 let was_mine = self.room_entry(&room_id).is_some();
@@ -723,7 +766,14 @@ impl ChatState {
         let Some(at) = c.pending.iter().position(|p| p.client_id() == &client_id) else {
             return;
         };
-        if code == ErrorCode::RateLimited {
+        let held = matches!(
+            code,
+            ErrorCode::RateLimited
+                | ErrorCode::Muted
+                | ErrorCode::SlowMode
+                | ErrorCode::AnnouncementOnly
+        );
+        if held {
             // Nothing is lost: the text goes back into the composer, and the composer
             // waits as long as the server said.
             let refused = c.pending.remove(at);
@@ -742,9 +792,38 @@ impl ChatState {
                 }
             }
             let wait = i64::try_from(retry_after_ms.unwrap_or(1000)).unwrap_or(i64::MAX);
-            self.send_wait_until = self.send_wait_until.max(now.saturating_add(wait));
+            let until = now.saturating_add(wait);
+            match code {
+                ErrorCode::Muted => c.muted_until = Some(until),
+                ErrorCode::SlowMode => c.next_post_at = Some(until),
+                ErrorCode::AnnouncementOnly => {
+                    if let Some(room) = c.room.as_mut() {
+                        room.announcement = true;
+                    }
+                }
+                _ => self.send_wait_until = self.send_wait_until.max(until),
+            }
         } else {
             c.pending[at].failed = Some(message);
+        }
+    }
+
+    /// A timeout set or over: the member list shows it, and my own holds my composer.
+    fn muting(&mut self, room: &RoomId, event: MemberEvent, user: &User, until: Option<Millis>) {
+        let until = match event {
+            MemberEvent::Muted => until,
+            MemberEvent::Unmuted => None,
+            _ => return,
+        };
+        let me = self.is_me(&user.id);
+        let Some(c) = self.conversations.get_mut(room) else {
+            return;
+        };
+        if let Some(m) = c.members.iter_mut().find(|m| m.user.id == user.id) {
+            m.muted_until = until.map(clock::iso_from_millis);
+        }
+        if me {
+            c.muted_until = until;
         }
     }
 
@@ -790,6 +869,9 @@ impl ChatState {
             MemberEvent::Left | MemberEvent::Kicked | MemberEvent::Banned => -1,
             _ => 0,
         };
+        if matches!(event, MemberEvent::Muted | MemberEvent::Unmuted) {
+            return 0;
+        }
         let Some(c) = self.conversations.get_mut(room).filter(|c| c.loaded) else {
             return told;
         };
@@ -801,6 +883,7 @@ impl ChatState {
                         user: user.clone(),
                         role: role.unwrap_or(Role::Member),
                         joined_at: clock::iso_from_millis(now),
+                        muted_until: None,
                     });
                 }
             }
@@ -808,6 +891,7 @@ impl ChatState {
                 c.members.retain(|m| m.user.id != user.id);
                 c.typing.retain(|(u, _)| u.id != user.id);
             }
+            MemberEvent::Muted | MemberEvent::Unmuted => {}
             MemberEvent::Promoted
             | MemberEvent::Demoted
             | MemberEvent::Succession
@@ -878,6 +962,7 @@ impl ChatState {
                 }
                 Vec::new()
             }
+            MemberEvent::Muted | MemberEvent::Unmuted => Vec::new(),
         }
     }
 
@@ -1046,6 +1131,8 @@ impl ChatState {
         c.invited = open.invited;
         c.requests = open.pending_requests;
         c.divider = open.read_to;
+        c.muted_until = open.muted_until.as_deref().and_then(clock::parse_iso);
+        c.next_post_at = open.next_post_at.as_deref().and_then(clock::parse_iso);
         // The server's word on where I stand now replaces the story of how I left.
         c.ended = None;
         if open.my_role.is_some() {
@@ -1167,6 +1254,10 @@ impl ChatState {
             return Vec::new();
         }
         let c = self.conv(&send.room_id);
+        // A timeout, an announcement room or slow mode: the server would refuse it.
+        if c.hold(now).is_some() {
+            return Vec::new();
+        }
         if !c.is_member() || c.pending.iter().any(|p| p.client_id() == &send.client_id) {
             return Vec::new();
         }

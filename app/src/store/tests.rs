@@ -37,6 +37,8 @@ fn room(id: &str, name: &str) -> RoomView {
         max_members: None,
         member_count: 2,
         status: RoomStatus::Active,
+        slow_mode_seconds: 0,
+        announcement: false,
     }
 }
 
@@ -81,6 +83,7 @@ fn member(name: &str, role: Role) -> MemberView {
         user: user(name),
         role,
         joined_at: clock::iso_from_millis(NOW),
+        muted_until: None,
     }
 }
 
@@ -129,6 +132,8 @@ fn signed_in() -> ChatState {
             invited: false,
             pending_requests: 0,
             read_to: None,
+            muted_until: None,
+            next_post_at: None,
         })
         .into(),
         NOW,
@@ -243,6 +248,8 @@ fn unread_and_mention_counts_come_from_the_server_and_move_live() {
             invited: false,
             pending_requests: 0,
             read_to: Some(MessageId::new(19)),
+            muted_until: None,
+            next_post_at: None,
         })
         .into(),
         NOW,
@@ -490,6 +497,95 @@ fn a_send_is_pending_until_its_ack_and_the_ack_replaces_it_once() {
 }
 
 #[test]
+fn a_timeout_of_mine_holds_the_composer_until_it_ends_and_keeps_refused_text() {
+    let mut s = signed_in();
+    send(&mut s, "c1", "first", NOW);
+    s.apply(
+        ServerFrame::Error {
+            code: ErrorCode::Muted,
+            message: "You are timed out".into(),
+            client_id: Some(cid("c1")),
+            retry_after_ms: Some(60_000),
+        }
+        .into(),
+        NOW,
+    );
+    let c = s.conversation(&r1()).unwrap();
+    assert_eq!(c.draft, "first", "the refused text goes back");
+    assert_eq!(c.hold(NOW + 1_000), Some(Hold::Muted(59_000)));
+    assert!(send(&mut s, "c2", "again", NOW + 1_000).is_empty());
+    assert_eq!(s.conversation(&r1()).unwrap().hold(NOW + 60_000), None);
+    // Lifted early: the member frame about me ends the hold at once.
+    s.apply(
+        ServerFrame::Member {
+            room_id: r1(),
+            event: MemberEvent::Muted,
+            user: user("me"),
+            role: None,
+            until: Some(clock::iso_from_millis(NOW + 300_000)),
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(
+        s.conversation(&r1()).unwrap().hold(NOW),
+        Some(Hold::Muted(300_000))
+    );
+    s.apply(
+        ServerFrame::Member {
+            room_id: r1(),
+            event: MemberEvent::Unmuted,
+            user: user("me"),
+            role: None,
+            until: None,
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(s.conversation(&r1()).unwrap().hold(NOW), None);
+    assert!(!send(&mut s, "c3", "free", NOW).is_empty());
+}
+
+#[test]
+fn slow_mode_counts_from_my_last_ack_and_spares_admins() {
+    let mut s = signed_in();
+    let mut slow = room("r1", "Games");
+    slow.slow_mode_seconds = 30;
+    s.apply(ServerFrame::RoomUpdated { room: slow.clone() }.into(), NOW);
+    send(&mut s, "c1", "hello", NOW);
+    s.apply(
+        ServerFrame::Ack {
+            client_id: cid("c1"),
+            message: msg(13, "r1", Some("me"), "hello"),
+        }
+        .into(),
+        NOW,
+    );
+    let c = s.conversation(&r1()).unwrap();
+    assert_eq!(c.hold(NOW + 10_000), Some(Hold::SlowMode(20_000)));
+    assert_eq!(c.hold(NOW + 30_000), None);
+    // An announcement room holds members, not admins.
+    slow.announcement = true;
+    s.apply(ServerFrame::RoomUpdated { room: slow }.into(), NOW);
+    assert_eq!(
+        s.conversation(&r1()).unwrap().hold(NOW + 60_000),
+        Some(Hold::Announcement)
+    );
+    s.apply(
+        ServerFrame::Member {
+            room_id: r1(),
+            event: MemberEvent::Promoted,
+            user: user("me"),
+            role: Some(Role::Admin),
+            until: None,
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(s.conversation(&r1()).unwrap().hold(NOW), None);
+}
+
+#[test]
 fn rate_limited_puts_the_text_back_and_holds_the_composer_for_the_wait() {
     let mut s = signed_in();
     send(&mut s, "c1", "first", NOW);
@@ -651,6 +747,7 @@ fn member_frames_keep_the_member_list_count_and_my_role() {
             event: MemberEvent::Joined,
             user: user("bob"),
             role: Some(Role::Member),
+            until: None,
         }
         .into(),
         NOW,
@@ -666,6 +763,7 @@ fn member_frames_keep_the_member_list_count_and_my_role() {
             event: MemberEvent::Joined,
             user: user("bob"),
             role: Some(Role::Member),
+            until: None,
         }
         .into(),
         NOW,
@@ -678,6 +776,7 @@ fn member_frames_keep_the_member_list_count_and_my_role() {
             event: MemberEvent::Promoted,
             user: user("me"),
             role: Some(Role::Admin),
+            until: None,
         }
         .into(),
         NOW,
@@ -690,6 +789,7 @@ fn member_frames_keep_the_member_list_count_and_my_role() {
             event: MemberEvent::Left,
             user: user("bob"),
             role: None,
+            until: None,
         }
         .into(),
         NOW,
@@ -714,6 +814,7 @@ fn admins_count_requests_live_and_recount_when_someone_is_let_in() {
             event: MemberEvent::Promoted,
             user: user("me"),
             role: Some(Role::Admin),
+            until: None,
         }
         .into(),
         NOW,
@@ -732,6 +833,7 @@ fn admins_count_requests_live_and_recount_when_someone_is_let_in() {
             event: MemberEvent::Joined,
             user: user("ana2"),
             role: Some(Role::Member),
+            until: None,
         }
         .into(),
         NOW,
@@ -748,6 +850,7 @@ fn joining_a_room_i_do_not_know_refreshes_the_overview() {
             event: MemberEvent::Joined,
             user: user("me"),
             role: Some(Role::Member),
+            until: None,
         }
         .into(),
         NOW,
@@ -759,6 +862,7 @@ fn joining_a_room_i_do_not_know_refreshes_the_overview() {
             event: MemberEvent::Joined,
             user: user("me"),
             role: Some(Role::Member),
+            until: None,
         }
         .into(),
         NOW,
@@ -777,6 +881,7 @@ fn a_kick_tells_me_who_and_why_and_the_room_leaves_my_sidebar() {
             event: MemberEvent::Kicked,
             user: user("me"),
             role: None,
+            until: None,
         }
         .into(),
         NOW,
@@ -835,6 +940,8 @@ fn a_kick_tells_me_who_and_why_and_the_room_leaves_my_sidebar() {
             invited: false,
             pending_requests: 0,
             read_to: None,
+            muted_until: None,
+            next_post_at: None,
         })
         .into(),
         NOW,
@@ -1085,6 +1192,7 @@ fn moderation_log_entries_read_as_sentences() {
         target: Some(user("bob")),
         reason: reason.map(Into::into),
         created_at: clock::iso_from_millis(NOW),
+        until: None,
     };
     assert_eq!(
         text::log_entry(&entry(LogKind::Banned, Some("spam"))),

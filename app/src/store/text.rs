@@ -52,6 +52,15 @@ pub fn notification(n: &NotificationView) -> String {
         NotificationKind::RoomTerminated => terminated(n.room_name.as_deref()),
         NotificationKind::JoinRequest => format!("{actor} asks to join {room}."),
         NotificationKind::Mention => format!("{actor} mentioned you in {room}."),
+        NotificationKind::Muted => with_reason(
+            format!("{actor} timed you out in {room}: you can read it but not post for now"),
+            n.reason.as_deref(),
+        ),
+        NotificationKind::Unmuted => format!("{actor} lifted your timeout in {room}."),
+        NotificationKind::MuteEnded => format!("Your timeout in {room} has ended."),
+        NotificationKind::BanEnded => {
+            format!("Your ban from {room} has ended: you may ask to join again.")
+        }
     }
 }
 
@@ -94,6 +103,15 @@ pub fn log_entry(e: &LogEntryView) -> String {
         LogKind::SettingsUpdated => format!("{actor} changed the settings"),
         LogKind::MessageDeleted => format!("{actor} deleted a message of {target}"),
         LogKind::Terminated => "The room was terminated".to_owned(),
+        LogKind::Muted => format!("{actor} timed out {target}"),
+        LogKind::Unmuted => format!("{actor} lifted {target}'s timeout"),
+        LogKind::MuteEnded => format!("{target}'s timeout ended"),
+        LogKind::BanEnded => format!("{target}'s timed ban ended"),
+    };
+    // A timeout's or timed ban's end, in UTC (the log is read the same by every admin).
+    let sentence = match e.until.as_deref().and_then(super::clock::parse_iso) {
+        Some(until) => format!("{sentence} until {} UTC", super::clock::exact(until, 0)),
+        None => sentence,
     };
     with_reason(sentence, e.reason.as_deref())
 }
@@ -120,6 +138,10 @@ pub fn log_kind_label(kind: LogKind) -> &'static str {
         LogKind::SettingsUpdated => "Settings",
         LogKind::MessageDeleted => "Message deleted",
         LogKind::Terminated => "Terminated",
+        LogKind::Muted => "Timed out",
+        LogKind::Unmuted => "Timeout lifted",
+        LogKind::MuteEnded => "Timeout ended",
+        LogKind::BanEnded => "Timed ban ended",
     }
 }
 
@@ -180,6 +202,8 @@ pub fn leave_consequence(members: &[MemberView], me: &UserId) -> String {
         banned: Default::default(),
         requests: Default::default(),
         invites: Default::default(),
+        muted: Default::default(),
+        rules: Default::default(),
     };
     let name = |id: &UserId| {
         members

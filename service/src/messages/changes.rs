@@ -253,7 +253,8 @@ impl Messages {
             return Err(changes::not_found().into());
         };
         let room_id = RoomId::new(message.room_id.clone());
-        let access = access::load(conn, actor, &room_id).await?;
+        let now = self.clock.now();
+        let access = access::load_at(conn, actor, &room_id, now).await?;
         // A member of an active room; anyone else sees no message at all.
         let actor_role = access.role.filter(|_| access.standing.may_post().is_ok());
         let author = message.author_id.clone().map(UserId::new);
@@ -268,6 +269,15 @@ impl Messages {
             author_role,
         };
         let allowed = changes::decide(actor, actor_role, &target, change)?;
+        // A timeout or an announcement room binds edits and reactions as it binds sends.
+        let act = match change {
+            Change::Edit => Some(domain::moderation::Act::Edit),
+            Change::React => Some(domain::moderation::Act::React),
+            Change::Delete | Change::Versions => None,
+        };
+        if let Some(act) = act {
+            access.may_act(act, None, now)?;
+        }
         Ok((message, allowed))
     }
 

@@ -6,7 +6,7 @@
 //! commit for many messages is what lets a busy room keep up.
 
 use std::{
-    collections::{BTreeSet, HashMap, HashSet},
+    collections::{BTreeSet, HashMap},
     sync::Arc,
     time::Duration,
 };
@@ -14,10 +14,11 @@ use std::{
 use chrono::{DateTime, Utc};
 use domain::{
     message::{Content, FileView, MessageKind, MessageView, Outgoing, ReplyView, HISTORY_PAGE},
+    moderation::{Poster, RoomRules},
     room::{MembershipStatus, RoomStatus},
     ApiError, ErrorCode, FileId, MessageId, RoomId, User, UserId,
 };
-use entity::{file, membership, message as row, room as room_row};
+use entity::{file, membership, message as row, mute, room as room_row};
 use sea_orm::{
     sea_query::{Expr, OnConflict, Query},
     ActiveValue::Set,
@@ -32,6 +33,7 @@ use crate::{
     hub::{Hub, Posted, Published},
     limits::{Action, ActionLimits, Bucket, Shared},
     mentions,
+    time::{micros, Clock},
     timeline::{self, file_view, message_view},
     tx::{begin_write, lock_rooms},
     ServiceError,
@@ -125,17 +127,30 @@ pub struct Messages {
     limits: ActionLimits,
     /// Where uploads are stored by id: a deleted message's file goes from here too.
     files_dir: Option<std::path::PathBuf>,
+    /// What timeouts and slow mode are measured by.
+    clock: Clock,
 }
 
 impl Messages {
     /// Starts the writer task on the current runtime.
     pub fn new(db: DatabaseConnection, hub: Arc<dyn Hub>, limits: SendLimits) -> Self {
+        Self::with_clock(db, hub, limits, Clock::default())
+    }
+
+    /// Starts the writer task, measuring timeouts and slow mode by `clock`.
+    pub fn with_clock(
+        db: DatabaseConnection,
+        hub: Arc<dyn Hub>,
+        limits: SendLimits,
+        clock: Clock,
+    ) -> Self {
         let (writer, jobs) = mpsc::channel(4096);
         tokio::spawn(write_loop(
             db.clone(),
             hub.clone(),
             jobs,
             limits.max_batch.max(1),
+            clock.clone(),
         ));
         Self {
             db,
@@ -145,6 +160,7 @@ impl Messages {
             shared: None,
             limits: ActionLimits::default(),
             files_dir: None,
+            clock,
         }
     }
 
@@ -210,7 +226,8 @@ impl Messages {
     /// Lets an upload begin: `user_id` is a member of `room_id`, and the file is charged to
     /// the sender's message rate now, before a byte of it is streamed to disk.
     pub async fn admit_upload(&self, user_id: &UserId, room_id: &RoomId) -> ServiceResult<()> {
-        access::require_member(&self.db, user_id, room_id).await?;
+        let now = self.clock.now();
+        may_post_now(&self.db, user_id, room_id, now).await?;
         self.check_rate(user_id).await
     }
 
@@ -252,11 +269,12 @@ impl Messages {
         room_id: &RoomId,
         upload: FileView,
     ) -> ServiceResult<MessageView> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let txn = begin_write(&self.db).await?;
         lock_rooms(&txn, [room_id]).await?;
-        // Under the lock: a kick or termination may have committed since the upload began.
-        access::require_member(&txn, &author.id, room_id).await?;
+        // Under the lock: a kick, timeout or termination may have committed since the
+        // upload began.
+        may_post_now(&txn, &author.id, room_id, now).await?;
         let stored = file::ActiveModel {
             id: Set(upload.id.to_string()),
             room_id: Set(room_id.to_string()),
@@ -402,11 +420,12 @@ async fn write_loop(
     hub: Arc<dyn Hub>,
     mut jobs: mpsc::Receiver<WriteJob>,
     max_batch: usize,
+    clock: Clock,
 ) {
     let mut batch = Vec::with_capacity(max_batch);
     while jobs.recv_many(&mut batch, max_batch).await > 0 {
         metrics::histogram!("parlor_commit_batch_size").record(batch.len() as f64);
-        let results = write_isolated(&db, &batch).await;
+        let results = write_isolated(&db, &batch, &clock).await;
         let messages: Vec<Posted> = batch
             .iter()
             .zip(&results)
@@ -439,8 +458,8 @@ async fn write_loop(
 /// own, so a row the database rejects fails only its own send, never its batch-mates'.
 /// (The whole batch rolled back, and retries are idempotent by client id, so nothing is
 /// stored twice.)
-async fn write_isolated(db: &DatabaseConnection, batch: &[WriteJob]) -> Vec<Stored> {
-    let failed = match write_batch(db, batch).await {
+async fn write_isolated(db: &DatabaseConnection, batch: &[WriteJob], clock: &Clock) -> Vec<Stored> {
+    let failed = match write_batch(db, batch, clock.now()).await {
         Ok(results) => return results,
         Err(e) => e,
     };
@@ -456,7 +475,7 @@ async fn write_isolated(db: &DatabaseConnection, batch: &[WriteJob]) -> Vec<Stor
     tracing::warn!(error = %failed, batch = batch.len(), "a batch failed; storing its sends one by one");
     let mut results = Vec::with_capacity(batch.len());
     for one in batch.chunks(1) {
-        results.push(match write_batch(db, one).await {
+        results.push(match write_batch(db, one, clock.now()).await {
             Ok(mut stored) => stored
                 .pop()
                 .unwrap_or_else(|| Err(ServiceError::Internal("the writer lost a send".into()))),
@@ -472,14 +491,58 @@ async fn write_isolated(db: &DatabaseConnection, batch: &[WriteJob]) -> Vec<Stor
 /// One transaction for the whole batch. A send whose (author, client id) is already stored
 /// — a retry — gets the stored row back instead of a new one; a send whose author stopped
 /// being a member (or whose room terminated) since it was checked is refused, not stored.
-async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<Stored>, DbErr> {
+async fn write_batch(
+    db: &DatabaseConnection,
+    batch: &[WriteJob],
+    now: DateTime<Utc>,
+) -> Result<Vec<Stored>, DbErr> {
     let txn = begin_write(db).await?;
     lock_rooms(&txn, batch.iter().map(|j| &j.send.room_id)).await?;
-    let may_post = may_post(&txn, batch.iter().map(|j| (&j.send.room_id, &j.author.id))).await?;
-    let now = Utc::now();
+    let posters = posters(
+        &txn,
+        batch.iter().map(|j| (&j.send.room_id, &j.author.id)),
+        now,
+    )
+    .await?;
+    // Slow mode: each author's latest post per room, moved on by this batch's own sends.
+    let mut last_posts: HashMap<(RoomId, UserId), Option<DateTime<Utc>>> = HashMap::new();
     let mut out = Vec::with_capacity(batch.len());
     for job in batch {
-        let allowed = may_post.contains(&(job.send.room_id.clone(), job.author.id.clone()));
+        let key = (job.send.room_id.clone(), job.author.id.clone());
+        let ruling = match posters.get(&key) {
+            None => None,
+            Some((rules, poster)) => {
+                let needs_last = rules.slow_mode_seconds > 0 && !poster.role.is_admin();
+                let last = match last_posts.get(&key) {
+                    Some(last) => *last,
+                    None if needs_last => {
+                        let last = timeline::last_post_at(&txn, &key.0, &key.1).await?;
+                        last_posts.insert(key.clone(), last);
+                        last
+                    }
+                    None => None,
+                };
+                let poster = domain::moderation::Poster {
+                    last_post_at: last.map(micros),
+                    ..*poster
+                };
+                Some(domain::moderation::may_act(
+                    *rules,
+                    poster,
+                    domain::moderation::Act::Post,
+                    micros(now),
+                ))
+            }
+        };
+        // Refused by the room's rules: a retry of a message stored before is still acked.
+        if let Some(Err(refusal)) = ruling {
+            out.push(match stored_send(&txn, job).await? {
+                Some(model) => retried(&txn, model).await?,
+                None => Err(refusal.into()),
+            });
+            continue;
+        }
+        let allowed = ruling.is_some();
         // A reply answers a message of the same room that is still there.
         let answered = match (allowed, job.send.reply_to) {
             (true, Some(id)) => Some(answerable(&txn, &job.send.room_id, id).await?),
@@ -507,6 +570,7 @@ async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<
             _ => None,
         };
         if let Some(model) = inserted {
+            last_posts.insert(key, Some(model.created_at));
             let reply = answered.and_then(Result::ok);
             let resolved = resolved.unwrap_or_default();
             let notified = if resolved.mentions.room || !resolved.mentions.users.is_empty() {
@@ -527,22 +591,7 @@ async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<
         // has left since or what it answers is gone), or a send its author may no longer
         // make.
         out.push(match stored_send(&txn, job).await? {
-            Some(model) => {
-                let reply = match model.reply_to {
-                    Some(id) => reply_of(&txn, MessageId::new(id))
-                        .await?
-                        .map(|(_, view)| view),
-                    None => None,
-                };
-                let mentioned = mentioned_users(&txn, model.id).await?;
-                Ok(StoredSend {
-                    model,
-                    fresh: false,
-                    reply,
-                    mentioned,
-                    notified: Vec::new(),
-                })
-            }
+            Some(model) => retried(&txn, model).await?,
             None => match (
                 answered,
                 access::require_member(&txn, &job.author.id, &job.send.room_id).await,
@@ -558,6 +607,41 @@ async fn write_batch(db: &DatabaseConnection, batch: &[WriteJob]) -> Result<Vec<
     }
     txn.commit().await?;
     Ok(out)
+}
+
+/// The answer to a retry of a message stored before: the stored message, as it was.
+async fn retried(txn: &DatabaseTransaction, model: row::Model) -> Result<Stored, DbErr> {
+    let reply = match model.reply_to {
+        Some(id) => reply_of(txn, MessageId::new(id))
+            .await?
+            .map(|(_, view)| view),
+        None => None,
+    };
+    let mentioned = mentioned_users(txn, model.id).await?;
+    Ok(Ok(StoredSend {
+        model,
+        fresh: false,
+        reply,
+        mentioned,
+        notified: Vec::new(),
+    }))
+}
+
+/// Whether `user_id` may post in `room_id` now: a member, not timed out, allowed by an
+/// announcement room and by slow mode (`domain::moderation::may_act`).
+async fn may_post_now<C: ConnectionTrait>(
+    conn: &C,
+    user_id: &UserId,
+    room_id: &RoomId,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let access = access::load_at(conn, user_id, room_id, now).await?;
+    let last = if access.room.slow_mode_seconds > 0 {
+        timeline::last_post_at(conn, room_id, user_id).await?
+    } else {
+        None
+    };
+    access.may_act(domain::moderation::Act::Post, last, now)
 }
 
 /// A lookup's error inside the writer's transaction, which speaks `DbErr`.
@@ -636,26 +720,47 @@ async fn answerable(
 }
 
 /// Of `posts` (room, author), those whose author is an active member of an active room,
-/// in one query for the whole batch.
-async fn may_post<'a>(
+/// with the room's posting rules and what they need of the author (their role and any
+/// timeout not yet run out at `now`), in one query for the whole batch.
+async fn posters<'a>(
     txn: &DatabaseTransaction,
     posts: impl IntoIterator<Item = (&'a RoomId, &'a UserId)>,
-) -> Result<HashSet<(RoomId, UserId)>, DbErr> {
+    now: DateTime<Utc>,
+) -> Result<HashMap<(RoomId, UserId), (RoomRules, Poster)>, DbErr> {
     // Scoped here: at module level its `max` would shadow `Ord::max` on numbers.
-    use sea_orm::sea_query::ExprTrait;
+    use sea_orm::sea_query::{Alias, ExprTrait, JoinType};
     let (mut room_ids, mut user_ids) = (BTreeSet::new(), BTreeSet::new());
     for (room, user) in posts {
         room_ids.insert(room.as_str());
         user_ids.insert(user.as_str());
     }
+    let t = Alias::new("t");
     let query = Query::select()
         .column((membership::Entity, membership::Column::RoomId))
         .column((membership::Entity, membership::Column::UserId))
+        .column((membership::Entity, membership::Column::Role))
+        .column((room_row::Entity, room_row::Column::SlowModeSeconds))
+        .column((room_row::Entity, room_row::Column::Announcement))
+        .expr_as(
+            Expr::col((t.clone(), mute::Column::Until)),
+            Alias::new("muted_until"),
+        )
         .from(membership::Entity)
         .inner_join(
             room_row::Entity,
             Expr::col((room_row::Entity, room_row::Column::Id))
                 .equals((membership::Entity, membership::Column::RoomId)),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            mute::Entity,
+            t.clone(),
+            Expr::col((t.clone(), mute::Column::RoomId))
+                .equals((membership::Entity, membership::Column::RoomId))
+                .and(
+                    Expr::col((t.clone(), mute::Column::UserId))
+                        .equals((membership::Entity, membership::Column::UserId)),
+                ),
         )
         .and_where(Expr::col((membership::Entity, membership::Column::RoomId)).is_in(room_ids))
         .and_where(Expr::col((membership::Entity, membership::Column::UserId)).is_in(user_ids))
@@ -669,9 +774,23 @@ async fn may_post<'a>(
         .await?
         .iter()
         .map(|r| {
+            let muted_until: Option<DateTime<Utc>> = r.try_get("", "muted_until")?;
+            let rules = RoomRules {
+                slow_mode_seconds: u32::try_from(r.try_get::<i32>("", "slow_mode_seconds")?)
+                    .unwrap_or(0),
+                announcement: r.try_get("", "announcement")?,
+            };
+            let poster = Poster {
+                role: r.try_get("", "role")?,
+                muted_until: muted_until.filter(|at| *at > now).map(micros),
+                last_post_at: None,
+            };
             Ok((
-                RoomId::new(r.try_get::<String>("", "room_id")?),
-                UserId::new(r.try_get::<String>("", "user_id")?),
+                (
+                    RoomId::new(r.try_get::<String>("", "room_id")?),
+                    UserId::new(r.try_get::<String>("", "user_id")?),
+                ),
+                (rules, poster),
             ))
         })
         .collect()

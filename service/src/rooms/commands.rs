@@ -17,7 +17,7 @@ use domain::{
     ApiError, ErrorCode, RoomId, User, UserId,
 };
 use entity::{
-    ban, invite, join_request, membership, message, mod_log, notification, room as room_row,
+    ban, invite, join_request, membership, message, mod_log, mute, notification, room as room_row,
 };
 use sea_orm::{
     sea_query::{Expr, OnConflict},
@@ -46,9 +46,11 @@ use crate::{
 fn charged_action(command: &Command, events: &[Event]) -> Charge {
     match command {
         Command::Invite { .. } => Charge::User(Action::Invite),
-        Command::Kick { .. } | Command::Ban { .. } | Command::Unban { .. } => {
-            Charge::User(Action::Moderate)
-        }
+        Command::Kick { .. }
+        | Command::Ban { .. }
+        | Command::Unban { .. }
+        | Command::Mute { .. }
+        | Command::Unmute { .. } => Charge::User(Action::Moderate),
         Command::Join if events.iter().any(|e| matches!(e, Event::Requested { .. })) => {
             Charge::User(Action::Request)
         }
@@ -85,6 +87,7 @@ async fn load_room<C: ConnectionTrait>(
     lock: bool,
     actor: &UserId,
     target: Option<&UserId>,
+    now: DateTime<Utc>,
 ) -> ServiceResult<Option<(room_row::Model, Room)>> {
     let mut find = room_row::Entity::find_by_id(room_id.to_string());
     if lock && conn.get_database_backend() == DbBackend::Postgres {
@@ -138,9 +141,15 @@ async fn load_room<C: ConnectionTrait>(
         })
         .collect();
     let member_count = usize::try_from(active().count(conn).await?).unwrap_or(usize::MAX);
+    // Bans and timeouts that have run out are over, recorded or not.
     let banned: BTreeSet<UserId> = ban::Entity::find()
         .filter(ban::Column::RoomId.eq(room_id.as_str()))
         .filter(ban::Column::UserId.is_in(concerned.iter().copied()))
+        .filter(
+            Condition::any()
+                .add(ban::Column::Until.is_null())
+                .add(ban::Column::Until.gt(now)),
+        )
         .all(conn)
         .await?
         .into_iter()
@@ -162,6 +171,15 @@ async fn load_room<C: ConnectionTrait>(
         .into_iter()
         .map(|i| (UserId::new(i.user_id), micros(i.expires_at)))
         .collect();
+    let muted = mute::Entity::find()
+        .filter(mute::Column::RoomId.eq(room_id.as_str()))
+        .filter(mute::Column::UserId.is_in(concerned.iter().copied()))
+        .filter(mute::Column::Until.gt(now))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| UserId::new(m.user_id))
+        .collect();
     let state = Room {
         id: RoomId::new(model.id.clone()),
         status: model.status,
@@ -173,6 +191,8 @@ async fn load_room<C: ConnectionTrait>(
         banned,
         requests,
         invites,
+        muted,
+        rules: model.rules(),
     };
     Ok(Some((model, state)))
 }
@@ -235,19 +255,66 @@ async fn persist(
                 .exec(txn)
                 .await?;
         }
-        Event::BanAdded { user, by, reason } => {
+        Event::BanAdded {
+            user,
+            by,
+            reason,
+            until,
+        } => {
+            // A timed ban that ran out may still be stored: the new one takes its place.
             ban::Entity::insert(ban::ActiveModel {
                 room_id: Set(room_id.to_string()),
                 user_id: Set(user.to_string()),
                 banned_by: Set(by.to_string()),
                 reason: Set(reason.clone()),
                 created_at: Set(now),
+                until: Set(until.map(from_micros)),
             })
+            .on_conflict(
+                OnConflict::columns([ban::Column::RoomId, ban::Column::UserId])
+                    .update_columns([
+                        ban::Column::BannedBy,
+                        ban::Column::Reason,
+                        ban::Column::CreatedAt,
+                        ban::Column::Until,
+                    ])
+                    .to_owned(),
+            )
             .exec_without_returning(txn)
             .await?;
         }
-        Event::BanLifted { user, .. } => {
+        Event::BanLifted { user, .. } | Event::BanEnded { user } => {
             ban::Entity::delete_by_id(key(user)).exec(txn).await?;
+        }
+        Event::Muted {
+            user,
+            by,
+            until,
+            reason,
+        } => {
+            mute::Entity::insert(mute::ActiveModel {
+                room_id: Set(room_id.to_string()),
+                user_id: Set(user.to_string()),
+                muted_by: Set(Some(by.to_string())),
+                reason: Set(reason.clone()),
+                until: Set(from_micros(*until)),
+                created_at: Set(now),
+            })
+            .on_conflict(
+                OnConflict::columns([mute::Column::RoomId, mute::Column::UserId])
+                    .update_columns([
+                        mute::Column::MutedBy,
+                        mute::Column::Reason,
+                        mute::Column::Until,
+                        mute::Column::CreatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        }
+        Event::Unmuted { user, .. } => {
+            mute::Entity::delete_by_id(key(user)).exec(txn).await?;
         }
         Event::SettingsChanged { settings, .. } => {
             persist_settings(txn, room_id, settings).await?;
@@ -358,6 +425,15 @@ async fn persist_settings(
             Expr::value(max.map(|n| n as i32)),
         );
     }
+    if let Some(seconds) = settings.slow_mode_seconds {
+        update = update.col_expr(
+            room_row::Column::SlowModeSeconds,
+            Expr::value(i32::try_from(seconds).unwrap_or(i32::MAX)),
+        );
+    }
+    if let Some(announcement) = settings.announcement {
+        update = update.col_expr(room_row::Column::Announcement, Expr::value(announcement));
+    }
     update.exec(txn).await?;
     Ok(())
 }
@@ -405,8 +481,10 @@ async fn record_effects(
     } in effects::notifications(before, events)
     {
         // A ban or unban reaches strangers too; they learn no private room's name from it.
-        let strangers_may_get =
-            matches!(kind, NotificationKind::Banned | NotificationKind::Unbanned);
+        let strangers_may_get = matches!(
+            kind,
+            NotificationKind::Banned | NotificationKind::Unbanned | NotificationKind::BanEnded
+        );
         let room_name = (!strangers_may_get || effects::may_name_room(before, &user))
             .then(|| room.name.clone());
         let row = notification::Model {
@@ -445,6 +523,7 @@ async fn record_effects(
             target_id: Set(entry.target.map(UserId::into_string)),
             reason: Set(entry.reason),
             created_at: Set(now),
+            until: Set(entry.until.map(from_micros)),
             ..Default::default()
         })
         .exec_without_returning(txn)
@@ -463,13 +542,16 @@ fn event_users(event: &Event) -> Vec<UserId> {
         Event::Joined { user, .. }
         | Event::Requested { user }
         | Event::InviteClosed { user, .. }
+        | Event::BanEnded { user }
         | Event::Cancelled { user } => vec![user.clone()],
+        Event::Unmuted { user, by } => std::iter::once(user.clone()).chain(by.clone()).collect(),
         Event::Departed { user, by, .. } | Event::RoleChanged { user, by, .. } => {
             std::iter::once(user.clone()).chain(by.clone()).collect()
         }
         Event::RequestClosed { user, by, .. }
         | Event::Invited { user, by, .. }
         | Event::BanAdded { user, by, .. }
+        | Event::Muted { user, by, .. }
         | Event::BanLifted { user, by } => vec![user.clone(), by.clone()],
         Event::SettingsChanged { by, .. } => vec![by.clone()],
         Event::Terminated => Vec::new(),
@@ -508,7 +590,7 @@ impl Rooms {
             None => JoinPolicy::default(),
         };
         let max_members = parse_max_members(input.max_members)?;
-        let now = Utc::now();
+        let now = self.clock.now();
         let model = room_row::Model {
             id: new_id(),
             name: name.as_str().to_owned(),
@@ -521,6 +603,8 @@ impl Rooms {
             created_by: actor.to_string(),
             created_at: now,
             terminated_at: None,
+            slow_mode_seconds: 0,
+            announcement: false,
         };
         let txn = begin_write(&self.db).await?;
         // The partial unique index decides; two creators racing for one name meet here.
@@ -550,6 +634,8 @@ impl Rooms {
             banned: BTreeSet::new(),
             requests: BTreeSet::new(),
             invites: BTreeMap::new(),
+            muted: BTreeSet::new(),
+            rules: Default::default(),
         };
         let events = vec![Event::Joined {
             user: actor.clone(),
@@ -593,16 +679,17 @@ impl Rooms {
         room_id: &RoomId,
         command: Command,
     ) -> ServiceResult<Outcome> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let txn = begin_write(&self.db).await?;
         let target = command.target();
-        let Some((model, before)) = load_room(&txn, room_id, true, actor, target).await? else {
+        let Some((model, before)) = load_room(&txn, room_id, true, actor, target, now).await?
+        else {
             return Err(room_not_found().into());
         };
         if !before.is_active() {
             // Whether it says "terminated" depends on their past, which the room no longer
             // holds: ask the access rule with what is stored.
-            access::load(&txn, actor, room_id)
+            access::load_at(&txn, actor, room_id, now)
                 .await?
                 .standing
                 .may_see()?;
@@ -695,6 +782,12 @@ impl Rooms {
             if let Some(max) = settings.max_members {
                 changed.max_members = max.map(|n| n as i32);
             }
+            if let Some(seconds) = settings.slow_mode_seconds {
+                changed.slow_mode_seconds = i32::try_from(seconds).unwrap_or(i32::MAX);
+            }
+            if let Some(announcement) = settings.announcement {
+                changed.announcement = announcement;
+            }
             self.hub.publish(Published::RoomUpdated {
                 room: view(&changed, before.member_count),
             });
@@ -707,5 +800,97 @@ impl Rooms {
             });
         }
         Ok(Committed { events })
+    }
+}
+
+/// A timeout or timed ban whose end has passed.
+enum Ending {
+    Mute,
+    Ban,
+}
+
+impl Rooms {
+    /// Records the timeouts and timed bans that have run out: each leaves the database,
+    /// the moderation log says it ended, the person is notified ("your timeout in X has
+    /// ended") and the room hears of a timeout's end. Rules never wait for this: every check
+    /// compares the end with the time. Several instances may run it at once; the row's
+    /// delete decides which one records an ending, so each is recorded once.
+    pub async fn end_expired(&self) -> ServiceResult<usize> {
+        let now = self.clock.now();
+        let mutes = mute::Entity::find()
+            .filter(mute::Column::Until.lte(now))
+            .limit(500)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| (m.room_id, m.user_id, Ending::Mute));
+        let bans = ban::Entity::find()
+            .filter(ban::Column::Until.lte(now))
+            .limit(500)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|b| (b.room_id, b.user_id, Ending::Ban));
+        let mut ended = 0;
+        for (room_id, user_id, ending) in mutes.chain(bans).collect::<Vec<_>>() {
+            let (room_id, user_id) = (RoomId::new(room_id), UserId::new(user_id));
+            if self.end_one(&room_id, &user_id, ending, now).await? {
+                ended += 1;
+            }
+        }
+        Ok(ended)
+    }
+
+    async fn end_one(
+        &self,
+        room_id: &RoomId,
+        user_id: &UserId,
+        ending: Ending,
+        now: DateTime<Utc>,
+    ) -> ServiceResult<bool> {
+        let txn = begin_write(&self.db).await?;
+        let Some((model, before)) = load_room(&txn, room_id, true, user_id, None, now).await?
+        else {
+            return Ok(false);
+        };
+        let key = (room_id.to_string(), user_id.to_string());
+        // Only a row still past its end: a new timeout or ban may have replaced it.
+        let (deleted, event) = match ending {
+            Ending::Mute => (
+                mute::Entity::delete_many()
+                    .filter(mute::Column::RoomId.eq(key.0))
+                    .filter(mute::Column::UserId.eq(key.1))
+                    .filter(mute::Column::Until.lte(now))
+                    .exec(&txn)
+                    .await?
+                    .rows_affected,
+                Event::Unmuted {
+                    user: user_id.clone(),
+                    by: None,
+                },
+            ),
+            Ending::Ban => (
+                ban::Entity::delete_many()
+                    .filter(ban::Column::RoomId.eq(key.0))
+                    .filter(ban::Column::UserId.eq(key.1))
+                    .filter(ban::Column::Until.lte(now))
+                    .exec(&txn)
+                    .await?
+                    .rows_affected,
+                Event::BanEnded {
+                    user: user_id.clone(),
+                },
+            ),
+        };
+        if deleted == 0 {
+            return Ok(false);
+        }
+        // A terminated room keeps no moderation going: the row goes quietly.
+        if !before.is_active() {
+            txn.commit().await?;
+            return Ok(true);
+        }
+        self.commit(txn, &model, &before, vec![event], now).await?;
+        Ok(true)
     }
 }

@@ -17,7 +17,7 @@ use sea_orm::{
     QuerySelect,
 };
 
-use crate::{error::ServiceResult, hub::Hub, limits::ActionLimits};
+use crate::{error::ServiceResult, hub::Hub, limits::ActionLimits, time::Clock};
 
 /// What a command did: its events, and whether the room terminated.
 #[derive(Debug, Clone)]
@@ -31,6 +31,7 @@ pub struct Rooms {
     db: DatabaseConnection,
     hub: Arc<dyn Hub>,
     limits: ActionLimits,
+    clock: Clock,
 }
 
 pub struct NewRoom<'a> {
@@ -47,11 +48,18 @@ impl Rooms {
             db,
             hub,
             limits: ActionLimits::default(),
+            clock: Clock::default(),
         }
     }
 
     pub fn with_limits(mut self, limits: ActionLimits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// The clock that timeouts, timed bans and slow mode are measured by.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
         self
     }
 }
@@ -65,6 +73,8 @@ fn view(model: &room_row::Model, member_count: usize) -> RoomView {
         max_members: model.max_members.and_then(|n| u32::try_from(n).ok()),
         member_count: u32::try_from(member_count).unwrap_or(u32::MAX),
         status: model.status,
+        slow_mode_seconds: model.rules().slow_mode_seconds,
+        announcement: model.announcement,
     }
 }
 

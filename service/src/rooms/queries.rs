@@ -16,7 +16,7 @@ use domain::{
     vocab::LogKind,
     ApiError, RoomId, User, UserId,
 };
-use entity::{ban, invite, join_request, membership, mod_log, room as room_row};
+use entity::{ban, invite, join_request, membership, mod_log, mute, room as room_row};
 use sea_orm::{
     sea_query::{Alias, Expr, ExprTrait, LikeExpr, Query},
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Iterable, Order,
@@ -46,7 +46,8 @@ impl Rooms {
     /// the member list, the latest page of messages and (for admins) how many requests
     /// wait. Access is looked up once, on one connection.
     pub async fn open(&self, actor: &UserId, room_id: &RoomId) -> ServiceResult<RoomPage> {
-        let access = access::load(&self.db, actor, room_id).await?;
+        let now = self.clock.now();
+        let access = access::load_at(&self.db, actor, room_id, now).await?;
         access.standing.may_see()?;
         let count = member_counts(&self.db, &[room_id.to_string()]).await?;
         let room = view(
@@ -69,9 +70,22 @@ impl Rooms {
                 invited: access.standing.invited,
                 pending_requests: 0,
                 read_to: None,
+                muted_until: None,
+                next_post_at: None,
             });
         };
         let members = self.member_list(room_id).await?;
+        // Slow mode: the composer counts down to the next message before anyone types.
+        let rules = access.room.rules();
+        let next_post_at = if rules.slow_mode_seconds > 0 && !role.is_admin() {
+            timeline::last_post_at(&self.db, room_id, actor)
+                .await?
+                .map(|at| at + chrono::Duration::seconds(i64::from(rules.slow_mode_seconds)))
+                .filter(|next| *next > now)
+                .map(rfc3339)
+        } else {
+            None
+        };
         let mut messages =
             timeline::latest(&self.db, room_id, None, HISTORY_PAGE + 1, actor).await?;
         let has_older = messages.len() as u64 > HISTORY_PAGE;
@@ -94,6 +108,8 @@ impl Rooms {
             invited: false,
             pending_requests: u32::try_from(pending_requests).unwrap_or(u32::MAX),
             read_to: access.read_to,
+            muted_until: access.muted_until.map(rfc3339),
+            next_post_at,
         })
     }
 
@@ -103,7 +119,7 @@ impl Rooms {
         actor: &UserId,
         room_id: &RoomId,
     ) -> ServiceResult<(RoomView, Option<Role>)> {
-        let access = access::load(&self.db, actor, room_id).await?;
+        let access = access::load_at(&self.db, actor, room_id, self.clock.now()).await?;
         access.standing.may_see()?;
         let count = member_counts(&self.db, &[room_id.to_string()]).await?;
         let members = count.get(room_id.as_str()).copied().unwrap_or(0);
@@ -139,6 +155,12 @@ impl Rooms {
                         .column(ban::Column::RoomId)
                         .from(ban::Entity)
                         .and_where(ban::Column::UserId.eq(actor.as_str()))
+                        // A timed ban that has run out hides the room no longer.
+                        .cond_where(
+                            Condition::any()
+                                .add(ban::Column::Until.is_null())
+                                .add(ban::Column::Until.gt(self.clock.now())),
+                        )
                         .to_owned(),
                 ),
             );
@@ -356,10 +378,19 @@ impl Rooms {
             .order_by(membership::Column::UserId, Order::Asc)
             .all(&self.db)
             .await?;
+        let muted: HashMap<String, chrono::DateTime<chrono::Utc>> = mute::Entity::find()
+            .filter(mute::Column::RoomId.eq(room_id.as_str()))
+            .filter(mute::Column::Until.gt(self.clock.now()))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|m| (m.user_id, m.until))
+            .collect();
         self.with_users(
             rows,
             |m| &m.user_id,
             |m, user| MemberView {
+                muted_until: muted.get(&m.user_id).copied().map(rfc3339),
                 user,
                 role: m.role,
                 joined_at: rfc3339(from_micros(m.join_seq)),
@@ -396,6 +427,11 @@ impl Rooms {
         access::require_admin(&self.db, actor, room_id).await?;
         let rows = ban::Entity::find()
             .filter(ban::Column::RoomId.eq(room_id.as_str()))
+            .filter(
+                Condition::any()
+                    .add(ban::Column::Until.is_null())
+                    .add(ban::Column::Until.gt(self.clock.now())),
+            )
             .order_by(ban::Column::CreatedAt, Order::Desc)
             .all(&self.db)
             .await?;
@@ -417,6 +453,7 @@ impl Rooms {
                     banned_by: users.get(&UserId::new(r.banned_by)).cloned(),
                     reason: r.reason,
                     created_at: rfc3339(r.created_at),
+                    until: r.until.map(rfc3339),
                 })
             })
             .collect())
@@ -531,6 +568,7 @@ impl Rooms {
                 target: user(&r.target_id),
                 reason: r.reason.clone(),
                 created_at: rfc3339(r.created_at),
+                until: r.until.map(rfc3339),
             })
             .collect();
         Ok((entries, next))

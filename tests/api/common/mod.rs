@@ -261,7 +261,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    async fn from(res: reqwest::Response) -> Self {
+    pub async fn from(res: reqwest::Response) -> Self {
         let status = res.status();
         let headers = res.headers().clone();
         let text = res.text().await.unwrap();

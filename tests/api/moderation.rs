@@ -1,0 +1,551 @@
+//! Timeouts, timed bans, slow mode and announcement rooms (docs/RULES.md §5, "Timeouts, slow
+//! mode and announcement rooms"), on a real server with real sockets. Time passes by the
+//! server's adjustable clock (`Config::clock`), never by sleeping for minutes.
+
+use std::time::Duration;
+
+use reqwest::{multipart, StatusCode};
+use serde_json::{json, Value};
+
+use crate::common::{
+    call,
+    live::{connect, next_of, open_room, send, Ws},
+    ok, person, say, test_config, Person, Reply, TestApp, TestDb,
+};
+use parlor::config::Config;
+use service::time::Clock;
+
+/// A server whose clock the test moves, and which records ended timeouts quickly.
+fn clocked(db: &TestDb) -> (Config, Clock) {
+    let mut config = test_config(db);
+    let clock = Clock::adjustable();
+    config.clock = clock.clone();
+    config.expiry_sweep_ms = 100;
+    // The send rate has tests of its own; here only the room's rules refuse.
+    config.send_burst = 1000;
+    (config, clock)
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+async fn send_http(app: &TestApp, who: &Person, room: &str, body: &str, client_id: &str) -> Reply {
+    call(
+        app,
+        who,
+        "/api/messages/send",
+        json!({"room_id": room, "client_id": client_id, "body": body}),
+    )
+    .await
+}
+
+async fn upload(app: &TestApp, who: &Person, room: &str) -> Reply {
+    let form = multipart::Form::new()
+        .text("room_id", room.to_owned())
+        .part(
+            "file",
+            multipart::Part::bytes(b"hello".to_vec()).file_name("note.txt"),
+        );
+    let resp = app
+        .http
+        .post(app.url("/api/uploads"))
+        .header("cookie", &who.cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    Reply::from(resp).await
+}
+
+fn retry_ms(r: &Reply) -> u64 {
+    r.body["retry_after_ms"].as_u64().expect("retry_after_ms")
+}
+
+async fn mute(app: &TestApp, by: &Person, room: &str, user: &str, minutes: Value) -> Reply {
+    call(
+        app,
+        by,
+        "/api/rooms/mute",
+        json!({"room_id": room, "user": user, "minutes": minutes, "reason": "flooding"}),
+    )
+    .await
+}
+
+/// A room with an owner, two admins and two members.
+async fn staffed(app: &TestApp) -> (String, [Person; 5]) {
+    let owner = person(app, "olga").await;
+    let admin = person(app, "adam").await;
+    let admin2 = person(app, "abel").await;
+    let mia = person(app, "mia").await;
+    let ned = person(app, "ned").await;
+    let room = open_room(app, &owner, "Lounge", &[&admin, &admin2, &mia, &ned]).await;
+    for a in [&admin, &admin2] {
+        ok(
+            app,
+            &owner,
+            "/api/rooms/promote",
+            json!({"room_id": room, "user_id": a.id}),
+        )
+        .await;
+    }
+    (room, [owner, admin, admin2, mia, ned])
+}
+
+async fn next_error(ws: &mut Ws) -> Value {
+    next_of(ws, &["error"]).await
+}
+
+async fn log_kinds(app: &TestApp, admin: &Person, room: &str) -> Vec<String> {
+    ok(app, admin, "/api/rooms/log", json!({"room_id": room})).await["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn notification_kinds(app: &TestApp, who: &Person) -> Vec<String> {
+    ok(app, who, "/api/notifications/list", json!({})).await["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn timeouts_follow_the_rank_rule_and_refuse_bad_input() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let (room, [owner, admin, admin2, mia, ned]) = staffed(&app).await;
+    let stranger = person(&app, "stan").await;
+    mute(&app, &admin, &room, &owner.id, json!(5))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    mute(&app, &admin, &room, &admin2.id, json!(5))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    mute(&app, &mia, &room, &ned.id, json!(5))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    mute(&app, &admin, &room, &admin.id, json!(5))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_input");
+    mute(&app, &admin, &room, &stranger.id, json!(5))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "not_member");
+    // Someone else's room: it does not exist for them.
+    let other = open_room(&app, &stranger, "Elsewhere", &[]).await;
+    mute(&app, &admin, &other, &stranger.id, json!(5))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "not_member");
+    for bad in [json!(0), json!(-5), json!(40_321), json!(i64::MAX)] {
+        mute(&app, &admin, &room, &mia.id, bad)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "invalid_input");
+    }
+    for bad in [json!("ten"), json!(null), json!([5]), json!(1e12)] {
+        let r = mute(&app, &admin, &room, &mia.id, bad).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    }
+    let r = call(
+        &app,
+        &admin,
+        "/api/rooms/mute",
+        json!({"room_id": room, "user": "nobody-here", "minutes": 5}),
+    )
+    .await;
+    r.assert_error(StatusCode::NOT_FOUND, "user_not_found");
+    // The owner times out an admin; an admin a member, by username.
+    ok(
+        &app,
+        &owner,
+        "/api/rooms/mute",
+        json!({"room_id": room, "user": admin2.id, "minutes": 60}),
+    )
+    .await;
+    let body = ok(
+        &app,
+        &admin,
+        "/api/rooms/mute",
+        json!({"room_id": room, "user": "mia", "minutes": 5, "reason": "flooding"}),
+    )
+    .await;
+    assert!(body["until"].as_str().unwrap().ends_with('Z'), "{body}");
+    // Nothing refused was written: only the two timeouts are stored.
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM mutes").await, 2);
+    let log = ok(&app, &owner, "/api/rooms/log", json!({"room_id": room})).await;
+    let entry = &log["events"][0];
+    assert_eq!(entry["kind"], "muted");
+    assert_eq!(entry["reason"], "flooding");
+    assert!(entry["until"].is_string(), "{entry}");
+    // Lifting one: admins only, and only a timeout that is there.
+    let unmute = json!({"room_id": room, "user_id": mia.id});
+    call(&app, &ned, "/api/rooms/unmute", unmute.clone())
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    ok(&app, &admin, "/api/rooms/unmute", unmute.clone()).await;
+    call(&app, &admin, "/api/rooms/unmute", unmute)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    assert!(notification_kinds(&app, &mia)
+        .await
+        .starts_with(&["unmuted".to_owned(), "muted".to_owned()]));
+}
+
+#[tokio::test]
+async fn a_timeout_binds_sends_edits_reactions_and_uploads_until_it_ends() {
+    let db = TestDb::new().await;
+    let (config, clock) = clocked(&db);
+    let app = TestApp::spawn_with(config).await;
+    let (room, [_owner, admin, _admin2, mia, ned]) = staffed(&app).await;
+    let before = say(&app, &mia, &room, "before the timeout").await;
+    let mut mia_ws = connect(&app, &mia).await;
+    let mut ned_ws = connect(&app, &ned).await;
+    mute(&app, &admin, &room, "mia", json!(5)).await;
+    // The room hears of it, with its end; she gets a notification.
+    let frame = next_of(&mut ned_ws, &["member"]).await;
+    assert_eq!(frame["event"], "muted");
+    assert_eq!(frame["user"]["id"], mia.id.as_str());
+    assert!(frame["until"].is_string(), "{frame}");
+    let note = next_of(&mut mia_ws, &["notification"]).await;
+    assert_eq!(note["notification"]["kind"], "muted");
+    assert_eq!(note["notification"]["reason"], "flooding");
+
+    let r = send_http(&app, &mia, &room, "let me talk", "m-1").await;
+    r.assert_error(StatusCode::FORBIDDEN, "muted");
+    assert!((290_000..=300_000).contains(&retry_ms(&r)), "{}", r.text);
+    send(
+        &mut mia_ws,
+        json!({"type": "send", "room_id": room, "client_id": "m-2", "body": "hello?"}),
+    )
+    .await;
+    let err = next_error(&mut mia_ws).await;
+    assert_eq!(err["code"], "muted");
+    assert_eq!(err["client_id"], "m-2");
+    assert!(err["retry_after_ms"].as_u64().unwrap() > 290_000);
+    let mid = crate::common::id(&before);
+    call(
+        &app,
+        &mia,
+        "/api/messages/edit",
+        json!({"message_id": mid, "body": "edited"}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "muted");
+    call(
+        &app,
+        &mia,
+        "/api/messages/react",
+        json!({"message_id": mid, "emoji": "👍", "on": true}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "muted");
+    upload(&app, &mia, &room)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "muted");
+    // She still reads the room, sees her timeout, and may delete her own message.
+    let history = ok(
+        &app,
+        &mia,
+        "/api/messages/history",
+        json!({"room_id": room}),
+    )
+    .await;
+    assert!(!history["messages"].as_array().unwrap().is_empty());
+    let page = ok(&app, &mia, "/api/rooms/open", json!({"room_id": room})).await;
+    assert!(page["muted_until"].is_string(), "{page}");
+    let members = ok(&app, &ned, "/api/rooms/members", json!({"room_id": room})).await;
+    let listed = members["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user"]["id"] == mia.id.as_str())
+        .unwrap()
+        .clone();
+    assert!(listed["muted_until"].is_string(), "{listed}");
+    // Nobody else is bound by it.
+    send_http(&app, &ned, &room, "I can talk", "n-1").await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM messages WHERE client_id IN ('m-1', 'm-2')")
+            .await,
+        0
+    );
+
+    // Five minutes later it is over by itself: the send goes, the log and she hear of it.
+    clock.advance(5 * MINUTE + Duration::from_secs(1));
+    let r = send_http(&app, &mia, &room, "back", "m-3").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    ok(
+        &app,
+        &mia,
+        "/api/messages/react",
+        json!({"message_id": mid, "emoji": "👍", "on": true}),
+    )
+    .await;
+    let frame = next_of(&mut ned_ws, &["member"]).await;
+    assert_eq!(frame["event"], "unmuted");
+    assert_eq!(frame["user"]["id"], mia.id.as_str());
+    let kinds = log_kinds(&app, &admin, &room).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "mute_ended").count(), 1);
+    assert_eq!(notification_kinds(&app, &mia).await[0], "mute_ended");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM mutes").await, 0);
+}
+
+#[tokio::test]
+async fn a_timeout_holds_across_a_restart_and_ends_after_it() {
+    let db = TestDb::new().await;
+    let (config, clock) = clocked(&db);
+    let app = TestApp::spawn_with(config.clone()).await;
+    let (room, [owner, _admin, _admin2, mia, _ned]) = staffed(&app).await;
+    mute(&app, &owner, &room, &mia.id, json!(60)).await;
+    app.stop().await;
+    let app = TestApp::spawn_with(config).await;
+    send_http(&app, &mia, &room, "after restart", "r-1")
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "muted");
+    clock.advance(61 * MINUTE);
+    let r = send_http(&app, &mia, &room, "after the hour", "r-2").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
+#[tokio::test]
+async fn slow_mode_spaces_a_members_messages_spares_admins_and_applies_at_once() {
+    let db = TestDb::new().await;
+    let (config, clock) = clocked(&db);
+    let app = TestApp::spawn_with(config).await;
+    let (room, [owner, admin, _admin2, mia, ned]) = staffed(&app).await;
+    let update = |body: Value| {
+        let (app, owner) = (&app, &owner);
+        async move { call(app, owner, "/api/rooms/update", body).await }
+    };
+    for bad in [json!(-1), json!(21_601), json!("fast")] {
+        let r = update(json!({"room_id": room, "slow_mode_seconds": bad})).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    }
+    call(
+        &app,
+        &mia,
+        "/api/rooms/update",
+        json!({"room_id": room, "slow_mode_seconds": 30}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    let mut ned_ws = connect(&app, &ned).await;
+    let r = update(json!({"room_id": room, "slow_mode_seconds": 30})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["room"]["slow_mode_seconds"], 30);
+    // The room hears the change at once, as a setting and as a line in the timeline.
+    let line = next_of(&mut ned_ws, &["message"]).await;
+    let frame = next_of(&mut ned_ws, &["room_updated"]).await;
+    assert_eq!(frame["room"]["slow_mode_seconds"], 30);
+    assert_eq!(line["message"]["kind"], "system");
+    assert!(
+        line["message"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("turned slow mode on: one message every 30 s"),
+        "{line}"
+    );
+
+    // Two sends back to back on one socket: one ack, one refusal with the wait.
+    let mut mia_ws = connect(&app, &mia).await;
+    for n in 1..=2 {
+        send(
+            &mut mia_ws,
+            json!({"type": "send", "room_id": room, "client_id": format!("s-{n}"), "body": "hi"}),
+        )
+        .await;
+    }
+    let mut answers = Vec::new();
+    while answers.len() < 2 {
+        let f = next_of(&mut mia_ws, &["ack", "error"]).await;
+        answers.push(f);
+    }
+    let acks: Vec<&Value> = answers.iter().filter(|f| f["type"] == "ack").collect();
+    let errors: Vec<&Value> = answers.iter().filter(|f| f["type"] == "error").collect();
+    assert_eq!((acks.len(), errors.len()), (1, 1), "{answers:?}");
+    assert_eq!(errors[0]["code"], "slow_mode");
+    let wait = errors[0]["retry_after_ms"].as_u64().unwrap();
+    assert!((25_000..=30_000).contains(&wait), "{wait}");
+    // A retry of the stored one is still acked, not refused by slow mode.
+    let first = acks[0]["client_id"].as_str().unwrap().to_owned();
+    let r = send_http(&app, &mia, &room, "hi", &first).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // Her page counts down to the next message before she types.
+    let page = ok(&app, &mia, "/api/rooms/open", json!({"room_id": room})).await;
+    assert!(page["next_post_at"].is_string(), "{page}");
+    // Admins are exempt; others have their own window.
+    for n in 0..3 {
+        send_http(&app, &admin, &room, "announcement", &format!("a-{n}")).await;
+    }
+    assert_eq!(
+        send_http(&app, &ned, &room, "mine", "n-1").await.status,
+        StatusCode::OK
+    );
+    clock.advance(Duration::from_secs(31));
+    let r = send_http(&app, &mia, &room, "again", "s-3").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // Turning it off applies at once.
+    update(json!({"room_id": room, "slow_mode_seconds": 0})).await;
+    for n in 4..6 {
+        let r = send_http(&app, &mia, &room, "free", &format!("s-{n}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    // An upload counts as a message.
+    update(json!({"room_id": room, "slow_mode_seconds": 60})).await;
+    upload(&app, &mia, &room)
+        .await
+        .assert_error(StatusCode::TOO_MANY_REQUESTS, "slow_mode");
+}
+
+#[tokio::test]
+async fn announcement_rooms_let_members_read_and_react_only() {
+    let db = TestDb::new().await;
+    let app = TestApp::spawn(&db).await;
+    let (room, [owner, admin, _admin2, mia, _ned]) = staffed(&app).await;
+    let hers = say(&app, &mia, &room, "said before").await;
+    let r = call(
+        &app,
+        &owner,
+        "/api/rooms/update",
+        json!({"room_id": room, "announcement": true}),
+    )
+    .await;
+    assert_eq!(r.body["room"]["announcement"], true, "{}", r.text);
+    send_http(&app, &mia, &room, "may I?", "x-1")
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "announcement_only");
+    call(
+        &app,
+        &mia,
+        "/api/messages/edit",
+        json!({"message_id": crate::common::id(&hers), "body": "changed"}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "announcement_only");
+    upload(&app, &mia, &room)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "announcement_only");
+    let news = say(&app, &admin, &room, "news").await;
+    ok(
+        &app,
+        &mia,
+        "/api/messages/react",
+        json!({"message_id": crate::common::id(&news), "emoji": "🎉", "on": true}),
+    )
+    .await;
+    call(
+        &app,
+        &owner,
+        "/api/rooms/update",
+        json!({"room_id": room, "announcement": false}),
+    )
+    .await;
+    assert_eq!(
+        send_http(&app, &mia, &room, "thanks", "x-2").await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_timed_ban_ends_by_itself_and_lets_them_ask_again() {
+    let db = TestDb::new().await;
+    let (config, clock) = clocked(&db);
+    let app = TestApp::spawn_with(config).await;
+    let owner = person(&app, "olga").await;
+    let bob = person(&app, "bob").await;
+    let carl = person(&app, "carl").await;
+    let body = ok(
+        &app,
+        &owner,
+        "/api/rooms/create",
+        json!({"name": "Club", "join_policy": "request"}),
+    )
+    .await;
+    let room = body["room"]["id"].as_str().unwrap().to_owned();
+    for bad in [json!(0), json!(525_601), json!("long")] {
+        let r = call(
+            &app,
+            &owner,
+            "/api/rooms/ban",
+            json!({"room_id": room, "user": "bob", "minutes": bad}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    }
+    ok(
+        &app,
+        &owner,
+        "/api/rooms/ban",
+        json!({"room_id": room, "user": "bob", "minutes": 60, "reason": "cool off"}),
+    )
+    .await;
+    ok(
+        &app,
+        &owner,
+        "/api/rooms/ban",
+        json!({"room_id": room, "user": "carl"}),
+    )
+    .await;
+    let bans = ok(&app, &owner, "/api/rooms/bans", json!({"room_id": room})).await;
+    let until = |name: &str| {
+        bans["bans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["user"]["username"] == name)
+            .unwrap()["until"]
+            .clone()
+    };
+    assert!(until("bob").is_string());
+    assert!(until("carl").is_null(), "a permanent ban has no end");
+    let search = |who: &Person| {
+        let (app, who) = (&app, who.clone());
+        async move {
+            ok(app, &who, "/api/rooms/search", json!({"query": "Club"})).await["rooms"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(search(&bob).await, 0);
+    call(&app, &bob, "/api/rooms/join", json!({"room_id": room}))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "banned");
+
+    clock.advance(61 * MINUTE);
+    // Over at once, whether or not housekeeping has recorded it: the room shows in search
+    // again and he may ask to join (the ban does not re-admit him).
+    assert_eq!(search(&bob).await, 1);
+    assert_eq!(search(&carl).await, 0);
+    let r = ok(&app, &bob, "/api/rooms/join", json!({"room_id": room})).await;
+    assert_eq!(r["status"], "requested");
+    call(&app, &carl, "/api/rooms/join", json!({"room_id": room}))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "banned");
+    // Housekeeping records the end once, and tells him.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !log_kinds(&app, &owner, &room)
+        .await
+        .contains(&"ban_ended".to_owned())
+    {
+        assert!(tokio::time::Instant::now() < deadline, "no ban_ended entry");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let kinds = log_kinds(&app, &owner, &room).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "ban_ended").count(), 1);
+    assert!(notification_kinds(&app, &bob)
+        .await
+        .contains(&"ban_ended".to_owned()));
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM bans").await, 1);
+    // A new ban of someone whose timed ban ran out takes its place.
+    ok(
+        &app,
+        &owner,
+        "/api/rooms/ban",
+        json!({"room_id": room, "user": "bob", "minutes": 5}),
+    )
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM bans").await, 2);
+}
