@@ -213,7 +213,8 @@ pub fn log_entry(event: &Event) -> Option<LogDraft> {
             note,
         } => log(LogKind::Kicked, by.as_ref(), Some(user), note.as_ref()),
         // A ban's own entry says it; a member removed by termination is in `terminated`.
-        Event::Departed { .. } | Event::Cancelled { .. } => None,
+        // The decline's own entry says it.
+        Event::Departed { .. } | Event::Cancelled { .. } | Event::CooldownStarted { .. } => None,
         Event::Requested { user } => log(LogKind::Requested, Some(user), Some(user), None),
         Event::RequestClosed { user, approved, by } => log(
             if *approved {
@@ -398,6 +399,8 @@ mod tests {
             invites: BTreeMap::new(),
             muted: BTreeSet::new(),
             rules: Default::default(),
+            request_cooldown_seconds: 0,
+            cooldowns: BTreeMap::new(),
         }
     }
 

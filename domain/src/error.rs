@@ -49,6 +49,8 @@ pub enum ErrorCode {
     SlowMode,
     /// An announcement room: only its admins post.
     AnnouncementOnly,
+    /// Your request to join was declined lately: ask again after `retry_after_ms`.
+    RequestCooldown,
     Internal,
 }
 
@@ -66,7 +68,7 @@ impl ErrorCode {
             | RequestPending => 409,
             RoomTerminated | MessageDeleted => 410,
             FileTooLarge | PayloadTooLarge => 413,
-            RateLimited | SlowMode => 429,
+            RateLimited | SlowMode | RequestCooldown => 429,
             ServerUnreachable | Unavailable => 503,
             StorageFull => 507,
             TooSlow => 408,
@@ -108,6 +110,7 @@ impl ErrorCode {
             Muted => "muted",
             SlowMode => "slow_mode",
             AnnouncementOnly => "announcement_only",
+            RequestCooldown => "request_cooldown",
             Internal => "internal",
         }
     }
@@ -214,6 +217,7 @@ mod tests {
             ErrorCode::Muted,
             ErrorCode::SlowMode,
             ErrorCode::AnnouncementOnly,
+            ErrorCode::RequestCooldown,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

@@ -44,6 +44,22 @@ pub fn parse_ban_minutes(raw: Option<i64>) -> Result<Option<u32>, ApiError> {
         .transpose()
 }
 
+/// A declined request's cooldown: up to 30 days.
+pub const REQUEST_COOLDOWN_MAX_SECONDS: u32 = 30 * 86_400;
+
+/// How long a declined requester waits to ask again, in seconds; 0: no wait.
+pub fn parse_request_cooldown(raw: i64) -> Result<u32, ApiError> {
+    u32::try_from(raw)
+        .ok()
+        .filter(|s| *s <= REQUEST_COOLDOWN_MAX_SECONDS)
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                "request_cooldown_seconds",
+                "A request cooldown is from 0 to 2592000 seconds (30 days).",
+            )
+        })
+}
+
 /// Slow mode's interval in seconds; 0 turns it off.
 pub fn parse_slow_mode(raw: i64) -> Result<u32, ApiError> {
     u32::try_from(raw)

@@ -57,6 +57,11 @@ pub struct Room {
     pub muted: BTreeSet<UserId>,
     /// Slow mode and announcement-only posting.
     pub rules: RoomRules,
+    /// After a declined request, how long before the same person may ask again.
+    pub request_cooldown_seconds: u32,
+    /// Of the people whose request was declined, the actor and the target (as `banned`),
+    /// with when they may ask again; cooldowns that ran out are not loaded.
+    pub cooldowns: BTreeMap<UserId, Micros>,
 }
 
 /// Why someone's role changed.
@@ -103,6 +108,8 @@ pub struct Settings {
     pub slow_mode_seconds: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub announcement: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_cooldown_seconds: Option<u32>,
 }
 
 /// A field that is present (`null` included) is `Some`: absent ones are `None` by `default`.
@@ -121,8 +128,12 @@ pub enum Command {
     Approve {
         user: UserId,
     },
+    /// Declines a request; with `ban`, bans the requester too (with `reason`). A plain
+    /// decline starts the room's request cooldown for them.
     Deny {
         user: UserId,
+        ban: bool,
+        reason: Option<String>,
     },
     Invite {
         user: UserId,
@@ -171,7 +182,7 @@ impl Command {
     pub fn target(&self) -> Option<&UserId> {
         match self {
             Self::Approve { user }
-            | Self::Deny { user }
+            | Self::Deny { user, .. }
             | Self::Invite { user }
             | Self::Kick { user, .. }
             | Self::Ban { user, .. }
@@ -219,6 +230,11 @@ pub enum Event {
         user: UserId,
         approved: bool,
         by: UserId,
+    },
+    /// A declined requester may ask again only after `until`.
+    CooldownStarted {
+        user: UserId,
+        until: Micros,
     },
     Invited {
         user: UserId,
@@ -374,6 +390,12 @@ impl Room {
                 .filter(|u| concerned(u))
                 .cloned()
                 .collect(),
+            cooldowns: self
+                .cooldowns
+                .iter()
+                .filter(|(u, _)| concerned(u))
+                .map(|(u, until)| (u.clone(), *until))
+                .collect(),
             requests: self
                 .requests
                 .iter()
@@ -428,6 +450,9 @@ impl Room {
             Event::RequestClosed { user, .. } => {
                 self.requests.remove(user);
             }
+            Event::CooldownStarted { user, until } => {
+                self.cooldowns.insert(user.clone(), *until);
+            }
             Event::Invited {
                 user, expires_at, ..
             } => {
@@ -467,6 +492,9 @@ impl Room {
                 }
                 if let Some(announcement) = settings.announcement {
                     self.rules.announcement = announcement;
+                }
+                if let Some(seconds) = settings.request_cooldown_seconds {
+                    self.request_cooldown_seconds = seconds;
                 }
             }
             Event::Terminated => {
@@ -536,7 +564,7 @@ pub fn decide(
             Ok(depart(room, actor, LeaveReason::Left, None, None))
         }
         Command::Approve { user } => answer_request(room, actor, user, true),
-        Command::Deny { user } => answer_request(room, actor, user, false),
+        Command::Deny { user, ban, reason } => deny(room, actor, user, *ban, reason, now),
         Command::Invite { user } => invite(room, actor, user, now),
         Command::Kick { user, reason } => kick(room, actor, user, reason),
         Command::Ban {
@@ -594,6 +622,36 @@ fn answer_request(
             user: user.clone(),
             role: Role::Member,
             via: JoinedVia::Approved,
+        });
+    }
+    Ok(events)
+}
+
+/// A decline: with `ban`, the requester is banned too (by the rank rule of ban); without,
+/// they may ask again only after the room's cooldown.
+fn deny(
+    room: &Room,
+    actor: &UserId,
+    user: &UserId,
+    ban: bool,
+    reason: &Option<String>,
+    now: Micros,
+) -> Result<Vec<Event>, ApiError> {
+    let mut events = answer_request(room, actor, user, false)?;
+    if ban {
+        moderate(room, actor, user, "ban")?;
+        if !room.banned.contains(user) {
+            events.push(Event::BanAdded {
+                user: user.clone(),
+                by: actor.clone(),
+                reason: reason.clone(),
+                until: None,
+            });
+        }
+    } else if room.request_cooldown_seconds > 0 {
+        events.push(Event::CooldownStarted {
+            user: user.clone(),
+            until: now.saturating_add(Micros::from(room.request_cooldown_seconds) * 1_000_000),
         });
     }
     Ok(events)
@@ -913,7 +971,20 @@ fn join(room: &Room, user: &UserId, now: Micros) -> Result<Vec<Event>, ApiError>
             ErrorCode::RequestPending,
             "You have already asked to join this room. An admin will answer your request.",
         )),
-        JoinPolicy::Request => Ok(vec![Event::Requested { user: user.clone() }]),
+        JoinPolicy::Request => match room.cooldowns.get(user).filter(|&&until| until > now) {
+            Some(&until) => {
+                let ms = u64::try_from((until - now) / 1000).unwrap_or(1).max(1);
+                Err(refuse(
+                    ErrorCode::RequestCooldown,
+                    &format!(
+                        "Your last request to join this room was declined. You can ask again in {}.",
+                        wait_words(ms)
+                    ),
+                )
+                .retry_after(ms))
+            }
+            None => Ok(vec![Event::Requested { user: user.clone() }]),
+        },
     }
 }
 
@@ -1082,6 +1153,8 @@ mod tests {
             invites: BTreeMap::new(),
             muted: BTreeSet::new(),
             rules: Default::default(),
+            request_cooldown_seconds: 0,
+            cooldowns: BTreeMap::new(),
         }
     }
 
@@ -1406,6 +1479,48 @@ mod tests {
     }
 
     #[test]
+    fn a_decline_starts_the_cooldown_and_decline_and_ban_bans() {
+        let mut r = room(&[("a", Owner), ("b", M)]);
+        r.policy = JoinPolicy::Request;
+        r.request_cooldown_seconds = 3600;
+        run(&mut r, "x", Command::Join);
+        let deny = |ban| Command::Deny {
+            user: "x".into(),
+            ban,
+            reason: Some("spam".into()),
+        };
+        assert_eq!(refusal(&r, "b", deny(false)), ErrorCode::Forbidden);
+        let events = run(&mut r, "a", deny(false));
+        assert!(events.contains(&Event::CooldownStarted {
+            user: "x".into(),
+            until: NOW + 3_600_000_000,
+        }));
+        let err = decide(&r, &"x".into(), &Command::Join, NOW + 1_000_000).unwrap_err();
+        assert_eq!(err.code, ErrorCode::RequestCooldown);
+        assert_eq!(err.retry_after_ms, Some(3_599_000));
+        assert!(decide(&r, &"x".into(), &Command::Join, NOW + 3_600_000_000).is_ok());
+        // Decline and ban: the request closes and the ban holds; no cooldown is needed.
+        run(&mut r, "y", Command::Join);
+        let events = run(
+            &mut r,
+            "a",
+            Command::Deny {
+                user: "y".into(),
+                ban: true,
+                reason: Some("spam".into()),
+            },
+        );
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert!(r.banned.contains(&"y".into()));
+        assert_eq!(
+            decide(&r, &"y".into(), &Command::Join, NOW)
+                .unwrap_err()
+                .code,
+            ErrorCode::Banned
+        );
+    }
+
+    #[test]
     fn nobody_kicks_or_bans_the_owner() {
         let r = room(&[("a", Owner), ("b", Admin), ("c", M)]);
         assert_eq!(refusal(&r, "b", kick("a")), ErrorCode::Forbidden);
@@ -1526,7 +1641,15 @@ mod tests {
         run(&mut r, "a", Command::Approve { user: "x".into() });
         assert_eq!(r.role_of(&"x".into()), Some(M));
         run(&mut r, "y", Command::Join);
-        run(&mut r, "a", Command::Deny { user: "y".into() });
+        run(
+            &mut r,
+            "a",
+            Command::Deny {
+                user: "y".into(),
+                ban: false,
+                reason: None,
+            },
+        );
         assert!(r.member(&"y".into()).is_none() && r.requests.is_empty());
         assert_eq!(
             refusal(&r, "a", Command::Approve { user: "y".into() }),
@@ -1669,7 +1792,7 @@ mod properties {
     ];
 
     fn command() -> impl Strategy<Value = (usize, usize, u8)> {
-        (0..USERS.len(), 0..USERS.len(), 0..14u8)
+        (0..USERS.len(), 0..USERS.len(), 0..15u8)
     }
 
     fn to_command(target: &str, kind: u8) -> Command {
@@ -1689,6 +1812,11 @@ mod properties {
             8 => Command::Transfer { user },
             9 => Command::Approve { user },
             10 => Command::Invite { user },
+            13 => Command::Deny {
+                user,
+                ban: kind % 2 == 0,
+                reason: None,
+            },
             11 => Command::Mute {
                 user,
                 minutes: 5,
@@ -1718,6 +1846,8 @@ mod properties {
             invites: BTreeMap::new(),
             muted: BTreeSet::new(),
             rules: Default::default(),
+            request_cooldown_seconds: 0,
+            cooldowns: BTreeMap::new(),
         }
     }
 

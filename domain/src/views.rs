@@ -25,6 +25,9 @@ pub struct RoomView {
     /// Only admins post.
     #[serde(default)]
     pub announcement: bool,
+    /// After a declined request, seconds before that person may ask again.
+    #[serde(default)]
+    pub request_cooldown_seconds: u32,
 }
 
 /// `rooms/open`: a room's page in one answer.

@@ -25,6 +25,8 @@ pub struct Model {
     pub slow_mode_seconds: i32,
     /// Only admins post.
     pub announcement: bool,
+    /// After a declined request, seconds before that person may ask again.
+    pub request_cooldown_seconds: i32,
 }
 
 impl Model {

@@ -27,7 +27,11 @@ fn command(target: &str, kind: u8, extra: u8) -> Command {
         7 => Command::Demote { user },
         8 => Command::Transfer { user },
         9 => Command::Approve { user },
-        10 => Command::Deny { user },
+        10 => Command::Deny {
+            user,
+            ban: extra % 2 == 1,
+            reason,
+        },
         11 => Command::Invite { user },
         12 => Command::AcceptInvite,
         13 => Command::DeclineInvite,
@@ -50,6 +54,7 @@ fn command(target: &str, kind: u8, extra: u8) -> Command {
             topic: None,
             slow_mode_seconds: Some(u32::from(extra) * 10),
             announcement: Some(extra % 2 == 0),
+            request_cooldown_seconds: Some(u32::from(extra) * 60),
         }),
     }
 }
@@ -75,6 +80,8 @@ fuzz_target!(|data: &[u8]| {
         invites: BTreeMap::new(),
         muted: BTreeSet::new(),
         rules: Default::default(),
+        request_cooldown_seconds: 0,
+        cooldowns: BTreeMap::new(),
     };
     for (i, step) in steps.chunks_exact(4).enumerate() {
         let now = (i as i64 + 1) * 1000 + i64::from(step[3]) * 1_000_000_000;

@@ -2,7 +2,9 @@
 //! slow mode and announcement rooms"). `mutes` holds one timeout per person and room with
 //! its end; `bans.until` ends a timed ban (NULL: never). Both stay stored past their end
 //! until housekeeping records the ending, and every check compares the end with the time.
-//! `mod_log.until` keeps the end a timeout or timed ban was given.
+//! `mod_log.until` keeps the end a timeout or timed ban was given. After a declined request,
+//! `request_cooldowns` says when that person may ask again; `rooms.request_cooldown_seconds`
+//! is how long that is (24 hours unless the room says otherwise).
 
 use sea_orm_migration::prelude::*;
 
@@ -20,6 +22,15 @@ enum Rooms {
     Id,
     SlowModeSeconds,
     Announcement,
+    RequestCooldownSeconds,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum RequestCooldowns {
+    Table,
+    RoomId,
+    UserId,
+    Until,
 }
 
 #[derive(DeriveIden, Clone, Copy)]
@@ -80,6 +91,14 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             ),
             (
+                Rooms::Table.into_iden(),
+                ColumnDef::new(Rooms::RequestCooldownSeconds)
+                    .integer()
+                    .not_null()
+                    .default(86_400)
+                    .to_owned(),
+            ),
+            (
                 Bans::Table.into_iden(),
                 ColumnDef::new(Bans::Until)
                     .timestamp_with_time_zone()
@@ -130,6 +149,33 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(RequestCooldowns::Table)
+                    .col(ColumnDef::new(RequestCooldowns::RoomId).string().not_null())
+                    .col(ColumnDef::new(RequestCooldowns::UserId).string().not_null())
+                    .col(ts(RequestCooldowns::Until))
+                    .primary_key(
+                        Index::create()
+                            .col(RequestCooldowns::RoomId)
+                            .col(RequestCooldowns::UserId),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(RequestCooldowns::Table, RequestCooldowns::RoomId)
+                            .to(Rooms::Table, Rooms::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(RequestCooldowns::Table, RequestCooldowns::UserId)
+                            .to(Users::Table, Users::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         // Housekeeping finds what ran out by its end time.
         for (name, table, col) in [
             (
@@ -162,9 +208,16 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(Mutes::Table).to_owned())
             .await?;
+        manager
+            .drop_table(Table::drop().table(RequestCooldowns::Table).to_owned())
+            .await?;
         for (table, col) in [
             (Rooms::Table.into_iden(), Rooms::SlowModeSeconds.into_iden()),
             (Rooms::Table.into_iden(), Rooms::Announcement.into_iden()),
+            (
+                Rooms::Table.into_iden(),
+                Rooms::RequestCooldownSeconds.into_iden(),
+            ),
             (Bans::Table.into_iden(), Bans::Until.into_iden()),
             (ModLog::Table.into_iden(), ModLog::Until.into_iden()),
         ] {

@@ -549,3 +549,105 @@ async fn a_timed_ban_ends_by_itself_and_lets_them_ask_again() {
     .await;
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM bans").await, 2);
 }
+
+#[tokio::test]
+async fn a_declined_request_waits_out_the_cooldown_and_decline_and_ban_bans() {
+    let db = TestDb::new().await;
+    let (config, clock) = clocked(&db);
+    let app = TestApp::spawn_with(config).await;
+    let owner = person(&app, "olga").await;
+    let member = person(&app, "mia").await;
+    let pat = person(&app, "pat").await;
+    let sam = person(&app, "sam").await;
+    let body = ok(
+        &app,
+        &owner,
+        "/api/rooms/create",
+        json!({"name": "Club", "join_policy": "request"}),
+    )
+    .await;
+    let room = body["room"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(body["room"]["request_cooldown_seconds"], 86_400);
+    for bad in [json!(-1), json!(2_592_001), json!("a day")] {
+        let r = call(
+            &app,
+            &owner,
+            "/api/rooms/update",
+            json!({"room_id": room, "request_cooldown_seconds": bad}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    }
+    let ask = |who: &Person| {
+        let (app, who, room) = (&app, who.clone(), room.clone());
+        async move { call(app, &who, "/api/rooms/join", json!({"room_id": room})).await }
+    };
+    ask(&member).await;
+    ok(
+        &app,
+        &owner,
+        "/api/rooms/approve",
+        json!({"room_id": room, "user_id": member.id}),
+    )
+    .await;
+    ask(&pat).await;
+    ask(&sam).await;
+    // A member who is not an admin declines nothing.
+    call(
+        &app,
+        &member,
+        "/api/rooms/deny",
+        json!({"room_id": room, "user_id": pat.id}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    ok(
+        &app,
+        &owner,
+        "/api/rooms/deny",
+        json!({"room_id": room, "user_id": pat.id}),
+    )
+    .await;
+    let r = ask(&pat).await;
+    r.assert_error(StatusCode::TOO_MANY_REQUESTS, "request_cooldown");
+    assert!(
+        (86_000_000..=86_400_000).contains(&retry_ms(&r)),
+        "{}",
+        r.text
+    );
+    clock.advance(Duration::from_secs(86_401));
+    assert_eq!(ask(&pat).await.body["status"], "requested");
+
+    // Decline and ban: one step, with the reason, logged as both.
+    ok(
+        &app,
+        &owner,
+        "/api/rooms/deny",
+        json!({"room_id": room, "user_id": sam.id, "ban": true, "reason": "spam bot"}),
+    )
+    .await;
+    ask(&sam)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "banned");
+    let bans = ok(&app, &owner, "/api/rooms/bans", json!({"room_id": room})).await;
+    assert_eq!(bans["bans"][0]["user"]["id"], sam.id.as_str());
+    assert_eq!(bans["bans"][0]["reason"], "spam bot");
+    let kinds = log_kinds(&app, &owner, &room).await;
+    assert_eq!(kinds[..2], ["banned".to_owned(), "denied".to_owned()]);
+    // A room may set no cooldown at all.
+    ok(
+        &app,
+        &owner,
+        "/api/rooms/update",
+        json!({"room_id": room, "request_cooldown_seconds": 0}),
+    )
+    .await;
+    ok(
+        &app,
+        &owner,
+        "/api/rooms/deny",
+        json!({"room_id": room, "user_id": pat.id}),
+    )
+    .await;
+    assert_eq!(ask(&pat).await.body["status"], "requested");
+}

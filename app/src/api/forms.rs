@@ -292,14 +292,18 @@ pub async fn approve_request_form(
     )
 }
 
+/// A decline; a `ban` field (the "Decline and ban" button) bans the requester too.
 #[server(endpoint = "form/rooms/deny")]
 pub async fn deny_request_form(
     room_id: RoomId,
     user_id: UserId,
+    ban: Option<String>,
+    reason: Option<String>,
     back: Option<String>,
 ) -> Result<(), AppError> {
     let back = local_path(back.as_deref());
-    let result = super::rooms::deny_request(room_id, user_id).await;
+    let result =
+        super::rooms::deny_request(room_id, user_id, Some(ban.is_some()), given(reason)).await;
     form_reply(
         result,
         |_| Landing::PlainPostOnly(back.clone()),
@@ -513,12 +517,15 @@ pub async fn update_room_form(
     max_members: Option<String>,
     slow_mode_seconds: Option<String>,
     announcement: Option<String>,
+    request_cooldown_hours: Option<String>,
     back: Option<String>,
 ) -> Result<(), AppError> {
     let back = local_path(back.as_deref());
     let result = async {
         let limit = member_limit(max_members.clone())?.unwrap_or(0);
         let slow = whole_number("slow_mode_seconds", slow_mode_seconds.clone())?;
+        let cooldown = whole_number("request_cooldown_hours", request_cooldown_hours.clone())?
+            .map(|hours| hours.saturating_mul(3600));
         super::rooms::update_room(
             room_id,
             Some(topic.clone().unwrap_or_default()),
@@ -526,6 +533,7 @@ pub async fn update_room_form(
             Some(limit),
             slow,
             Some(announcement.is_some()),
+            cooldown,
         )
         .await
     }

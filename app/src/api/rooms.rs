@@ -243,9 +243,25 @@ pub async fn approve_request(room_id: RoomId, user_id: UserId) -> Result<Empty, 
     Ok(Empty {})
 }
 
+/// Declines a request; `ban: true` bans the requester too, with `reason`. After a plain
+/// decline the same person may ask again only after the room's request cooldown.
 #[server(endpoint = "rooms/deny", input = Json, output = Json)]
-pub async fn deny_request(room_id: RoomId, user_id: UserId) -> Result<Empty, AppError> {
-    act(&room_id, Command::Deny { user: user_id }).await?;
+pub async fn deny_request(
+    room_id: RoomId,
+    user_id: UserId,
+    ban: Option<bool>,
+    reason: Option<String>,
+) -> Result<Empty, AppError> {
+    let reason = domain::room::parse_reason(reason.as_deref())?;
+    act(
+        &room_id,
+        Command::Deny {
+            user: user_id,
+            ban: ban.unwrap_or(false),
+            reason,
+        },
+    )
+    .await?;
     Ok(Empty {})
 }
 
@@ -411,6 +427,7 @@ pub async fn update_room(
     max_members: Option<i64>,
     slow_mode_seconds: Option<i64>,
     announcement: Option<bool>,
+    request_cooldown_seconds: Option<i64>,
 ) -> Result<RoomResponse, AppError> {
     let (me, ctx) = caller().await?;
     let settings = Settings {
@@ -427,6 +444,9 @@ pub async fn update_room(
             .map(domain::moderation::parse_slow_mode)
             .transpose()?,
         announcement,
+        request_cooldown_seconds: request_cooldown_seconds
+            .map(domain::moderation::parse_request_cooldown)
+            .transpose()?,
     };
     ctx.rooms
         .act(&me.id, &room_id, Command::Update(settings))

@@ -204,6 +204,8 @@ pub fn leave_consequence(members: &[MemberView], me: &UserId) -> String {
         invites: Default::default(),
         muted: Default::default(),
         rules: Default::default(),
+        request_cooldown_seconds: 0,
+        cooldowns: Default::default(),
     };
     let name = |id: &UserId| {
         members

@@ -17,7 +17,8 @@ use domain::{
     ApiError, ErrorCode, RoomId, User, UserId,
 };
 use entity::{
-    ban, invite, join_request, membership, message, mod_log, mute, notification, room as room_row,
+    ban, invite, join_request, membership, message, mod_log, mute, notification, request_cooldown,
+    room as room_row,
 };
 use sea_orm::{
     sea_query::{Expr, OnConflict},
@@ -180,6 +181,15 @@ async fn load_room<C: ConnectionTrait>(
         .into_iter()
         .map(|m| UserId::new(m.user_id))
         .collect();
+    let cooldowns = request_cooldown::Entity::find()
+        .filter(request_cooldown::Column::RoomId.eq(room_id.as_str()))
+        .filter(request_cooldown::Column::UserId.is_in(concerned.iter().copied()))
+        .filter(request_cooldown::Column::Until.gt(now))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| (UserId::new(c.user_id), micros(c.until)))
+        .collect();
     let state = Room {
         id: RoomId::new(model.id.clone()),
         status: model.status,
@@ -193,6 +203,8 @@ async fn load_room<C: ConnectionTrait>(
         invites,
         muted,
         rules: model.rules(),
+        request_cooldown_seconds: u32::try_from(model.request_cooldown_seconds).unwrap_or(0),
+        cooldowns,
     };
     Ok(Some((model, state)))
 }
@@ -316,6 +328,23 @@ async fn persist(
         Event::Unmuted { user, .. } => {
             mute::Entity::delete_by_id(key(user)).exec(txn).await?;
         }
+        Event::CooldownStarted { user, until } => {
+            request_cooldown::Entity::insert(request_cooldown::ActiveModel {
+                room_id: Set(room_id.to_string()),
+                user_id: Set(user.to_string()),
+                until: Set(from_micros(*until)),
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    request_cooldown::Column::RoomId,
+                    request_cooldown::Column::UserId,
+                ])
+                .update_column(request_cooldown::Column::Until)
+                .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        }
         Event::SettingsChanged { settings, .. } => {
             persist_settings(txn, room_id, settings).await?;
         }
@@ -434,6 +463,12 @@ async fn persist_settings(
     if let Some(announcement) = settings.announcement {
         update = update.col_expr(room_row::Column::Announcement, Expr::value(announcement));
     }
+    if let Some(seconds) = settings.request_cooldown_seconds {
+        update = update.col_expr(
+            room_row::Column::RequestCooldownSeconds,
+            Expr::value(i32::try_from(seconds).unwrap_or(i32::MAX)),
+        );
+    }
     update.exec(txn).await?;
     Ok(())
 }
@@ -543,6 +578,7 @@ fn event_users(event: &Event) -> Vec<UserId> {
         | Event::Requested { user }
         | Event::InviteClosed { user, .. }
         | Event::BanEnded { user }
+        | Event::CooldownStarted { user, .. }
         | Event::Cancelled { user } => vec![user.clone()],
         Event::Unmuted { user, by } => std::iter::once(user.clone()).chain(by.clone()).collect(),
         Event::Departed { user, by, .. } | Event::RoleChanged { user, by, .. } => {
@@ -605,6 +641,7 @@ impl Rooms {
             terminated_at: None,
             slow_mode_seconds: 0,
             announcement: false,
+            request_cooldown_seconds: 86_400,
         };
         let txn = begin_write(&self.db).await?;
         // The partial unique index decides; two creators racing for one name meet here.
@@ -636,6 +673,8 @@ impl Rooms {
             invites: BTreeMap::new(),
             muted: BTreeSet::new(),
             rules: Default::default(),
+            request_cooldown_seconds: 0,
+            cooldowns: BTreeMap::new(),
         };
         let events = vec![Event::Joined {
             user: actor.clone(),
@@ -788,6 +827,9 @@ impl Rooms {
             if let Some(announcement) = settings.announcement {
                 changed.announcement = announcement;
             }
+            if let Some(seconds) = settings.request_cooldown_seconds {
+                changed.request_cooldown_seconds = i32::try_from(seconds).unwrap_or(i32::MAX);
+            }
             self.hub.publish(Published::RoomUpdated {
                 room: view(&changed, before.member_count),
             });
@@ -831,6 +873,11 @@ impl Rooms {
             .await?
             .into_iter()
             .map(|b| (b.room_id, b.user_id, Ending::Ban));
+        // Cooldowns that ran out go quietly: nobody is told a wait is over.
+        request_cooldown::Entity::delete_many()
+            .filter(request_cooldown::Column::Until.lte(now))
+            .exec(&self.db)
+            .await?;
         let mut ended = 0;
         for (room_id, user_id, ending) in mutes.chain(bans).collect::<Vec<_>>() {
             let (room_id, user_id) = (RoomId::new(room_id), UserId::new(user_id));

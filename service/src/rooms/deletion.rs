@@ -1,7 +1,7 @@
 //! A deleted account leaves its rooms by the room rules, then its traces go.
 
 use domain::{room::Command, room::MembershipStatus, ErrorCode, RoomId, UserId};
-use entity::{ban, invite, join_request, membership, mute, notification};
+use entity::{ban, invite, join_request, membership, mute, notification, request_cooldown};
 use sea_orm::{sea_query::Query, ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 use super::Rooms;
@@ -44,6 +44,10 @@ impl Rooms {
             .await?;
         mute::Entity::delete_many()
             .filter(mute::Column::UserId.eq(user_id.as_str()))
+            .exec(&txn)
+            .await?;
+        request_cooldown::Entity::delete_many()
+            .filter(request_cooldown::Column::UserId.eq(user_id.as_str()))
             .exec(&txn)
             .await?;
         invite::Entity::delete_many()

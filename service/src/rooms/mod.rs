@@ -75,6 +75,7 @@ fn view(model: &room_row::Model, member_count: usize) -> RoomView {
         status: model.status,
         slow_mode_seconds: model.rules().slow_mode_seconds,
         announcement: model.announcement,
+        request_cooldown_seconds: u32::try_from(model.request_cooldown_seconds).unwrap_or(0),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Requests to join, oldest first, each with Approve and Deny.
+//! Requests to join, oldest first, each with Approve, Deny, and Decline and ban (with a
+//! reason) for request spam.
 
 use leptos::{form::ActionForm, prelude::*};
 
@@ -26,10 +27,13 @@ pub fn RequestsSection(admin: Admin) -> impl IntoView {
         .iter()
         .map(|r| {
             let name = r.user.username.clone();
-            let (room_a, room_d) = (room.to_string(), room.to_string());
-            let (user_a, user_d) = (r.user.id.to_string(), r.user.id.to_string());
-            let (back_a, back_d) = (base.clone(), base.clone());
+            let (room_a, room_d, room_b) = (room.to_string(), room.to_string(), room.to_string());
+            let (user_a, user_d, user_b) =
+                (r.user.id.to_string(), r.user.id.to_string(), r.user.id.to_string());
+            let (back_a, back_d, back_b) = (base.clone(), base.clone(), base.clone());
             let (approve_label, deny_label) = (format!("Approve {name}"), format!("Deny {name}"));
+            let (ban_label, reason_label) =
+                (format!("Decline and ban {name}"), format!("Why ban {name} (optional)"));
             view! {
                 <li class="admin-item">
                     <span class="item-main"><strong>{name}</strong> " asked " <TimeAgo at=r.created_at.clone() /></span>
@@ -44,6 +48,14 @@ pub fn RequestsSection(admin: Admin) -> impl IntoView {
                         <input type="hidden" name="user_id" value=user_d />
                         <input type="hidden" name="back" value=back_d />
                         <button type="submit" class="button secondary small" aria-label=deny_label>"Deny"</button>
+                    </ActionForm>
+                    <ActionForm action=deny attr:class="inline-form">
+                        <input type="hidden" name="room_id" value=room_b />
+                        <input type="hidden" name="user_id" value=user_b />
+                        <input type="hidden" name="back" value=back_b />
+                        <input type="hidden" name="ban" value="1" />
+                        <input type="text" name="reason" maxlength="500" placeholder="Reason" aria-label=reason_label />
+                        <button type="submit" class="button danger small" aria-label=ban_label>"Decline and ban"</button>
                     </ActionForm>
                 </li>
             }
