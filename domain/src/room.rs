@@ -1814,7 +1814,7 @@ mod properties {
             10 => Command::Invite { user },
             13 => Command::Deny {
                 user,
-                ban: kind % 2 == 0,
+                ban: target.ends_with(['1', '3', '5']),
                 reason: None,
             },
             11 => Command::Mute {
