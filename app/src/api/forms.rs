@@ -508,7 +508,9 @@ pub async fn invite_form(
 }
 
 /// The settings form: every field is sent; an empty topic clears it, an empty limit too,
-/// and an unticked "announcement room" box turns it off.
+/// and an unticked "announcement room" box turns it off. One argument per form field, as
+/// the browser posts them flat.
+#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "form/rooms/update")]
 pub async fn update_room_form(
     room_id: RoomId,

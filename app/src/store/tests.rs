@@ -39,6 +39,7 @@ fn room(id: &str, name: &str) -> RoomView {
         status: RoomStatus::Active,
         slow_mode_seconds: 0,
         announcement: false,
+        request_cooldown_seconds: 86_400,
     }
 }
 
