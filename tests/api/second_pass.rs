@@ -778,6 +778,14 @@ async fn a_back_target_must_parse_as_a_path_on_this_site() {
         .as_str()
         .unwrap()
         .to_owned();
+    // Bob asks again after each decline: no cooldown in this room.
+    ok(
+        &app,
+        &ana,
+        "/api/rooms/update",
+        json!({"room_id": room, "request_cooldown_seconds": 0}),
+    )
+    .await;
     for back in [
         "/\t/evil.example",
         "/\n/evil.example",
