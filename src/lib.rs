@@ -9,6 +9,7 @@ pub mod exporter;
 pub mod guards;
 pub mod http;
 pub mod live;
+pub mod log_export;
 pub mod serve;
 pub mod server;
 pub mod shared_limits;

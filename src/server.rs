@@ -23,7 +23,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use sea_orm::DatabaseConnection;
 use service::{
     db, housekeeping, messages::SendLimits, session_store::DbSessionStore, Accounts, Messages,
-    Notifications, Rooms,
+    Notifications, Reports, Rooms,
 };
 use tokio::net::TcpListener;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -131,16 +131,21 @@ impl Running {
             period: Duration::from_millis(config.send_period_ms),
             max_batch: config.commit_batch,
         };
+        let rooms = Rooms::new(db.clone(), hub.clone())
+            .with_limits(actions.clone())
+            .with_clock(config.clock.clone())
+            .with_files(config.files_dir());
+        let messages = Messages::with_clock(db.clone(), hub.clone(), limits, config.clock.clone())
+            .with_limits(actions)
+            .with_files(config.files_dir())
+            .shared_with(shared.clone());
         let ctx = ServerCtx {
             accounts: accounts.clone(),
-            rooms: Rooms::new(db.clone(), hub.clone())
-                .with_limits(actions.clone())
+            reports: Reports::new(db.clone(), hub.clone(), rooms.clone(), messages.clone())
                 .with_clock(config.clock.clone()),
+            rooms,
             notifications: Notifications::new(db.clone()),
-            messages: Messages::with_clock(db.clone(), hub.clone(), limits, config.clock.clone())
-                .with_limits(actions)
-                .with_files(config.files_dir())
-                .shared_with(shared.clone()),
+            messages,
             hub: hub.clone(),
         };
         let session_cache = hub.sessions.clone();
@@ -429,6 +434,7 @@ fn router(
     live: live::LiveChannel,
 ) -> anyhow::Result<Router> {
     let options = leptos_options(config);
+    let ctx_rooms = ctx.rooms.clone();
     let provide_ctx = move || provide_context(ctx.clone());
     let server_fns = {
         let provide_ctx = provide_ctx.clone();
@@ -468,6 +474,10 @@ fn router(
     let sockets = Router::new()
         .route("/ws", get(live::upgrade))
         .with_state(live.clone());
+    let log_csv = Router::new()
+        .route("/rooms/{id}/log.csv", get(crate::log_export::download))
+        .with_state(ctx_rooms)
+        .layer(compression());
 
     Ok(Router::new()
         .merge(http::standalone_files(&config.site_root))
@@ -476,6 +486,7 @@ fn router(
             crate::assets::AssetNames::current(),
         ))
         .merge(upload_routes(config, live.messages))
+        .merge(log_csv)
         .merge(api_routes(config, server_fns, shared)?)
         .merge(sockets)
         .merge(site)

@@ -20,6 +20,7 @@ pub struct ServerCtx {
     pub rooms: service::Rooms,
     pub notifications: service::Notifications,
     pub messages: service::Messages,
+    pub reports: service::Reports,
     pub hub: std::sync::Arc<dyn service::hub::Hub>,
 }
 

@@ -259,6 +259,14 @@ pub fn log_entry(event: &Event) -> Option<LogDraft> {
         Event::Unmuted { user, by: None } => log(LogKind::MuteEnded, None, Some(user), None),
         Event::BanEnded { user } => log(LogKind::BanEnded, None, Some(user), None),
         Event::BanLifted { user, by } => log(LogKind::Unbanned, Some(by), Some(user), None),
+        Event::Purged {
+            user, by, reason, ..
+        } => log(
+            LogKind::MessagesPurged,
+            Some(by),
+            Some(user),
+            reason.as_ref(),
+        ),
         Event::RoleChanged {
             user,
             role,
@@ -448,6 +456,7 @@ mod tests {
             user: "stranger".into(),
             reason: None,
             minutes: None,
+            purge_minutes: None,
         };
         assert_eq!(
             kinds(&r, "admin", ban),

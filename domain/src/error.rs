@@ -51,6 +51,10 @@ pub enum ErrorCode {
     AnnouncementOnly,
     /// Your request to join was declined lately: ask again after `retry_after_ms`.
     RequestCooldown,
+    /// You reported this message before: one report per person per message.
+    AlreadyReported,
+    /// The report was already resolved (dismissed or acted on).
+    ReportResolved,
     Internal,
 }
 
@@ -65,7 +69,7 @@ impl ErrorCode {
             | AnnouncementOnly => 403,
             RoomNotFound | NotFound | UserNotFound | MessageNotFound => 404,
             UsernameTaken | RoomNameTaken | RoomFull | AlreadyMember | AlreadyBanned
-            | RequestPending => 409,
+            | RequestPending | AlreadyReported | ReportResolved => 409,
             RoomTerminated | MessageDeleted => 410,
             FileTooLarge | PayloadTooLarge => 413,
             RateLimited | SlowMode | RequestCooldown => 429,
@@ -111,6 +115,8 @@ impl ErrorCode {
             SlowMode => "slow_mode",
             AnnouncementOnly => "announcement_only",
             RequestCooldown => "request_cooldown",
+            AlreadyReported => "already_reported",
+            ReportResolved => "report_resolved",
             Internal => "internal",
         }
     }
@@ -218,6 +224,8 @@ mod tests {
             ErrorCode::SlowMode,
             ErrorCode::AnnouncementOnly,
             ErrorCode::RequestCooldown,
+            ErrorCode::AlreadyReported,
+            ErrorCode::ReportResolved,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

@@ -70,6 +70,10 @@ string_id!(
     FileId
 );
 string_id!(NotificationId);
+string_id!(
+    /// A report's id: random, so reports cannot be walked in sequence.
+    ReportId
+);
 
 /// A stored message's id. Ids increase within a room in commit order, so they order a
 /// room's timeline and serve as the `before`/`after` cursors of history and catch-up. On the

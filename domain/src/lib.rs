@@ -16,6 +16,7 @@ pub mod mention;
 pub mod message;
 pub mod moderation;
 pub mod reaction;
+pub mod report;
 pub mod room;
 pub mod search;
 pub mod text;
@@ -25,5 +26,5 @@ pub mod vocab;
 pub mod wire;
 
 pub use error::{ApiError, ErrorCode};
-pub use ids::{FileId, MessageId, NotificationId, RoomId, UserId};
+pub use ids::{FileId, MessageId, NotificationId, ReportId, RoomId, UserId};
 pub use user::{Password, User, Username};

@@ -44,6 +44,30 @@ pub fn parse_ban_minutes(raw: Option<i64>) -> Result<Option<u32>, ApiError> {
         .transpose()
 }
 
+/// Ban and purge reaches back at most a week: the anti-spam action, not a history eraser.
+pub const PURGE_MAX_MINUTES: u32 = 7 * 24 * 60;
+
+/// How far back a ban's purge deletes the person's messages, in minutes; absent: none.
+pub fn parse_purge_minutes(raw: Option<i64>) -> Result<Option<u32>, ApiError> {
+    raw.map(|m| {
+        u32::try_from(m)
+            .ok()
+            .filter(|m| (1..=PURGE_MAX_MINUTES).contains(m))
+            .ok_or_else(|| {
+                ApiError::invalid_field(
+                    "purge_minutes",
+                    "A purge reaches back from 1 minute to 7 days (10080 minutes).",
+                )
+            })
+    })
+    .transpose()
+}
+
+/// The start of a purge of `minutes` back from `now`: messages sent at or after it go.
+pub fn purge_since(now: Micros, minutes: u32) -> Micros {
+    now.saturating_sub(Micros::from(minutes) * MINUTE)
+}
+
 /// A declined request's cooldown: up to 30 days.
 pub const REQUEST_COOLDOWN_MAX_SECONDS: u32 = 30 * 86_400;
 
@@ -264,6 +288,14 @@ mod tests {
         assert!(parse_slow_mode(21_601).is_err());
         assert!(parse_slow_mode(-1).is_err());
         assert_eq!(ends_at(0, 5), 300 * S);
+        assert_eq!(parse_purge_minutes(None).unwrap(), None);
+        assert_eq!(parse_purge_minutes(Some(60)).unwrap(), Some(60));
+        assert_eq!(parse_purge_minutes(Some(10_080)).unwrap(), Some(10_080));
+        for bad in [0, -5, 10_081, i64::MAX] {
+            let err = parse_purge_minutes(Some(bad)).unwrap_err();
+            assert_eq!(err.field.as_deref(), Some("purge_minutes"), "{bad}");
+        }
+        assert_eq!(purge_since(3600 * S, 60), 0);
     }
 
     #[test]

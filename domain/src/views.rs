@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::{
     effects::{LogKind, NotificationKind},
     message::MessageView,
+    report::{ReportAction, ReportReason, ReportStatus},
     room::{JoinPolicy, LeaveReason, Role, RoomStatus},
-    NotificationId, RoomId, User,
+    NotificationId, ReportId, RoomId, User,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +75,10 @@ pub struct MyRoom {
     /// My read position: the newest message I have read.
     #[serde(default)]
     pub read_to: Option<crate::MessageId>,
+    /// For an admin: the open reports they see in the room (docs/RULES.md §5, "Reports");
+    /// 0 for everyone else.
+    #[serde(default)]
+    pub open_reports: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,6 +152,33 @@ pub struct LogEntryView {
     /// The end a timeout or timed ban was given (`null` for a permanent ban).
     #[serde(default)]
     pub until: Option<String>,
+    /// The report this action resolved, if it came from one.
+    #[serde(default)]
+    pub report_id: Option<ReportId>,
+}
+
+/// A report on a message, as the room's admins who may see it get it (docs/RULES.md §5,
+/// "Reports").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportView {
+    pub id: ReportId,
+    /// The message as it is now: a deleted one is its tombstone.
+    pub message: MessageView,
+    pub reason: ReportReason,
+    pub text: Option<String>,
+    pub created_at: String,
+    pub status: ReportStatus,
+    /// What the admin did, once resolved.
+    #[serde(default)]
+    pub action: Option<ReportAction>,
+    /// Who resolved it (absent if that account is gone) and when.
+    #[serde(default)]
+    pub resolved_by: Option<User>,
+    #[serde(default)]
+    pub resolved_at: Option<String>,
+    /// Who filed it: never in an answer to the person reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporter: Option<User>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -202,6 +202,9 @@ pub enum NotificationKind {
     MuteEnded,
     /// Your timed ban ended: you may ask to join again.
     BanEnded,
+    /// To the admins who see it: a member reported a message (`message_id`; the reason in
+    /// `reason`). It never names the reporter.
+    Report,
 }
 
 /// The kinds of the moderation log (docs/RULES.md §5).
@@ -243,6 +246,11 @@ pub enum LogKind {
     MuteEnded,
     /// A timed ban that ran out.
     BanEnded,
+    /// An admin dismissed a report (`report_id`) on the target's message.
+    ReportDismissed,
+    /// Ban and purge: the target's recent messages in the room were deleted (the ban's
+    /// reason is kept).
+    MessagesPurged,
 }
 
 /// What a `member` frame says happened to someone in a room.

@@ -110,6 +110,12 @@ pub enum ServerFrame {
         room_id: RoomId,
         message_id: MessageId,
     },
+    /// A report in a room was filed or resolved: how many of its open reports I see now
+    /// (the admins' badge; docs/RULES.md §5, "Reports").
+    Reports {
+        room_id: RoomId,
+        open: u32,
+    },
 }
 
 impl ServerFrame {
@@ -262,6 +268,15 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&ServerFrame::Pong).unwrap(),
             r#"{"type":"pong"}"#
+        );
+        let json = serde_json::to_value(ServerFrame::Reports {
+            room_id: "r".into(),
+            open: 2,
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "reports", "room_id": "r", "open": 2})
         );
     }
 

@@ -43,8 +43,9 @@ test('axe finds no serious or critical violation on any page, light or dark', as
   const bob = await person(browser, 'bob');
   const room = await createRoom(ana.page, { name: uniqueName('Axe'), topic: 'A room to scan', join_policy: 'open' });
   await api(bob.page, '/api/rooms/join', { room_id: room.id });
+  const bobs = [];
   for (const body of ['Hello', 'A link: https://example.org', 'Second line\nof a message']) {
-    await api(bob.page, '/api/messages/send', { room_id: room.id, client_id: uniqueName('a'), body, color: 'purple' });
+    bobs.push(await api(bob.page, '/api/messages/send', { room_id: room.id, client_id: uniqueName('a'), body, color: 'purple' }));
   }
   await api(bob.page, '/api/messages/send', { room_id: room.id, client_id: uniqueName('a'), sticker: 'owl' });
   // After sending: an edited, formatted message with reactions, a reply, a tombstone.
@@ -53,6 +54,8 @@ test('axe finds no serious or critical violation on any page, light or dark', as
   await api(ana.page, '/api/messages/edit', { message_id: mid, body: 'Mine, *edited*, with `code`' });
   await api(bob.page, '/api/messages/react', { message_id: mid, emoji: '👍', on: true });
   await api(bob.page, '/api/messages/send', { room_id: room.id, client_id: uniqueName('a'), body: 'A reply', reply_to: mid });
+  // An open report, so the admin page's inbox shows one.
+  await api(bob.page, '/api/messages/report', { message_id: mid, reason: 'other', text: 'Scanned for contrast' });
   const gone = await api(ana.page, '/api/messages/send', { room_id: room.id, client_id: uniqueName('a'), body: 'Soon gone' });
   await api(ana.page, '/api/messages/delete', { message_id: gone.message.id });
   const other = await createRoom(bob.page, { name: uniqueName('Other'), join_policy: 'request' });
@@ -67,6 +70,7 @@ test('axe finds no serious or critical violation on any page, light or dark', as
     ['message-delete', `/rooms/${room.id}/messages/${mid}/delete`],
     ['message-versions', `/rooms/${room.id}/messages/${mid}/versions`],
     ['message-react', `/rooms/${room.id}/messages/${mid}/react`],
+    ['message-report', `/rooms/${room.id}/messages/${bobs[0].message.id}/report`],
   ];
   const failures = [];
   for (const colorScheme of ['light', 'dark']) {

@@ -10,8 +10,10 @@ import {
 
 // Compressed JS + WebAssembly of a cold room page, in bytes. The target of issue 22 is
 // 450 KiB; this ratchet sits just above what the release build sends today, so a change
-// that makes the client heavier fails here.
-const CLIENT_BUDGET = 650 * 1024;
+// that makes the client heavier fails here. Raised from 650 KiB with the moderation of
+// issue 24 (the composer's holds, the member list's timeouts, a message's Report and Time
+// out): 655,285 → 691,295 bytes (docs/BENCHMARKS.md, "What moderation added").
+const CLIENT_BUDGET = 680 * 1024;
 
 let browser;
 before(async () => { browser = await launch(); });

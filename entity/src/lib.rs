@@ -12,6 +12,7 @@ pub mod mod_log;
 pub mod mute;
 pub mod notification;
 pub mod reaction;
+pub mod report;
 pub mod request_cooldown;
 pub mod room;
 pub mod session;

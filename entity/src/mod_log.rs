@@ -16,6 +16,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// The end a timeout or timed ban was given.
     pub until: Option<DateTimeUtc>,
+    /// The report the action resolved, if it came from one.
+    pub report_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

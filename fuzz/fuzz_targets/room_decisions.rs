@@ -21,6 +21,7 @@ fn command(target: &str, kind: u8, extra: u8) -> Command {
             user,
             reason,
             minutes: (extra % 2 == 0).then_some(u32::from(extra) + 1),
+            purge_minutes: (extra % 5 == 0).then_some(u32::from(extra) + 1),
         },
         5 => Command::Unban { user },
         6 => Command::Promote { user },

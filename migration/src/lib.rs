@@ -13,6 +13,7 @@ mod m20261205_000008_message_changes;
 mod m20261205_000009_mentions_and_reading;
 mod m20261206_000010_search;
 mod m20261206_000011_moderation_tools;
+mod m20261206_000012_reports;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000009_mentions_and_reading::Migration),
             Box::new(m20261206_000010_search::Migration),
             Box::new(m20261206_000011_moderation_tools::Migration),
+            Box::new(m20261206_000012_reports::Migration),
         ]
     }
 }

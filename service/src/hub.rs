@@ -43,6 +43,12 @@ pub enum Published {
     },
     /// A room's settings changed: its members see the new topic, policy and limit.
     RoomUpdated { room: RoomView },
+    /// A report was filed or resolved: one admin's count of the room's open reports.
+    Reports {
+        user_id: UserId,
+        room_id: RoomId,
+        open: u32,
+    },
     /// Sessions of one user ended (logout, password change, account deletion): the live
     /// channels they opened close.
     SessionsEnded {

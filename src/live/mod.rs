@@ -139,6 +139,11 @@ impl LiveHub {
                 let id = room.id.clone();
                 self.to_room(&id, &frame(&ServerFrame::RoomUpdated { room }), None);
             }
+            Published::Reports {
+                user_id,
+                room_id,
+                open,
+            } => self.to_user(&user_id, &frame(&ServerFrame::Reports { room_id, open })),
         }
     }
 }

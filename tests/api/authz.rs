@@ -396,6 +396,21 @@ const MATRIX: &[(&str, [&str; 10])] = &[
         ],
     ),
     (
+        "rooms/reports",
+        [
+            "unauthenticated",
+            "room_not_found",
+            "room_not_found",
+            "room_not_found",
+            "room_not_found",
+            "room_not_found",
+            "forbidden",
+            "ok",
+            "ok",
+            "room_not_found",
+        ],
+    ),
+    (
         "rooms/promote",
         [
             "unauthenticated",

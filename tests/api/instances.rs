@@ -645,3 +645,51 @@ async fn a_timeout_and_slow_mode_set_on_one_instance_bind_on_the_other_at_once()
     let err = next_of(&mut b, &["error"]).await;
     assert_eq!(err["code"], "slow_mode");
 }
+
+#[tokio::test]
+async fn a_report_filed_on_one_instance_reaches_an_admins_socket_on_the_other_at_once() {
+    let pair = Pair::start(&[]).await;
+    let (one, two) = (&pair.apps[0], &pair.apps[1]);
+    let ann = person(one, "ann").await;
+    let bob = person(two, "bob").await;
+    let cat = person(one, "cat").await;
+    let room = open_room(one, &ann, "Watched", &[&bob, &cat]).await;
+    let mut ann_there = connect(two, &ann).await;
+    let mut ann_here = connect(one, &ann).await;
+    let sent = ok(
+        one,
+        &bob,
+        "/api/messages/send",
+        json!({"room_id": room, "client_id": "b1", "body": "cheap watches"}),
+    )
+    .await;
+    let mid = sent["message"]["id"].as_str().unwrap().to_owned();
+    let filed = ok(
+        one,
+        &cat,
+        "/api/messages/report",
+        json!({"message_id": mid, "reason": "spam"}),
+    )
+    .await;
+    // The admin's socket on the other instance hears of it at once: the notification and
+    // the badge.
+    let n = next_of(&mut ann_there, &["notification"]).await;
+    assert_eq!(n["notification"]["kind"], "report");
+    assert_eq!(n["notification"]["message_id"], mid.as_str());
+    let badge = next_of(&mut ann_there, &["reports"]).await;
+    assert_eq!(
+        badge,
+        json!({"type": "reports", "room_id": room, "open": 1})
+    );
+    // Resolved on the second instance: the badge on the first counts down.
+    next_of(&mut ann_here, &["reports"]).await;
+    ok(
+        two,
+        &ann,
+        "/api/rooms/resolve",
+        json!({"report_id": filed["report_id"], "action": "delete", "reason": "ads"}),
+    )
+    .await;
+    let badge = next_of(&mut ann_here, &["reports"]).await;
+    assert_eq!(badge["open"], 0);
+}

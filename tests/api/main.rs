@@ -18,6 +18,7 @@ mod live;
 mod mentions_unread;
 mod message_changes;
 mod moderation;
+mod reports;
 mod rooms;
 mod search;
 mod second_pass;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::common::{
     call,
-    live::{connect, next_of, open_room, send, Ws},
+    live::{connect, next_of, open_room, send, staffed_room, Ws},
     ok, person, say, test_config, Person, Reply, TestApp, TestDb,
 };
 use parlor::config::Config;
@@ -72,22 +72,7 @@ async fn mute(app: &TestApp, by: &Person, room: &str, user: &str, minutes: Value
 
 /// A room with an owner, two admins and two members.
 async fn staffed(app: &TestApp) -> (String, [Person; 5]) {
-    let owner = person(app, "olga").await;
-    let admin = person(app, "adam").await;
-    let admin2 = person(app, "abel").await;
-    let mia = person(app, "mia").await;
-    let ned = person(app, "ned").await;
-    let room = open_room(app, &owner, "Lounge", &[&admin, &admin2, &mia, &ned]).await;
-    for a in [&admin, &admin2] {
-        ok(
-            app,
-            &owner,
-            "/api/rooms/promote",
-            json!({"room_id": room, "user_id": a.id}),
-        )
-        .await;
-    }
-    (room, [owner, admin, admin2, mia, ned])
+    staffed_room(app, ["mia", "ned"]).await
 }
 
 async fn next_error(ws: &mut Ws) -> Value {
@@ -650,4 +635,268 @@ async fn a_declined_request_waits_out_the_cooldown_and_decline_and_ban_bans() {
     )
     .await;
     assert_eq!(ask(&pat).await.body["status"], "requested");
+}
+
+/// The room's messages by author id and text, oldest first: `None` for a tombstone.
+async fn history(app: &TestApp, who: &Person, room: &str) -> Vec<(String, Option<String>)> {
+    ok(
+        app,
+        who,
+        "/api/messages/history",
+        json!({"room_id": room, "limit": 100}),
+    )
+    .await["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] != "system")
+        .map(|m| {
+            let who = m["author"]["id"].as_str().unwrap_or("").to_owned();
+            let body = m["deleted"]
+                .is_null()
+                .then(|| m["body"].as_str().unwrap_or("").to_owned());
+            (who, body)
+        })
+        .rev()
+        .collect()
+}
+
+#[tokio::test]
+async fn ban_and_purge_deletes_exactly_that_authors_messages_in_that_room_and_window() {
+    let db = TestDb::new().await;
+    let (config, clock) = clocked(&db);
+    let app = TestApp::spawn_with(config).await;
+    let (room, [owner, admin, admin2, mia, ned]) = staffed(&app).await;
+    let other = open_room(&app, &owner, "Elsewhere", &[&mia]).await;
+    say(&app, &mia, &room, "mia long ago").await;
+    say(&app, &admin2, &room, "abel long ago").await;
+    clock.advance(120 * MINUTE);
+    say(&app, &mia, &room, "spam one").await;
+    say(&app, &ned, &room, "ned recent").await;
+    say(&app, &mia, &room, "spam two").await;
+    say(&app, &mia, &other, "mia elsewhere").await;
+    say(&app, &admin2, &room, "abel recent").await;
+    let mut neds = connect(&app, &ned).await;
+
+    // Bad windows are refused before anything happens: no ban, nothing deleted.
+    for bad in [json!(0), json!(10_081), json!(-60), json!("hour")] {
+        let r = call(
+            &app,
+            &admin,
+            "/api/rooms/ban",
+            json!({"room_id": room, "user": mia.id, "purge_minutes": bad}),
+        )
+        .await;
+        r.assert_error(StatusCode::BAD_REQUEST, "invalid_input");
+        if bad.is_number() {
+            assert_eq!(r.body["field"], "purge_minutes", "{bad}");
+        }
+    }
+    // The rank rule of a ban holds for its purge: an admin cannot purge an admin, and a
+    // member cannot purge anyone.
+    call(
+        &app,
+        &admin,
+        "/api/rooms/ban",
+        json!({"room_id": room, "user": admin2.id, "purge_minutes": 60}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    call(
+        &app,
+        &ned,
+        "/api/rooms/ban",
+        json!({"room_id": room, "user": mia.id, "purge_minutes": 60}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM bans").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) AS n FROM messages WHERE deleted_at IS NOT NULL")
+            .await,
+        0
+    );
+
+    ok(
+        &app,
+        &admin,
+        "/api/rooms/ban",
+        json!({"room_id": room, "user": mia.id, "purge_minutes": 60, "reason": "spam"}),
+    )
+    .await;
+    // Everyone in the room sees each purged message turn into a tombstone, live.
+    let mut live = Vec::new();
+    while live.len() < 2 {
+        let frame = next_of(&mut neds, &["message_updated"]).await;
+        assert!(frame["message"]["deleted"].is_object(), "{frame}");
+        assert_eq!(frame["message"]["author"]["id"], mia.id.as_str());
+        live.push(frame["message"]["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        history(&app, &owner, &room).await,
+        vec![
+            (mia.id.clone(), Some("mia long ago".to_owned())),
+            (admin2.id.clone(), Some("abel long ago".to_owned())),
+            (mia.id.clone(), None),
+            (ned.id.clone(), Some("ned recent".to_owned())),
+            (mia.id.clone(), None),
+            (admin2.id.clone(), Some("abel recent".to_owned())),
+        ]
+    );
+    assert_eq!(
+        history(&app, &owner, &other).await,
+        vec![(mia.id.clone(), Some("mia elsewhere".to_owned()))]
+    );
+    // The tombstones carry the ban's reason and who deleted them; the log says it once.
+    let reasons = app
+        .count("SELECT COUNT(*) AS n FROM messages WHERE deleted_at IS NOT NULL AND delete_reason = 'spam'")
+        .await;
+    assert_eq!(reasons, 2);
+    let kinds = log_kinds(&app, &owner, &room).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "messages_purged").count(), 1);
+    assert!(kinds.contains(&"banned".to_owned()));
+    // The purge is a ban first: she is out of the room.
+    call(&app, &mia, "/api/rooms/join", json!({"room_id": room}))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "banned");
+
+    // The owner may ban and purge an admin.
+    ok(
+        &app,
+        &owner,
+        "/api/rooms/ban",
+        json!({"room_id": room, "user": admin2.id, "purge_minutes": 10_080}),
+    )
+    .await;
+    let left: Vec<_> = history(&app, &owner, &room)
+        .await
+        .into_iter()
+        .filter(|(who, body)| who == &admin2.id && body.is_some())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// The log's entries as (kind, actor, target) usernames.
+async fn log_rows(app: &TestApp, who: &Person, body: Value) -> Vec<(String, String, String)> {
+    ok(app, who, "/api/rooms/log", body).await["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let name = |v: &Value| v["username"].as_str().unwrap_or("").to_owned();
+            (
+                e["kind"].as_str().unwrap().to_owned(),
+                name(&e["actor"]),
+                name(&e["target"]),
+            )
+        })
+        .collect()
+}
+
+async fn get_csv(app: &TestApp, who: Option<&Person>, path: &str) -> (StatusCode, String, String) {
+    let mut req = app.http.get(app.url(path));
+    if let Some(who) = who {
+        req = req.header("cookie", &who.cookie);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let kind = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, kind, resp.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_log_filters_by_actor_and_target_and_downloads_as_csv_for_admins_only() {
+    let db = TestDb::new().await;
+    let (config, _clock) = clocked(&db);
+    let app = TestApp::spawn_with(config).await;
+    let (room, [owner, admin, _admin2, mia, ned]) = staffed(&app).await;
+    mute(&app, &admin, &room, &mia.id, json!(5)).await;
+    ok(
+        &app,
+        &owner,
+        "/api/rooms/ban",
+        json!({"room_id": room, "user": ned.id, "reason": "=HYPERLINK(\"evil\"), twice"}),
+    )
+    .await;
+    ok(
+        &app,
+        &admin,
+        "/api/rooms/unmute",
+        json!({"room_id": room, "user_id": mia.id}),
+    )
+    .await;
+
+    let by_admin = log_rows(&app, &owner, json!({"room_id": room, "actor": "adam"})).await;
+    assert!(!by_admin.is_empty());
+    assert!(
+        by_admin.iter().all(|(_, actor, _)| actor == "adam"),
+        "{by_admin:?}"
+    );
+    assert!(by_admin.iter().any(|(k, _, t)| k == "muted" && t == "mia"));
+    // By id as well as by name; about one person; and with a kind.
+    let about_mia = log_rows(&app, &owner, json!({"room_id": room, "target": mia.id})).await;
+    assert!(about_mia.iter().all(|(_, _, target)| target == "mia"));
+    assert!(about_mia.iter().any(|(k, ..)| k == "unmuted"));
+    let muted_by_admin = log_rows(
+        &app,
+        &owner,
+        json!({"room_id": room, "actor": "adam", "target": "mia", "kind": "unmuted"}),
+    )
+    .await;
+    assert_eq!(
+        muted_by_admin,
+        vec![("unmuted".into(), "adam".into(), "mia".into())]
+    );
+    // A name nobody has, and a member who is not an admin, each get their own answer.
+    call(
+        &app,
+        &owner,
+        "/api/rooms/log",
+        json!({"room_id": room, "actor": "nobody-here"}),
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "user_not_found");
+    call(
+        &app,
+        &mia,
+        "/api/rooms/log",
+        json!({"room_id": room, "actor": "adam"}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "forbidden");
+
+    // The CSV holds what the filter shows, and a reason cannot become a formula.
+    let path = format!("/rooms/{room}/log.csv");
+    let (status, kind, body) = get_csv(&app, Some(&owner), &path).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    let lines: Vec<&str> = body.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines[0],
+        "created_at,kind,actor,target,reason,until,report_id"
+    );
+    let everything = log_rows(&app, &owner, json!({"room_id": room})).await;
+    assert_eq!(lines.len() - 1, everything.len());
+    assert!(
+        body.contains(",banned,olga,ned,\"'=HYPERLINK(\"\"evil\"\"), twice\","),
+        "{body}"
+    );
+    let (_, _, mine) = get_csv(&app, Some(&owner), &format!("{path}?actor=adam&kind=muted")).await;
+    let rows: Vec<&str> = mine
+        .split("\r\n")
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(rows.len(), 1, "{mine}");
+    assert!(rows[0].contains(",muted,adam,mia,"), "{mine}");
+    let (status, _, _) = get_csv(&app, Some(&owner), &format!("{path}?kind=nonsense")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, body) = get_csv(&app, Some(&mia), &path).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _, _) = get_csv(&app, None, &path).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

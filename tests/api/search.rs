@@ -581,10 +581,10 @@ async fn messages_stored_before_search_existed_are_indexed_by_the_migration() {
     let room = open_room(&app, &ann, "Lounge", &[]).await;
     say(&app, &ann, &room, "an old Crème brûlée").await;
     app.stop().await;
-    // Back to the schema before search (undoing the moderation tools that came after it
-    // too), and up again as an upgrade would.
+    // Back to the schema before search (undoing the moderation tools and reports that came
+    // after it too), and up again as an upgrade would.
     let conn = db.connect().await;
-    migration::Migrator::down(&conn, Some(2)).await.unwrap();
+    migration::Migrator::down(&conn, Some(3)).await.unwrap();
     drop(conn);
     let app = TestApp::spawn(&db).await;
     assert_eq!(find(&app, &ann, "creme").await, ["an old Crème brûlée"]);

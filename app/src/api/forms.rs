@@ -7,7 +7,12 @@
 //! actions that lead somewhere else (a new room, a room joined or left) and stay put for
 //! the rest, which the live channel reflects.
 
-use domain::{NotificationId, RoomId, UserId};
+// A twin takes one argument per field its form posts, as the browser posts them flat; the
+// settings form has eight. (An allow on the function does not reach the browser's side of
+// `#[server]`, which the macro writes.)
+#![allow(clippy::too_many_arguments)]
+
+use domain::{NotificationId, ReportId, RoomId, UserId};
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use server_fn::ServerFn;
@@ -196,7 +201,7 @@ pub fn message_path(room: &RoomId, message_id: &str) -> String {
     format!("/rooms/{room}#m{}", digits(message_id))
 }
 
-/// The page of a message's dialog (`edit`, `delete`, `versions`).
+/// The page of a message's dialog (`edit`, `delete`, `versions`, `report`).
 pub fn message_dialog_path(room: &RoomId, message_id: &str, dialog: &str) -> String {
     format!("/rooms/{room}/messages/{}/{dialog}", digits(message_id))
 }
@@ -237,6 +242,27 @@ pub async fn delete_message_form(
         &message_dialog_path(&room_id, &message_id, "delete"),
         DeleteMessageForm::PATH,
         &[("reason", reason.as_deref().unwrap_or(""))],
+    )
+}
+
+/// Reporting a message after its dialog page (`/rooms/{id}/messages/{message}/report`):
+/// back to the message once filed.
+#[server(endpoint = "form/messages/report")]
+pub async fn report_message_form(
+    room_id: RoomId,
+    message_id: String,
+    reason: String,
+    text: Option<String>,
+) -> Result<(), AppError> {
+    let result =
+        super::messages::report_message(message_id.clone(), reason.clone(), given(text.clone()))
+            .await;
+    form_reply(
+        result,
+        |_| Landing::PlainPostOnly(message_path(&room_id, &message_id)),
+        &message_dialog_path(&room_id, &message_id, "report"),
+        ReportMessageForm::PATH,
+        &[("reason", &reason), ("text", text.as_deref().unwrap_or(""))],
     )
 }
 
@@ -346,19 +372,29 @@ fn whole_number(field: &str, value: Option<String>) -> Result<Option<i64>, AppEr
         })
 }
 
-/// `user` is an id or a username; `minutes` empty is a permanent ban.
+/// `user` is an id or a username; `minutes` empty is a permanent ban; `purge_minutes`
+/// empty deletes none of their messages.
 #[server(endpoint = "form/rooms/ban")]
 pub async fn ban_user_form(
     room_id: RoomId,
     user: String,
     reason: Option<String>,
     minutes: Option<String>,
+    purge_minutes: Option<String>,
     back: Option<String>,
 ) -> Result<(), AppError> {
     let back = local_path(back.as_deref());
     let result = async {
         let minutes = whole_number("minutes", minutes.clone())?;
-        super::rooms::ban_user(room_id, user.clone(), given(reason.clone()), minutes).await
+        let purge_minutes = whole_number("purge_minutes", purge_minutes.clone())?;
+        super::rooms::ban_user(
+            room_id,
+            user.clone(),
+            given(reason.clone()),
+            minutes,
+            purge_minutes,
+        )
+        .await
     }
     .await;
     let echo = [
@@ -374,18 +410,21 @@ pub async fn ban_user_form(
     )
 }
 
-/// A timeout; `user` is an id or a username.
+/// A timeout; `user` is an id or a username. `custom_minutes`, when typed, is the length
+/// instead of the list's `minutes`.
 #[server(endpoint = "form/rooms/mute")]
 pub async fn mute_form(
     room_id: RoomId,
     user: String,
     minutes: Option<String>,
+    custom_minutes: Option<String>,
     reason: Option<String>,
     back: Option<String>,
 ) -> Result<(), AppError> {
     let back = local_path(back.as_deref());
     let result = async {
-        let Some(minutes) = whole_number("minutes", minutes.clone())? else {
+        let chosen = given(custom_minutes.clone()).or(minutes.clone());
+        let Some(minutes) = whole_number("minutes", chosen)? else {
             return Err(AppError(domain::ApiError::invalid_field(
                 "minutes",
                 "Choose how long the timeout lasts.",
@@ -489,6 +528,42 @@ pub async fn unban_form(
     )
 }
 
+/// An admin's answer to a report: `action` is the button pressed (`dismiss`, `delete`,
+/// `mute`, `kick`, `ban`); `minutes` empty is none (a permanent ban). The inbox offers a
+/// length for each of timeout and ban (`mute_minutes`, `ban_minutes`): the pressed
+/// button's is the one used, and the other actions take none.
+#[server(endpoint = "form/rooms/resolve")]
+pub async fn resolve_report_form(
+    report_id: ReportId,
+    action: String,
+    minutes: Option<String>,
+    mute_minutes: Option<String>,
+    ban_minutes: Option<String>,
+    reason: Option<String>,
+    back: Option<String>,
+) -> Result<(), AppError> {
+    let back = local_path(back.as_deref());
+    let result = async {
+        let chosen = match action.trim() {
+            "mute" => given(mute_minutes.clone()).or(minutes.clone()),
+            "ban" => given(ban_minutes.clone()).or(minutes.clone()),
+            _ => minutes.clone(),
+        };
+        let minutes = whole_number("minutes", chosen)?;
+        super::rooms::resolve_report(report_id, action.clone(), minutes, given(reason.clone()))
+            .await
+    }
+    .await;
+    let echo = [("reason", reason.as_deref().unwrap_or(""))];
+    form_reply(
+        result,
+        |_| Landing::PlainPostOnly(back.clone()),
+        &back,
+        ResolveReportForm::PATH,
+        &echo,
+    )
+}
+
 /// `user` is a username or an id.
 #[server(endpoint = "form/rooms/invite")]
 pub async fn invite_form(
@@ -510,7 +585,6 @@ pub async fn invite_form(
 /// The settings form: every field is sent; an empty topic clears it, an empty limit too,
 /// and an unticked "announcement room" box turns it off. One argument per form field, as
 /// the browser posts them flat.
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "form/rooms/update")]
 pub async fn update_room_form(
     room_id: RoomId,

@@ -223,6 +223,32 @@ pub async fn message_versions(message_id: String) -> Result<VersionsResponse, Ap
     Ok(VersionsResponse { versions })
 }
 
+/// `messages/report`: the report just filed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportFiled {
+    pub report_id: domain::ReportId,
+    pub created_at: String,
+}
+
+/// Reports someone else's message to its room's admins (docs/RULES.md §5, "Reports"):
+/// `reason` is `spam`, `harassment` or `other`; `text` (≤1000) is optional.
+#[server(endpoint = "messages/report", input = Json, output = Json)]
+pub async fn report_message(
+    message_id: String,
+    reason: String,
+    text: Option<String>,
+) -> Result<ReportFiled, AppError> {
+    let (me, ctx) = caller().await?;
+    let id = domain::MessageId::parse(&message_id, "message_id")?;
+    let reason = domain::report::ReportReason::parse(&reason)?;
+    let text = domain::report::parse_text(text.as_deref())?;
+    let filed = ctx.reports.file(&me.id, id, reason, text).await?;
+    Ok(ReportFiled {
+        report_id: filed.id,
+        created_at: filed.created_at,
+    })
+}
+
 #[server(endpoint = "stickers/list", input = Json, output = Json)]
 pub async fn list_stickers() -> Result<StickersResponse, AppError> {
     let stickers = domain::message::STICKERS

@@ -5,9 +5,9 @@ use domain::{
     room::Role,
     views::{
         BanView, InviteView, JoinStatus, LogEntryView, MemberView, MyRoom, PreviousRoom,
-        RequestView, RoomPage, RoomView,
+        ReportView, RequestView, RoomPage, RoomView,
     },
-    RoomId, UserId,
+    ReportId, RoomId, UserId,
 };
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -94,6 +94,23 @@ pub struct AdminView {
     pub bans: Vec<BanView>,
     /// A page of the moderation log, of one kind if asked.
     pub log: Log,
+    /// The open reports you see, newest first (the inbox).
+    #[serde(default)]
+    pub reports: Vec<ReportView>,
+    /// How many of the room's open reports you see (docs/RULES.md §5, "Reports").
+    #[serde(default)]
+    pub open_reports: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reports {
+    pub reports: Vec<ReportView>,
+}
+
+/// `rooms/resolve`: the report as it is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolved {
+    pub report: ReportView,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +122,9 @@ pub struct Usernames {
 pub struct Log {
     pub events: Vec<LogEntryView>,
     pub next_cursor: Option<String>,
+    /// The admin page's filter could not be applied (a name nobody has): why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -313,17 +333,20 @@ pub async fn kick_member(
 }
 
 /// `user` is an id or a username; they need not be a member. `minutes`: a timed ban
-/// (absent: permanent).
+/// (absent: permanent). `purge_minutes`: ban and purge, deleting their messages in the
+/// room from that far back (docs/RULES.md §5).
 #[server(endpoint = "rooms/ban", input = Json, output = Json)]
 pub async fn ban_user(
     room_id: RoomId,
     user: String,
     reason: Option<String>,
     minutes: Option<i64>,
+    purge_minutes: Option<i64>,
 ) -> Result<Terminated, AppError> {
     let (me, ctx) = caller().await?;
     let reason = domain::room::parse_reason(reason.as_deref())?;
     let minutes = domain::moderation::parse_ban_minutes(minutes)?;
+    let purge_minutes = domain::moderation::parse_purge_minutes(purge_minutes)?;
     let target = ctx.rooms.resolve_target(&me.id, &room_id, &user).await?;
     let outcome = ctx
         .rooms
@@ -334,6 +357,7 @@ pub async fn ban_user(
                 user: target.id,
                 reason,
                 minutes,
+                purge_minutes,
             },
         )
         .await?;
@@ -455,22 +479,37 @@ pub async fn update_room(
     Ok(RoomResponse { room })
 }
 
-/// Newest first, 50 a page; `kind` keeps one kind of entry.
+/// Newest first, 50 a page; `kind` keeps one kind of entry, `actor` the entries by one
+/// person and `target` those about one (each an id or a username).
 #[server(endpoint = "rooms/log", input = Json, output = Json)]
 pub async fn room_log(
     room_id: RoomId,
     cursor: Option<String>,
     kind: Option<LogKind>,
+    actor: Option<String>,
+    target: Option<String>,
 ) -> Result<Log, AppError> {
     let (me, ctx) = caller().await?;
+    let filter = service::rooms::LogFilter {
+        kind,
+        actor: given_name(&actor),
+        target: given_name(&target),
+    };
     let (events, next_cursor) = ctx
         .rooms
-        .log(&me.id, &room_id, cursor.as_deref(), kind)
+        .log(&me.id, &room_id, cursor.as_deref(), &filter)
         .await?;
     Ok(Log {
         events,
         next_cursor,
+        error: None,
     })
+}
+
+/// A person named in a filter: blank is nobody.
+#[cfg(feature = "ssr")]
+pub(crate) fn given_name(name: &Option<String>) -> Option<&str> {
+    name.as_deref().map(str::trim).filter(|n| !n.is_empty())
 }
 
 /// Pending invitations, newest first (admins).
@@ -489,10 +528,27 @@ pub async fn room_admin(
     room_id: RoomId,
     log_kind: Option<LogKind>,
     log_cursor: Option<String>,
+    log_actor: Option<String>,
+    log_target: Option<String>,
 ) -> Result<AdminView, AppError> {
     let (me, ctx) = caller().await?;
-    let key = format!("{room_id} {log_kind:?} {log_cursor:?}");
-    crate::ssr::once_per_request(key, admin_view(me, ctx, room_id, log_kind, log_cursor)).await
+    let key = format!("{room_id} {log_kind:?} {log_cursor:?} {log_actor:?} {log_target:?}");
+    let query = LogQuery {
+        kind: log_kind,
+        cursor: log_cursor,
+        actor: log_actor,
+        target: log_target,
+    };
+    crate::ssr::once_per_request(key, admin_view(me, ctx, room_id, query)).await
+}
+
+/// The admin page's log: its filter and page, as the address gives them.
+#[cfg(feature = "ssr")]
+struct LogQuery {
+    kind: Option<LogKind>,
+    cursor: Option<String>,
+    actor: Option<String>,
+    target: Option<String>,
 }
 
 /// `room_admin`'s data, loaded once per request.
@@ -501,8 +557,7 @@ async fn admin_view(
     me: domain::User,
     ctx: crate::ssr::ServerCtx,
     room_id: RoomId,
-    log_kind: Option<LogKind>,
-    log_cursor: Option<String>,
+    query: LogQuery,
 ) -> Result<AdminView, AppError> {
     let (room, my_role) = ctx.rooms.get(&me.id, &room_id).await?;
     let Some(my_role) = my_role else {
@@ -519,15 +574,70 @@ async fn admin_view(
         invites: ctx.rooms.invites(&me.id, &room_id).await?,
         bans: ctx.rooms.bans(&me.id, &room_id).await?,
         log: {
-            let (events, next_cursor) = ctx
+            let filter = service::rooms::LogFilter {
+                kind: query.kind,
+                actor: given_name(&query.actor),
+                target: given_name(&query.target),
+            };
+            match ctx
                 .rooms
-                .log(&me.id, &room_id, log_cursor.as_deref(), log_kind)
-                .await?;
-            Log {
-                events,
-                next_cursor,
+                .log(&me.id, &room_id, query.cursor.as_deref(), &filter)
+                .await
+            {
+                Ok((events, next_cursor)) => Log {
+                    events,
+                    next_cursor,
+                    error: None,
+                },
+                // A name nobody has: the page shows, and says so where the log would be.
+                Err(service::ServiceError::Refused(e))
+                    if e.code == domain::ErrorCode::UserNotFound =>
+                {
+                    Log {
+                        events: Vec::new(),
+                        next_cursor: None,
+                        error: Some(e.message),
+                    }
+                }
+                Err(e) => return Err(e.into()),
             }
         },
+        open_reports: ctx.reports.open_count(&me.id, &room_id).await?,
+        reports: ctx.reports.list(&me.id, &room_id, true).await?,
+    })
+}
+
+/// A room's reports that you see, newest first (`open_only`: those waiting). Admins only: a
+/// member hears `forbidden`, anyone else `room_not_found`. The person a report is about
+/// never gets `reporter`.
+#[server(endpoint = "rooms/reports", input = Json, output = Json)]
+pub async fn room_reports(room_id: RoomId, open_only: Option<bool>) -> Result<Reports, AppError> {
+    let (me, ctx) = caller().await?;
+    Ok(Reports {
+        reports: ctx
+            .reports
+            .list(&me.id, &room_id, open_only.unwrap_or(false))
+            .await?,
+    })
+}
+
+/// Resolves an open report in one step: `dismiss`, `delete` the message, or `mute`
+/// (`minutes` needed), `kick` or `ban` (`minutes` optional) its author, with `reason`.
+#[server(endpoint = "rooms/resolve", input = Json, output = Json)]
+pub async fn resolve_report(
+    report_id: ReportId,
+    action: String,
+    minutes: Option<i64>,
+    reason: Option<String>,
+) -> Result<Resolved, AppError> {
+    let (me, ctx) = caller().await?;
+    let resolution = domain::report::Resolution::parse(&action, minutes)?;
+    let reason = domain::room::parse_reason(reason.as_deref())?;
+    Ok(Resolved {
+        report: ctx
+            .reports
+            .resolve(&me, &report_id, resolution, reason)
+            .await?,
     })
 }
 

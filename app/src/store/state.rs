@@ -435,6 +435,9 @@ pub struct RoomEntry {
     pub mentions: u32,
     /// My read position in it, as the server last said.
     pub read_to: Option<MessageId>,
+    /// For an admin: the open reports I see in it (the server counts; `reports` frames
+    /// bring the new count).
+    pub open_reports: u32,
 }
 
 /// A short message in the corner: something happened that the person should see.
@@ -616,6 +619,12 @@ impl ChatState {
                 }
                 if let Some(c) = self.conversations.get_mut(&room.id) {
                     c.room = Some(room);
+                }
+                Vec::new()
+            }
+            ServerFrame::Reports { room_id, open } => {
+                if let Some(entry) = self.rooms.iter_mut().find(|r| r.room.id == room_id) {
+                    entry.open_reports = open;
                 }
                 Vec::new()
             }
@@ -1098,6 +1107,7 @@ impl ChatState {
                 unread: u32::try_from(r.unread).unwrap_or(u32::MAX),
                 mentions: u32::try_from(r.mentions).unwrap_or(u32::MAX),
                 read_to: r.read_to,
+                open_reports: r.open_reports,
                 room: r.room,
                 role: r.my_role,
             })

@@ -76,6 +76,7 @@ fn my_room(room: RoomView, my_role: Role, unread: u64, mentions: u64) -> MyRoom 
         unread,
         mentions,
         read_to: None,
+        open_reports: 0,
     }
 }
 
@@ -1044,6 +1045,38 @@ fn typing_shows_others_for_five_seconds_and_ends_with_their_message() {
 }
 
 #[test]
+fn a_reports_frame_sets_the_rooms_badge() {
+    let mut s = signed_in();
+    assert_eq!(s.room_entry(&r1()).unwrap().open_reports, 0);
+    s.apply(
+        ServerFrame::Reports {
+            room_id: r1(),
+            open: 3,
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(s.room_entry(&r1()).unwrap().open_reports, 3);
+    // A room not in the sidebar changes nothing.
+    s.apply(
+        ServerFrame::Reports {
+            room_id: "elsewhere".into(),
+            open: 1,
+        }
+        .into(),
+        NOW,
+    );
+    assert_eq!(s.room_entry(&r1()).unwrap().open_reports, 3);
+    let mut note = notification("n1", NotificationKind::Report, "r1");
+    note.actor = None;
+    note.reason = Some("spam".into());
+    assert_eq!(
+        text::notification(&note),
+        "A message in #games was reported (spam)."
+    );
+}
+
+#[test]
 fn new_settings_reach_the_header_and_the_sidebar() {
     let mut s = signed_in();
     let mut changed = room("r1", "Games");
@@ -1194,10 +1227,15 @@ fn moderation_log_entries_read_as_sentences() {
         reason: reason.map(Into::into),
         created_at: clock::iso_from_millis(NOW),
         until: None,
+        report_id: None,
     };
     assert_eq!(
         text::log_entry(&entry(LogKind::Banned, Some("spam"))),
         "ana banned bob: spam"
+    );
+    assert_eq!(
+        text::log_entry(&entry(LogKind::ReportDismissed, None)),
+        "ana dismissed a report on bob's message."
     );
     assert_eq!(
         text::log_entry(&entry(LogKind::Promoted, None)),

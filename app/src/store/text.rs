@@ -61,6 +61,10 @@ pub fn notification(n: &NotificationView) -> String {
         NotificationKind::BanEnded => {
             format!("Your ban from {room} has ended: you may ask to join again.")
         }
+        NotificationKind::Report => match n.reason.as_deref() {
+            Some(why) => format!("A message in {room} was reported ({why})."),
+            None => format!("A message in {room} was reported."),
+        },
     }
 }
 
@@ -107,6 +111,8 @@ pub fn log_entry(e: &LogEntryView) -> String {
         LogKind::Unmuted => format!("{actor} lifted {target}'s timeout"),
         LogKind::MuteEnded => format!("{target}'s timeout ended"),
         LogKind::BanEnded => format!("{target}'s timed ban ended"),
+        LogKind::ReportDismissed => format!("{actor} dismissed a report on {target}'s message"),
+        LogKind::MessagesPurged => format!("{actor} deleted {target}'s recent messages"),
     };
     // A timeout's or timed ban's end, in UTC (the log is read the same by every admin).
     let sentence = match e.until.as_deref().and_then(super::clock::parse_iso) {
@@ -142,6 +148,8 @@ pub fn log_kind_label(kind: LogKind) -> &'static str {
         LogKind::Unmuted => "Timeout lifted",
         LogKind::MuteEnded => "Timeout ended",
         LogKind::BanEnded => "Timed ban ended",
+        LogKind::ReportDismissed => "Report dismissed",
+        LogKind::MessagesPurged => "Messages purged",
     }
 }
 

@@ -15,7 +15,7 @@ use leptos_router::{
 
 use pages::{
     account::AccountRoute,
-    admin::{AdminRoute, BanDialog, KickDialog, TransferDialog},
+    admin::{AdminRoute, BanDialog, KickDialog, MuteDialog, TransferDialog},
     auth,
     create::CreateRoomRoute,
     directory::DirectoryRoute,
@@ -24,6 +24,7 @@ use pages::{
     message_delete::DeleteMessageDialog,
     message_edit::EditMessageDialog,
     message_react::ReactionPickerRoute,
+    message_report::ReportMessageRoute,
     message_versions::MessageVersionsRoute,
     not_found::NotFound,
     notifications::NotificationsRoute,
@@ -81,6 +82,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("account") ssr=SsrMode::Async view={Lazy::<AccountRoute>::new()} />
                     <ParentRoute path=path!("rooms/:id/admin") ssr=SsrMode::Async view={Lazy::<AdminRoute>::new()}>
                         <Route path=path!("") ssr=SsrMode::Async view=|| () />
+                        <Route path=path!("mute/:user") ssr=SsrMode::Async view=MuteDialog />
                         <Route path=path!("kick/:user") ssr=SsrMode::Async view=KickDialog />
                         <Route path=path!("ban/:user") ssr=SsrMode::Async view=BanDialog />
                         <Route path=path!("transfer/:user") ssr=SsrMode::Async view=TransferDialog />
@@ -92,6 +94,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("messages/:message/delete") ssr=SsrMode::Async view=DeleteMessageDialog />
                         <Route path=path!("messages/:message/versions") ssr=SsrMode::Async view={Lazy::<MessageVersionsRoute>::new()} />
                         <Route path=path!("messages/:message/react") ssr=SsrMode::Async view={Lazy::<ReactionPickerRoute>::new()} />
+                        <Route path=path!("messages/:message/report") ssr=SsrMode::Async view={Lazy::<ReportMessageRoute>::new()} />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

@@ -10,7 +10,7 @@ use domain::{
     reaction::{self as reaction_rules, Emoji},
     room::{parse_reason, MembershipStatus, Role},
     vocab::LogKind,
-    MessageId, RoomId, User, UserId,
+    MessageId, ReportId, RoomId, User, UserId,
 };
 use entity::{file, membership, message as row, message_version as version, mod_log, reaction};
 use sea_orm::{
@@ -24,6 +24,7 @@ use crate::{
     error::ServiceResult,
     hub::Published,
     limits::Action,
+    reports::Settle,
     time::rfc3339,
     timeline::{next_seq, Related},
     tx::{begin_write, lock_rooms},
@@ -90,6 +91,18 @@ impl Messages {
         message_id: MessageId,
         reason: Option<&str>,
     ) -> ServiceResult<MessageView> {
+        self.delete_settling(actor, message_id, reason, None).await
+    }
+
+    /// [`Self::delete`], resolving a report in the same transaction when `settle` names
+    /// one: the log entry carries the report's id, and a refusal leaves the report open.
+    pub(crate) async fn delete_settling(
+        &self,
+        actor: &User,
+        message_id: MessageId,
+        reason: Option<&str>,
+        settle: Option<&Settle>,
+    ) -> ServiceResult<MessageView> {
         let reason = parse_reason(reason)?;
         let Loaded {
             txn,
@@ -97,37 +110,23 @@ impl Messages {
             allowed,
         } = self.load(&actor.id, message_id, Change::Delete).await?;
         let now = Utc::now();
-        version::Entity::delete_many()
-            .filter(version::Column::MessageId.eq(message.id))
-            .exec(&txn)
-            .await?;
-        reaction::Entity::delete_many()
-            .filter(reaction::Column::MessageId.eq(message.id))
-            .exec(&txn)
-            .await?;
-        crate::mentions::forget(&txn, message.id).await?;
-        let file_id = message.file_id.clone();
         let (room_id, author_id) = (message.room_id.clone(), message.author_id.clone());
-        let mut tomb: row::ActiveModel = message.into();
-        tomb.body = Set(String::new());
-        tomb.search_text = Set(None);
-        tomb.color = Set(None);
-        tomb.sticker = Set(None);
-        tomb.file_id = Set(None);
-        tomb.edited_at = Set(None);
-        tomb.mentions_room = Set(false);
-        tomb.deleted_at = Set(Some(now));
-        tomb.deleted_by = Set(Some(actor.id.to_string()));
         // The author's own delete needs no reason: it is theirs to take back.
-        tomb.delete_reason = Set(reason.clone().filter(|_| allowed == Allowed::ByAdmin));
-        tomb.seq = Set(Some(next_seq(&txn).await?));
-        let tomb = tomb.update(&txn).await?;
-        let unused = match file_id {
-            Some(id) => drop_unused_file(&txn, &id).await?,
-            None => None,
-        };
-        if allowed == Allowed::ByAdmin {
-            log_deletion(&txn, &room_id, &actor.id, author_id, reason, now).await?;
+        let kept_reason = reason.clone().filter(|_| allowed == Allowed::ByAdmin);
+        let (tomb, unused) = tombstone(&txn, message, &actor.id, kept_reason, now).await?;
+        if let Some(settle) = settle {
+            settle.claim(&txn, now).await?;
+        }
+        // A delete from a report is logged even when it is the owner's own message.
+        if allowed == Allowed::ByAdmin || settle.is_some() {
+            let entry = Deletion {
+                room_id: &room_id,
+                actor: &actor.id,
+                author: author_id,
+                reason,
+                report_id: settle.map(|s| &s.id),
+            };
+            log_deletion(&txn, entry, now).await?;
         }
         txn.commit().await?;
         if let (Some(id), Some(dir)) = (unused, &self.files_dir) {
@@ -311,6 +310,78 @@ async fn role_of<C: sea_orm::ConnectionTrait>(
     )
 }
 
+/// Turns `message` into a tombstone deleted by `by` (with `reason`, an admin's): it keeps
+/// its place, id and time; its text, versions, reactions, mentions and file go, and it takes
+/// the next sequence number so catch-up returns it. Also the file's id when no message uses
+/// it any more, to remove from the disk once the transaction commits.
+pub(crate) async fn tombstone(
+    txn: &DatabaseTransaction,
+    message: row::Model,
+    by: &UserId,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> ServiceResult<(row::Model, Option<String>)> {
+    version::Entity::delete_many()
+        .filter(version::Column::MessageId.eq(message.id))
+        .exec(txn)
+        .await?;
+    reaction::Entity::delete_many()
+        .filter(reaction::Column::MessageId.eq(message.id))
+        .exec(txn)
+        .await?;
+    crate::mentions::forget(txn, message.id).await?;
+    let file_id = message.file_id.clone();
+    let mut tomb: row::ActiveModel = message.into();
+    tomb.body = Set(String::new());
+    tomb.search_text = Set(None);
+    tomb.color = Set(None);
+    tomb.sticker = Set(None);
+    tomb.file_id = Set(None);
+    tomb.edited_at = Set(None);
+    tomb.mentions_room = Set(false);
+    tomb.deleted_at = Set(Some(now));
+    tomb.deleted_by = Set(Some(by.to_string()));
+    tomb.delete_reason = Set(reason);
+    tomb.seq = Set(Some(next_seq(txn).await?));
+    let tomb = tomb.update(txn).await?;
+    let unused = match file_id {
+        Some(id) => drop_unused_file(txn, &id).await?,
+        None => None,
+    };
+    Ok((tomb, unused))
+}
+
+/// Ban and purge (docs/RULES.md §5): `author`'s messages in `room_id` sent at or after
+/// `since`, not yet deleted, become tombstones deleted by `by` with the ban's reason, in
+/// the ban's transaction. System lines are not theirs and stay. The tombstones, and the
+/// files no message uses any more.
+pub(crate) async fn purge(
+    txn: &DatabaseTransaction,
+    room_id: &RoomId,
+    author: &UserId,
+    since: DateTime<Utc>,
+    by: &UserId,
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> ServiceResult<(Vec<row::Model>, Vec<String>)> {
+    let doomed = row::Entity::find()
+        .filter(row::Column::RoomId.eq(room_id.as_str()))
+        .filter(row::Column::AuthorId.eq(author.as_str()))
+        .filter(row::Column::Kind.ne(domain::message::MessageKind::System))
+        .filter(row::Column::DeletedAt.is_null())
+        .filter(row::Column::CreatedAt.gte(since))
+        .order_by(row::Column::Id, Order::Asc)
+        .all(txn)
+        .await?;
+    let (mut tombs, mut unused) = (Vec::with_capacity(doomed.len()), Vec::new());
+    for message in doomed {
+        let (tomb, file) = tombstone(txn, message, by, reason.clone(), now).await?;
+        tombs.push(tomb);
+        unused.extend(file);
+    }
+    Ok((tombs, unused))
+}
+
 /// Removes the file row when no message uses it any more; its id, to remove from the disk
 /// once the transaction commits.
 async fn drop_unused_file(
@@ -331,21 +402,29 @@ async fn drop_unused_file(
     Ok(Some(file_id.to_owned()))
 }
 
-async fn log_deletion(
-    txn: &DatabaseTransaction,
-    room_id: &str,
-    actor: &UserId,
+/// An admin's delete, as the moderation log keeps it.
+struct Deletion<'a> {
+    room_id: &'a str,
+    actor: &'a UserId,
     author: Option<String>,
     reason: Option<String>,
+    /// The report it resolved, if it came from one.
+    report_id: Option<&'a ReportId>,
+}
+
+async fn log_deletion(
+    txn: &DatabaseTransaction,
+    entry: Deletion<'_>,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     mod_log::Entity::insert(mod_log::ActiveModel {
-        room_id: Set(room_id.to_owned()),
+        room_id: Set(entry.room_id.to_owned()),
         kind: Set(LogKind::MessageDeleted),
-        actor_id: Set(Some(actor.to_string())),
-        target_id: Set(author),
-        reason: Set(reason),
+        actor_id: Set(Some(entry.actor.to_string())),
+        target_id: Set(entry.author),
+        reason: Set(entry.reason),
         created_at: Set(now),
+        report_id: Set(entry.report_id.map(ReportId::to_string)),
         ..Default::default()
     })
     .exec_without_returning(txn)

@@ -39,7 +39,7 @@ use crate::{
     ServiceError,
 };
 
-mod changes;
+pub(crate) mod changes;
 mod search;
 
 pub use search::{Around, SearchPage, SearchRequest};

@@ -14,7 +14,7 @@ use domain::{
     },
     views::RoomView,
     vocab::NotificationKind,
-    ApiError, ErrorCode, RoomId, User, UserId,
+    ApiError, ErrorCode, ReportId, RoomId, User, UserId,
 };
 use entity::{
     ban, invite, join_request, membership, message, mod_log, mute, notification, request_cooldown,
@@ -35,8 +35,9 @@ use crate::{
     ids::new_id,
     limits::Action,
     notifications::notification_view,
+    reports::Settle,
     time::{from_micros, micros},
-    timeline::{insert_system_lines, message_view},
+    timeline::{insert_system_lines, message_view, Related},
     tx::begin_write,
     users::{resolve_user, users_by_ids},
     ServiceError,
@@ -349,6 +350,8 @@ async fn persist(
             persist_settings(txn, room_id, settings).await?;
         }
         Event::Terminated => persist_termination(txn, room_id, now).await?,
+        // Its tombstones are written in `commit`, which publishes them.
+        Event::Purged { .. } => {}
     }
     Ok(())
 }
@@ -499,13 +502,15 @@ async fn persist_termination(
     Ok(())
 }
 
-/// Stores the notifications and log entries of `events`; returns the stored notifications.
+/// Stores the notifications and log entries of `events` (tied to the report they resolve,
+/// if any); returns the stored notifications.
 async fn record_effects(
     txn: &DatabaseTransaction,
     room: &room_row::Model,
     before: &Room,
     events: &[Event],
     now: DateTime<Utc>,
+    report_id: Option<&ReportId>,
 ) -> ServiceResult<Vec<notification::Model>> {
     let mut stored = Vec::new();
     for NotificationDraft {
@@ -559,6 +564,7 @@ async fn record_effects(
             reason: Set(entry.reason),
             created_at: Set(now),
             until: Set(entry.until.map(from_micros)),
+            report_id: Set(report_id.map(ReportId::to_string)),
             ..Default::default()
         })
         .exec_without_returning(txn)
@@ -588,6 +594,7 @@ fn event_users(event: &Event) -> Vec<UserId> {
         | Event::Invited { user, by, .. }
         | Event::BanAdded { user, by, .. }
         | Event::Muted { user, by, .. }
+        | Event::Purged { user, by, .. }
         | Event::BanLifted { user, by } => vec![user.clone(), by.clone()],
         Event::SettingsChanged { by, .. } => vec![by.clone()],
         Event::Terminated => Vec::new(),
@@ -681,7 +688,7 @@ impl Rooms {
             role: Role::Owner,
             via: room::JoinedVia::Created,
         }];
-        self.commit(txn, &model, &before, events, now).await?;
+        self.commit(txn, &model, &before, events, now, None).await?;
         Ok(view(&model, 1))
     }
 
@@ -695,9 +702,21 @@ impl Rooms {
         room_id: &RoomId,
         command: Command,
     ) -> ServiceResult<Outcome> {
+        self.act_settling(actor, room_id, command, None).await
+    }
+
+    /// [`Self::act`], resolving a report in the same transaction when `settle` names one:
+    /// its log entries carry the report's id, and a refusal leaves the report open.
+    pub(crate) async fn act_settling(
+        &self,
+        actor: &UserId,
+        room_id: &RoomId,
+        command: Command,
+        settle: Option<&Settle>,
+    ) -> ServiceResult<Outcome> {
         let mut attempt = 0;
         loop {
-            match self.act_once(actor, room_id, command.clone()).await {
+            match self.act_once(actor, room_id, command.clone(), settle).await {
                 Err(ServiceError::Db(e)) if crate::db::is_contended(&e) && attempt < 5 => {
                     attempt += 1;
                     tracing::info!(
@@ -717,6 +736,7 @@ impl Rooms {
         actor: &UserId,
         room_id: &RoomId,
         command: Command,
+        settle: Option<&Settle>,
     ) -> ServiceResult<Outcome> {
         let now = self.clock.now();
         let txn = begin_write(&self.db).await?;
@@ -758,7 +778,13 @@ impl Rooms {
                     .await;
             }
         }
-        let committed = self.commit(txn, &model, &before, events, now).await?;
+        if let Some(settle) = settle {
+            settle.claim(&txn, now).await?;
+        }
+        let report_id = settle.map(|s| &s.id);
+        let committed = self
+            .commit(txn, &model, &before, events, now, report_id)
+            .await?;
         let terminated = committed.events.contains(&Event::Terminated);
         Ok(Outcome {
             events: committed.events,
@@ -775,12 +801,37 @@ impl Rooms {
         before: &Room,
         events: Vec<Event>,
         now: DateTime<Utc>,
+        report_id: Option<&ReportId>,
     ) -> ServiceResult<Committed> {
         let room_id = RoomId::new(model.id.clone());
         for e in &events {
             persist(&txn, &room_id, e, now).await?;
         }
-        let notifications = record_effects(&txn, model, before, &events, now).await?;
+        let notifications = record_effects(&txn, model, before, &events, now, report_id).await?;
+        let mut purged = Vec::new();
+        let mut unused_files = Vec::new();
+        for event in &events {
+            if let Event::Purged {
+                user,
+                by,
+                since,
+                reason,
+            } = event
+            {
+                let (tombs, files) = crate::messages::changes::purge(
+                    &txn,
+                    &room_id,
+                    user,
+                    from_micros(*since),
+                    by,
+                    reason.clone(),
+                    now,
+                )
+                .await?;
+                purged.extend(tombs);
+                unused_files.extend(files);
+            }
+        }
         let mut ids: Vec<UserId> = events.iter().flat_map(event_users).collect();
         ids.extend(
             notifications
@@ -790,6 +841,14 @@ impl Rooms {
         let users = users_by_ids(&txn, &ids).await?;
         let lines = insert_system_lines(&txn, &room_id, &events, &users, now).await?;
         txn.commit().await?;
+        if let Some(dir) = &self.files_dir {
+            for id in &unused_files {
+                // Nobody can fetch it any more (its row is gone); bytes left are only space.
+                if let Err(e) = crate::housekeeping::remove_stored_file(dir, id) {
+                    tracing::warn!(error = %e, file_id = %id, "could not remove a purged message's file");
+                }
+            }
+        }
 
         self.hub.publish(Published::Room {
             room_id,
@@ -833,6 +892,15 @@ impl Rooms {
             self.hub.publish(Published::RoomUpdated {
                 room: view(&changed, before.member_count),
             });
+        }
+        if !purged.is_empty() {
+            tracing::info!(room_id = %model.id, purged = purged.len(), "messages purged");
+            let related = Related::load(&self.db, &purged).await?;
+            for tomb in purged {
+                self.hub.publish(Published::MessageUpdated {
+                    message: Box::new(related.view(tomb, None)),
+                });
+            }
         }
         for row in notifications {
             let user_id = UserId::new(row.user_id.clone());
@@ -937,7 +1005,8 @@ impl Rooms {
             txn.commit().await?;
             return Ok(true);
         }
-        self.commit(txn, &model, &before, vec![event], now).await?;
+        self.commit(txn, &model, &before, vec![event], now, None)
+            .await?;
         Ok(true)
     }
 }

@@ -8,6 +8,8 @@ mod cursor;
 mod deletion;
 mod queries;
 
+pub use queries::{LogFilter, LOG_EXPORT_MAX};
+
 use std::{collections::HashMap, sync::Arc};
 
 use domain::{room::Event, room::MembershipStatus, views::RoomView, RoomId};
@@ -32,6 +34,8 @@ pub struct Rooms {
     hub: Arc<dyn Hub>,
     limits: ActionLimits,
     clock: Clock,
+    /// Where uploads are stored, so a ban's purge removes the files no message uses.
+    files_dir: Option<std::path::PathBuf>,
 }
 
 pub struct NewRoom<'a> {
@@ -49,7 +53,15 @@ impl Rooms {
             hub,
             limits: ActionLimits::default(),
             clock: Clock::default(),
+            files_dir: None,
         }
+    }
+
+    /// Where uploads are stored; without it a purge drops the file rows and leaves the
+    /// bytes on disk.
+    pub fn with_files(mut self, dir: std::path::PathBuf) -> Self {
+        self.files_dir = Some(dir);
+        self
     }
 
     pub fn with_limits(mut self, limits: ActionLimits) -> Self {

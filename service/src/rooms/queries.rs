@@ -33,7 +33,7 @@ use crate::{
     limits::Action,
     time::{from_micros, micros, rfc3339},
     timeline,
-    users::users_by_ids,
+    users::{resolve_user, users_by_ids},
 };
 
 impl Rooms {
@@ -247,7 +247,8 @@ impl Rooms {
             .order_by((room_row::Entity, room_row::Column::NameKey), Order::Asc);
         let rows = self.db.query_all(&query).await?;
         let counts = crate::reading::counts(&self.db, actor).await?;
-        rows.iter()
+        let mine = rows
+            .iter()
             .map(|row| {
                 let model = room_row::Model::from_query_result(row, "")?;
                 let role: Role = row.try_get("", "my_role")?;
@@ -261,9 +262,23 @@ impl Rooms {
                     mentions,
                     read_to: read_to.map(domain::MessageId::new),
                     room,
+                    open_reports: 0,
                 })
             })
-            .collect()
+            .collect::<ServiceResult<Vec<MyRoom>>>()?;
+        // The admins' badge: open reports they see, in one query for all their rooms.
+        let roles: Vec<(String, Role)> = mine
+            .iter()
+            .map(|r| (r.room.id.to_string(), r.my_role))
+            .collect();
+        let open = crate::reports::open_counts(&self.db, actor, &roles).await?;
+        Ok(mine
+            .into_iter()
+            .map(|mut r| {
+                r.open_reports = open.get(r.room.id.as_str()).copied().unwrap_or(0);
+                r
+            })
+            .collect())
     }
 
     /// `rooms/previous`: active rooms the caller left or was kicked from, latest first;
@@ -517,37 +532,79 @@ impl Rooms {
             .collect())
     }
 
-    /// `rooms/log` (admins): newest first, 50 a page, `cursor` from the previous page.
+    /// The moderation log, newest first, 50 a page after `cursor`, narrowed by `filter`.
     pub async fn log(
         &self,
         actor: &UserId,
         room_id: &RoomId,
         cursor: Option<&str>,
-        kind: Option<LogKind>,
+        filter: &LogFilter<'_>,
     ) -> ServiceResult<(Vec<LogEntryView>, Option<String>)> {
         const PAGE: u64 = 50;
-        access::require_admin(&self.db, actor, room_id).await?;
-        let mut find = mod_log::Entity::find().filter(mod_log::Column::RoomId.eq(room_id.as_str()));
-        if let Some(kind) = kind {
-            find = find.filter(mod_log::Column::Kind.eq(kind));
-        }
-        if let Some(cursor) = cursor {
-            let before: i64 = cursor.parse().map_err(|_| {
-                ApiError::invalid_field("cursor", "That cursor is not one this server gave out.")
-            })?;
-            find = find.filter(mod_log::Column::Id.lt(before));
-        }
-        let mut rows = find
-            .order_by(mod_log::Column::Id, Order::Desc)
-            .limit(PAGE + 1)
-            .all(&self.db)
+        let before = cursor
+            .map(|c| {
+                c.parse::<i64>().map_err(|_| {
+                    ApiError::invalid_field(
+                        "cursor",
+                        "That cursor is not one this server gave out.",
+                    )
+                })
+            })
+            .transpose()?;
+        let mut entries = self
+            .log_entries(actor, room_id, before, filter, PAGE + 1)
             .await?;
-        let next = if rows.len() as u64 > PAGE {
-            rows.truncate(PAGE as usize);
-            rows.last().map(|r| r.id.to_string())
+        let next = if entries.len() as u64 > PAGE {
+            entries.truncate(PAGE as usize);
+            entries.last().map(|e| e.id.clone())
         } else {
             None
         };
+        Ok((entries, next))
+    }
+
+    /// The whole log as `filter` narrows it, newest first, up to [`LOG_EXPORT_MAX`]
+    /// entries: what the CSV download holds.
+    pub async fn log_export(
+        &self,
+        actor: &UserId,
+        room_id: &RoomId,
+        filter: &LogFilter<'_>,
+    ) -> ServiceResult<Vec<LogEntryView>> {
+        self.log_entries(actor, room_id, None, filter, LOG_EXPORT_MAX)
+            .await
+    }
+
+    async fn log_entries(
+        &self,
+        actor: &UserId,
+        room_id: &RoomId,
+        before: Option<i64>,
+        filter: &LogFilter<'_>,
+        limit: u64,
+    ) -> ServiceResult<Vec<LogEntryView>> {
+        // Admins only, before a name is looked up: nobody else learns who exists.
+        access::require_admin(&self.db, actor, room_id).await?;
+        let mut find = mod_log::Entity::find().filter(mod_log::Column::RoomId.eq(room_id.as_str()));
+        if let Some(kind) = filter.kind {
+            find = find.filter(mod_log::Column::Kind.eq(kind));
+        }
+        if let Some(who) = filter.actor {
+            let who = resolve_user(&self.db, who).await?;
+            find = find.filter(mod_log::Column::ActorId.eq(who.id.as_str()));
+        }
+        if let Some(who) = filter.target {
+            let who = resolve_user(&self.db, who).await?;
+            find = find.filter(mod_log::Column::TargetId.eq(who.id.as_str()));
+        }
+        if let Some(before) = before {
+            find = find.filter(mod_log::Column::Id.lt(before));
+        }
+        let rows = find
+            .order_by(mod_log::Column::Id, Order::Desc)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
         let ids: Vec<UserId> = rows
             .iter()
             .flat_map(|r| [r.actor_id.clone(), r.target_id.clone()])
@@ -559,7 +616,7 @@ impl Rooms {
             id.clone()
                 .and_then(|id| users.get(&UserId::new(id)).cloned())
         };
-        let entries = rows
+        Ok(rows
             .iter()
             .map(|r| LogEntryView {
                 id: r.id.to_string(),
@@ -569,8 +626,20 @@ impl Rooms {
                 reason: r.reason.clone(),
                 created_at: rfc3339(r.created_at),
                 until: r.until.map(rfc3339),
+                report_id: r.report_id.clone().map(domain::ReportId::new),
             })
-            .collect();
-        Ok((entries, next))
+            .collect())
     }
+}
+
+/// The most entries one CSV download holds.
+pub const LOG_EXPORT_MAX: u64 = 10_000;
+
+/// Which entries of the moderation log to show: of one kind, by one person (`actor`), about
+/// one person (`target`); each person an id or a username. Empty: everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogFilter<'a> {
+    pub kind: Option<LogKind>,
+    pub actor: Option<&'a str>,
+    pub target: Option<&'a str>,
 }

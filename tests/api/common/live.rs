@@ -14,6 +14,27 @@ use super::{ok, Person, TestApp};
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// An open room "Lounge" of an owner ("olga"), two admins ("adam" and "abel", promoted by
+/// her) and two members with the names given, in that order.
+pub async fn staffed_room(app: &TestApp, members: [&str; 2]) -> (String, [Person; 5]) {
+    let owner = super::person(app, "olga").await;
+    let adam = super::person(app, "adam").await;
+    let abel = super::person(app, "abel").await;
+    let first = super::person(app, members[0]).await;
+    let second = super::person(app, members[1]).await;
+    let room = open_room(app, &owner, "Lounge", &[&adam, &abel, &first, &second]).await;
+    for a in [&adam, &abel] {
+        ok(
+            app,
+            &owner,
+            "/api/rooms/promote",
+            json!({"room_id": room, "user_id": a.id}),
+        )
+        .await;
+    }
+    (room, [owner, adam, abel, first, second])
+}
+
 /// An open room made by `owner`, joined by `others` in order.
 pub async fn open_room(app: &TestApp, owner: &Person, name: &str, others: &[&Person]) -> String {
     let body = ok(

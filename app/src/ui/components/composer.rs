@@ -1,13 +1,16 @@
 //! The composer: a textarea named "Message" (Enter sends, Shift+Enter breaks the line), a
 //! colour from the server's palette, the sticker picker, and file uploads by button, paste
 //! or drop, with progress. Without JavaScript it is a plain form that posts and comes back.
-//! A send the server refuses for speed puts its text back and counts down.
+//! A send the server refuses for speed puts its text back and counts down; so does one a
+//! timeout or slow mode holds back, and the composer says so before anyone types. In an
+//! announcement room a member who is not an admin gets only that sentence.
 
 use domain::{
     mention,
     message::{
         excerpt, ClientId, Color, Content, MessageBody, Outgoing, StickerName, DEFAULT_COLOR,
     },
+    moderation::wait_words,
     ErrorCode, MessageId, RoomId,
 };
 use leptos::prelude::*;
@@ -15,10 +18,11 @@ use leptos::prelude::*;
 use super::{
     mention_list::{byte_offset, utf16_offset, MentionList, Suggest},
     upload::{AttachButton, UploadList},
+    widgets::hold_clock,
 };
 use crate::{
     live::use_live,
-    store::{use_store, Local},
+    store::{state::Hold, use_store, Local},
 };
 
 /// A client id for one send: unique per tab and moment, so a retry reuses it and a new
@@ -63,6 +67,8 @@ pub fn Composer(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
         let until = store.with(|s| s.send_wait_until);
         ((until - store.now()).max(0) + 999) / 1000
     });
+    let rules = Rules::new(room.clone());
+    let held = Signal::derive(move || rules.hold.get().is_some());
     let color = RwSignal::new(None::<Color>);
     let picker = RwSignal::new(Picker::None);
     let hydrated = RwSignal::new(false);
@@ -79,7 +85,14 @@ pub fn Composer(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
     let send = sender(room.clone(), color, replying);
     // An admin's `@room` waits for a second word: how many people it reaches.
     let confirm_room = RwSignal::new(None::<(MessageBody, u32)>);
-    let send_text = text_sender(room.clone(), send.clone(), draft, wait_s, confirm_room);
+    let send_text = text_sender(
+        room.clone(),
+        send.clone(),
+        draft,
+        wait_s,
+        held,
+        confirm_room,
+    );
     let suggest = Suggest::new(room.clone());
     let input = NodeRef::<leptos::html::Textarea>::new();
     let on_pick = {
@@ -106,7 +119,7 @@ pub fn Composer(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
         }
     };
     let room_id = room.to_string();
-    let attach_room = room.clone();
+    let attach_room = StoredValue::new(room.clone());
     view! {
         <form
             class="composer"
@@ -116,29 +129,88 @@ pub fn Composer(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
         >
             <input type="hidden" name="room_id" value=room_id />
             <input type="hidden" name="client_id" value=new_client_id().into_string() />
-            <UploadList />
-            <ReplyBar room=room.clone() replying />
-            <MentionList suggest on_pick />
-            <RoomConfirm confirm_room send=send.clone() />
-            <div class="composer-row">
-                <ColorPicker color picker />
-                <StickerPicker picker on_pick=move |s| send(Content::Sticker(s)) />
-                <Show when=move || hydrated.get()>
-                    <AttachButton room=attach_room.clone() />
+            // An announcement room: nothing to write with, only the sentence that says why.
+            <Show when=move || !rules.closed.get()>
+                <UploadList />
+                <ReplyBar room=room.clone() replying />
+                <MentionList suggest on_pick />
+                <RoomConfirm confirm_room send=send.clone() />
+                <div class="composer-row">
+                    <ColorPicker color picker />
+                    <StickerPicker picker held on_pick={
+                        let send = send.clone();
+                        move |s| send(Content::Sticker(s))
+                    } />
+                    <Show when=move || hydrated.get() && !held.get()>
+                        <AttachButton room=attach_room.get_value() />
+                    </Show>
+                    <MessageInput
+                        room=room.clone()
+                        name
+                        draft
+                        on_enter=send_text.clone()
+                        suggest
+                        input
+                        on_pick
+                    />
+                    <button
+                        type="submit"
+                        class="button primary send"
+                        disabled=move || { wait_s.get() > 0 || held.get() }
+                    >
+                        "Send"
+                    </button>
+                </div>
+            </Show>
+            <div class="composer-foot">
+                <SendStatus wait_s hold=rules.hold />
+                <Show when=move || { rules.slow.get() > 0 && !rules.closed.get() }>
+                    <p class="composer-note">
+                        {move || format!("Slow mode: one message every {}", wait_words(u64::from(rules.slow.get()) * 1000))}
+                    </p>
                 </Show>
-                <MessageInput room name draft on_enter=send_text.clone() suggest input on_pick />
-                <button
-                    type="submit"
-                    class="button primary send"
-                    disabled=move || { wait_s.get() > 0 }
-                >
-                    "Send"
-                </button>
             </div>
-            <SendStatus wait_s />
         </form>
     }
     .into_any()
+}
+
+/// What the room's rules ask of my messages here.
+#[derive(Clone, Copy)]
+struct Rules {
+    /// What holds them back now, if anything (`Conversation::hold`).
+    hold: Memo<Option<Hold>>,
+    /// An announcement room, and I am not an admin: I never post here.
+    closed: Memo<bool>,
+    /// Slow mode's seconds between my messages, when it binds me (0: it does not).
+    slow: Memo<u32>,
+}
+
+impl Rules {
+    fn new(room: RoomId) -> Self {
+        let store = use_store();
+        let clock = hold_clock();
+        let hold = {
+            let room = room.clone();
+            Memo::new(move |_| {
+                let now = clock.get();
+                store.with(|s| s.conversation(&room).and_then(|c| c.hold(now)))
+            })
+        };
+        // Who is bound, and by what, is the same question for both.
+        let binding = Memo::new(move |_| {
+            store.with(|s| {
+                let c = s.conversation(&room)?;
+                let r = c.room.as_ref()?;
+                (!c.my_role?.is_admin()).then_some((r.announcement, r.slow_mode_seconds))
+            })
+        });
+        Self {
+            hold,
+            closed: Memo::new(move |_| binding.get().is_some_and(|(a, _)| a)),
+            slow: Memo::new(move |_| binding.get().map_or(0, |(_, s)| s)),
+        }
+    }
 }
 
 /// Sends a text (in the chosen colour) or a sticker into `room`, under a new client id, as
@@ -212,12 +284,13 @@ fn text_sender(
     send: impl Fn(Content) + Clone + 'static,
     draft: Memo<String>,
     wait_s: Memo<i64>,
+    held: Signal<bool>,
     confirm_room: RwSignal<Option<(MessageBody, u32)>>,
 ) -> impl Fn() + Clone + 'static {
     let live = use_live();
     let store = use_store();
     move || {
-        if wait_s.get_untracked() > 0 {
+        if wait_s.get_untracked() > 0 || held.get_untracked() {
             return;
         }
         let text = draft.get_untracked();
@@ -279,17 +352,47 @@ fn RoomConfirm(
     }
 }
 
-/// Says how long the rate limit holds the composer, and that the message is kept.
+/// Says what holds the composer back, and for how long: a timeout, slow mode, an
+/// announcement room, or the rate limit (then that the message is kept).
 #[component]
-fn SendStatus(wait_s: Memo<i64>) -> impl IntoView {
+fn SendStatus(wait_s: Memo<i64>, hold: Memo<Option<Hold>>) -> impl IntoView {
+    let wait = |ms: i64| wait_words(u64::try_from(ms).unwrap_or(0));
+    // The words before the time, the time, the words after.
+    let parts = Memo::new(move |_| match hold.get() {
+        Some(Hold::Muted(ms)) => (
+            "You are timed out in this room for another ",
+            wait(ms),
+            ". You can still read it.",
+        ),
+        Some(Hold::SlowMode(ms)) => ("Slow mode: you can send again in ", wait(ms), "."),
+        Some(Hold::Announcement) => (
+            "Only admins post in this announcement room. You can read and react.",
+            String::new(),
+            "",
+        ),
+        None => match wait_s.get() {
+            0 => ("", String::new(), ""),
+            s => (
+                "You are sending too fast. You can send again in ",
+                format!("{s} s"),
+                "; your message is kept.",
+            ),
+        },
+    });
+    let class = move || match hold.get() {
+        Some(Hold::Muted(_)) => "composer-status held muted",
+        Some(Hold::SlowMode(_)) => "composer-status held slow",
+        Some(Hold::Announcement) => "composer-status held announcement",
+        None => "composer-status",
+    };
+    // Always the same three texts, never an element that comes and goes: the server's page
+    // and the hydrated one then have the same nodes whatever the clocks say. The sentence is
+    // read out when it changes, not at every tick of its time.
     view! {
-        <p id="composer-status" class="composer-status" aria-live="polite">
-            {move || {
-                let s = wait_s.get();
-                (s > 0).then(|| {
-                    format!("You are sending too fast. You can send again in {s} s; your message is kept.")
-                })
-            }}
+        <p id="composer-status" class=class aria-live="polite" aria-atomic="true">
+            {move || parts.get().0}
+            <span aria-live="off">{move || parts.get().1}</span>
+            {move || parts.get().2}
         </p>
     }
 }
@@ -432,6 +535,8 @@ fn ColorPicker(color: RwSignal<Option<Color>>, picker: RwSignal<Picker>) -> impl
 #[component]
 fn StickerPicker(
     picker: RwSignal<Picker>,
+    /// A timeout or slow mode holds my messages back: no sticker goes either.
+    held: Signal<bool>,
     on_pick: impl Fn(StickerName) + Clone + 'static,
 ) -> impl IntoView {
     view! {
@@ -458,6 +563,7 @@ fn StickerPicker(
                                 name="sticker"
                                 value=name
                                 class="sticker-choice"
+                                disabled=move || held.get()
                                 aria-label=format!("Send the {name} sticker")
                                 on:click=move |ev| {
                                     ev.prevent_default();

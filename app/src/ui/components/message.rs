@@ -72,6 +72,30 @@ impl Standing {
         })
     }
 
+    /// The author I may time out from their message: a member I outrank
+    /// (`domain::room::may_moderate`, the rank rule of kick and ban).
+    fn may_time_out(&self, message: &MessageView) -> Option<UserId> {
+        let me = self.me.as_ref()?;
+        let author = &message.author.as_ref()?.id;
+        let role = self.roles.get(author).copied()?;
+        (message.kind != MessageKind::System
+            && domain::room::may_moderate(self.my_role, Some(role), author == me))
+        .then(|| author.clone())
+    }
+
+    /// Whether I may report the message to the room's admins (`domain::report::may_report`).
+    fn may_report(&self, message: &MessageView) -> bool {
+        let Some(me) = &self.me else {
+            return false;
+        };
+        let reported = domain::report::Reported {
+            author: message.author.as_ref().map(|a| &a.id),
+            kind: message.kind,
+            deleted: message.deleted.is_some(),
+        };
+        domain::report::may_report(me, self.my_role.is_some(), &reported).is_ok()
+    }
+
     fn allows(&self, message: &MessageView, change: Change) -> bool {
         let Some(me) = &self.me else {
             return false;
@@ -243,6 +267,14 @@ fn message_actions(message: &MessageView, standing: &Standing) -> impl IntoView 
     let delete = standing
         .allows(message, Change::Delete)
         .then(|| view! { <a class="msg-action danger" href=format!("{base}/delete")>"Delete"</a> });
+    // The admin page's timeout dialog, which works without JavaScript too.
+    let time_out = standing.may_time_out(message).map(|author| {
+        let href = format!("/rooms/{}/admin/mute/{author}", message.room_id);
+        view! { <a class="msg-action" href=href title="Time the author out">"Time out"</a> }
+    });
+    let report = standing.may_report(message).then(|| {
+        view! { <a class="msg-action" href=format!("{base}/report") title="Report this message to the room's admins">"Report"</a> }
+    });
     let link = format!("/rooms/{}#m{}", message.room_id, message.id);
     let copied = link.clone();
     let live = use_live();
@@ -279,6 +311,8 @@ fn message_actions(message: &MessageView, standing: &Standing) -> impl IntoView 
             {edit}
             {delete}
             <a class="msg-action" href=link on:click=copy title="Copy a link to this message">"Link"</a>
+            {report}
+            {time_out}
         </div>
     })
 }

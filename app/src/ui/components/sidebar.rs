@@ -77,7 +77,7 @@ fn MyRooms() -> impl IntoView {
             <ul class="room-list" aria-labelledby="my-rooms">
                 <For
                     each=move || rooms.get()
-                    key=|r| (r.room.id.clone(), r.room.name.clone(), r.unread, r.mentions)
+                    key=|r| (r.room.id.clone(), r.room.name.clone(), r.unread, r.mentions, r.open_reports)
                     let:entry
                 >
                     <RoomLink entry />
@@ -99,6 +99,7 @@ fn RoomLink(entry: RoomEntry) -> impl IntoView {
     };
     let unread = entry.unread;
     let mentions = entry.mentions;
+    let reports = entry.open_reports;
     view! {
         <li>
             <a
@@ -111,6 +112,19 @@ fn RoomLink(entry: RoomEntry) -> impl IntoView {
                     "#"
                 </span>
                 <span class="room-name">{entry.room.name.clone()}</span>
+                <Show when=move || { reports > 0 }>
+                    <span
+                        class="badge report-count"
+                        title="Open reports"
+                        aria-label=format!(
+                            "{reports} open {}",
+                            if reports == 1 { "report" } else { "reports" },
+                        )
+                    >
+                        "⚑"
+                        {reports.min(99)}
+                    </span>
+                </Show>
                 <Show when=move || { mentions > 0 }>
                     <span
                         class="badge mention-badge"

@@ -75,6 +75,48 @@ pub fn TimeAgo(#[prop(into)] at: String) -> impl IntoView {
     }
 }
 
+/// When something ends, as the reader's date and clock ("2026-12-07 14:05"), with how far
+/// off it is on hover.
+#[component]
+pub fn EndTime(#[prop(into)] at: String) -> impl IntoView {
+    use crate::store::clock;
+    let store = crate::store::use_store();
+    let ms = clock::parse_iso(&at).unwrap_or_default();
+    view! {
+        <time datetime=at title=move || clock::relative(ms, store.now(), store.tz_offset())>
+            {move || end_words(ms, store.tz_offset())}
+        </time>
+    }
+}
+
+/// "2026-12-07 14:05", in the reader's time zone.
+pub fn end_words(ms: crate::store::Millis, tz_offset: i64) -> String {
+    use crate::store::clock;
+    format!(
+        "{} {}",
+        clock::date(ms, tz_offset),
+        clock::clock(ms, tz_offset)
+    )
+}
+
+/// The clock a timeout or slow mode is read by. The server reads its own, and its data held
+/// only what had not ended. The browser, while it hydrates the server's page, reads the
+/// epoch, so everything it was given counts as not ended: it builds what the server built
+/// (a difference breaks hydration) and leaves the server's words. Once hydrated, it reads
+/// its own clock, ticking.
+pub fn hold_clock() -> Signal<crate::store::Millis> {
+    let store = crate::store::use_store();
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    Signal::derive(move || {
+        if cfg!(feature = "hydrate") && !hydrated.get() {
+            0
+        } else {
+            store.now()
+        }
+    })
+}
+
 /// A modal dialog: labelled by its title, focus moves into it when it opens and back when
 /// it closes, and Esc closes it (`on_close`).
 #[component]

@@ -35,6 +35,7 @@ pub mod leave;
 pub mod message_delete;
 pub mod message_edit;
 pub mod message_react;
+pub mod message_report;
 pub mod message_versions;
 pub mod not_found;
 pub mod notifications;

@@ -3,6 +3,7 @@
 //! from says why, in words, and offers the way back where there is one.
 
 use domain::{
+    moderation::wait_words,
     room::{JoinPolicy, Role},
     ErrorCode, MessageId, RoomId,
 };
@@ -196,8 +197,8 @@ fn RoomScreen(room: RoomId) -> impl IntoView {
     .into_any()
 }
 
-/// The room's header: the menu button, name and topic; for members the count, Manage for
-/// admins, People (the panel on narrow screens) and Leave.
+/// The room's header: the menu button, name and topic; for members its posting rules, the
+/// count, Manage for admins, People (the panel on narrow screens) and Leave.
 #[component]
 fn RoomHeader(
     room: RoomId,
@@ -219,6 +220,7 @@ fn RoomHeader(
             </div>
             <div class="room-tools">
                 <Show when=move || face.get() == Face::Member>
+                    <RoomFlags room=room.clone() />
                     <span class="member-count">
                         {move || match about.get().map(|v| v.2).unwrap_or(0) {
                             1 => "1 member".to_owned(),
@@ -252,6 +254,29 @@ fn RoomHeader(
     }
 }
 
+/// "Announcement room" and "Slow mode 30 s", while the room has them.
+#[component]
+fn RoomFlags(room: RoomId) -> impl IntoView {
+    let store = use_store();
+    let rules = Memo::new(move |_| {
+        store.with(|s| {
+            s.conversation(&room)
+                .and_then(|c| c.room.as_ref())
+                .map_or((false, 0), |r| (r.announcement, r.slow_mode_seconds))
+        })
+    });
+    view! {
+        <Show when=move || rules.get().0>
+            <span class="room-flag">"Announcement room"</span>
+        </Show>
+        <Show when=move || { rules.get().1 > 0 }>
+            <span class="room-flag">
+                {move || format!("Slow mode {}", wait_words(u64::from(rules.get().1) * 1000))}
+            </span>
+        </Show>
+    }
+}
+
 /// For admins: their role, and the way to the admin page with the requests waiting.
 #[component]
 fn AdminTools(room: RoomId) -> impl IntoView {
@@ -264,6 +289,19 @@ fn AdminTools(room: RoomId) -> impl IntoView {
         let room = room.clone();
         Memo::new(move |_| store.with(|s| s.conversation(&room).map_or(0, |c| c.requests)))
     };
+    // The open reports I see here, kept live by `reports` frames.
+    let reports = {
+        let room = room.clone();
+        Memo::new(move |_| {
+            store.with(|s| {
+                s.rooms
+                    .iter()
+                    .find(|r| r.room.id == room)
+                    .map_or(0, |r| r.open_reports)
+            })
+        })
+    };
+    let inbox_href = StoredValue::new(format!("/rooms/{room}/admin#inbox"));
     let manage_href = StoredValue::new(format!("/rooms/{room}/admin"));
     view! {
         <Show when=move || my_role.get().is_some_and(Role::is_admin)>
@@ -284,6 +322,19 @@ fn AdminTools(room: RoomId) -> impl IntoView {
                     <span class="badge" aria-hidden="true">{move || requests.get()}</span>
                 </Show>
             </a>
+            <Show when=move || { reports.get() > 0 }>
+                <a
+                    href=inbox_href.get_value()
+                    class="button secondary small report-badge"
+                    aria-label=move || match reports.get() {
+                        1 => "1 open report".to_owned(),
+                        n => format!("{n} open reports"),
+                    }
+                >
+                    <span aria-hidden="true">"⚑ "</span>
+                    {move || reports.get()}
+                </a>
+            </Show>
         </Show>
     }
 }
@@ -337,24 +388,36 @@ fn file_catchers(
     impl Fn(leptos::ev::ClipboardEvent) + 'static,
 ) {
     let live = use_live();
+    let store = use_store();
     let uploads = expect_context::<UploadQueue>();
+    // A member whose messages a timeout or slow mode holds back sends no file either.
+    let may_upload = {
+        let room = room.clone();
+        move || {
+            let now = crate::store::current_time();
+            face.get_untracked() == Face::Member
+                && store
+                    .with_untracked(|s| s.conversation(&room).and_then(|c| c.hold(now)).is_none())
+        }
+    };
     let on_drop = {
         let room = room.clone();
+        let may_upload = may_upload.clone();
         move |ev: leptos::ev::DragEvent| {
             ev.prevent_default();
             #[cfg(feature = "hydrate")]
-            if face.get_untracked() == Face::Member {
+            if may_upload() {
                 if let Some(files) = ev.data_transfer().and_then(|d| d.files()) {
                     start_all(live, uploads, &room, &files);
                 }
             }
             #[cfg(not(feature = "hydrate"))]
-            let _ = (&room, face, live, uploads);
+            let _ = (&room, &may_upload, live, uploads);
         }
     };
     let on_paste = move |ev: leptos::ev::ClipboardEvent| {
         #[cfg(feature = "hydrate")]
-        if face.get_untracked() == Face::Member {
+        if may_upload() {
             if let Some(files) = ev.clipboard_data().and_then(|d| d.files()) {
                 if files.length() > 0 {
                     ev.prevent_default();
@@ -363,7 +426,7 @@ fn file_catchers(
             }
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (&room, ev, face, live, uploads);
+        let _ = (&room, ev, &may_upload, live, uploads);
     };
     (on_drop, on_paste)
 }

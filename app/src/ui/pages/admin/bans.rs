@@ -1,11 +1,15 @@
-//! Who is banned, by whom and why, each with Unban; and banning someone who is not a member.
+//! Who is banned, by whom, why and until when, each with Unban; and banning someone who is
+//! not a member, for good or for a while.
 
 use leptos::{form::ActionForm, prelude::*};
 
 use super::data::{admin_path, after_action, Admin};
 use crate::{
     api::forms::{BanUserForm, UnbanForm},
-    ui::components::widgets::{FormError, TimeAgo},
+    ui::components::{
+        moderation::{DurationField, BAN_LENGTHS},
+        widgets::{EndTime, FormError, TimeAgo},
+    },
 };
 
 #[component]
@@ -31,6 +35,12 @@ pub fn BansSection(admin: Admin) -> impl IntoView {
                         <strong>{name}</strong>
                         {b.banned_by.as_ref().map(|by| format!(", by {}", by.username))}
                         ", " <TimeAgo at=b.created_at.clone() />
+                        <span class="ban-term">
+                            {match b.until.clone() {
+                                Some(at) => view! { ", until " <EndTime at /> }.into_any(),
+                                None => ", permanent".into_any(),
+                            }}
+                        </span>
                         {b.reason.clone().map(|r| view! { <span class="reason">{format!(": {r}")}</span> })}
                     </span>
                     <ActionForm action=unban attr:class="inline-form">
@@ -73,6 +83,7 @@ fn BanByName(admin: Admin) -> impl IntoView {
                 </div>
                 <label for="ban-reason" class="visually-hidden">"Reason"</label>
                 <input id="ban-reason" name="reason" class="reason-input" placeholder="Reason (optional, they will see it)" maxlength="500" />
+                <DurationField label="How long" choices=&BAN_LENGTHS id="ban-minutes" />
                 <p class="field-error" id="ban-user-error" role="alert">{move || error.get()}</p>
             </div>
         </ActionForm>

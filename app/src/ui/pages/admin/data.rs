@@ -54,16 +54,32 @@ pub fn keep_fresh(admin: Admin) {
         Memo::new(move |_| {
             store.with(|s| {
                 let members = s.conversation(&room).map_or(0, |c| c.members.len());
+                // A timeout set, lifted or ended by someone else moves no count.
+                let muted: Vec<String> = s
+                    .conversation(&room)
+                    .map(|c| {
+                        c.members
+                            .iter()
+                            .filter_map(|m| m.muted_until.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let news = s
                     .notifications
                     .iter()
                     .filter(|n| n.room_id.as_ref() == Some(&room))
                     .count();
-                (members, news)
+                // A report filed, or resolved by another admin: the inbox loads again.
+                let reports = s
+                    .rooms
+                    .iter()
+                    .find(|r| r.room.id == room)
+                    .map_or(0, |r| r.open_reports);
+                (members, muted, news, reports)
             })
         })
     };
-    Effect::new(move |prev: Option<(usize, usize)>| {
+    Effect::new(move |prev: Option<(usize, Vec<String>, usize, u32)>| {
         let now = pulse.get();
         if prev.is_some_and(|p| p != now) {
             admin.version.update(|v| *v += 1);
@@ -76,10 +92,9 @@ pub fn keep_fresh(admin: Admin) {
             let room = room.clone();
             // The room's own page (its header's count of requests) is read again too.
             live.dispatch(crate::store::Local::Reload(room.clone()));
-            let (kind, cursor) = log_query();
-            let (kind, cursor) = (kind.get_untracked(), cursor.get_untracked());
+            let (_, kind, cursor, actor, target) = untrack(|| log_query().key(room.clone()));
             leptos::task::spawn_local(async move {
-                match room_admin(room, kind, cursor).await {
+                match room_admin(room, kind, cursor, actor, target).await {
                     Ok(fresh) => admin.data.set(fresh),
                     Err(e) => crate::live::note_error(live, &e),
                 }
@@ -89,9 +104,72 @@ pub fn keep_fresh(admin: Admin) {
     });
 }
 
-/// The log's filter and page, from the address (`?kind=banned&cursor=…`), so both work as
-/// links and plain forms.
-pub fn log_query() -> (Memo<Option<LogKind>>, Memo<Option<String>>) {
+/// The log's filter and page, from the address
+/// (`?kind=banned&actor=ana&target=bob&cursor=…`), so both work as links and plain forms.
+#[derive(Clone, Copy)]
+pub struct LogAddress {
+    pub kind: Memo<Option<LogKind>>,
+    pub cursor: Memo<Option<String>>,
+    /// Who acted and who it was done to: a username (or id) as typed; blank is anyone.
+    pub actor: Memo<Option<String>>,
+    pub target: Memo<Option<String>>,
+}
+
+/// The page's data, as the address asks for it.
+pub type AdminKey = (
+    RoomId,
+    Option<LogKind>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+impl LogAddress {
+    /// Everything that chooses what the page loads, with the room.
+    pub fn key(&self, room: RoomId) -> AdminKey {
+        (
+            room,
+            self.kind.get(),
+            self.cursor.get(),
+            self.actor.get(),
+            self.target.get(),
+        )
+    }
+
+    /// The filter as a query string (`kind=…&actor=…&target=…`), for links that keep it.
+    pub fn filter_query(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(k) = self.kind.get() {
+            if let Some(k) = serde_json::to_value(k)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+            {
+                parts.push(format!("kind={k}"));
+            }
+        }
+        for (name, value) in [("actor", self.actor.get()), ("target", self.target.get())] {
+            if let Some(v) = value {
+                parts.push(format!("{name}={}", urlencoding_lite(&v)));
+            }
+        }
+        parts.join("&")
+    }
+}
+
+/// Percent-encodes what a name may hold that an address may not.
+fn urlencoding_lite(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+pub fn log_query() -> LogAddress {
     let query = use_query_map();
     let kind = Memo::new(move |_| {
         query
@@ -100,5 +178,19 @@ pub fn log_query() -> (Memo<Option<LogKind>>, Memo<Option<String>>) {
             .and_then(|k| serde_json::from_value::<LogKind>(serde_json::Value::String(k)).ok())
     });
     let cursor = Memo::new(move |_| query.read().get("cursor"));
-    (kind, cursor)
+    let named = |field: &'static str| {
+        Memo::new(move |_| {
+            query
+                .read()
+                .get(field)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        })
+    };
+    LogAddress {
+        kind,
+        cursor,
+        actor: named("actor"),
+        target: named("target"),
+    }
 }

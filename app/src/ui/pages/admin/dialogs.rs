@@ -1,6 +1,6 @@
-//! The confirm steps over the admin page, each an address of its own
-//! (`…/admin/kick/{user}`, `…/ban/{user}`, `…/transfer/{user}`), so they work as pages
-//! without JavaScript: Cancel is a link back, and the form posts and comes back there.
+//! The confirm steps over the admin page, each an address of its own (`…/admin/mute/{user}`,
+//! `…/kick/{user}`, `…/ban/{user}`, `…/transfer/{user}`), so they work as pages without
+//! JavaScript: Cancel is a link back, and the form posts and comes back there.
 
 use domain::UserId;
 use leptos::prelude::*;
@@ -12,13 +12,19 @@ use crate::ui::components::{
     widgets::Dialog,
 };
 
+/// `…/admin/mute/{user}`: time someone out, for how long and with a reason.
+#[component]
+pub fn MuteDialog() -> impl IntoView {
+    view! { <ConfirmDialog what=Moderation::Mute /> }
+}
+
 /// `…/admin/kick/{user}`: remove someone, with a reason.
 #[component]
 pub fn KickDialog() -> impl IntoView {
     view! { <ConfirmDialog what=Moderation::Kick /> }
 }
 
-/// `…/admin/ban/{user}`: ban someone, with a reason.
+/// `…/admin/ban/{user}`: ban someone, for how long and with a reason.
 #[component]
 pub fn BanDialog() -> impl IntoView {
     view! { <ConfirmDialog what=Moderation::Ban /> }

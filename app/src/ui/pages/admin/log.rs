@@ -1,5 +1,6 @@
-//! The moderation log, newest first: filtered by kind and paged on through the address, so
-//! both work without JavaScript.
+//! The moderation log, newest first: filtered by kind, by who acted and by who it was done
+//! to, and paged on, through the address, so all of it works without JavaScript; and
+//! downloaded as CSV with the same filter.
 
 use domain::{effects::LogKind, views::LogEntryView};
 use leptos::prelude::*;
@@ -18,22 +19,33 @@ fn kind_value(k: LogKind) -> String {
 #[component]
 pub fn LogSection(admin: Admin) -> impl IntoView {
     let room = admin.data.with_untracked(|v| v.room.id.clone());
-    let (kind, _) = log_query();
+    let address = log_query();
     let navigate = use_navigate();
     let base = admin_path(&room);
+    // With the script, choosing a kind applies at once, keeping the names typed.
     let filter = {
         let base = base.clone();
         move |ev: leptos::ev::Event| {
             let value = event_target_value(&ev);
-            let path = if value.is_empty() {
+            let mut query: Vec<String> = Vec::new();
+            if !value.is_empty() {
+                query.push(format!("kind={value}"));
+            }
+            let rest = address.filter_query();
+            query.extend(
+                rest.split('&')
+                    .filter(|p| !p.is_empty() && !p.starts_with("kind="))
+                    .map(str::to_owned),
+            );
+            let path = if query.is_empty() {
                 format!("{base}#log")
             } else {
-                format!("{base}?kind={value}#log")
+                format!("{base}?{}#log", query.join("&"))
             };
             navigate(&path, Default::default());
         }
     };
-    const KINDS: [LogKind; 19] = [
+    const KINDS: [LogKind; 25] = [
         LogKind::Created,
         LogKind::Joined,
         LogKind::Left,
@@ -52,26 +64,59 @@ pub fn LogSection(admin: Admin) -> impl IntoView {
         LogKind::OwnershipTransfer,
         LogKind::SettingsUpdated,
         LogKind::MessageDeleted,
+        LogKind::MessagesPurged,
+        LogKind::Muted,
+        LogKind::Unmuted,
+        LogKind::MuteEnded,
+        LogKind::BanEnded,
+        LogKind::ReportDismissed,
         LogKind::Terminated,
     ];
-    let chosen = kind.get_untracked();
+    let chosen = address.kind.get_untracked();
+    let (actor, target) = (
+        address.actor.get_untracked().unwrap_or_default(),
+        address.target.get_untracked().unwrap_or_default(),
+    );
     let older = move || {
         let next = admin.data.with(|v| v.log.next_cursor.clone())?;
         let mut href = format!(
             "{}?cursor={next}",
             admin_path(&admin.data.with(|v| v.room.id.clone()))
         );
-        if let Some(k) = kind.get() {
-            href.push_str(&format!("&kind={}", kind_value(k)));
+        let filter = address.filter_query();
+        if !filter.is_empty() {
+            href.push('&');
+            href.push_str(&filter);
         }
         href.push_str("#log");
         Some(
             view! { <p class="more"><a class="button secondary small" href=href>"Older entries"</a></p> },
         )
     };
+    // The download holds what the filter shows, every page of it.
+    let csv = {
+        let room = room.clone();
+        move || {
+            let filter = address.filter_query();
+            if filter.is_empty() {
+                format!("/rooms/{room}/log.csv")
+            } else {
+                format!("/rooms/{room}/log.csv?{filter}")
+            }
+        }
+    };
+    let error = move || {
+        admin
+            .data
+            .with(|v| v.log.error.clone())
+            .map(|e| view! { <p class="form-error" role="alert">{e}</p> })
+    };
     view! {
         <section class="card admin-section" id="log" aria-labelledby="log-title">
-            <h2 id="log-title">"Moderation log"</h2>
+            <div class="log-title-row">
+                <h2 id="log-title">"Moderation log"</h2>
+                <a class="button secondary small" href=csv download="">"Download CSV"</a>
+            </div>
             <form method="get" action=base.clone() class="log-filter">
                 <label for="log-kind">"Show"</label>
                 <select id="log-kind" name="kind" on:change=filter>
@@ -80,8 +125,13 @@ pub fn LogSection(admin: Admin) -> impl IntoView {
                         <option value=kind_value(k) selected=chosen == Some(k)>{text::log_kind_label(k)}</option>
                     }).collect_view()}
                 </select>
-                <noscript><button type="submit" class="button secondary small">"Filter"</button></noscript>
+                <label for="log-actor">"by"</label>
+                <input id="log-actor" name="actor" type="text" maxlength="64" placeholder="anyone" value=actor autocomplete="off" />
+                <label for="log-target">"about"</label>
+                <input id="log-target" name="target" type="text" maxlength="64" placeholder="anyone" value=target autocomplete="off" />
+                <button type="submit" class="button secondary small">"Filter"</button>
             </form>
+            {error}
             {move || view! { <LogList entries=admin.data.with(|v| v.log.events.clone()) /> }}
             {older}
         </section>

@@ -1,5 +1,6 @@
-//! The member list: in join order, who is online, and the actions the rank rules allow
-//! (remove and ban ask first, in a dialog; making someone owner too).
+//! The member list: in join order, who is online and who is timed out, and the actions the
+//! rank rules allow (timeout, remove and ban ask first, in a dialog; making someone owner
+//! too; lifting a timeout does not).
 
 use domain::{
     room::{may_moderate, Role},
@@ -10,9 +11,9 @@ use leptos::{form::ActionForm, prelude::*};
 
 use super::data::{admin_path, after_action, Admin};
 use crate::{
-    api::forms::{DemoteForm, PromoteForm},
-    store::{text, use_store},
-    ui::components::widgets::{FormError, TimeAgo},
+    api::forms::{DemoteForm, PromoteForm, UnmuteForm},
+    store::{clock, text, use_store},
+    ui::components::widgets::{end_words, hold_clock, FormError, TimeAgo},
 };
 
 fn role_name(role: Role) -> &'static str {
@@ -40,18 +41,25 @@ pub fn MembersSection(admin: Admin) -> impl IntoView {
     };
     // One action of each kind for the whole list: rows come and go as the data moves, the
     // actions (and what they answered) stay.
-    let promote = ServerAction::<PromoteForm>::new();
-    let demote = ServerAction::<DemoteForm>::new();
-    let promote_error = after_action(promote, admin.version);
-    let demote_error = after_action(demote, admin.version);
-    let error = Signal::derive(move || promote_error.get().or_else(|| demote_error.get()));
+    let actions = RowActions {
+        promote: ServerAction::new(),
+        demote: ServerAction::new(),
+        unmute: ServerAction::new(),
+        clock: hold_clock(),
+    };
+    let errors = [
+        after_action(actions.promote, admin.version),
+        after_action(actions.demote, admin.version),
+        after_action(actions.unmute, admin.version),
+    ];
+    let error = Signal::derive(move || errors.iter().find_map(|e| e.get()));
     let rows = move || {
         let (members, my_role) = admin.data.with(|v| (v.members.clone(), v.my_role));
         members
             .into_iter()
             .map(|m| {
                 let themselves = me.as_ref() == Some(&m.user.id);
-                view! { <MemberRow member=m room=room.clone() my_role themselves online promote demote /> }
+                view! { <MemberRow member=m room=room.clone() my_role themselves online actions /> }
             })
             .collect_view()
     };
@@ -70,6 +78,15 @@ pub fn MembersSection(admin: Admin) -> impl IntoView {
     }
 }
 
+/// What every row's forms post through, and the clock its timeout is read by.
+#[derive(Clone, Copy)]
+struct RowActions {
+    promote: ServerAction<PromoteForm>,
+    demote: ServerAction<DemoteForm>,
+    unmute: ServerAction<UnmuteForm>,
+    clock: Signal<clock::Millis>,
+}
+
 #[component]
 fn MemberRow(
     member: MemberView,
@@ -77,9 +94,17 @@ fn MemberRow(
     my_role: Role,
     themselves: bool,
     online: Memo<Vec<UserId>>,
-    promote: ServerAction<PromoteForm>,
-    demote: ServerAction<DemoteForm>,
+    actions: RowActions,
 ) -> impl IntoView {
+    let RowActions {
+        promote,
+        demote,
+        unmute,
+        clock,
+    } = actions;
+    let store = use_store();
+    let until = member.muted_until.as_deref().and_then(clock::parse_iso);
+    let muted = Memo::new(move |_| until.is_some_and(|end| end > clock.get()));
     let user = member.user.clone();
     let base = admin_path(&room);
     let can_moderate = may_moderate(Some(my_role), Some(member.role), themselves);
@@ -88,6 +113,34 @@ fn MemberRow(
     let is_online = move || online.with(|o| o.contains(&id));
     let name = user.username.clone();
     let (room_id, user_id) = (room.to_string(), user.id.to_string());
+    let timeout = {
+        let (room_id, user_id, back) = (room_id.clone(), user_id.clone(), base.clone());
+        let mute_href = format!("{base}/mute/{user_id}");
+        let name = name.clone();
+        move || {
+            if !can_moderate {
+                return None;
+            }
+            let (room_id, user_id, back) = (room_id.clone(), user_id.clone(), back.clone());
+            Some(if muted.get() {
+                let label = format!("Lift {name}'s timeout");
+                view! {
+                    <ActionForm action=unmute attr:class="inline-form">
+                        <input type="hidden" name="room_id" value=room_id />
+                        <input type="hidden" name="user_id" value=user_id />
+                        <input type="hidden" name="back" value=back />
+                        <button type="submit" class="link-button" aria-label=label>"Lift timeout"</button>
+                    </ActionForm>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <a class="link-button" href=mute_href.clone()>"Time out" <span class="visually-hidden">{format!(" {name}")}</span></a>
+                }
+                .into_any()
+            })
+        }
+    };
     let moderation = can_moderate.then(|| {
         view! {
             <a class="link-button" href=format!("{base}/kick/{user_id}")>"Remove" <span class="visually-hidden">{format!(" {name}")}</span></a>
@@ -128,10 +181,19 @@ fn MemberRow(
             <th scope="row">
                 <span class="dot" class:on=is_online aria-hidden="true"></span>
                 <span class=format!("author hue-{}", text::author_hue(&user.id))>{user.username.clone()}</span>
+                <Show when=move || muted.get()>
+                    <span
+                        class="muted-badge"
+                        title=move || format!("Timed out until {}", end_words(until.unwrap_or_default(), store.tz_offset()))
+                    >
+                        "timed out"
+                    </span>
+                </Show>
             </th>
             <td>{role_name(member.role)}</td>
             <td><TimeAgo at=member.joined_at.clone() /></td>
             <td class="row-actions">
+                {timeout}
                 {moderation}
                 {make_admin}
                 {make_member}

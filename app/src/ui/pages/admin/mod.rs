@@ -1,6 +1,6 @@
-//! A room's admin page (`/rooms/{id}/admin`): members with the actions the rank rules
-//! allow, pending requests, invitations, bans, settings and the moderation log, one file
-//! each. Kick, ban and handing ownership on ask first, in a dialog over the page
+//! A room's admin page (`/rooms/{id}/admin`): the inbox (open reports and requests to
+//! join), members with the actions the rank rules allow, invitations, bans, settings and
+//! the moderation log, one file each. Timeout, kick, ban and handing ownership on ask first, in a dialog over the page
 //! (`…/admin/kick/{user}` and so on), which is also a page of its own without JavaScript.
 //! Every action is a form.
 //!
@@ -13,6 +13,7 @@ mod dialogs;
 mod invites;
 mod log;
 mod members;
+mod reports;
 mod requests;
 mod settings;
 
@@ -21,7 +22,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::Outlet, hooks::use_params_map};
 
-pub use dialogs::{BanDialog, KickDialog, TransferDialog};
+pub use dialogs::{BanDialog, KickDialog, MuteDialog, TransferDialog};
 
 use self::{
     bans::BansSection,
@@ -29,6 +30,7 @@ use self::{
     invites::InviteSection,
     log::LogSection,
     members::MembersSection,
+    reports::ReportsSection,
     requests::RequestsSection,
     settings::SettingsSection,
 };
@@ -45,10 +47,10 @@ lazy_page!(AdminRoute, AdminPage);
 pub fn AdminPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| RoomId::from(params.read().get("id").unwrap_or_default()));
-    let (kind, cursor) = log_query();
+    let address = log_query();
     let data = Resource::new_blocking(
-        move || (id.get(), kind.get(), cursor.get()),
-        |(id, kind, cursor)| room_admin(id, kind, cursor),
+        move || address.key(id.get()),
+        |(id, kind, cursor, actor, target)| room_admin(id, kind, cursor, actor, target),
     );
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -104,7 +106,7 @@ fn AdminBody(admin: Admin) -> impl IntoView {
     let (room, name) = admin
         .data
         .with_untracked(|v| (v.room.id.clone(), v.room.name.clone()));
-    let waiting = Memo::new(move |_| admin.data.with(|v| v.requests.len()));
+    let waiting = Memo::new(move |_| admin.data.with(|v| v.requests.len() + v.reports.len()));
     view! {
         <Title text=format!("Manage #{name}") />
         <PageBar title="Manage" />
@@ -113,16 +115,20 @@ fn AdminBody(admin: Admin) -> impl IntoView {
                 <p class="muted small"><a href=format!("/rooms/{room}")>"← Back to #" {name.clone()}</a></p>
                 <h1>"Manage " <span class="hash" aria-hidden="true">"#"</span>{name.clone()}</h1>
                 <nav aria-label="Sections" class="admin-nav">
+                    <a href="#inbox">"Inbox " <span class="count">{move || waiting.get()}</span></a>
                     <a href="#members">"Members"</a>
-                    <a href="#requests">"Requests " <span class="count">{move || waiting.get()}</span></a>
                     <a href="#invite">"Invite"</a>
                     <a href="#bans">"Bans"</a>
                     <a href="#settings">"Settings"</a>
                     <a href="#log">"Log"</a>
                 </nav>
             </header>
+            // Reports and requests to join together: what waits for an admin.
+            <div id="inbox" class="inbox">
+                <ReportsSection admin />
+                <RequestsSection admin />
+            </div>
             <MembersSection admin />
-            <RequestsSection admin />
             <InviteSection admin />
             <BansSection admin />
             <SettingsSection admin />

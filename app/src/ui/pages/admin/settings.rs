@@ -1,6 +1,6 @@
-//! The room's settings: topic, who can join, member limit.
+//! The room's settings: topic, who can join, member limit, slow mode, announcement room.
 
-use domain::room::JoinPolicy;
+use domain::{moderation::wait_words, room::JoinPolicy};
 use leptos::{form::ActionForm, prelude::*};
 
 use super::data::{admin_path, Admin};
@@ -27,6 +27,24 @@ pub fn SettingsSection(admin: Admin) -> impl IntoView {
         .max_members
         .map(|n| n.to_string())
         .unwrap_or_default();
+    let slow = v.room.slow_mode_seconds;
+    // A value set through the API that the list lacks is offered too, so saving keeps it.
+    let extra = (!SLOW_MODE.iter().any(|&(s, _)| s == slow))
+        .then(|| (slow, wait_words(u64::from(slow) * 1000)));
+    let slow_choices = SLOW_MODE
+        .iter()
+        .map(|&(s, words)| (s, words.to_owned()))
+        .chain(extra)
+        .collect::<Vec<_>>();
+    // The form speaks hours; a cooldown set through the API in other units shows rounded up.
+    let cooldown = v.room.request_cooldown_seconds.div_ceil(3600);
+    let extra = (!COOLDOWN_HOURS.iter().any(|&(h, _)| h == cooldown))
+        .then(|| (cooldown, wait_words(u64::from(cooldown) * 3_600_000)));
+    let cooldown_choices = COOLDOWN_HOURS
+        .iter()
+        .map(|&(h, words)| (h, words.to_owned()))
+        .chain(extra)
+        .collect::<Vec<_>>();
     view! {
         <section class="card admin-section" id="settings" aria-labelledby="settings-title">
             <h2 id="settings-title">"Settings"</h2>
@@ -63,6 +81,34 @@ pub fn SettingsSection(admin: Admin) -> impl IntoView {
                     <input id="settings-max" name="max_members" type="number" min="2" max="100000" inputmode="numeric" value=limit aria-describedby="settings-max-error" />
                     <p class="field-error" id="settings-max-error" role="alert">{move || field_error("max_members").get()}</p>
                 </div>
+                <div class="field" class:has-error=move || field_error("slow_mode_seconds").get().is_some()>
+                    <label for="settings-slow">"Slow mode " <span class="muted">"(time between one member's messages; admins are exempt)"</span></label>
+                    <select id="settings-slow" name="slow_mode_seconds" aria-describedby="settings-slow-error">
+                        {slow_choices.into_iter().map(|(s, words)| view! {
+                            <option value=s.to_string() selected=s == slow>{words}</option>
+                        }).collect_view()}
+                    </select>
+                    <p class="field-error" id="settings-slow-error" role="alert">{move || field_error("slow_mode_seconds").get()}</p>
+                </div>
+                <div class="field" class:has-error=move || field_error("request_cooldown_hours").get().is_some() || field_error("request_cooldown_seconds").get().is_some()>
+                    <label for="settings-cooldown">"After a declined request " <span class="muted">"(how long before the same person may ask again)"</span></label>
+                    <select id="settings-cooldown" name="request_cooldown_hours" aria-describedby="settings-cooldown-error">
+                        {cooldown_choices.into_iter().map(|(h, words)| view! {
+                            <option value=h.to_string() selected=h == cooldown>{words}</option>
+                        }).collect_view()}
+                    </select>
+                    <p class="field-error" id="settings-cooldown-error" role="alert">
+                        {move || field_error("request_cooldown_hours").get().or_else(|| field_error("request_cooldown_seconds").get())}
+                    </p>
+                </div>
+                // Unticked, the box posts nothing, and that turns it off: it must be here.
+                <div class="field choice">
+                    <input type="checkbox" id="settings-announcement" name="announcement" value="on" checked=v.room.announcement />
+                    <label for="settings-announcement">
+                        <strong>"Announcement room"</strong>
+                        <span class="muted">"Only admins post; members read and react."</span>
+                    </label>
+                </div>
                 <button type="submit" class="button primary" disabled=move || update.pending().get()>"Save settings"</button>
                 <Show when=move || matches!(value.get(), Some(Ok(())))>
                     <span class="status-inline" role="status">" Saved."</span>
@@ -71,3 +117,27 @@ pub fn SettingsSection(admin: Admin) -> impl IntoView {
         </section>
     }
 }
+
+/// Slow mode's choices: seconds between one member's messages, and how that reads.
+const SLOW_MODE: [(u32, &str); 9] = [
+    (0, "Off"),
+    (5, "5 s"),
+    (10, "10 s"),
+    (30, "30 s"),
+    (60, "1 min"),
+    (300, "5 min"),
+    (900, "15 min"),
+    (3600, "1 h"),
+    (21600, "6 h"),
+];
+
+/// A declined requester's wait before asking again, in hours (the form's unit).
+const COOLDOWN_HOURS: [(u32, &str); 7] = [
+    (0, "They may ask again at once"),
+    (1, "1 hour"),
+    (6, "6 hours"),
+    (24, "1 day"),
+    (72, "3 days"),
+    (168, "1 week"),
+    (720, "30 days"),
+];
