@@ -125,10 +125,15 @@ pub fn LogSection(admin: Admin) -> impl IntoView {
                         <option value=kind_value(k) selected=chosen == Some(k)>{text::log_kind_label(k)}</option>
                     }).collect_view()}
                 </select>
-                <label for="log-actor">"by"</label>
-                <input id="log-actor" name="actor" type="text" maxlength="64" placeholder="anyone" value=actor autocomplete="off" />
-                <label for="log-target">"about"</label>
-                <input id="log-target" name="target" type="text" maxlength="64" placeholder="anyone" value=target autocomplete="off" />
+                // Each label wraps with its box, on a narrow screen too.
+                <span class="log-field">
+                    <label for="log-actor">"by"</label>
+                    <input id="log-actor" name="actor" type="text" maxlength="64" placeholder="anyone" value=actor autocomplete="off" />
+                </span>
+                <span class="log-field">
+                    <label for="log-target">"about"</label>
+                    <input id="log-target" name="target" type="text" maxlength="64" placeholder="anyone" value=target autocomplete="off" />
+                </span>
                 <button type="submit" class="button secondary small">"Filter"</button>
             </form>
             {error}
