@@ -527,16 +527,10 @@ async fn role_of<C: ConnectionTrait>(
     room_id: &RoomId,
     user: Option<&UserId>,
 ) -> ServiceResult<Option<Role>> {
-    let Some(user) = user else {
-        return Ok(None);
-    };
-    Ok(
-        membership::Entity::find_by_id((room_id.to_string(), user.to_string()))
-            .one(conn)
-            .await?
-            .filter(|m| m.status == MembershipStatus::Active)
-            .map(|m| m.role),
-    )
+    match user {
+        Some(user) => crate::messages::changes::role_of(conn, user, room_id).await,
+        None => Ok(None),
+    }
 }
 
 /// Open reports of each room, counted by their message's author and that author's role

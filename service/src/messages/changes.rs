@@ -296,7 +296,7 @@ impl Messages {
 }
 
 /// `user_id`'s role in `room_id`, while an active member.
-async fn role_of<C: sea_orm::ConnectionTrait>(
+pub(crate) async fn role_of<C: sea_orm::ConnectionTrait>(
     conn: &C,
     user_id: &UserId,
     room_id: &RoomId,

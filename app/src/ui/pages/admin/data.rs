@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::rooms::{room_admin, AdminView},
     store::use_store,
+    ui::components::widgets::query_string,
     AppError,
 };
 
@@ -138,35 +139,26 @@ impl LogAddress {
 
     /// The filter as a query string (`kind=…&actor=…&target=…`), for links that keep it.
     pub fn filter_query(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(k) = self.kind.get() {
-            if let Some(k) = serde_json::to_value(k)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-            {
-                parts.push(format!("kind={k}"));
-            }
-        }
-        for (name, value) in [("actor", self.actor.get()), ("target", self.target.get())] {
-            if let Some(v) = value {
-                parts.push(format!("{name}={}", urlencoding_lite(&v)));
-            }
-        }
-        parts.join("&")
+        let kind = self.kind.get().map(kind_value);
+        let (actor, target) = (self.actor.get(), self.target.get());
+        let pairs: Vec<(&str, &str)> = [
+            ("kind", kind.as_deref()),
+            ("actor", actor.as_deref()),
+            ("target", target.as_deref()),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect();
+        query_string(&pairs)
     }
 }
 
-/// Percent-encodes what a name may hold that an address may not.
-fn urlencoding_lite(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+/// A log kind as the address and the API name it (`banned`).
+pub fn kind_value(k: LogKind) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 pub fn log_query() -> LogAddress {

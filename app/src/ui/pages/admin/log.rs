@@ -6,15 +6,8 @@ use domain::{effects::LogKind, views::LogEntryView};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use super::data::{admin_path, log_query, Admin};
+use super::data::{admin_path, kind_value, log_query, Admin};
 use crate::{store::text, ui::components::widgets::TimeAgo};
-
-fn kind_value(k: LogKind) -> String {
-    serde_json::to_value(k)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
 
 #[component]
 pub fn LogSection(admin: Admin) -> impl IntoView {
