@@ -320,6 +320,29 @@ pub fn can_rejoin(
     }
 }
 
+/// What a ban on someone who once belonged to a room does to their previous-rooms entry
+/// (docs/RULES.md §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PastStanding {
+    /// A permanent ban: the room does not exist for them (§2), so it is not listed.
+    Hidden,
+    /// A timed ban still runs: listed with its end, and no way back before it.
+    BarredUntil(Micros),
+    /// No ban holds (none, lifted, or run out): listed like any room they left.
+    Free,
+}
+
+/// `ban` is the stored ban on them in that room, if any: `Some(None)` for a permanent one,
+/// `Some(Some(end))` for a timed one. A timed ban past its end counts as none, whether or
+/// not housekeeping has removed it yet.
+pub fn past_standing(ban: Option<Option<Micros>>, now: Micros) -> PastStanding {
+    match ban {
+        Some(None) => PastStanding::Hidden,
+        Some(Some(end)) if end > now => PastStanding::BarredUntil(end),
+        Some(Some(_)) | None => PastStanding::Free,
+    }
+}
+
 impl Room {
     pub fn member(&self, user: &UserId) -> Option<&Member> {
         self.members.iter().find(|m| &m.user_id == user)
@@ -1251,6 +1274,19 @@ mod tests {
             }
             assert!(!may_moderate(actor, actor, true), "never oneself");
         }
+    }
+
+    #[test]
+    fn a_past_room_is_hidden_by_a_permanent_ban_and_barred_until_a_timed_one_ends() {
+        let now = 1_000;
+        assert_eq!(past_standing(None, now), PastStanding::Free);
+        assert_eq!(past_standing(Some(None), now), PastStanding::Hidden);
+        assert_eq!(
+            past_standing(Some(Some(now + 1)), now),
+            PastStanding::BarredUntil(now + 1)
+        );
+        assert_eq!(past_standing(Some(Some(now)), now), PastStanding::Free);
+        assert_eq!(past_standing(Some(Some(now - 1)), now), PastStanding::Free);
     }
 
     #[test]

@@ -85,9 +85,14 @@ pub struct MyRoom {
 pub struct PreviousRoom {
     pub room: RoomView,
     pub left_at: String,
-    /// `left` or `kicked`: banned and terminated memberships are never listed.
+    /// `left`, `kicked` or `banned` (terminated rooms are never listed, nor rooms that
+    /// banned you for good).
     pub reason: LeaveReason,
     pub can_rejoin: bool,
+    /// While a timed ban on you in that room runs: its end, before which there is no way
+    /// back; null otherwise (docs/RULES.md §8).
+    #[serde(default)]
+    pub until: Option<String>,
     /// The room is private and you hold no invite to it: it exists only for its members and
     /// invitees (docs/RULES.md §2), so only its name and when you left are told; its
     /// topic, member count and limit are left out.

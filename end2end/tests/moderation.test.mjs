@@ -64,6 +64,33 @@ test('an admin times a member out from the member list; the member sees the coun
   for (const p of [a, b]) await p.page.context().close();
 });
 
+test('a timed ban shows in previous rooms with its end, and lifting it opens the way back at once', async () => {
+  const a = await person(browser, 'ana');
+  const b = await person(browser, 'bob');
+  const room = await createRoom(a.page, { name: uniqueName('Bar'), join_policy: 'open' });
+  await api(b.page, '/api/rooms/join', { room_id: room.id });
+  await open(b.page, '/');
+  await api(a.page, '/api/rooms/ban', { room_id: room.id, user: b.name, minutes: 90, reason: 'cool off' });
+  await b.page.locator('.notice', { hasText: `You were banned from #${room.name}` }).first().waitFor();
+
+  // The refreshed overview lists the room with the ban's end and no way back before it.
+  const previous = b.page.locator('details.previous');
+  await previous.locator('summary').click();
+  const item = previous.locator('.previous-item', { hasText: room.name });
+  await item.getByText('You were banned').waitFor();
+  await item.getByText(/^Until \d{4}-\d\d-\d\d \d\d:\d\d\.$/).waitFor();
+  assert.equal(await item.getByRole('button').count(), 0);
+  await shot(b.page, 'moderation-previous-room-banned-until');
+
+  // Lifted: the unban notification refreshes the list, and Rejoin works.
+  await api(a.page, '/api/rooms/unban', { room_id: room.id, user_id: b.user.id });
+  await item.getByRole('button', { name: 'Rejoin' }).click();
+  await item.waitFor({ state: 'detached' });
+  const mine = await api(b.page, '/api/rooms/mine');
+  assert.ok(mine.rooms.some((r) => r.id === room.id), 'a member again');
+  for (const p of [a, b]) await p.page.context().close();
+});
+
 test('slow mode set on the settings page reaches the member at once and counts down after each message', async () => {
   const a = await person(browser, 'ana');
   const b = await person(browser, 'bob');

@@ -535,6 +535,108 @@ async fn a_timed_ban_ends_by_itself_and_lets_them_ask_again() {
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM bans").await, 2);
 }
 
+/// Previous rooms and bans (docs/RULES.md §8): a permanent ban hides the room, a timed one
+/// lists it with its end and no way back until then, and a lifted or ended one lists it as
+/// any room you left.
+#[tokio::test]
+async fn previous_rooms_carry_a_timed_bans_end_and_never_a_permanent_ban() {
+    let db = TestDb::new().await;
+    let (config, clock) = clocked(&db);
+    let app = TestApp::spawn_with(config).await;
+    let owner = person(&app, "olga").await;
+    let bob = person(&app, "bob").await;
+    let carl = person(&app, "carl").await;
+    let dan = person(&app, "dan").await;
+    let eve = person(&app, "eve").await;
+    let room = open_room(&app, &owner, "Club", &[&bob, &carl, &dan, &eve]).await;
+    ok(
+        &app,
+        &owner,
+        "/api/rooms/update",
+        json!({"room_id": room, "topic": "members only"}),
+    )
+    .await;
+    let ban = |user: &str, minutes: Option<u32>| {
+        let mut body = json!({"room_id": room, "user": user});
+        if let Some(m) = minutes {
+            body["minutes"] = json!(m);
+        }
+        body
+    };
+    ok(&app, &owner, "/api/rooms/ban", ban("bob", Some(60))).await;
+    ok(&app, &owner, "/api/rooms/ban", ban("carl", None)).await;
+    ok(&app, &owner, "/api/rooms/ban", ban("dan", None)).await;
+    ok(
+        &app,
+        &owner,
+        "/api/rooms/unban",
+        json!({"room_id": room, "user_id": dan.id}),
+    )
+    .await;
+    // Eve left first; a timed ban of someone who left bars her way back the same way.
+    ok(&app, &eve, "/api/rooms/leave", json!({"room_id": room})).await;
+    ok(&app, &owner, "/api/rooms/ban", ban("eve", Some(30))).await;
+
+    let previous = |who: &Person| {
+        let (app, who) = (&app, who.clone());
+        async move {
+            let body = ok(app, &who, "/api/rooms/previous", json!({})).await;
+            body["rooms"].as_array().unwrap().clone()
+        }
+    };
+    let bob_sees = previous(&bob).await;
+    assert_eq!(bob_sees.len(), 1, "{bob_sees:?}");
+    let entry = &bob_sees[0];
+    assert_eq!(entry["room"]["name"], "Club");
+    assert_eq!(entry["reason"], "banned");
+    assert_eq!(entry["can_rejoin"], false);
+    let until = entry["until"].as_str().expect("a timed ban's end");
+    let bans = ok(&app, &owner, "/api/rooms/bans", json!({"room_id": room})).await;
+    let bob_ban = bans["bans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["user"]["username"] == "bob")
+        .unwrap();
+    assert_eq!(bob_ban["until"], until, "the same end as the bans list");
+    // While it runs the room tells him its name and when, nothing more.
+    assert!(entry["room"]["topic"].is_null(), "{entry}");
+    assert_eq!(entry["room"]["member_count"], 0);
+
+    assert_eq!(
+        previous(&carl).await,
+        Vec::<Value>::new(),
+        "a permanent ban hides it"
+    );
+
+    let dan_sees = previous(&dan).await;
+    assert_eq!(dan_sees.len(), 1, "a lifted ban lists it: {dan_sees:?}");
+    assert_eq!(dan_sees[0]["reason"], "banned");
+    assert!(dan_sees[0]["until"].is_null());
+    assert_eq!(dan_sees[0]["can_rejoin"], true);
+    assert_eq!(dan_sees[0]["room"]["topic"], "members only");
+
+    let eve_sees = previous(&eve).await;
+    assert_eq!(eve_sees[0]["reason"], "left");
+    assert!(eve_sees[0]["until"].is_string());
+    assert_eq!(eve_sees[0]["can_rejoin"], false);
+
+    // Once the time passes, whether or not housekeeping has recorded it, the way is open.
+    clock.advance(61 * MINUTE);
+    for who in [&bob, &eve] {
+        let entry = previous(who).await[0].clone();
+        assert!(entry["until"].is_null(), "{entry}");
+        assert_eq!(entry["can_rejoin"], true, "{entry}");
+        assert_eq!(entry["room"]["topic"], "members only");
+    }
+    assert_eq!(
+        ok(&app, &bob, "/api/rooms/join", json!({"room_id": room})).await["status"],
+        "joined"
+    );
+    assert_eq!(previous(&bob).await, Vec::<Value>::new(), "a member again");
+    assert_eq!(previous(&carl).await, Vec::<Value>::new());
+}
+
 #[tokio::test]
 async fn a_declined_request_waits_out_the_cooldown_and_decline_and_ban_bans() {
     let db = TestDb::new().await;

@@ -1043,6 +1043,13 @@ impl ChatState {
                 self.rooms.retain(|r| &r.room.id != room);
                 out.push(Followup::Refresh);
             }
+            // A ban that no longer holds opens the way back: previous rooms say so.
+            if matches!(
+                n.kind,
+                NotificationKind::Unbanned | NotificationKind::BanEnded
+            ) {
+                out.push(Followup::Refresh);
+            }
         }
         self.notice(text::notification(&n), n.room_id.clone(), alert);
         self.notifications.insert(0, n);

@@ -919,6 +919,7 @@ fn a_kick_tells_me_who_and_why_and_the_room_leaves_my_sidebar() {
                 left_at: clock::iso_from_millis(NOW),
                 reason: LeaveReason::Kicked,
                 can_rejoin: true,
+                until: None,
                 private: false,
             }],
             notifications: vec![],
@@ -960,6 +961,7 @@ fn a_terminated_room_disappears_everywhere_and_says_so() {
         left_at: clock::iso_from_millis(NOW),
         reason: LeaveReason::Left,
         can_rejoin: true,
+        until: None,
         private: false,
     });
     s.apply(ServerFrame::RoomTerminated { room_id: r1() }.into(), NOW);
@@ -972,6 +974,25 @@ fn a_terminated_room_disappears_everywhere_and_says_so() {
         s.notices.last().unwrap().text,
         "#Games was terminated: nobody is left to talk to."
     );
+}
+
+#[test]
+fn a_ban_that_ends_or_is_lifted_refreshes_previous_rooms() {
+    let mut s = signed_in();
+    for (id, kind, refresh) in [
+        ("n1", NotificationKind::BanEnded, true),
+        ("n2", NotificationKind::Unbanned, true),
+        ("n3", NotificationKind::Invited, false),
+    ] {
+        let out = s.apply(
+            ServerFrame::Notification {
+                notification: notification(id, kind, "r7"),
+            }
+            .into(),
+            NOW,
+        );
+        assert_eq!(out.contains(&Followup::Refresh), refresh, "{kind:?}");
+    }
 }
 
 #[test]

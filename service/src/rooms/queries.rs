@@ -8,7 +8,7 @@ use chrono::Utc;
 use domain::{
     access::Standing,
     message::HISTORY_PAGE,
-    room::{self, JoinPolicy, MembershipStatus, Micros, Role, RoomStatus},
+    room::{self, JoinPolicy, MembershipStatus, Micros, PastStanding, Role, RoomStatus},
     views::{
         BanView, InviteView, LogEntryView, MemberView, MyRoom, PreviousRoom, RequestView, RoomPage,
         RoomView,
@@ -281,15 +281,17 @@ impl Rooms {
             .collect())
     }
 
-    /// `rooms/previous`: active rooms the caller left or was kicked from, latest first;
-    /// never a room that banned them or one that terminated.
+    /// `rooms/previous`: active rooms the caller left or was removed from, latest first;
+    /// never a room that terminated or that banned them for good, and a room whose timed ban
+    /// still runs with its end and nothing else (docs/RULES.md §8).
     pub async fn previous(&self, actor: &UserId) -> ServiceResult<Vec<PreviousRoom>> {
         let past = membership::Entity::find()
             .filter(membership::Column::UserId.eq(actor.as_str()))
-            .filter(
-                membership::Column::Status
-                    .is_in([MembershipStatus::Left, MembershipStatus::Kicked]),
-            )
+            .filter(membership::Column::Status.is_in([
+                MembershipStatus::Left,
+                MembershipStatus::Kicked,
+                MembershipStatus::Banned,
+            ]))
             .order_by(membership::Column::LeftAt, Order::Desc)
             .all(&self.db)
             .await?;
@@ -307,13 +309,13 @@ impl Rooms {
             .map(|m| (m.id.clone(), m))
             .collect();
         let counts = member_counts(&self.db, &ids).await?;
-        let banned: BTreeSet<String> = ban::Entity::find()
+        let bans: HashMap<String, Option<Micros>> = ban::Entity::find()
             .filter(ban::Column::UserId.eq(actor.as_str()))
             .filter(ban::Column::RoomId.is_in(ids.clone()))
             .all(&self.db)
             .await?
             .into_iter()
-            .map(|b| b.room_id)
+            .map(|b| (b.room_id, b.until.map(micros)))
             .collect();
         let requested: BTreeSet<String> = join_request::Entity::find()
             .filter(join_request::Column::UserId.eq(actor.as_str()))
@@ -331,12 +333,16 @@ impl Rooms {
             .into_iter()
             .map(|i| (i.room_id, micros(i.expires_at)))
             .collect();
-        let now = micros(Utc::now());
+        let now = micros(self.clock.now());
         Ok(past
             .into_iter()
-            .filter(|m| !banned.contains(&m.room_id))
             .filter_map(|m| {
                 let model = rooms.get(&m.room_id)?;
+                let barred_until = match room::past_standing(bans.get(&m.room_id).copied(), now) {
+                    PastStanding::Hidden => return None,
+                    PastStanding::BarredUntil(end) => Some(end),
+                    PastStanding::Free => None,
+                };
                 let count = counts.get(&m.room_id).copied().unwrap_or(0);
                 let invite = invites.get(&m.room_id).copied();
                 let standing = Standing {
@@ -346,16 +352,18 @@ impl Rooms {
                     banned: false,
                     invited: invite.is_some_and(|expires| expires > now),
                 };
-                // A private room is for its members and invitees only: to anyone else, its
-                // name and when they left, nothing more.
+                // A private room is for its members and invitees only, and a room that
+                // banned you is closed to you while the ban runs: to them, its name and
+                // when they left, nothing more.
                 let private = standing.may_see().is_err();
+                let untold = private || barred_until.is_some();
                 let mut room = view(model, count);
-                if private {
+                if untold {
                     room.topic = None;
                     room.member_count = 0;
                     room.max_members = None;
                 }
-                let can_rejoin = !private
+                let can_rejoin = !untold
                     && room::can_rejoin(
                         room.join_policy,
                         room.max_members,
@@ -369,6 +377,7 @@ impl Rooms {
                     left_at: rfc3339(m.left_at.unwrap_or(m.joined_at)),
                     reason: m.status.leave_reason()?,
                     can_rejoin,
+                    until: barred_until.map(|end| rfc3339(from_micros(end))),
                     private,
                 })
             })

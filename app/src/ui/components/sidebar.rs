@@ -5,7 +5,11 @@ use domain::{room::JoinPolicy, views::PreviousRoom};
 use leptos::{form::ActionForm, prelude::*};
 use leptos_router::{components::Form, hooks::use_location};
 
-use super::{bell::NotificationBell, drawer::Drawer, widgets::TimeAgo};
+use super::{
+    bell::NotificationBell,
+    drawer::Drawer,
+    widgets::{EndTime, TimeAgo},
+};
 use crate::{
     api::{auth::LogoutForm, forms::JoinRoomForm},
     store::{state::RoomEntry, text, use_store},
@@ -161,7 +165,7 @@ fn PreviousRooms() -> impl IntoView {
                 <ul class="previous-list">
                     <For
                         each=move || previous.get()
-                        key=|p| (p.room.id.clone(), p.left_at.clone(), p.can_rejoin)
+                        key=|p| (p.room.id.clone(), p.left_at.clone(), p.can_rejoin, p.until.clone())
                         let:past
                     >
                         <PreviousItem past />
@@ -233,7 +237,13 @@ fn PreviousItem(past: PreviousRoom) -> impl IntoView {
                     </ActionForm>
                 }
                 .into_any(),
-                None => view! { <p class="previous-why">{why_not}</p> }.into_any(),
+                None => match past.until.clone() {
+                    Some(until) => view! {
+                        <p class="previous-why">"Until " <EndTime at=until /> "."</p>
+                    }
+                    .into_any(),
+                    None => view! { <p class="previous-why">{why_not}</p> }.into_any(),
+                },
             }}
             <Show when=move || error.get().is_some()>
                 <p class="field-error" role="alert">
