@@ -59,6 +59,30 @@ pub async fn same_origin_writes(
     next.run(req).await
 }
 
+/// Refuses with `insufficient_scope`, before anything runs, a request that carries an
+/// access token to an endpoint no token reaches (the account, its sessions, its tokens, the
+/// pages' forms: `domain::token::reach_of`). Endpoints that read the caller weigh the
+/// token's own scope too (`app::ssr::CurrentUser`); this also covers those that do not,
+/// such as logout, so a token is refused there rather than quietly ignored.
+pub async fn tokens_stay_out_of_the_account(req: Request, next: Next) -> Response {
+    let carries_token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"));
+    if carries_token {
+        let reach = domain::token::reach_of(req.method().as_str(), req.uri().path());
+        if reach == domain::token::Reach::Account {
+            // No scope reaches the account: the refusal is the same for every token.
+            if let Err(refused) = domain::token::TokenScope::Write.permits(reach) {
+                return error_response(&refused);
+            }
+        }
+    }
+    next.run(req).await
+}
+
 /// The JSON endpoints (all of `/api/` but the form twins and uploads) take JSON only.
 pub async fn json_only(req: Request, next: Next) -> Response {
     let path = req.uri().path();
@@ -156,6 +180,31 @@ fn nonce_in(html: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every endpoint a token may reach exists, and every JSON endpoint is weighed: a read,
+    /// a write, or one of the account's (which no token reaches). A new endpoint fails here
+    /// until it is put in one list or the other (`domain::token`).
+    #[test]
+    fn every_api_endpoint_is_weighed_for_access_tokens() {
+        use domain::token::{reach_of, Reach, READS, WRITES};
+        let registered: Vec<&str> = server_fn::axum::server_fn_paths()
+            .filter_map(|(path, _)| path.strip_prefix("/api/"))
+            .collect();
+        assert!(
+            registered.len() > 60,
+            "the server functions are registered here"
+        );
+        for listed in READS.iter().chain(WRITES).filter(|e| **e != "uploads") {
+            assert!(registered.contains(listed), "{listed} is no endpoint");
+        }
+        for endpoint in registered {
+            let reach = reach_of("POST", &format!("/api/{endpoint}"));
+            let account = (endpoint.starts_with("auth/") && endpoint != "auth/me")
+                || endpoint.starts_with("tokens/")
+                || endpoint.starts_with("form/");
+            assert_eq!(reach == Reach::Account, account, "{endpoint}: {reach:?}");
+        }
+    }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         pairs

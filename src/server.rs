@@ -139,8 +139,10 @@ impl Running {
             .with_limits(actions)
             .with_files(config.files_dir())
             .shared_with(shared.clone());
+        let tokens = service::Tokens::new(db.clone(), hub.clone()).with_clock(config.clock.clone());
         let ctx = ServerCtx {
             accounts: accounts.clone(),
+            tokens: tokens.clone(),
             reports: Reports::new(db.clone(), hub.clone(), rooms.clone(), messages.clone())
                 .with_clock(config.clock.clone()),
             rooms,
@@ -158,6 +160,7 @@ impl Running {
             tasks: TaskTracker::new(),
             ping_every: Duration::from_millis(config.ws_ping_ms),
             sessions: DbSessionStore::new(db.clone(), session_cache),
+            tokens: tokens.clone(),
         };
         let sessions = live.sessions.clone();
         let readiness = http::Readiness {
@@ -175,6 +178,7 @@ impl Running {
         // Every route finds the caller the same way (`CurrentUser`), through this,
         // and the caller's address the same way (`ClientAddr`).
         .layer(Extension(accounts))
+        .layer(Extension(tokens))
         .layer(Extension(trusted_proxies(config)))
         .layer(middleware::from_fn(
             |mut req: Request<Body>, next: middleware::Next| async move {
@@ -592,6 +596,7 @@ where
         .route("/api/{*rest}", post(server_fns_or_404(server_fns)))
         .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
         .layer(middleware::from_fn(guards::json_only))
+        .layer(middleware::from_fn(guards::tokens_stay_out_of_the_account))
         .layer(request_timeout(config))
         .layer(middleware::from_fn(http::api_error_bodies))
         .layer(compression()))

@@ -21,6 +21,7 @@ pub struct ServerCtx {
     pub notifications: service::Notifications,
     pub messages: service::Messages,
     pub reports: service::Reports,
+    pub tokens: service::Tokens,
     pub hub: std::sync::Arc<dyn service::hub::Hub>,
 }
 
@@ -71,11 +72,19 @@ fn store_failed(e: tower_sessions::session::Error) -> AppError {
 /// The signed-in user of a request, from its session cookie: the one way every part of the
 /// server (server functions, `/ws`, uploads and downloads) learns who is asking. A session
 /// whose user no longer exists counts as none. Extracting it keeps the session alive.
+///
+/// A request may instead carry `Authorization: Bearer <access token>` (docs/RULES.md §1,
+/// "Access tokens"): it then acts as the token's owner, and only within the token's scope,
+/// which is weighed here, once, for every route.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub user: User,
-    /// The session that signed them in: its logout closes the sockets it opened.
+    /// The session that signed them in (or the token, as `token:<id>`): its logout (or
+    /// revoke) closes the sockets it opened.
     pub session_id: Option<String>,
+    /// What the access token that made the request may do; `None` for a password session,
+    /// which may do everything.
+    pub scope: Option<domain::token::TokenScope>,
 }
 
 /// What one request has loaded already. Put into each request's extensions by the server;
@@ -138,8 +147,48 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     }
 }
 
+/// The access token an `Authorization: Bearer` header carries, if any.
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts
+        .headers
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
 impl CurrentUser {
+    /// The token's owner, if the token is in force and its scope reaches this request.
+    async fn by_token(parts: &Parts, secret: &str) -> Result<Self, AppError> {
+        let Some(tokens) = parts.extensions.get::<service::Tokens>().cloned() else {
+            tracing::error!("the tokens service is not in the request extensions");
+            return Err(AppError(ApiError::internal()));
+        };
+        let found = tokens
+            .authenticate(secret)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| {
+                AppError(ApiError::unauthenticated().with_message(
+                    "This access token does not work: it was revoked, it expired, or it never \
+                     existed.",
+                ))
+            })?;
+        let reach = domain::token::reach_of(parts.method.as_str(), parts.uri.path());
+        found.scope.permits(reach)?;
+        Ok(Self {
+            session_id: Some(service::tokens::socket_key(&found.id)),
+            user: found.user,
+            scope: Some(found.scope),
+        })
+    }
+
     async fn find<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        if let Some(secret) = bearer_token(parts) {
+            let secret = secret.to_owned();
+            return Self::by_token(parts, &secret).await;
+        }
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|(_, why)| {
@@ -166,6 +215,7 @@ impl CurrentUser {
         Ok(Self {
             user,
             session_id: session.id().map(|id| id.to_string()),
+            scope: None,
         })
     }
 }
@@ -334,6 +384,42 @@ async fn signed_out_everywhere(
     Ok(())
 }
 
+/// Where a token made by a form without JavaScript waits for the account page, which tells
+/// it once: a redirect cannot carry it, and an address would keep it in the history.
+const FRESH_TOKEN_KEY: &str = "fresh_token";
+
+pub async fn keep_fresh_token<T: serde::Serialize>(token: &T) -> Result<(), AppError> {
+    session()
+        .await?
+        .insert(FRESH_TOKEN_KEY, token)
+        .await
+        .map_err(store_failed)
+}
+
+/// The token [`keep_fresh_token`] kept, taken out of the session (so it is told once).
+/// The request is read at once, not when the answer is awaited: a page's resource may have
+/// lost its context by then.
+pub fn take_fresh_token<T: serde::de::DeserializeOwned>(
+) -> impl std::future::Future<Output = Result<Option<T>, AppError>> {
+    let parts = use_context::<Parts>();
+    async move {
+        let Some(mut parts) = parts else {
+            tracing::error!("request parts missing from the Leptos context");
+            return Err(AppError(ApiError::internal()));
+        };
+        let session = Session::from_request_parts(&mut parts, &())
+            .await
+            .map_err(|(_, why)| {
+                tracing::error!(why, "no session layer in front of the tokens list");
+                AppError(ApiError::internal())
+            })?;
+        session
+            .remove::<T>(FRESH_TOKEN_KEY)
+            .await
+            .map_err(store_failed)
+    }
+}
+
 /// Sends a browser's own form post on to `path` once it worked; a hydrated page that
 /// posted the form stays where it is.
 pub fn redirect_plain_post(path: &str) {
@@ -343,7 +429,7 @@ pub fn redirect_plain_post(path: &str) {
 }
 
 /// True for a form the browser posted by itself (JavaScript off or not yet loaded).
-fn is_plain_form_post() -> bool {
+pub fn is_plain_form_post() -> bool {
     use_context::<Parts>().is_some_and(|parts| asks_for_html(&parts.headers))
 }
 

@@ -55,6 +55,8 @@ pub enum ErrorCode {
     AlreadyReported,
     /// The report was already resolved (dismissed or acted on).
     ReportResolved,
+    /// An access token asked for more than its scope allows (docs/RULES.md §1).
+    InsufficientScope,
     Internal,
 }
 
@@ -66,7 +68,7 @@ impl ErrorCode {
             InvalidInput | InvalidQuery => 400,
             Unauthenticated | InvalidCredentials => 401,
             Forbidden | SignupClosed | NotMember | Banned | NotInvited | Muted
-            | AnnouncementOnly => 403,
+            | AnnouncementOnly | InsufficientScope => 403,
             RoomNotFound | NotFound | UserNotFound | MessageNotFound => 404,
             UsernameTaken | RoomNameTaken | RoomFull | AlreadyMember | AlreadyBanned
             | RequestPending | AlreadyReported | ReportResolved => 409,
@@ -117,6 +119,7 @@ impl ErrorCode {
             RequestCooldown => "request_cooldown",
             AlreadyReported => "already_reported",
             ReportResolved => "report_resolved",
+            InsufficientScope => "insufficient_scope",
             Internal => "internal",
         }
     }
@@ -226,6 +229,7 @@ mod tests {
             ErrorCode::RequestCooldown,
             ErrorCode::AlreadyReported,
             ErrorCode::ReportResolved,
+            ErrorCode::InsufficientScope,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

@@ -74,6 +74,10 @@ string_id!(
     /// A report's id: random, so reports cannot be walked in sequence.
     ReportId
 );
+string_id!(
+    /// An access token's id: how its owner names it to revoke it. Not its secret.
+    TokenId
+);
 
 /// A stored message's id. Ids increase within a room in commit order, so they order a
 /// room's timeline and serve as the `before`/`after` cursors of history and catch-up. On the

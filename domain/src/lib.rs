@@ -20,11 +20,12 @@ pub mod report;
 pub mod room;
 pub mod search;
 pub mod text;
+pub mod token;
 pub mod user;
 pub mod views;
 pub mod vocab;
 pub mod wire;
 
 pub use error::{ApiError, ErrorCode};
-pub use ids::{FileId, MessageId, NotificationId, ReportId, RoomId, UserId};
+pub use ids::{FileId, MessageId, NotificationId, ReportId, RoomId, TokenId, UserId};
 pub use user::{Password, User, Username};

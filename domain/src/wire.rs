@@ -45,6 +45,23 @@ pub enum ClientFrame {
     },
 }
 
+impl ClientFrame {
+    /// What a frame needs of an access token's scope (docs/RULES.md §1): a ping reads;
+    /// everything else acts in a room, typing included, since others see it.
+    pub fn reach(&self) -> crate::token::Reach {
+        use crate::token::Reach;
+        match self {
+            Self::Ping => Reach::Read,
+            Self::Send(_)
+            | Self::Typing { .. }
+            | Self::Edit { .. }
+            | Self::Delete { .. }
+            | Self::React { .. }
+            | Self::Read { .. } => Reach::Write,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {

@@ -1,10 +1,12 @@
 // The account page: change the password (another browser is signed out), log out
 // everywhere, delete the account (the room hands on, the messages stay as "deleted user"),
-// once hydrated and once with JavaScript off.
+// access tokens (made, told once, used by a script, revoked), once hydrated and once with
+// JavaScript off.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   launch, newPage, open, shot, person, api, createRoom, PASSWORD, log, uniqueName, eventually, assertNoPageErrors,
+  BASE,
 } from './browser.mjs';
 
 let browser;
@@ -70,6 +72,47 @@ for (const js of [true, false]) {
     assert.equal(await signedIn(me.page), false);
     assert.equal(await signedIn(third), false);
     await third.context().close();
+    await me.page.context().close();
+  });
+
+  test(`an access token is told once, works for a script within its scope and is revoked, with JavaScript ${js ? 'on' : 'off'}`, async () => {
+    const me = await person(browser, `tok${mode}`, { js });
+    await open(me.page, '/account', { js });
+    const section = me.page.locator('#tokens');
+    await section.getByText('No tokens yet.').waitFor();
+    await me.page.fill('#field-name', `bot ${mode}`);
+    await me.page.selectOption('#token-scope', 'read');
+    await me.page.getByRole('button', { name: 'Create token' }).click();
+    const told = section.getByLabel('The new token');
+    await told.waitFor();
+    const secret = await told.inputValue();
+    assert.match(secret, /^parlor_[0-9a-z]{40}$/);
+    const item = section.locator('.token-item', { hasText: `bot ${mode}` });
+    await item.getByText('Never used').waitFor();
+    await item.getByText('Read', { exact: true }).waitFor();
+    await shot(me.page, `${mode}-account-token-made`);
+
+    // A script, with no cookie: it reads as me, and may not write.
+    const script = (path, body) => fetch(`${BASE}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+      body: JSON.stringify(body),
+    });
+    const meAsScript = await script('/api/auth/me', {});
+    assert.equal(meAsScript.status, 200);
+    assert.equal((await meAsScript.json()).user.id, me.user.id);
+    const write = await script('/api/rooms/create', { name: uniqueName('Nope') });
+    assert.deepEqual([write.status, (await write.json()).code], [403, 'insufficient_scope']);
+
+    // Told once: a fresh load lists it, used now, without the secret.
+    await open(me.page, '/account', { js });
+    await item.getByText(/Last used/).waitFor();
+    assert.equal(await section.getByLabel('The new token').count(), 0);
+    assert.equal((await me.page.content()).includes(secret), false);
+
+    await item.getByRole('button', { name: `Revoke bot ${mode}` }).click();
+    await section.getByText('No tokens yet.').waitFor();
+    assert.equal((await script('/api/auth/me', {})).status, 401);
     await me.page.context().close();
   });
 

@@ -1,5 +1,6 @@
 //! SeaORM entities: one module per table. Server only; the browser never compiles this.
 
+pub mod access_token;
 pub mod ban;
 pub mod file;
 pub mod invite;

@@ -14,6 +14,7 @@ mod m20261205_000009_mentions_and_reading;
 mod m20261206_000010_search;
 mod m20261206_000011_moderation_tools;
 mod m20261206_000012_reports;
+mod m20261207_000013_access_tokens;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000010_search::Migration),
             Box::new(m20261206_000011_moderation_tools::Migration),
             Box::new(m20261206_000012_reports::Migration),
+            Box::new(m20261207_000013_access_tokens::Migration),
         ]
     }
 }

@@ -241,8 +241,10 @@ impl Accounts {
             .exec(&txn)
             .await?;
         let ended = end_sessions_of(&txn, user_id, keep).await?;
+        // A token made under the old password must not outlive it (docs/RULES.md §1).
+        let revoked = crate::tokens::revoke_all_of(&txn, user_id).await?;
         txn.commit().await?;
-        tracing::info!(user_id = %user.id, ended_sessions = ended, "password changed");
+        tracing::info!(user_id = %user.id, ended_sessions = ended, revoked_tokens = revoked, "password changed");
         Ok(ended)
     }
 
@@ -278,6 +280,7 @@ impl Accounts {
             .exec(&txn)
             .await?;
         end_sessions_of(&txn, user_id, None).await?;
+        crate::tokens::revoke_all_of(&txn, user_id).await?;
         txn.commit().await?;
         tracing::info!(user_id = %user.id, "account deleted");
         Ok(())

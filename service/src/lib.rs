@@ -18,6 +18,7 @@ pub mod rooms;
 pub mod session_store;
 pub mod time;
 pub mod timeline;
+pub mod tokens;
 pub mod tx;
 pub mod users;
 
@@ -27,3 +28,4 @@ pub use messages::Messages;
 pub use notifications::Notifications;
 pub use reports::Reports;
 pub use rooms::Rooms;
+pub use tokens::Tokens;

@@ -5,7 +5,7 @@
 
 use std::{sync::atomic::Ordering, time::Duration};
 
-use domain::UserId;
+use domain::{TokenId, UserId};
 use service::hub::EndedSessions;
 use tokio_util::sync::CancellationToken;
 
@@ -56,6 +56,14 @@ impl LiveHub {
 /// itself.
 pub(super) async fn watch_expiry(live: LiveChannel, conn: SocketId, signed_out: CancellationToken) {
     use tower_sessions::{session::Id, SessionStore};
+    let token = live
+        .hub
+        .session_of(conn)
+        .as_deref()
+        .and_then(service::tokens::token_of_socket_key);
+    if let Some(token) = token {
+        return watch_token(live, token, signed_out).await;
+    }
     let current = || live.hub.session_of(conn).and_then(|s| s.parse::<Id>().ok());
     loop {
         let Some(id) = current() else {
@@ -80,6 +88,31 @@ pub(super) async fn watch_expiry(live: LiveChannel, conn: SocketId, signed_out: 
             }
             Err(e) => {
                 tracing::warn!(error = %e, "could not read a live channel's session");
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            }
+        }
+    }
+}
+
+/// [`watch_expiry`] for a socket an access token opened: it closes when the token expires
+/// (looked at again at least every minute) or is gone. A revoke closes it at once anyway,
+/// through the hub, on every instance.
+async fn watch_token(live: LiveChannel, token: TokenId, signed_out: CancellationToken) {
+    loop {
+        match live.tokens.ends(&token).await {
+            Ok(None) => {
+                tracing::info!("a live channel's access token expired or went; closing it");
+                signed_out.cancel();
+                return std::future::pending().await;
+            }
+            Ok(Some(None)) => return std::future::pending().await,
+            Ok(Some(Some(at))) => {
+                let left = (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
+                tokio::time::sleep(left.min(Duration::from_secs(60)) + Duration::from_millis(500))
+                    .await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read a live channel's access token");
                 tokio::time::sleep(Duration::from_secs(60)).await;
             }
         }

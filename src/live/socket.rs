@@ -1,5 +1,5 @@
-//! `GET /ws`: the live channel. One socket per tab, authenticated by the session cookie
-//! before the upgrade, `Origin` checked. A writer task drains the socket's bounded queue and
+//! `GET /ws`: the live channel. One socket per tab, authenticated by the session cookie (or
+//! an access token) before the upgrade, `Origin` checked. A writer task drains the socket's bounded queue and
 //! pings every 30 s; the reader handles client frames through the same services as the API.
 //! Every close says why with its own code (`domain::wire::Close`).
 
@@ -25,6 +25,7 @@ use axum::{
 };
 use domain::{
     message::{ClientId, Outgoing, OutgoingFields},
+    token::TokenScope,
     wire::{ClientFrame, Close, ServerFrame},
     ApiError, ErrorCode, RoomId, User,
 };
@@ -50,6 +51,8 @@ pub struct LiveChannel {
     pub tasks: TaskTracker,
     /// Where sessions are kept: a socket closes when the session that opened it expires.
     pub sessions: DbSessionStore,
+    /// Access tokens: a socket a token opened closes when the token expires or goes.
+    pub tokens: service::Tokens,
     /// How often each socket is pinged (30 s by default).
     pub ping_every: Duration,
 }
@@ -67,7 +70,11 @@ pub async fn upgrade(
             "This page's origin may not open Parlor's live channel.",
         ));
     }
-    let CurrentUser { user, session_id } = match caller {
+    let CurrentUser {
+        user,
+        session_id,
+        scope,
+    } = match caller {
         Ok(caller) => caller,
         Err(refused) => return refused.into_response(),
     };
@@ -78,7 +85,7 @@ pub async fn upgrade(
         .max_write_buffer_size(64 * 1024)
         .on_upgrade(move |socket| {
             let tasks = live.tasks.clone();
-            tasks.track_future(serve(socket, user, session_id, client.0, live))
+            tasks.track_future(serve(socket, user, session_id, scope, client.0, live))
         })
 }
 
@@ -86,6 +93,7 @@ async fn serve(
     socket: WebSocket,
     user: User,
     session_id: Option<String>,
+    scope: Option<TokenScope>,
     addr: Option<std::net::IpAddr>,
     live: LiveChannel,
 ) {
@@ -124,7 +132,7 @@ async fn serve(
     let (pending, acks) = tokio::sync::mpsc::channel(IN_FLIGHT);
     let reader = async {
         tokio::join!(
-            read_loop(stream, &user, conn_id, &live, missed, pending),
+            read_loop(stream, &user, scope, conn_id, &live, missed, pending),
             ack_loop(acks, &user, conn_id, &live),
         );
     };
@@ -269,6 +277,7 @@ type InFlight = Box<(ClientId, Result<Queued, ServiceError>)>;
 async fn read_loop(
     mut stream: futures::stream::SplitStream<WebSocket>,
     user: &User,
+    scope: Option<TokenScope>,
     conn: SocketId,
     live: &LiveChannel,
     missed: Arc<AtomicU32>,
@@ -288,7 +297,7 @@ async fn read_loop(
             Message::Text(text) => {
                 // Boxed: the send path's state would otherwise be part of every socket's
                 // task while it sits idle (docs/BENCHMARKS.md S1).
-                if let Some(send) = Box::pin(handle(text.as_str(), user, conn, live)).await {
+                if let Some(send) = Box::pin(handle(text.as_str(), user, scope, conn, live)).await {
                     if pending.send(send).await.is_err() {
                         return;
                     }
@@ -338,7 +347,13 @@ async fn ack_loop(
 }
 
 /// Handles one client frame; a send comes back to be answered once it is stored.
-async fn handle(text: &str, user: &User, conn: SocketId, live: &LiveChannel) -> Option<InFlight> {
+async fn handle(
+    text: &str,
+    user: &User,
+    scope: Option<TokenScope>,
+    conn: SocketId,
+    live: &LiveChannel,
+) -> Option<InFlight> {
     let parsed: ClientFrame = match serde_json::from_str(text) {
         Ok(f) => f,
         Err(e) => {
@@ -347,6 +362,15 @@ async fn handle(text: &str, user: &User, conn: SocketId, live: &LiveChannel) -> 
             return None;
         }
     };
+    // A socket opened with an access token does, frame by frame, what its scope allows.
+    if let Some(Err(refused)) = scope.map(|s| s.permits(parsed.reach())) {
+        let client_id = match &parsed {
+            ClientFrame::Send(send) => Some(send.client_id.clone()),
+            _ => None,
+        };
+        reply_error(live, conn, refused, client_id);
+        return None;
+    }
     match parsed {
         ClientFrame::Ping => {
             live.hub.to_conn(conn, &frame(&ServerFrame::Pong));

@@ -22,4 +22,5 @@ mod reports;
 mod rooms;
 mod search;
 mod second_pass;
+mod tokens;
 mod uploads;

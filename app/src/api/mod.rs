@@ -8,3 +8,4 @@ pub mod messages;
 pub mod notifications;
 pub mod overview;
 pub mod rooms;
+pub mod tokens;

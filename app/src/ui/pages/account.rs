@@ -1,24 +1,30 @@
 //! Your account: who you are to others, a new password (which signs out every other
-//! session), "log out everywhere", and deleting the account (docs/RULES.md §1). Each form
+//! session and revokes every access token), access tokens for scripts and the terminal
+//! client, "log out everywhere", and deleting the account (docs/RULES.md §1). Each form
 //! posts to a server function; with JavaScript off the browser posts and comes back here.
 
 use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use domain::token::{TokenScope, TokenView};
+
 use crate::{
-    api::auth::{ChangePasswordForm, DeleteAccountForm, LogoutAllForm},
+    api::{
+        auth::{ChangePasswordForm, DeleteAccountForm, LogoutAllForm},
+        tokens::{list_tokens, CreateTokenForm, CreatedToken, RevokeTokenForm},
+    },
     store::use_store,
     ui::components::{
         drawer::PageBar,
-        widgets::{Field, FormError},
+        widgets::{EndTime, ErrorPanel, Field, FormError, TimeAgo},
     },
     AppError,
 };
 
 /// A field's error from a form's last submission, if it failed there.
-fn field_error(
-    value: impl Get<Value = Option<Result<(), AppError>>> + Send + Sync + 'static,
+fn field_error<T: Send + Sync + 'static>(
+    value: impl Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
     field: &'static str,
 ) -> Signal<Option<String>> {
     Signal::derive(move || {
@@ -30,8 +36,8 @@ fn field_error(
 }
 
 /// An error of the form's last submission that belongs to no single field.
-fn general_error(
-    value: impl Get<Value = Option<Result<(), AppError>>> + Send + Sync + 'static,
+fn general_error<T: Send + Sync + 'static>(
+    value: impl Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
 ) -> Signal<Option<String>> {
     Signal::derive(move || value.get().and_then(Result::err).and_then(|e| e.general()))
 }
@@ -46,6 +52,7 @@ pub fn AccountPage() -> impl IntoView {
         <main class="page account" id="main">
             <WhoYouAre />
             <ChangePassword />
+            <AccessTokens />
             <LogOutEverywhere />
             <DeleteAccount />
         </main>
@@ -86,7 +93,9 @@ fn ChangePassword() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="password-heading">
             <h2 id="password-heading">"Change your password"</h2>
-            <p class="muted">"Every other browser signed in as you is signed out; this one stays."</p>
+            <p class="muted">
+                "Every other browser signed in as you is signed out, and every access token is revoked; this one stays."
+            </p>
             <Show when=changed>
                 <p class="status-line" role="status">
                     "Password changed. Your other sessions were signed out."
@@ -170,4 +179,219 @@ fn DeleteAccount() -> impl IntoView {
             </ActionForm>
         </section>
     }
+}
+
+/// How long a new token may live, as the form offers it ("" lives until revoked).
+const LIFETIMES: [(&str, &str); 5] = [
+    ("7", "7 days"),
+    ("30", "30 days"),
+    ("90", "90 days"),
+    ("365", "A year"),
+    ("", "Until revoked"),
+];
+
+fn scope_words(scope: TokenScope) -> &'static str {
+    match scope {
+        TokenScope::Read => "Read",
+        TokenScope::Write => "Read and write",
+    }
+}
+
+/// Access tokens (docs/RULES.md §1): the list, with Revoke; a form for a new one; and the
+/// new one's secret, told once.
+#[component]
+fn AccessTokens() -> impl IntoView {
+    let create = ServerAction::<CreateTokenForm>::new();
+    let revoke = ServerAction::<RevokeTokenForm>::new();
+    let listed = Resource::new_blocking(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_tokens(),
+    );
+    // A hydrated page's form answers with the token; a browser's own post comes back
+    // here, and the list tells it (once).
+    let made = Signal::derive(move || match create.value().get() {
+        Some(Ok(Some(token))) => Some(token),
+        _ => None,
+    });
+    view! {
+        <section class="card" id="tokens" aria-labelledby="tokens-heading">
+            <h2 id="tokens-heading">"Access tokens"</h2>
+            <p class="muted">
+                "For scripts, bots and the terminal client (parlor-cli). A token acts as you with "
+                <code>"Authorization: Bearer"</code>
+                ": it reads, or reads and writes, and never changes your account."
+            </p>
+            <Transition fallback=|| view! { <p class="muted">"Loading your tokens…"</p> }>
+                {move || Suspend::new(async move {
+                    match listed.await {
+                        Ok(list) => {
+                            let fresh = list.fresh.clone();
+                            // Told only while it is listed: a revoke takes it away too.
+                            let listed: Vec<_> = list.tokens.iter().map(|t| t.id.clone()).collect();
+                            let told = Signal::derive(move || {
+                                made.get()
+                                    .or_else(|| fresh.clone())
+                                    .filter(|t| listed.contains(&t.id))
+                            });
+                            view! {
+                                <Fresh token=told />
+                                <TokenList tokens=list.tokens revoke />
+                            }
+                            .into_any()
+                        }
+                        Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <h3>"New token"</h3>
+            <FormError error=general_error(create.value()) />
+            <ActionForm action=create attr:class="token-form">
+                <Field
+                    label="Name"
+                    name="name"
+                    autocomplete="off"
+                    error=field_error(create.value(), "name")
+                />
+                <div class="field">
+                    <label for="token-scope">"Scope"</label>
+                    <select id="token-scope" name="scope">
+                        <option value="read">"Read"</option>
+                        <option value="write">"Read and write"</option>
+                    </select>
+                </div>
+                <div class="field" class:has-error=move || field_error(create.value(), "days").get().is_some()>
+                    <label for="token-days">"Expires"</label>
+                    <select id="token-days" name="days" aria-describedby="token-days-error">
+                        {LIFETIMES
+                            .into_iter()
+                            .map(|(days, words)| view! { <option value=days selected=days == "30">{words}</option> })
+                            .collect_view()}
+                    </select>
+                    <p class="field-error" id="token-days-error" role="alert">
+                        {move || field_error(create.value(), "days").get()}
+                    </p>
+                </div>
+                <button type="submit" class="button primary" disabled=move || create.pending().get()>
+                    "Create token"
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// A token just made: its secret, once, with a way to copy it.
+#[component]
+fn Fresh(token: Signal<Option<CreatedToken>>) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    // Copy needs the script: without it the button is not shown, and the box is there to
+    // select and copy by hand.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    view! {
+        {move || {
+            token
+                .get()
+                .map(|t| {
+                    let secret = t.token.clone();
+                    let copy = move |_| {
+                        #[cfg(feature = "hydrate")]
+                        {
+                            let _ = window().navigator().clipboard().write_text(&secret);
+                            copied.set(true);
+                        }
+                        #[cfg(not(feature = "hydrate"))]
+                        let _ = &secret;
+                    };
+                    view! {
+                        <div class="fresh-token" role="status">
+                            <p>
+                                "Your new token “" {t.name.clone()} "” (" {scope_words(t.scope)}
+                                "). Copy it now: it is not shown again."
+                            </p>
+                            <div class="fresh-secret">
+                                <input
+                                    readonly=true
+                                    aria-label="The new token"
+                                    value=t.token.clone()
+                                    on:focus=|ev| {
+                                        #[cfg(feature = "hydrate")]
+                                        {
+                                            use wasm_bindgen::JsCast;
+                                            if let Some(input) = ev
+                                                .target()
+                                                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+                                            {
+                                                input.select();
+                                            }
+                                        }
+                                        #[cfg(not(feature = "hydrate"))]
+                                        let _ = ev;
+                                    }
+                                />
+                                <Show when=move || hydrated.get()>
+                                    <button type="button" class="button" on:click=copy.clone()>
+                                        {move || if copied.get() { "Copied" } else { "Copy" }}
+                                    </button>
+                                </Show>
+                            </div>
+                        </div>
+                    }
+                })
+        }}
+    }
+}
+
+/// The tokens, newest first, each with what it may do, its dates and Revoke.
+#[component]
+fn TokenList(tokens: Vec<TokenView>, revoke: ServerAction<RevokeTokenForm>) -> impl IntoView {
+    if tokens.is_empty() {
+        return view! { <p class="muted">"No tokens yet."</p> }.into_any();
+    }
+    view! {
+        <FormError error=general_error(revoke.value()) />
+        <ul class="token-list">
+            {tokens
+                .into_iter()
+                .map(|t| {
+                    let label = format!("Revoke {}", t.name);
+                    view! {
+                        <li class="token-item">
+                            <div class="token-name">
+                                <strong>{t.name.clone()}</strong>
+                                <span class="role">{scope_words(t.scope)}</span>
+                            </div>
+                            // Each part in an element of its own: text of one part right
+                            // after another's would merge into one node in the page, which
+                            // hydration cannot split again.
+                            <p class="muted token-dates">
+                                <span>"Created " <TimeAgo at=t.created_at.clone() /></span>
+                                " · "
+                                <span>
+                                    {match t.expires_at.clone() {
+                                        Some(at) if t.expired => view! { <strong>"Expired "</strong> <EndTime at /> }.into_any(),
+                                        Some(at) => view! { "Expires " <EndTime at /> }.into_any(),
+                                        None => view! { "Never expires" }.into_any(),
+                                    }}
+                                </span>
+                                " · "
+                                <span>
+                                    {match t.last_used_at.clone() {
+                                        Some(at) => view! { "Last used " <TimeAgo at /> }.into_any(),
+                                        None => view! { "Never used" }.into_any(),
+                                    }}
+                                </span>
+                            </p>
+                            <ActionForm action=revoke attr:class="inline-form">
+                                <input type="hidden" name="id" value=t.id.to_string() />
+                                <button type="submit" class="button danger small" aria-label=label>
+                                    "Revoke"
+                                </button>
+                            </ActionForm>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
 }
