@@ -6,98 +6,16 @@
 pub mod live;
 pub mod process;
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::net::SocketAddr;
 
 use parlor::{config::Config, server::Server};
 use reqwest::{header, StatusCode};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{json, Value};
+pub use testkit::{on_postgres, test_config, TestDb};
 use tokio::sync::oneshot;
 
 pub const PASSWORD: &str = "correct horse battery";
-
-/// Where a test's data lives; outlives server restarts within the test.
-pub struct TestDb {
-    pub url: String,
-    pub data_dir: tempfile::TempDir,
-    pg_name: Option<String>,
-}
-
-fn pg_admin_url() -> String {
-    std::env::var("PARLOR_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-pub fn on_postgres() -> bool {
-    std::env::var("PARLOR_TEST_DB").is_ok_and(|v| v == "postgres")
-}
-
-impl TestDb {
-    /// SQLite, or PostgreSQL when `PARLOR_TEST_DB=postgres`.
-    pub async fn new() -> Self {
-        if on_postgres() {
-            Self::postgres().await
-        } else {
-            let data_dir = tempfile::tempdir().unwrap();
-            let url = service::db::default_sqlite_url(data_dir.path());
-            Self {
-                url,
-                data_dir,
-                pg_name: None,
-            }
-        }
-    }
-
-    /// A new PostgreSQL database, whatever the suite runs on (several instances share one).
-    pub async fn postgres() -> Self {
-        let data_dir = tempfile::tempdir().unwrap();
-        let name = format!("parlor_test_{}", service::ids::new_id());
-        let admin = Database::connect(pg_admin_url()).await.unwrap();
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .unwrap();
-        admin.close().await.unwrap();
-        let base = pg_admin_url();
-        let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
-        Self {
-            url,
-            data_dir,
-            pg_name: Some(name),
-        }
-    }
-
-    pub async fn connect(&self) -> DatabaseConnection {
-        service::db::connect(&self.url).await.unwrap()
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else {
-            return;
-        };
-        // Drop runs outside async; a thread of its own gets a runtime of its own.
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(admin) = Database::connect(pg_admin_url()).await {
-                    let _ = admin
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
-                        .await;
-                    let _ = admin.close().await;
-                }
-            });
-        })
-        .join()
-        .ok();
-    }
-}
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -106,30 +24,6 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-}
-
-pub fn test_config(db: &TestDb) -> Config {
-    let mut config = Config::defaults();
-    config.addr = "127.0.0.1:0".parse().unwrap();
-    config.database_url = Some(db.url.clone());
-    config.data_dir = db.data_dir.path().to_path_buf();
-    config.site_root = PathBuf::from("target/site");
-    // Tests make many sign-ups from one address, and many rooms, searches and invites
-    // quickly; the limits have tests of their own.
-    config.auth_rate_burst = 1000;
-    let plenty: service::limits::Rate = "10000/1m".parse().unwrap();
-    config.limits.rate_create_room = plenty;
-    config.limits.rate_invite = plenty;
-    config.limits.rate_moderate = plenty;
-    config.limits.rate_request = plenty;
-    config.limits.rate_join_leave = plenty;
-    config.limits.rate_manage = plenty;
-    config.limits.rate_password = plenty;
-    config.limits.rate_react = plenty;
-    config.limits.rate_search = plenty;
-    config.limits.rate_message_search = plenty;
-    config.limits.rate_catch_up = plenty;
-    config
 }
 
 impl TestApp {
