@@ -10,7 +10,7 @@ use std::{
 };
 
 use crate::common::{
-    live::{catch_up, close_of, closed, connect, next_of, open_room, send, Ws},
+    live::{catch_up, close_of, closed, connect, connect_with_token, next_of, open_room, send, Ws},
     ok, person,
     process::{free_port, Parlor, RedisServer},
     Person, TestApp, TestDb, PASSWORD,
@@ -258,6 +258,45 @@ async fn logout_on_one_instance_closes_that_sessions_sockets_on_the_other() {
         }
         assert!(crate::common::live::still_open(&mut phone_ws).await);
     }
+}
+
+#[tokio::test]
+async fn revoking_a_token_on_one_instance_closes_its_socket_on_the_other() {
+    let pair = Pair::start(&[]).await;
+    let (here, there) = (&pair.apps[0], &pair.apps[1]);
+    let tia = person(here, "tia").await;
+    let made = |name: &'static str| {
+        let (here, tia) = (here, tia.clone());
+        async move {
+            ok(
+                here,
+                &tia,
+                "/api/tokens/create",
+                json!({"name": name, "scope": "read"}),
+            )
+            .await
+        }
+    };
+    let (gone, kept) = (made("gone").await, made("kept").await);
+    let secret = |t: &Value| t["token"].as_str().unwrap().to_owned();
+    let mut gone_ws = connect_with_token(there, &secret(&gone)).await;
+    let mut kept_ws = connect_with_token(there, &secret(&kept)).await;
+    ok(here, &tia, "/api/tokens/revoke", json!({"id": gone["id"]})).await;
+    assert_eq!(
+        closed(&mut gone_ws).await,
+        close_of(Close::SignedOut),
+        "a revoke on instance 0 closes the token's socket on instance 1"
+    );
+    assert!(crate::common::live::still_open(&mut kept_ws).await);
+    let r = there
+        .http
+        .post(there.url("/api/rooms/mine"))
+        .bearer_auth(secret(&gone))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

@@ -11,7 +11,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::common::{
     call,
-    live::{close_of, closed, next_of, open_room, send, still_open, Ws},
+    live::{
+        close_of, closed, connect_with_token as connect_with, next_of, open_room, send, still_open,
+    },
     ok, person, test_config, Person, Reply, TestApp, TestDb, PASSWORD,
 };
 use service::time::Clock;
@@ -38,20 +40,6 @@ async fn make_token(app: &TestApp, who: &Person, name: &str, scope: &str) -> (St
         body["id"].as_str().unwrap().to_owned(),
         body["token"].as_str().unwrap().to_owned(),
     )
-}
-
-/// A live channel opened with a bearer token, past `ready`.
-async fn connect_with(app: &TestApp, token: &str) -> Ws {
-    let mut req = format!("ws://{}/ws", app.addr)
-        .into_client_request()
-        .unwrap();
-    req.headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(req)
-        .await
-        .expect("socket opens");
-    next_of(&mut ws, &["ready"]).await;
-    ws
 }
 
 #[tokio::test]

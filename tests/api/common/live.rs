@@ -51,6 +51,20 @@ pub async fn open_room(app: &TestApp, owner: &Person, name: &str, others: &[&Per
     room
 }
 
+/// A live channel opened with a bearer token, past `ready`.
+pub async fn connect_with_token(app: &TestApp, token: &str) -> Ws {
+    let mut req = format!("ws://{}/ws", app.addr)
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("socket opens");
+    next_of(&mut ws, &["ready"]).await;
+    ws
+}
+
 /// A socket signed in as `who`, past its `ready` frame.
 pub async fn connect(app: &TestApp, who: &Person) -> Ws {
     let mut req = format!("ws://{}/ws", app.addr)
