@@ -60,14 +60,19 @@ pub async fn create_token(
 
 #[server(endpoint = "tokens/list", input = Json, output = Json)]
 pub async fn list_tokens() -> Result<TokensResponse, AppError> {
-    // Read before the first await, as `caller` reads its context.
-    let fresh = crate::ssr::take_fresh_token::<CreatedToken>();
-    let (me, ctx) = caller().await?;
-    let tokens = ctx.tokens.list(&me.id).await?;
-    Ok(TokensResponse {
-        tokens,
-        fresh: fresh.await?,
+    // A page may load this twice while it renders (`once_per_request` says why): the fresh
+    // token is taken from the session once, and both loads must get it.
+    crate::ssr::once_per_request("tokens/list".to_owned(), async {
+        // Read before the first await, as `caller` reads its context.
+        let fresh = crate::ssr::take_fresh_token::<CreatedToken>();
+        let (me, ctx) = caller().await?;
+        let tokens = ctx.tokens.list(&me.id).await?;
+        Ok(TokensResponse {
+            tokens,
+            fresh: fresh.await?,
+        })
     })
+    .await
 }
 
 #[server(endpoint = "tokens/revoke", input = Json, output = Json)]
