@@ -65,12 +65,7 @@ pub async fn same_origin_writes(
 /// token's own scope too (`app::ssr::CurrentUser`); this also covers those that do not,
 /// such as logout, so a token is refused there rather than quietly ignored.
 pub async fn tokens_stay_out_of_the_account(req: Request, next: Next) -> Response {
-    let carries_token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"));
+    let carries_token = app::ssr::bearer_token(req.headers()).is_some();
     if carries_token {
         let reach = domain::token::reach_of(req.method().as_str(), req.uri().path());
         if reach == domain::token::Reach::Account {

@@ -148,12 +148,8 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 }
 
 /// The access token an `Authorization: Bearer` header carries, if any.
-fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts
-        .headers
-        .get(http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
+pub fn bearer_token(headers: &http::HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
@@ -185,7 +181,7 @@ impl CurrentUser {
     }
 
     async fn find<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        if let Some(secret) = bearer_token(parts) {
+        if let Some(secret) = bearer_token(&parts.headers) {
             let secret = secret.to_owned();
             return Self::by_token(parts, &secret).await;
         }
