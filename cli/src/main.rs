@@ -7,6 +7,7 @@ mod client;
 mod config;
 mod error;
 mod render;
+mod screen;
 mod tail;
 
 use std::{io::Read, process::ExitCode};
@@ -31,7 +32,8 @@ use crate::{
     name = "parlor-cli",
     version,
     about = "Parlor from a terminal: chat, moderate and script a Parlor server.",
-    arg_required_else_help = true
+    long_about = "Parlor from a terminal: chat, moderate and script a Parlor server.\n\n\
+        With no command, the full-screen client opens (sign in first with `login`)."
 )]
 struct Cli {
     /// The Parlor server.
@@ -45,8 +47,9 @@ struct Cli {
     /// An access token to act with, instead of the stored session or token.
     #[arg(long, env = "PARLOR_TOKEN", hide_env_values = true, global = true)]
     token: Option<String>,
+    /// What to do; with none, the full-screen client opens.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -190,7 +193,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     };
     let client = Client::new(&cli.server, auth)?;
     let style = Style::detect();
-    match cli.command {
+    let Some(command) = cli.command else {
+        return screen::run(client).await;
+    };
+    match command {
         Command::Signup { username } => sign_in(&client, "auth/signup", &username).await,
         Command::Login { username } => sign_in(&client, "auth/login", &username).await,
         Command::Logout => logout(&client).await,
@@ -349,15 +355,7 @@ async fn sign_in(client: &Client, path: &str, username: &str) -> Result<(), CliE
     let resp = anonymous
         .send(path, &json!({"username": username, "password": password}))
         .await?;
-    let cookie = resp
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .find(|v| v.starts_with("parlor_session="))
-        .map(str::to_owned)
-        .ok_or_else(|| CliError::Other("the server set no session cookie".into()))?;
+    let cookie = session_cookie(&resp)?;
     let me: UserAnswer = resp
         .json()
         .await
@@ -370,6 +368,18 @@ async fn sign_in(client: &Client, path: &str, username: &str) -> Result<(), CliE
     })?;
     println!("Signed in as {}.", inert(&me.user.username));
     Ok(())
+}
+
+/// The `parlor_session=…` pair a sign-in answer sets.
+fn session_cookie(resp: &reqwest::Response) -> Result<String, CliError> {
+    resp.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .find(|v| v.starts_with("parlor_session="))
+        .map(str::to_owned)
+        .ok_or_else(|| CliError::Other("the server set no session cookie".into()))
 }
 
 async fn logout(client: &Client) -> Result<(), CliError> {
@@ -568,25 +578,12 @@ async fn notifications(client: &Client, json: bool, style: Style) -> Result<(), 
             println!("{}", serde_json::to_value(&n).unwrap_or_default());
             continue;
         }
-        let kind = serde_json::to_value(n.kind).unwrap_or_default();
-        let what = kind.as_str().unwrap_or_default().replace('_', " ");
-        let room = n
-            .room_name
-            .as_deref()
-            .map(|r| format!(" #{}", inert(r)))
-            .unwrap_or_default();
-        let by = n
-            .actor
-            .as_ref()
-            .map(|a| format!(" by {}", inert(&a.username)))
-            .unwrap_or_default();
-        let why = n
-            .reason
-            .as_deref()
-            .map(|r| format!(": {}", inert(r)))
-            .unwrap_or_default();
         let mark = if n.read { " " } else { "•" };
-        println!("{mark} {} {what}{room}{by}{why}", style.dim(&n.created_at));
+        println!(
+            "{mark} {} {}",
+            style.dim(&n.created_at),
+            render::describe(&n)
+        );
     }
     Ok(())
 }

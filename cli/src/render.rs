@@ -5,7 +5,10 @@
 
 use std::io::IsTerminal;
 
-use domain::message::{Color, MessageKind, MessageView};
+use domain::{
+    message::{Color, MessageKind, MessageView},
+    views::NotificationView,
+};
 
 /// Whether to colour what is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,24 +61,52 @@ pub fn inert(text: &str) -> String {
         .collect()
 }
 
-/// The terminal palette colour (SGR foreground) of a message colour.
-pub fn sgr_of(color: Color) -> &'static str {
+/// The terminal palette entry (of the 256) a message colour is shown in: the 16 basic
+/// colours where there is one, so a terminal's own theme decides how they look.
+pub fn palette_index(color: Color) -> u8 {
     match color {
-        Color::Red => "31",
-        Color::Orange => "38;5;208",
-        Color::Amber => "33",
-        Color::Green => "32",
-        Color::Teal => "36",
-        Color::Blue => "34",
-        Color::Indigo => "38;5;63",
-        Color::Purple => "35",
-        Color::Pink => "38;5;205",
-        Color::Gray => "90",
+        Color::Red => 1,
+        Color::Orange => 208,
+        Color::Amber => 3,
+        Color::Green => 2,
+        Color::Teal => 6,
+        Color::Blue => 4,
+        Color::Indigo => 63,
+        Color::Purple => 5,
+        Color::Pink => 205,
+        Color::Gray => 8,
     }
 }
 
+/// The SGR foreground of a message colour.
+pub fn sgr_of(color: Color) -> String {
+    format!("38;5;{}", palette_index(color))
+}
+
+/// One notification as a line: what happened, where, by whom, why.
+pub fn describe(n: &NotificationView) -> String {
+    let kind = serde_json::to_value(n.kind).unwrap_or_default();
+    let what = kind.as_str().unwrap_or_default().replace('_', " ");
+    let room = n
+        .room_name
+        .as_deref()
+        .map(|r| format!(" #{}", inert(r)))
+        .unwrap_or_default();
+    let by = n
+        .actor
+        .as_ref()
+        .map(|a| format!(" by {}", inert(&a.username)))
+        .unwrap_or_default();
+    let why = n
+        .reason
+        .as_deref()
+        .map(|r| format!(": {}", inert(r)))
+        .unwrap_or_default();
+    format!("{what}{room}{by}{why}")
+}
+
 /// "HH:MM" of an RFC 3339 time (UTC, as the server writes it).
-fn clock(at: &str) -> &str {
+pub fn clock(at: &str) -> &str {
     at.get(11..16).unwrap_or(at)
 }
 

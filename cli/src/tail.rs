@@ -62,7 +62,7 @@ struct Messages {
 }
 
 /// How a connection ended.
-enum Ended {
+pub enum Ended {
     /// Gone for a reason that passes: try again.
     Lost(String),
     /// Over for good: signed out, the room ended.
@@ -99,19 +99,21 @@ pub async fn run(client: &Client, room: RoomId, output: Output) -> Result<(), Cl
 
 /// 1 s doubling to 30 s, each with up to a fifth more at random, so many clients that lost
 /// one server do not all come back in the same instant.
-fn backoff(attempt: u32) -> Duration {
+pub fn backoff(attempt: u32) -> Duration {
     let base = 1000u64.saturating_mul(1 << attempt.min(5)).min(30_000);
     let jitter = rand::random_range(0..=base / 5);
     Duration::from_millis(base + jitter)
 }
 
-async fn follow(client: &Client, room: &RoomId, printer: &mut Printer, attempt: &mut u32) -> Ended {
-    let request = match client.ws_request() {
-        Ok(r) => r,
-        Err(e) => return Ended::Final(Err(e)),
-    };
-    let mut ws = match tokio_tungstenite::connect_async(request).await {
-        Ok((ws, _)) => ws,
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens the live channel, signed in as the client is. A refusal of who we are is final;
+/// anything else passes and is tried again.
+pub async fn open(client: &Client) -> Result<Socket, Ended> {
+    let request = client.ws_request().map_err(|e| Ended::Final(Err(e)))?;
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((ws, _)) => Ok(ws),
         Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
             let status = resp.status().as_u16();
             let body = resp
@@ -120,35 +122,53 @@ async fn follow(client: &Client, room: &RoomId, printer: &mut Printer, attempt: 
                 .map(|b| String::from_utf8_lossy(b).into_owned())
                 .unwrap_or_default();
             let refused = CliError::from_answer(status, &body);
-            return match status {
+            Err(match status {
                 401 | 403 => Ended::Final(Err(refused)),
                 _ => Ended::Lost(refused.to_string()),
-            };
+            })
         }
-        Err(e) => return Ended::Lost(e.to_string()),
+        Err(e) => Err(Ended::Lost(e.to_string())),
+    }
+}
+
+/// What one message from the live channel is: a frame, or the end of the connection.
+pub fn read(
+    next: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+) -> Result<Option<ServerFrame>, Ended> {
+    let text = match next {
+        None => return Err(Ended::Lost("the live channel closed".into())),
+        Some(Ok(Message::Text(t))) => t,
+        Some(Ok(Message::Close(frame))) => {
+            let close = frame.and_then(|f| Close::from_code(u16::from(f.code)));
+            return Err(match close {
+                Some(Close::SignedOut | Close::AccountDeleted) => {
+                    Ended::Final(Err(CliError::Api {
+                        status: 401,
+                        code: "unauthenticated".into(),
+                        message: "The session or token you signed in with ended.".into(),
+                    }))
+                }
+                Some(c) => Ended::Lost(c.reason().to_owned()),
+                None => Ended::Lost("the live channel closed".into()),
+            });
+        }
+        Some(Ok(_)) => return Ok(None),
+        Some(Err(e)) => return Err(Ended::Lost(e.to_string())),
     };
-    while let Some(next) = ws.next().await {
-        let text = match next {
-            Ok(Message::Text(t)) => t,
-            Ok(Message::Close(frame)) => {
-                let close = frame.and_then(|f| Close::from_code(u16::from(f.code)));
-                return match close {
-                    Some(Close::SignedOut | Close::AccountDeleted) => {
-                        Ended::Final(Err(CliError::Api {
-                            status: 401,
-                            code: "unauthenticated".into(),
-                            message: "The session or token that followed the room ended.".into(),
-                        }))
-                    }
-                    Some(c) => Ended::Lost(c.reason().to_owned()),
-                    None => Ended::Lost("the live channel closed".into()),
-                };
-            }
-            Ok(_) => continue,
-            Err(e) => return Ended::Lost(e.to_string()),
-        };
-        let Ok(frame) = serde_json::from_str::<ServerFrame>(text.as_str()) else {
-            continue;
+    // A frame this client does not know (a newer server) is passed over.
+    Ok(serde_json::from_str::<ServerFrame>(text.as_str()).ok())
+}
+
+async fn follow(client: &Client, room: &RoomId, printer: &mut Printer, attempt: &mut u32) -> Ended {
+    let mut ws = match open(client).await {
+        Ok(ws) => ws,
+        Err(ended) => return ended,
+    };
+    loop {
+        let frame = match read(ws.next().await) {
+            Ok(Some(frame)) => frame,
+            Ok(None) => continue,
+            Err(ended) => return ended,
         };
         match frame {
             ServerFrame::Ready { rooms } => {
@@ -183,7 +203,6 @@ async fn follow(client: &Client, room: &RoomId, printer: &mut Printer, attempt: 
             _ => {}
         }
     }
-    Ended::Lost("the live channel closed".into())
 }
 
 async fn catch_up(client: &Client, room: &RoomId, printer: &mut Printer) -> Result<(), CliError> {

@@ -3,49 +3,16 @@
 //! person gets a config directory of their own, as separate users of a machine would.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{net::SocketAddr, process::Stdio, time::Duration};
+use std::{process::Stdio, time::Duration};
 
-use parlor::server::Server;
 use serde_json::{json, Value};
-use testkit::{test_config, TestDb};
+use testkit::{start, Running, TestDb};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     process::{Child, ChildStderr, ChildStdout, Command},
-    sync::oneshot,
-    task::JoinHandle,
 };
 
 const PASSWORD: &str = "a terminal password";
-
-/// A server running in this process until [`Running::stop`].
-struct Running {
-    addr: SocketAddr,
-    stop: oneshot::Sender<()>,
-    handle: JoinHandle<anyhow::Result<()>>,
-}
-
-async fn start(db: &TestDb, addr: SocketAddr) -> Running {
-    let mut config = test_config(db);
-    config.addr = addr;
-    let server = Server::build(&config).await.expect("server builds");
-    let addr = server.local_addr();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let handle = tokio::spawn(server.run(async move {
-        let _ = stopped.await;
-    }));
-    Running { addr, stop, handle }
-}
-
-impl Running {
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        self.handle.await.unwrap().unwrap();
-    }
-}
 
 /// One person at a terminal: their own config directory, talking to `server`.
 struct Terminal {

@@ -4,10 +4,11 @@
 //! the server's integration tests (`tests/api`) and the terminal client's (`cli/tests`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+use std::{net::SocketAddr, path::PathBuf};
 
-use parlor::config::Config;
+use parlor::{config::Config, server::Server};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use tokio::{sync::oneshot, task::JoinHandle};
 
 /// Where a test's data lives; outlives server restarts within the test.
 pub struct TestDb {
@@ -114,4 +115,36 @@ pub fn test_config(db: &TestDb) -> Config {
     config.limits.rate_message_search = plenty;
     config.limits.rate_catch_up = plenty;
     config
+}
+
+/// A server running in this process until [`Running::stop`].
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    handle: JoinHandle<anyhow::Result<()>>,
+}
+
+/// A server for `db` on `addr` (port 0 for a free one), running until stopped.
+pub async fn start(db: &TestDb, addr: SocketAddr) -> Running {
+    let mut config = test_config(db);
+    config.addr = addr;
+    let server = Server::build(&config).await.expect("server builds");
+    let addr = server.local_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let handle = tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+    Running { addr, stop, handle }
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops it and waits until it has (its address is free again).
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        self.handle.await.unwrap().unwrap();
+    }
 }
