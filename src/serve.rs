@@ -169,10 +169,14 @@ pub async fn serve(
             let _held = (permit, address_slot);
             // hyper's header timer starts with the first byte (it must read some to tell
             // HTTP/1 from HTTP/2): a client that sends nothing is closed here.
+            // Nor does one that has sent nothing hold up a stopping server.
             let mut first = [0u8; 1];
-            match tokio::time::timeout(idle, stream.peek(&mut first)).await {
-                Ok(Ok(n)) if n > 0 => {}
-                _ => return,
+            tokio::select! {
+                peeked = tokio::time::timeout(idle, stream.peek(&mut first)) => match peeked {
+                    Ok(Ok(n)) if n > 0 => {}
+                    _ => return,
+                },
+                () = stopping.cancelled() => return,
             }
             let activity = Arc::new(Activity::default());
             let service = {

@@ -247,6 +247,26 @@ async fn a_client_trickling_its_headers_is_cut_off() {
 }
 
 #[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed_when_the_server_stops() {
+    let db = TestDb::new().await;
+    let mut config = crate::common::test_config(&db);
+    // Far longer than the test: only the stop can close it.
+    config.limits.header_read_timeout_ms = 600_000;
+    let app = TestApp::spawn_with(config).await;
+    let mut silent = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    // Accepted and waiting for its first byte; a stop used to wait on it (up to 10 s) and
+    // leave it open.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.stop().await;
+    assert!(
+        read_until_closed(&mut silent, Duration::from_secs(5))
+            .await
+            .is_some(),
+        "the stopped server still holds a connection that never spoke"
+    );
+}
+
+#[tokio::test]
 async fn connections_past_the_cap_are_closed_at_once_and_served_again_when_one_goes() {
     use tokio::io::AsyncWriteExt;
     let db = TestDb::new().await;
