@@ -23,6 +23,8 @@ pub const PAGE: usize = 10;
 pub const HISTORY_PAGE: u32 = 50;
 /// How long someone shows as typing after their last `typing` frame.
 const TYPING_SHOWS: Duration = Duration::from_secs(5);
+/// At most one `typing` frame this often while the composer is typed in (as the browser).
+const TYPING_EVERY: Duration = Duration::from_secs(2);
 
 /// One of my rooms, with what has been loaded of it.
 #[derive(Debug, Clone)]
@@ -191,6 +193,8 @@ pub struct App {
     pub last_notification: Option<NotificationView>,
     pub quit: bool,
     next_client_id: u64,
+    /// When the last `typing` frame went.
+    typed_at: Option<Instant>,
 }
 
 impl App {
@@ -210,6 +214,7 @@ impl App {
             last_notification: None,
             quit: false,
             next_client_id: rand::random::<u32>().into(),
+            typed_at: None,
         }
     }
 
@@ -624,7 +629,7 @@ impl App {
                 let at = self.byte_at(self.cursor);
                 self.draft.insert(at, c);
                 self.cursor += 1;
-                Vec::new()
+                self.typing(now)
             }
             KeyCode::Backspace if self.cursor > 0 => {
                 self.cursor -= 1;
@@ -655,6 +660,22 @@ impl App {
             }
             _ => Vec::new(),
         }
+    }
+
+    /// Others see that I am typing a message (not a command), at most every 2 s.
+    fn typing(&mut self, now: Instant) -> Vec<Effect> {
+        let recent = self
+            .typed_at
+            .is_some_and(|at| now.saturating_duration_since(at) < TYPING_EVERY);
+        let Some(room) = self.room() else {
+            return Vec::new();
+        };
+        if recent || self.link != Link::Online || self.draft.starts_with('/') {
+            return Vec::new();
+        }
+        let room_id = room.room.id.clone();
+        self.typed_at = Some(now);
+        vec![Effect::Live(ClientFrame::Typing { room_id })]
     }
 
     fn byte_at(&self, chars: usize) -> usize {

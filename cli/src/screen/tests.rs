@@ -85,10 +85,11 @@ fn ctrl(code: KeyCode) -> Event {
     Event::Key(KeyEvent::new(code, KeyModifiers::CONTROL))
 }
 
-fn typed(app: &mut App, text: &str, now: Instant) {
-    for c in text.chars() {
-        assert!(app.update(key(KeyCode::Char(c)), now).is_empty());
-    }
+/// Types `text`; what it made others see (`typing` frames) is returned.
+fn typed(app: &mut App, text: &str, now: Instant) -> Vec<Effect> {
+    text.chars()
+        .flat_map(|c| app.update(key(KeyCode::Char(c)), now))
+        .collect()
 }
 
 /// ann, online, in #lounge (open, with history and members) and #garden (2 unread).
@@ -232,7 +233,13 @@ fn escape_sequences_in_a_message_render_inert() {
 fn enter_sends_one_frame_the_ack_shows_it_and_a_refusal_gives_the_text_back() {
     let now = Instant::now();
     let mut app = ann_in_lounge(now);
-    typed(&mut app, "  hi there  ", now);
+    // Others hear of the typing once, however fast the keys come; a command is not told.
+    assert_eq!(
+        typed(&mut app, "  hi there  ", now),
+        vec![Effect::Live(ClientFrame::Typing {
+            room_id: "r2".into()
+        })]
+    );
     let sent = app.update(key(KeyCode::Enter), now);
     let out = the_send(&sent);
     assert_eq!(out.room_id, RoomId::from("r2"));
@@ -256,7 +263,14 @@ fn enter_sends_one_frame_the_ack_shows_it_and_a_refusal_gives_the_text_back() {
     );
 
     // Rate limited: the text comes back, and the status line counts down.
-    typed(&mut app, "again", now);
+    assert!(typed(&mut app, "again", now + Duration::from_millis(1500)).is_empty());
+    app.update(ctrl(KeyCode::Char('u')), now);
+    assert!(typed(&mut app, "/x", now + Duration::from_secs(3)).is_empty());
+    app.update(ctrl(KeyCode::Char('u')), now);
+    assert_eq!(
+        typed(&mut app, "again", now + Duration::from_secs(3)).len(),
+        1
+    );
     let sent = app.update(key(KeyCode::Enter), now);
     let out = the_send(&sent);
     app.update(
@@ -780,6 +794,29 @@ async fn the_screen_chats_live_moderates_and_catches_up_once_after_a_restart() {
         .await
         .unwrap();
     assert_eq!(members["members"].as_array().unwrap().len(), 1);
+
+    // A room joined from the screen is followed live at once.
+    let garden: serde_json::Value = bob
+        .call(
+            "rooms/create",
+            json!({"name": "garden", "join_policy": "open"}),
+        )
+        .await
+        .unwrap();
+    let garden = garden["room"]["id"].as_str().unwrap().to_owned();
+    type_line("/join garden");
+    until_shows(&mut screens, "Joined #garden.").await;
+    until_shows(&mut screens, "│#garden").await;
+    press(KeyCode::Tab);
+    until_shows(&mut screens, "┌ #garden").await;
+    until_shows(&mut screens, "Members 2").await;
+    bob.call::<serde_json::Value>(
+        "messages/send",
+        json!({"room_id": garden, "client_id": "g-1", "body": "live in the garden"}),
+    )
+    .await
+    .unwrap();
+    until_shows(&mut screens, "bob: live in the garden").await;
 
     press(KeyCode::Esc);
     let ended = tokio::time::timeout(Duration::from_secs(10), screen).await;
