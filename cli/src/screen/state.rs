@@ -252,21 +252,17 @@ impl App {
             Event::Rooms(mine) => self.rooms_loaded(mine),
             Event::History { room, messages } => self.history(&room, messages),
             Event::CaughtUp { room, messages } => {
-                let current = self.room().map(|r| r.room.id.clone());
                 let me = self.me.id.clone();
                 let Some(r) = self.find(&room) else {
                     return Vec::new();
                 };
-                let mut fresh = 0;
                 for m in messages {
                     let from_other = m.author.as_ref().is_some_and(|a| a.id != me);
                     if r.put(m) && from_other {
-                        fresh += 1;
+                        r.unread += 1;
                     }
                 }
-                if current.as_ref() != Some(&room) {
-                    r.unread += fresh;
-                }
+                // The room in view is read up to what came back, and the server told so.
                 self.read_current()
             }
             Event::Members { room, members } => {
@@ -417,7 +413,8 @@ impl App {
                 client_id,
                 retry_after_ms,
             } => {
-                if let Some(ms) = retry_after_ms {
+                // Only a refused send holds the composer (not, say, a typing frame's refusal).
+                if let (Some(ms), Some(_)) = (retry_after_ms, &client_id) {
                     self.wait_until = Some(now + Duration::from_millis(ms));
                 }
                 if let Some(cid) = client_id {

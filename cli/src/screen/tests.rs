@@ -262,6 +262,17 @@ fn enter_sends_one_frame_the_ack_shows_it_and_a_refusal_gives_the_text_back() {
         "{text}"
     );
 
+    // A refusal that is not of a send (typing too fast) holds nothing up.
+    app.update(
+        frame(ServerFrame::Error {
+            code: ErrorCode::RateLimited,
+            message: "Slow down.".into(),
+            client_id: None,
+            retry_after_ms: Some(3000),
+        }),
+        now,
+    );
+    assert_eq!(app.wait_left(now), None);
     // Rate limited: the text comes back, and the status line counts down.
     assert!(typed(&mut app, "again", now + Duration::from_millis(1500)).is_empty());
     app.update(ctrl(KeyCode::Char('u')), now);
@@ -485,8 +496,9 @@ fn offline_keeps_the_draft_and_ready_catches_up_once_and_resends_what_was_on_its
     };
     assert_eq!((room.as_str(), *after), ("r2", MessageId::new(4)));
     assert_eq!(Effect::Live(ClientFrame::Send(again.clone())), sent[0]);
-    // Catch-up brings what was said while away, and anything already shown is not doubled.
-    app.update(
+    // Catch-up brings what was said while away, and anything already shown is not doubled;
+    // the room in view is read up to it.
+    let read = app.update(
         Event::CaughtUp {
             room: "r2".into(),
             messages: vec![
@@ -496,12 +508,21 @@ fn offline_keeps_the_draft_and_ready_catches_up_once_and_resends_what_was_on_its
         },
         now,
     );
-    app.update(
-        frame(ServerFrame::Message {
-            message: msg(5, "r2", "bob", "missed"),
-        }),
-        now,
+    assert_eq!(
+        read,
+        vec![Effect::Live(ClientFrame::Read {
+            room_id: "r2".into(),
+            message_id: MessageId::new(5)
+        })]
     );
+    assert!(app
+        .update(
+            frame(ServerFrame::Message {
+                message: msg(5, "r2", "bob", "missed"),
+            }),
+            now,
+        )
+        .is_empty());
     assert_eq!(shown_ids(&app), vec![1, 2, 3, 4, 5]);
 }
 
