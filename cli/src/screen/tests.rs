@@ -405,6 +405,25 @@ fn a_message_that_comes_before_the_rooms_first_page_is_kept() {
 }
 
 #[test]
+fn a_notification_shows_on_the_status_line_and_refreshes_the_rooms() {
+    let now = Instant::now();
+    let mut app = ann_in_lounge(now);
+    let notification = serde_json::from_value(json!({
+        "id": "n1", "kind": "invited", "room_id": "r9", "room_name": "attic",
+        "actor": {"id": "cy", "username": "cy"}, "reason": null,
+        "created_at": "2026-12-07T09:30:00Z", "read": false
+    }))
+    .unwrap();
+    let effects = app.update(frame(ServerFrame::Notification { notification }), now);
+    assert_eq!(effects, vec![Effect::LoadRooms]);
+    let text = text_of(draw(&app, 110, 18, now).backend().buffer());
+    assert_eq!(
+        text.lines().last().unwrap().trim(),
+        "• invited #attic by cy"
+    );
+}
+
+#[test]
 fn page_up_scrolls_back_and_loads_earlier_history_once() {
     let now = Instant::now();
     let mut app = App::new(user("ann"), "http://x");
