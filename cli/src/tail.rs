@@ -207,19 +207,34 @@ async fn follow(client: &Client, room: &RoomId, printer: &mut Printer, attempt: 
 
 async fn catch_up(client: &Client, room: &RoomId, printer: &mut Printer) -> Result<(), CliError> {
     // A room with nothing in it yet: everything is new.
-    let mut after = printer.newest.unwrap_or_default();
+    let after = printer.newest.unwrap_or_default();
+    let mut messages = since(client, room, after).await?;
+    // In id order: the pages come in the order of each message's last change, so a message
+    // edited meanwhile comes after newer ones, and printing in that order would skip it.
+    messages.sort_by_key(|m| m.id);
+    for m in &messages {
+        printer.print(m)?;
+    }
+    Ok(())
+}
+
+/// Everything in a room past `after` (docs/API.md, `messages/since`), every page of it.
+pub async fn since(
+    client: &Client,
+    room: &RoomId,
+    mut after: MessageId,
+) -> Result<Vec<MessageView>, CliError> {
+    let mut messages = Vec::new();
     loop {
         let page: Messages = client
             .call("messages/since", json!({"room_id": room, "after": after}))
             .await?;
-        let Some(last) = page.messages.last().map(|m| m.seq.max(m.id)) else {
-            return Ok(());
+        let Some(last) = page.messages.iter().map(|m| m.seq.max(m.id)).max() else {
+            return Ok(messages);
         };
-        for m in &page.messages {
-            printer.print(m)?;
-        }
+        messages.extend(page.messages);
         if last <= after {
-            return Ok(());
+            return Ok(messages);
         }
         after = last;
     }

@@ -13,7 +13,9 @@ mod tests;
 
 use std::time::{Duration, Instant};
 
-use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use crossterm::event::{
+    DisableBracketedPaste, EnableBracketedPaste, Event as TermEvent, EventStream, KeyEventKind,
+};
 use domain::{
     message::MessageView,
     views::{MemberView, MyRoom},
@@ -45,8 +47,11 @@ pub async fn run(client: Client) -> Result<(), CliError> {
     // Who we are first, so "not signed in" is a plain error on a plain terminal.
     let me: Me = client.call("auth/me", json!({})).await?;
     let mut terminal = ratatui::init();
+    // A paste arrives whole, not as keys (a newline in it would send half of it).
+    let _ = crossterm::execute!(std::io::stdout(), EnableBracketedPaste);
     let app = App::new(me.user, &client.base);
     let result = drive(&client, app, &mut terminal, EventStream::new(), |_| {}).await;
+    let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
     ratatui::restore();
     result
 }
@@ -77,6 +82,7 @@ where
         let event = tokio::select! {
             key = keys.next() => match key {
                 Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => Event::Key(k),
+                Some(Ok(TermEvent::Paste(text))) => Event::Paste(text),
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => break Err(CliError::Other(format!("cannot read the terminal: {e}"))),
                 None => break Ok(()),
@@ -151,35 +157,30 @@ pub async fn perform(client: &Client, effect: Effect) -> Result<Event, CliError>
             Ok(Event::Rooms(mine.rooms))
         }
         Effect::LoadHistory { room, before } => {
-            let page: Messages = client
+            let page: Result<Messages, _> = client
                 .call(
                     "messages/history",
                     json!({"room_id": room, "before": before, "limit": HISTORY_PAGE}),
                 )
-                .await?;
-            Ok(Event::History {
-                room,
-                messages: page.messages,
+                .await;
+            Ok(match page {
+                Ok(page) => Event::History {
+                    room,
+                    messages: page.messages,
+                },
+                Err(e) => Event::LoadFailed {
+                    room,
+                    why: e.to_string(),
+                },
             })
         }
-        Effect::CatchUp { room, mut after } => {
-            // Every page past the cursor, so what was said while away comes back once.
-            let mut messages = Vec::new();
-            loop {
-                let page: Messages = client
-                    .call("messages/since", json!({"room_id": room, "after": after}))
-                    .await?;
-                let Some(last) = page.messages.iter().map(|m| m.seq.max(m.id)).max() else {
-                    break;
-                };
-                messages.extend(page.messages);
-                if last <= after {
-                    break;
-                }
-                after = last;
-            }
-            Ok(Event::CaughtUp { room, messages })
-        }
+        Effect::CatchUp { room, after } => Ok(match tail::since(client, &room, after).await {
+            Ok(messages) => Event::CaughtUp { room, messages },
+            Err(e) => Event::LoadFailed {
+                room,
+                why: e.to_string(),
+            },
+        }),
         Effect::LoadMembers { room } => {
             #[derive(Deserialize)]
             struct Members {

@@ -66,20 +66,44 @@ impl Room {
     /// Adds or replaces (an edit, a deletion) a message, keeping id order. Whether it is new.
     fn put(&mut self, m: MessageView) -> bool {
         match self.messages.binary_search_by_key(&m.id, |x| x.id) {
+            // An older state of a message never replaces a newer one (docs/API.md: a
+            // late catch-up page must not bring back a deleted text).
+            Ok(i) if self.messages[i].seq > m.seq => false,
             Ok(i) => {
                 self.messages[i] = m;
                 false
             }
             Err(i) => {
-                let newest = i == self.messages.len();
+                // Scrolled back: a message that lands below the view keeps what is read
+                // in place.
+                let below = self.scroll > 0 && i >= self.messages.len() - self.scroll;
                 self.messages.insert(i, m);
-                // Scrolled back: a new message below keeps what is read in place.
-                if newest && self.scroll > 0 {
+                if below {
                     self.scroll += 1;
                 }
                 true
             }
         }
+    }
+
+    /// A message from catch-up: new ones and changes to held ones, but not a change to an
+    /// old message outside what is loaded (it would sit above a gap PgUp could not fill).
+    fn merge(&mut self, m: MessageView) -> bool {
+        let held = self.messages.binary_search_by_key(&m.id, |x| x.id).is_ok();
+        let above = self.messages.first().is_some_and(|f| m.id < f.id);
+        if !held && above && self.more_before {
+            return false;
+        }
+        self.put(m)
+    }
+
+    /// Forgets what is loaded, so the room starts again from its latest page.
+    fn reset(&mut self) {
+        self.messages.clear();
+        self.loaded = false;
+        self.loading_older = false;
+        self.more_before = true;
+        self.scroll = 0;
     }
 
     /// The highest point in the room's sequence seen: where catch-up starts.
@@ -142,6 +166,13 @@ pub enum Event {
         why: String,
         retry_in: Duration,
     },
+    /// A room's history or catch-up could not be loaded.
+    LoadFailed {
+        room: RoomId,
+        why: String,
+    },
+    /// Text pasted into the terminal (bracketed paste).
+    Paste(String),
     /// A slash command or a load finished: what to tell, if anything.
     Done(Option<String>),
     /// A call was refused or could not be made.
@@ -187,8 +218,9 @@ pub struct App {
     pub link: Link,
     pub pending: Vec<Pending>,
     pub notice: Option<Notice>,
-    /// Sends are refused until then (`rate_limited`, `slow_mode`): the status line counts down.
-    pub wait_until: Option<Instant>,
+    /// Sends are refused until then: everywhere (`rate_limited`), or in one room
+    /// (`slow_mode`, the room given). The status line counts down.
+    pub wait_until: Option<(Instant, Option<RoomId>)>,
     /// The latest notification, for the status line.
     pub last_notification: Option<NotificationView>,
     pub quit: bool,
@@ -232,7 +264,11 @@ impl App {
 
     /// Seconds left before a send may go, rounded up.
     pub fn wait_left(&self, now: Instant) -> Option<u64> {
-        let until = self.wait_until?;
+        let (until, room) = self.wait_until.as_ref()?;
+        if room.is_some() && room.as_ref() != self.room().map(|r| &r.room.id) {
+            return None;
+        }
+        let until = *until;
         let left = until.checked_duration_since(now)?;
         (!left.is_zero()).then(|| left.as_millis().div_ceil(1000) as u64)
     }
@@ -244,7 +280,11 @@ impl App {
                 for room in &mut self.rooms {
                     room.typing.retain(|(_, until)| *until > now);
                 }
-                if self.wait_left(now).is_none() {
+                if self
+                    .wait_until
+                    .as_ref()
+                    .is_some_and(|(until, _)| *until <= now)
+                {
                     self.wait_until = None;
                 }
                 Vec::new()
@@ -253,17 +293,46 @@ impl App {
             Event::History { room, messages } => self.history(&room, messages),
             Event::CaughtUp { room, messages } => {
                 let me = self.me.id.clone();
+                let in_view = self.room().is_some_and(|r| r.room.id == room);
                 let Some(r) = self.find(&room) else {
                     return Vec::new();
                 };
+                let mut fresh = 0;
                 for m in messages {
                     let from_other = m.author.as_ref().is_some_and(|a| a.id != me);
-                    if r.put(m) && from_other {
-                        r.unread += 1;
+                    if r.merge(m) && from_other {
+                        fresh += 1;
                     }
                 }
-                // The room in view is read up to what came back, and the server told so.
+                // Other rooms' counts come with the room list `ready` refreshes (counting
+                // here too would count twice); the room in view is read up to what came.
+                if in_view && fresh > 0 {
+                    r.unread = fresh;
+                }
                 self.read_current()
+            }
+            Event::LoadFailed { room, why } => {
+                // Nothing half-loaded stays: the room starts again from its latest page
+                // the next time it is shown (at once, if it is in view).
+                if let Some(r) = self.find(&room) {
+                    r.reset();
+                }
+                self.notice = Some(Notice::Error(why));
+                if self.room().is_some_and(|r| r.room.id == room) && self.link == Link::Online {
+                    return self.open_current();
+                }
+                Vec::new()
+            }
+            Event::Paste(text) => {
+                // One line: a pasted newline must not send half a paste, nor a tab switch room.
+                let flat: String = text
+                    .chars()
+                    .map(|c| if c.is_control() { ' ' } else { c })
+                    .collect();
+                let at = self.byte_at(self.cursor);
+                self.draft.insert_str(at, &flat);
+                self.cursor += flat.chars().count();
+                self.typing(now)
             }
             Event::Members { room, members } => {
                 if let Some(r) = self.find(&room) {
@@ -413,26 +482,33 @@ impl App {
                 client_id,
                 retry_after_ms,
             } => {
-                // Only a refused send holds the composer (not, say, a typing frame's refusal).
-                if let (Some(ms), Some(_)) = (retry_after_ms, &client_id) {
-                    self.wait_until = Some(now + Duration::from_millis(ms));
-                }
-                if let Some(cid) = client_id {
-                    if let Some(i) = self
+                let refused = client_id.and_then(|cid| {
+                    let i = self
                         .pending
                         .iter()
-                        .position(|p| p.outgoing.client_id == cid)
-                    {
-                        let refused = self.pending.remove(i);
-                        // Nothing typed is lost: the text goes back if the composer is empty.
-                        if self.draft.is_empty() {
-                            self.draft = refused.typed;
-                            self.cursor = self.draft.chars().count();
-                        }
+                        .position(|p| p.outgoing.client_id == cid)?;
+                    Some(self.pending.remove(i))
+                });
+                if let Some(refused) = refused {
+                    // Only a refused send holds the composer (not a typing frame's refusal);
+                    // slow mode holds its own room only.
+                    if let Some(ms) = retry_after_ms {
+                        let room =
+                            (code == ErrorCode::SlowMode).then(|| refused.outgoing.room_id.clone());
+                        self.wait_until = Some((now + Duration::from_millis(ms), room));
+                    }
+                    // Nothing typed is lost: the text goes back, before what is typed since.
+                    if !refused.typed.is_empty() {
+                        self.draft = if self.draft.is_empty() {
+                            refused.typed
+                        } else {
+                            format!("{} {}", refused.typed, self.draft)
+                        };
+                        self.cursor = self.draft.chars().count();
                     }
                 }
                 let waiting = matches!(code, ErrorCode::RateLimited | ErrorCode::SlowMode)
-                    && self.wait_until.is_some();
+                    && self.wait_left(now).is_some();
                 if !waiting {
                     self.notice = Some(Notice::Error(message));
                 }
@@ -486,6 +562,10 @@ impl App {
                 message_id,
             } => {
                 let me = self.me.id.clone();
+                if self.find(&room_id).is_some_and(|r| !r.loaded) {
+                    // Read elsewhere up to a point this client does not hold: ask again.
+                    return vec![Effect::LoadRooms];
+                }
                 if let Some(room) = self.find(&room_id) {
                     room.unread = room
                         .messages

@@ -863,3 +863,166 @@ async fn the_screen_chats_live_moderates_and_catches_up_once_after_a_restart() {
     assert!(matches!(ended, Ok(Ok(Ok(())))), "{ended:?}");
     server.stop().await;
 }
+
+#[test]
+fn a_failed_load_starts_the_room_again_instead_of_sticking() {
+    let now = Instant::now();
+    let mut app = App::new(user("ann"), "http://x");
+    app.update(frame(ServerFrame::Ready { rooms: vec![] }), now);
+    app.update(Event::Rooms(vec![my_room("r1", "lounge", 0)]), now);
+    let again = app.update(
+        Event::LoadFailed {
+            room: "r1".into(),
+            why: "cannot reach the server".into(),
+        },
+        now,
+    );
+    assert_eq!(
+        again,
+        vec![
+            Effect::LoadHistory {
+                room: "r1".into(),
+                before: None
+            },
+            Effect::LoadMembers { room: "r1".into() }
+        ]
+    );
+    let text = text_of(draw(&app, 80, 16, now).backend().buffer());
+    assert!(text.contains("cannot reach the server"), "{text}");
+}
+
+#[test]
+fn catch_up_and_late_pages_never_undo_a_newer_state_nor_count_twice() {
+    let now = Instant::now();
+    let mut app = ann_in_lounge(now);
+    // A deletion (seq 20) arrives live; a late page still carries the text (seq 2).
+    let mut deleted = msg(2, "r2", "cy", "");
+    deleted.seq = MessageId::new(20);
+    deleted.body = None;
+    deleted.deleted =
+        Some(serde_json::from_value(json!({"by": null, "at": "2026-12-07T09:40:00Z"})).unwrap());
+    app.update(frame(ServerFrame::MessageUpdated { message: deleted }), now);
+    app.update(
+        Event::History {
+            room: "r2".into(),
+            messages: vec![msg(2, "r2", "cy", "the old text")],
+        },
+        now,
+    );
+    let text = text_of(draw(&app, 110, 18, now).backend().buffer());
+    assert!(
+        text.contains("cy (message deleted)") && !text.contains("the old text"),
+        "{text}"
+    );
+    // An edit of a message older than what is loaded stays out (no gap above it), while
+    // the room has more before.
+    app.rooms[1].more_before = true;
+    let mut old_edit = msg(0, "r2", "bob", "edited long ago");
+    old_edit.seq = MessageId::new(21);
+    // garden is not in view: its count comes from the room list, not from catch-up.
+    app.update(
+        Event::CaughtUp {
+            room: "r2".into(),
+            messages: vec![old_edit],
+        },
+        now,
+    );
+    assert_eq!(shown_ids(&app), vec![1, 2, 3, 4]);
+    app.update(
+        Event::CaughtUp {
+            room: "r1".into(),
+            messages: vec![msg(30, "r1", "bob", "while away")],
+        },
+        now,
+    );
+    assert_eq!(
+        app.rooms[0].unread, 2,
+        "garden keeps the count the list gave"
+    );
+    // A read elsewhere in a room not loaded here asks the list again.
+    let mut fresh = App::new(user("ann"), "http://x");
+    fresh.update(
+        Event::Rooms(vec![my_room("r1", "a", 3), my_room("r2", "b", 1)]),
+        now,
+    );
+    let asked = fresh.update(
+        frame(ServerFrame::Read {
+            room_id: "r2".into(),
+            message_id: MessageId::new(9),
+        }),
+        now,
+    );
+    assert_eq!(asked, vec![Effect::LoadRooms]);
+}
+
+#[test]
+fn slow_mode_holds_its_room_only_and_refused_text_comes_back_before_new_typing() {
+    let now = Instant::now();
+    let mut app = ann_in_lounge(now);
+    typed(&mut app, "slowly", now);
+    let out = the_send(&app.update(key(KeyCode::Enter), now));
+    typed(&mut app, "next", now);
+    app.update(
+        frame(ServerFrame::Error {
+            code: ErrorCode::SlowMode,
+            message: "Slow mode.".into(),
+            client_id: Some(out.client_id),
+            retry_after_ms: Some(30_000),
+        }),
+        now,
+    );
+    assert_eq!(app.draft, "slowly next");
+    assert_eq!(app.wait_left(now), Some(30));
+    app.update(key(KeyCode::Tab), now);
+    assert_eq!(app.wait_left(now), None, "garden has no slow mode");
+    assert_eq!(app.update(key(KeyCode::Enter), now).len(), 1);
+    app.update(key(KeyCode::Tab), now);
+    assert_eq!(app.wait_left(now), Some(30));
+}
+
+#[test]
+fn scrolled_back_the_view_stays_put_and_a_paste_is_one_line() {
+    let now = Instant::now();
+    let mut app = App::new(user("ann"), "http://x");
+    app.update(Event::Rooms(vec![my_room("r1", "lounge", 0)]), now);
+    let page: Vec<_> = (1..=40)
+        .rev()
+        .filter(|i| i % 2 == 0)
+        .map(|i| msg(i, "r1", "bob", &format!("line {i}")))
+        .collect();
+    app.update(
+        Event::History {
+            room: "r1".into(),
+            messages: page,
+        },
+        now,
+    );
+    app.update(key(KeyCode::PageUp), now);
+    let before = text_of(draw(&app, 80, 14, now).backend().buffer());
+    // One lands below the view (a late message 35), one in view's past (above): the lines
+    // in view do not move.
+    app.update(
+        frame(ServerFrame::Message {
+            message: msg(35, "r1", "bob", "line 35"),
+        }),
+        now,
+    );
+    app.update(
+        frame(ServerFrame::Message {
+            message: msg(41, "r1", "bob", "line 41"),
+        }),
+        now,
+    );
+    let after = text_of(draw(&app, 80, 14, now).backend().buffer());
+    let pane = |t: &str| {
+        t.lines()
+            .skip(1)
+            .take(10)
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(pane(&before)[1..], pane(&after)[1..], "{before}\n{after}");
+    app.update(Event::Paste("two\nlines\tand a tab".into()), now);
+    assert_eq!(app.draft, "two lines and a tab");
+    assert_eq!(app.room().unwrap().room.name, "lounge");
+}

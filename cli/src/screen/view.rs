@@ -442,8 +442,9 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect, now: Instant) {
             let left = retry_at.saturating_duration_since(now).as_secs_f32().ceil();
             (
                 format!(
-                    "Can't reach {} ({why}). Trying again in {left:.0} s; your draft is kept.",
-                    app.server
+                    "Can't reach {} ({}). Trying again in {left:.0} s; your draft is kept.",
+                    inert(&app.server),
+                    inert(why)
                 ),
                 alert,
             )
