@@ -607,7 +607,7 @@ fn write_screenshot(name: &str, buffer: &Buffer) {
     };
     let mut html = String::from(
         "<!doctype html><meta charset=utf-8><body style=\"margin:0;background:#1e1e1e\">\
-         <pre style=\"margin:0;padding:12px;font:15px/1.25 'DejaVu Sans Mono',monospace;color:#d4d4d4\">",
+         <pre style=\"margin:0;padding:12px;font:15px/1.2 'DejaVu Sans Mono',monospace;color:#d4d4d4\">",
     );
     let area = buffer.area;
     for y in 0..area.height {
