@@ -151,6 +151,25 @@ fn ann_in_lounge(now: Instant) -> App {
     app
 }
 
+/// ann in #lounge, its first page holding bob's "line N" for each id.
+fn lounge_holding(ids: Vec<i64>, now: Instant) -> App {
+    let mut app = App::new(user("ann"), "http://x");
+    app.update(Event::Rooms(vec![my_room("r1", "lounge", 0)]), now);
+    let page = ids
+        .into_iter()
+        .rev()
+        .map(|i| msg(i, "r1", "bob", &format!("line {i}")))
+        .collect();
+    app.update(
+        Event::History {
+            room: "r1".into(),
+            messages: page,
+        },
+        now,
+    );
+    app
+}
+
 fn draw(app: &App, width: u16, height: u16, now: Instant) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal.draw(|f| view::draw(f, app, now)).unwrap();
@@ -426,19 +445,7 @@ fn a_notification_shows_on_the_status_line_and_refreshes_the_rooms() {
 #[test]
 fn page_up_scrolls_back_and_loads_earlier_history_once() {
     let now = Instant::now();
-    let mut app = App::new(user("ann"), "http://x");
-    app.update(Event::Rooms(vec![my_room("r1", "lounge", 0)]), now);
-    let page: Vec<_> = (51..=100)
-        .rev()
-        .map(|i| msg(i, "r1", "bob", &format!("line {i}")))
-        .collect();
-    app.update(
-        Event::History {
-            room: "r1".into(),
-            messages: page,
-        },
-        now,
-    );
+    let mut app = lounge_holding((51..=100).collect(), now);
     let text = text_of(draw(&app, 80, 14, now).backend().buffer());
     assert!(
         text.contains("line 100") && !text.contains("line 60"),
@@ -983,20 +990,7 @@ fn slow_mode_holds_its_room_only_and_refused_text_comes_back_before_new_typing()
 #[test]
 fn scrolled_back_the_view_stays_put_and_a_paste_is_one_line() {
     let now = Instant::now();
-    let mut app = App::new(user("ann"), "http://x");
-    app.update(Event::Rooms(vec![my_room("r1", "lounge", 0)]), now);
-    let page: Vec<_> = (1..=40)
-        .rev()
-        .filter(|i| i % 2 == 0)
-        .map(|i| msg(i, "r1", "bob", &format!("line {i}")))
-        .collect();
-    app.update(
-        Event::History {
-            room: "r1".into(),
-            messages: page,
-        },
-        now,
-    );
+    let mut app = lounge_holding((1..=40).filter(|i| i % 2 == 0).collect(), now);
     app.update(key(KeyCode::PageUp), now);
     let before = text_of(draw(&app, 80, 14, now).backend().buffer());
     // One lands below the view (a late message 35), one in view's past (above): the lines
