@@ -3,6 +3,7 @@
 //! named by name or id, people by username or id. Errors print the server's sentence and
 //! code on stderr and exit with a code that says what kind of failure it was.
 
+mod actions;
 mod client;
 mod config;
 mod error;
@@ -226,19 +227,15 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Join { room } => {
             let id = room_id(&client, &room, true).await?;
-            let joined: Value = client.call("rooms/join", json!({"room_id": id})).await?;
-            match joined["status"].as_str() {
-                Some("requested") => println!("Asked to join; an admin will answer."),
-                _ => println!("Joined."),
+            match actions::join(&client, &id).await? {
+                actions::Joined::Asked => println!("Asked to join; an admin will answer."),
+                actions::Joined::Member => println!("Joined."),
             }
             Ok(())
         }
         Command::Leave { room } => {
             let id = room_id(&client, &room, false).await?;
-            client
-                .call::<Value>("rooms/leave", json!({"room_id": id}))
-                .await?;
-            Ok(())
+            actions::leave(&client, &id).await
         }
         Command::Send {
             room,
@@ -267,21 +264,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Invite { room, user } => {
             let id = room_id(&client, &room, false).await?;
-            client
-                .call::<Value>("rooms/invite", json!({"room_id": id, "user": user}))
-                .await?;
-            Ok(())
+            actions::invite(&client, &id, &user).await
         }
         Command::Kick { room, user, reason } => {
             let id = room_id(&client, &room, false).await?;
-            let who = user_in(&client, "rooms/members", "members", &id, &user).await?;
-            client
-                .call::<Value>(
-                    "rooms/kick",
-                    json!({"room_id": id, "user_id": who, "reason": reason}),
-                )
-                .await?;
-            Ok(())
+            actions::kick(&client, &id, &user, reason.as_deref()).await
         }
         Command::Ban {
             room,
@@ -290,29 +277,15 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             minutes,
         } => {
             let id = room_id(&client, &room, false).await?;
-            client
-                .call::<Value>(
-                    "rooms/ban",
-                    json!({"room_id": id, "user": user, "reason": reason, "minutes": minutes}),
-                )
-                .await?;
-            Ok(())
+            actions::ban(&client, &id, &user, reason.as_deref(), minutes).await
         }
         Command::Unban { room, user } => {
             let id = room_id(&client, &room, false).await?;
-            let who = user_in(&client, "rooms/bans", "bans", &id, &user).await?;
-            client
-                .call::<Value>("rooms/unban", json!({"room_id": id, "user_id": who}))
-                .await?;
-            Ok(())
+            actions::unban(&client, &id, &user).await
         }
         Command::Approve { room, user } => {
             let id = room_id(&client, &room, false).await?;
-            let who = user_in(&client, "rooms/requests", "requests", &id, &user).await?;
-            client
-                .call::<Value>("rooms/approve", json!({"room_id": id, "user_id": who}))
-                .await?;
-            Ok(())
+            actions::approve(&client, &id, &user).await
         }
         Command::Notifications { json } => notifications(&client, json, style).await,
         Command::Token { action } => token(&client, &cli.server, action).await,

@@ -25,11 +25,12 @@ use domain::{
 use futures::{SinkExt, Stream, StreamExt};
 use ratatui::{backend::Backend, Terminal};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::{
+    actions,
     client::Client,
     error::CliError,
     tail::{self, Ended},
@@ -90,14 +91,12 @@ where
             Some(event) = inbox.recv() => event,
             _ = tick.tick() => Event::Tick,
         };
-        if let Event::Failed(why) = &event {
-            if why.starts_with(SIGNED_OUT) {
-                break Err(CliError::Api {
-                    status: 401,
-                    code: "unauthenticated".into(),
-                    message: why.clone(),
-                });
-            }
+        if let Event::SignedOut(why) = event {
+            break Err(CliError::Api {
+                status: 401,
+                code: "unauthenticated".into(),
+                message: why,
+            });
         }
         let effects = app.update(event, Instant::now());
         if app.quit {
@@ -108,9 +107,6 @@ where
     live.abort();
     ended
 }
-
-/// How a final refusal of the live channel begins, so the loop ends on it.
-const SIGNED_OUT: &str = "Signed out:";
 
 /// Each effect runs on its own task and answers with an event; frames go to the socket.
 fn carry_out(
@@ -212,35 +208,21 @@ async fn run_slash(
     let said = match command {
         Slash::Join(name) => {
             let id = crate::room_id(client, &name, true).await?;
-            let joined: Value = client.call("rooms/join", json!({"room_id": id})).await?;
-            match joined["status"].as_str() {
-                Some("requested") => format!("Asked to join #{name}; an admin will answer."),
-                _ => format!("Joined #{name}."),
+            match actions::join(client, &id).await? {
+                actions::Joined::Asked => format!("Asked to join #{name}; an admin will answer."),
+                actions::Joined::Member => format!("Joined #{name}."),
             }
         }
         Slash::Leave => {
-            let id = in_room()?;
-            client
-                .call::<Value>("rooms/leave", json!({"room_id": id}))
-                .await?;
+            actions::leave(client, &in_room()?).await?;
             "You left the room.".into()
         }
         Slash::Invite(user) => {
-            let id = in_room()?;
-            client
-                .call::<Value>("rooms/invite", json!({"room_id": id, "user": user}))
-                .await?;
+            actions::invite(client, &in_room()?, &user).await?;
             format!("Invited {user}.")
         }
         Slash::Kick { user, reason } => {
-            let id = in_room()?;
-            let who = crate::user_in(client, "rooms/members", "members", &id, &user).await?;
-            client
-                .call::<Value>(
-                    "rooms/kick",
-                    json!({"room_id": id, "user_id": who, "reason": reason}),
-                )
-                .await?;
+            actions::kick(client, &in_room()?, &user, reason.as_deref()).await?;
             format!("Removed {user}.")
         }
         Slash::Ban {
@@ -248,24 +230,14 @@ async fn run_slash(
             minutes,
             reason,
         } => {
-            let id = in_room()?;
-            client
-                .call::<Value>(
-                    "rooms/ban",
-                    json!({"room_id": id, "user": user, "reason": reason, "minutes": minutes}),
-                )
-                .await?;
+            actions::ban(client, &in_room()?, &user, reason.as_deref(), minutes).await?;
             match minutes {
                 Some(m) => format!("Banned {user} for {m} minutes."),
                 None => format!("Banned {user}."),
             }
         }
         Slash::Approve(user) => {
-            let id = in_room()?;
-            let who = crate::user_in(client, "rooms/requests", "requests", &id, &user).await?;
-            client
-                .call::<Value>("rooms/approve", json!({"room_id": id, "user_id": who}))
-                .await?;
+            actions::approve(client, &in_room()?, &user).await?;
             format!("Let {user} in.")
         }
         Slash::Color(_) | Slash::Sticker(_) | Slash::Help | Slash::Quit => {
@@ -310,11 +282,13 @@ async fn live(
         };
         match why {
             Ended::Final(result) => {
+                // The sentence alone: the runner ends with it as an `unauthenticated` error.
                 let why = match result {
+                    Err(CliError::Api { message, .. }) => message,
                     Err(e) => e.to_string(),
                     Ok(()) => "the live channel ended".into(),
                 };
-                let _ = events.send(Event::Failed(format!("{SIGNED_OUT} {why}")));
+                let _ = events.send(Event::SignedOut(why));
                 return;
             }
             Ended::Lost(why) => {

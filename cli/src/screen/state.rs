@@ -177,6 +177,9 @@ pub enum Event {
     Done(Option<String>),
     /// A call was refused or could not be made.
     Failed(String),
+    /// The live channel refused who we are for good (signed out, token revoked): the
+    /// runner ends the screen on it.
+    SignedOut(String),
 }
 
 /// What the runner is to do.
@@ -354,7 +357,7 @@ impl App {
                 }
                 Vec::new()
             }
-            Event::Failed(why) => {
+            Event::Failed(why) | Event::SignedOut(why) => {
                 self.notice = Some(Notice::Error(why));
                 Vec::new()
             }
