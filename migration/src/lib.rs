@@ -2,6 +2,9 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod idens;
+mod statements;
+
 mod m20261125_000001_accounts;
 mod m20261125_000002_rooms;
 mod m20261125_000003_messages;

@@ -1,25 +1,10 @@
+use crate::idens::{Sessions, Users};
+use crate::statements::{drop_table, index};
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{string, text, timestamp_with_time_zone};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-#[derive(DeriveIden)]
-enum Users {
-    Table,
-    Id,
-    Username,
-    UsernameKey,
-    PasswordHash,
-    CreatedAt,
-}
-
-#[derive(DeriveIden)]
-enum Sessions {
-    Table,
-    Id,
-    Data,
-    ExpiresAt,
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -28,20 +13,11 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Users::Table)
-                    .col(ColumnDef::new(Users::Id).string().not_null().primary_key())
-                    .col(ColumnDef::new(Users::Username).string().not_null())
-                    .col(
-                        ColumnDef::new(Users::UsernameKey)
-                            .string()
-                            .not_null()
-                            .unique_key(),
-                    )
-                    .col(ColumnDef::new(Users::PasswordHash).string().not_null())
-                    .col(
-                        ColumnDef::new(Users::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(string(Users::Id).primary_key())
+                    .col(string(Users::Username))
+                    .col(string(Users::UsernameKey).unique_key())
+                    .col(string(Users::PasswordHash))
+                    .col(timestamp_with_time_zone(Users::CreatedAt))
                     .to_owned(),
             )
             .await?;
@@ -49,39 +25,23 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Sessions::Table)
-                    .col(
-                        ColumnDef::new(Sessions::Id)
-                            .string()
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(ColumnDef::new(Sessions::Data).text().not_null())
-                    .col(
-                        ColumnDef::new(Sessions::ExpiresAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(string(Sessions::Id).primary_key())
+                    .col(text(Sessions::Data))
+                    .col(timestamp_with_time_zone(Sessions::ExpiresAt))
                     .to_owned(),
             )
             .await?;
         // The expiry sweep scans by expiry time.
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_sessions_expires_at")
-                    .table(Sessions::Table)
-                    .col(Sessions::ExpiresAt)
-                    .to_owned(),
-            )
-            .await
+        let by_expiry = index(
+            "idx_sessions_expires_at",
+            Sessions::Table,
+            [Sessions::ExpiresAt],
+        );
+        manager.create_index(by_expiry).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Sessions::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Users::Table).to_owned())
-            .await
+        drop_table(manager, Sessions::Table).await?;
+        drop_table(manager, Users::Table).await
     }
 }

@@ -1,40 +1,12 @@
+use crate::idens::{Files, Messages, Rooms};
+use crate::statements::{cascade, drop_table, index};
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{
+    big_integer, big_pk_auto, string, string_null, text, timestamp_with_time_zone,
+};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-#[derive(DeriveIden, Clone, Copy)]
-enum Messages {
-    Table,
-    Id,
-    RoomId,
-    AuthorId,
-    Kind,
-    Body,
-    Color,
-    Sticker,
-    FileId,
-    ClientId,
-    CreatedAt,
-}
-
-#[derive(DeriveIden)]
-enum Rooms {
-    Table,
-    Id,
-}
-
-#[derive(DeriveIden)]
-enum Files {
-    Table,
-    Id,
-    RoomId,
-    UploaderId,
-    Name,
-    ContentType,
-    Size,
-    CreatedAt,
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -43,23 +15,14 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Files::Table)
-                    .col(ColumnDef::new(Files::Id).string().not_null().primary_key())
-                    .col(ColumnDef::new(Files::RoomId).string().not_null())
-                    .col(ColumnDef::new(Files::UploaderId).string().not_null())
-                    .col(ColumnDef::new(Files::Name).string().not_null())
-                    .col(ColumnDef::new(Files::ContentType).string().not_null())
-                    .col(ColumnDef::new(Files::Size).big_integer().not_null())
-                    .col(
-                        ColumnDef::new(Files::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Files::Table, Files::RoomId)
-                            .to(Rooms::Table, Rooms::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .col(string(Files::Id).primary_key())
+                    .col(string(Files::RoomId))
+                    .col(string(Files::UploaderId))
+                    .col(string(Files::Name))
+                    .col(string(Files::ContentType))
+                    .col(big_integer(Files::Size))
+                    .col(timestamp_with_time_zone(Files::CreatedAt))
+                    .foreign_key(&mut cascade(Files::Table, Files::RoomId, Rooms::Table))
                     .to_owned(),
             )
             .await?;
@@ -67,54 +30,34 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Messages::Table)
-                    .col(
-                        ColumnDef::new(Messages::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(ColumnDef::new(Messages::RoomId).string().not_null())
-                    .col(ColumnDef::new(Messages::AuthorId).string().null())
-                    .col(ColumnDef::new(Messages::Kind).string().not_null())
-                    .col(ColumnDef::new(Messages::Body).text().not_null())
-                    .col(ColumnDef::new(Messages::Color).string().null())
-                    .col(ColumnDef::new(Messages::Sticker).string().null())
-                    .col(ColumnDef::new(Messages::FileId).string().null())
-                    .col(ColumnDef::new(Messages::ClientId).string().null())
-                    .col(
-                        ColumnDef::new(Messages::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Messages::Table, Messages::RoomId)
-                            .to(Rooms::Table, Rooms::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .col(big_pk_auto(Messages::Id))
+                    .col(string(Messages::RoomId))
+                    .col(string_null(Messages::AuthorId))
+                    .col(string(Messages::Kind))
+                    .col(text(Messages::Body))
+                    .col(string_null(Messages::Color))
+                    .col(string_null(Messages::Sticker))
+                    .col(string_null(Messages::FileId))
+                    .col(string_null(Messages::ClientId))
+                    .col(timestamp_with_time_zone(Messages::CreatedAt))
+                    .foreign_key(&mut cascade(
+                        Messages::Table,
+                        Messages::RoomId,
+                        Rooms::Table,
+                    ))
                     .to_owned(),
             )
             .await?;
         // History (newest first, before a cursor) and catch-up (after a cursor) of one room.
+        let by_room = [Messages::RoomId, Messages::Id];
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_messages_room_id")
-                    .table(Messages::Table)
-                    .col(Messages::RoomId)
-                    .col(Messages::Id)
-                    .to_owned(),
-            )
+            .create_index(index("idx_messages_room_id", Messages::Table, by_room))
             .await?;
         // Idempotent sends: one message per (author, client id).
+        let by_sender = [Messages::AuthorId, Messages::ClientId];
         manager
             .create_index(
-                Index::create()
-                    .name("idx_messages_author_client")
-                    .table(Messages::Table)
-                    .col(Messages::AuthorId)
-                    .col(Messages::ClientId)
+                index("idx_messages_author_client", Messages::Table, by_sender)
                     .unique()
                     .to_owned(),
             )
@@ -122,11 +65,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Messages::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Files::Table).to_owned())
-            .await
+        drop_table(manager, Messages::Table).await?;
+        drop_table(manager, Files::Table).await
     }
 }

@@ -2,91 +2,30 @@
 //! or "log out everywhere" can end that user's sessions; a deleted account keeps its row as
 //! a tombstone, so the messages it wrote still have an author ("deleted user").
 
+use crate::idens::{Sessions, Users};
+use crate::statements::{add_column, drop_column, drop_index, index};
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{string_null, timestamp_with_time_zone_null};
 use sea_orm_migration::sea_orm::ConnectionTrait;
 
+#[derive(DeriveMigrationName)]
 pub struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m20261126_000004_account_controls"
-    }
-}
-
-#[derive(DeriveIden)]
-enum Sessions {
-    Table,
-    Id,
-    Data,
-    UserId,
-}
-
-#[derive(DeriveIden)]
-enum Users {
-    Table,
-    DeletedAt,
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Sessions::Table)
-                    .add_column(ColumnDef::new(Sessions::UserId).string().null())
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx_sessions_user_id")
-                    .table(Sessions::Table)
-                    .col(Sessions::UserId)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Users::Table)
-                    .add_column(
-                        ColumnDef::new(Users::DeletedAt)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
-                    .to_owned(),
-            )
-            .await?;
+        add_column(manager, Sessions::Table, string_null(Sessions::UserId)).await?;
+        let by_user = index("idx_sessions_user_id", Sessions::Table, [Sessions::UserId]);
+        manager.create_index(by_user).await?;
+        let deleted_at = timestamp_with_time_zone_null(Users::DeletedAt);
+        add_column(manager, Users::Table, deleted_at).await?;
         backfill_session_users(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Users::Table)
-                    .drop_column(Users::DeletedAt)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("idx_sessions_user_id")
-                    .table(Sessions::Table)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Sessions::Table)
-                    .drop_column(Sessions::UserId)
-                    .to_owned(),
-            )
-            .await
+        drop_column(manager, Users::Table, Users::DeletedAt).await?;
+        drop_index(manager, Sessions::Table, "idx_sessions_user_id").await?;
+        drop_column(manager, Sessions::Table, Sessions::UserId).await
     }
 }
 

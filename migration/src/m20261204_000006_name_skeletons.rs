@@ -4,32 +4,16 @@
 //! already share one, the older keeps it and the newer stays without (it keeps its name,
 //! and no new look-alike of either can be made).
 
+use crate::idens::{Rooms, Users};
+use crate::statements::{add_column, drop_column};
+use sea_orm_migration::schema::string_null;
 use sea_orm_migration::{
     prelude::*,
     sea_orm::{ConnectionTrait, Statement},
 };
 
+#[derive(DeriveMigrationName)]
 pub struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m20261204_000006_name_skeletons"
-    }
-}
-
-#[derive(DeriveIden, Clone, Copy)]
-enum Rooms {
-    Table,
-    Id,
-    NameSkeleton,
-}
-
-#[derive(DeriveIden, Clone, Copy)]
-enum Users {
-    Table,
-    Id,
-    UsernameSkeleton,
-}
 
 /// Gives each row of `select` (id, name, in age order) its skeleton, unless an older one
 /// already has it.
@@ -69,22 +53,8 @@ async fn backfill(
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Rooms::Table)
-                    .add_column(ColumnDef::new(Rooms::NameSkeleton).string().null())
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Users::Table)
-                    .add_column(ColumnDef::new(Users::UsernameSkeleton).string().null())
-                    .to_owned(),
-            )
-            .await?;
+        add_column(manager, Rooms::Table, string_null(Rooms::NameSkeleton)).await?;
+        add_column(manager, Users::Table, string_null(Users::UsernameSkeleton)).await?;
         backfill(
             manager,
             "SELECT id, name FROM rooms WHERE status = 'active' ORDER BY created_at, id",
@@ -121,21 +91,7 @@ impl MigrationTrait for Migration {
             .await?;
         db.execute_unprepared("DROP INDEX idx_users_skeleton")
             .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Rooms::Table)
-                    .drop_column(Rooms::NameSkeleton)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Users::Table)
-                    .drop_column(Users::UsernameSkeleton)
-                    .to_owned(),
-            )
-            .await
+        drop_column(manager, Rooms::Table, Rooms::NameSkeleton).await?;
+        drop_column(manager, Users::Table, Users::UsernameSkeleton).await
     }
 }

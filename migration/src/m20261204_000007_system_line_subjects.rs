@@ -1,43 +1,21 @@
 //! The person a join or leave line is about, so that the next join or leave of theirs soon
 //! after folds into that line (docs/RULES.md §6) instead of adding one more.
 
+use crate::idens::Messages;
+use crate::statements::{add_column, drop_column};
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::string_null;
 
+#[derive(DeriveMigrationName)]
 pub struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m20261204_000007_system_line_subjects"
-    }
-}
-
-#[derive(DeriveIden)]
-enum Messages {
-    Table,
-    SubjectId,
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Messages::Table)
-                    .add_column(ColumnDef::new(Messages::SubjectId).string().null())
-                    .to_owned(),
-            )
-            .await
+        add_column(manager, Messages::Table, string_null(Messages::SubjectId)).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Messages::Table)
-                    .drop_column(Messages::SubjectId)
-                    .to_owned(),
-            )
-            .await
+        drop_column(manager, Messages::Table, Messages::SubjectId).await
     }
 }

@@ -5,154 +5,67 @@
 //! returns changes as it returns messages. A reply names the message it answers
 //! (`reply_to`); `reactions` holds each person's emoji on a message, once each.
 
+use crate::idens::{MessageVersions, Messages, Reactions};
+use crate::statements::{add_column, cascade, drop_column, drop_index, drop_table, index};
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{
+    big_integer, big_integer_null, big_pk_auto, string, string_null, text, text_null,
+    timestamp_with_time_zone as ts, timestamp_with_time_zone_null as ts_null,
+};
 
+#[derive(DeriveMigrationName)]
 pub struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m20261205_000008_message_changes"
-    }
-}
-
-#[derive(DeriveIden)]
-enum Messages {
-    Table,
-    Id,
-    RoomId,
-    Seq,
-    EditedAt,
-    DeletedAt,
-    DeletedBy,
-    DeleteReason,
-    ReplyTo,
-}
-
-#[derive(DeriveIden)]
-enum Reactions {
-    Table,
-    MessageId,
-    UserId,
-    Emoji,
-    CreatedAt,
-}
-
-#[derive(DeriveIden)]
-enum MessageVersions {
-    Table,
-    Id,
-    MessageId,
-    Body,
-    WrittenAt,
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite alters one thing at a time.
-        let columns = [
-            ColumnDef::new(Messages::Seq)
-                .big_integer()
-                .null()
-                .to_owned(),
-            ColumnDef::new(Messages::EditedAt)
-                .timestamp_with_time_zone()
-                .null()
-                .to_owned(),
-            ColumnDef::new(Messages::DeletedAt)
-                .timestamp_with_time_zone()
-                .null()
-                .to_owned(),
-            ColumnDef::new(Messages::DeletedBy)
-                .string()
-                .null()
-                .to_owned(),
-            ColumnDef::new(Messages::DeleteReason)
-                .text()
-                .null()
-                .to_owned(),
-            ColumnDef::new(Messages::ReplyTo)
-                .big_integer()
-                .null()
-                .to_owned(),
-        ];
-        for mut column in columns {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Messages::Table)
-                        .add_column(&mut column)
-                        .to_owned(),
-                )
-                .await?;
+        for column in [
+            big_integer_null(Messages::Seq),
+            ts_null(Messages::EditedAt),
+            ts_null(Messages::DeletedAt),
+            string_null(Messages::DeletedBy),
+            text_null(Messages::DeleteReason),
+            big_integer_null(Messages::ReplyTo),
+        ] {
+            add_column(manager, Messages::Table, column).await?;
         }
         // Catch-up: a room's messages changed past a cursor.
+        let changes = [Messages::RoomId, Messages::Seq];
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_messages_room_seq")
-                    .table(Messages::Table)
-                    .col(Messages::RoomId)
-                    .col(Messages::Seq)
-                    .to_owned(),
-            )
+            .create_index(index("idx_messages_room_seq", Messages::Table, changes))
             .await?;
         manager
             .create_table(
                 Table::create()
                     .table(MessageVersions::Table)
-                    .col(
-                        ColumnDef::new(MessageVersions::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new(MessageVersions::MessageId)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(ColumnDef::new(MessageVersions::Body).text().not_null())
-                    .col(
-                        ColumnDef::new(MessageVersions::WrittenAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(MessageVersions::Table, MessageVersions::MessageId)
-                            .to(Messages::Table, Messages::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .col(big_pk_auto(MessageVersions::Id))
+                    .col(big_integer(MessageVersions::MessageId))
+                    .col(text(MessageVersions::Body))
+                    .col(ts(MessageVersions::WrittenAt))
+                    .foreign_key(&mut cascade(
+                        MessageVersions::Table,
+                        MessageVersions::MessageId,
+                        Messages::Table,
+                    ))
                     .to_owned(),
             )
             .await?;
+        let by_message = [MessageVersions::MessageId];
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_message_versions_message")
-                    .table(MessageVersions::Table)
-                    .col(MessageVersions::MessageId)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "idx_message_versions_message",
+                MessageVersions::Table,
+                by_message,
+            ))
             .await?;
         manager
             .create_table(
                 Table::create()
                     .table(Reactions::Table)
-                    .col(
-                        ColumnDef::new(Reactions::MessageId)
-                            .big_integer()
-                            .not_null(),
-                    )
-                    .col(ColumnDef::new(Reactions::UserId).string().not_null())
-                    .col(ColumnDef::new(Reactions::Emoji).string().not_null())
-                    .col(
-                        ColumnDef::new(Reactions::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
+                    .col(big_integer(Reactions::MessageId))
+                    .col(string(Reactions::UserId))
+                    .col(string(Reactions::Emoji))
+                    .col(ts(Reactions::CreatedAt))
                     // Once per person and emoji: setting it twice counts once.
                     .primary_key(
                         Index::create()
@@ -160,32 +73,20 @@ impl MigrationTrait for Migration {
                             .col(Reactions::UserId)
                             .col(Reactions::Emoji),
                     )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Reactions::Table, Reactions::MessageId)
-                            .to(Messages::Table, Messages::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut cascade(
+                        Reactions::Table,
+                        Reactions::MessageId,
+                        Messages::Table,
+                    ))
                     .to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Reactions::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(MessageVersions::Table).to_owned())
-            .await?;
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("idx_messages_room_seq")
-                    .table(Messages::Table)
-                    .to_owned(),
-            )
-            .await?;
+        drop_table(manager, Reactions::Table).await?;
+        drop_table(manager, MessageVersions::Table).await?;
+        drop_index(manager, Messages::Table, "idx_messages_room_seq").await?;
         for column in [
             Messages::ReplyTo,
             Messages::DeleteReason,
@@ -194,14 +95,7 @@ impl MigrationTrait for Migration {
             Messages::EditedAt,
             Messages::Seq,
         ] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Messages::Table)
-                        .drop_column(column)
-                        .to_owned(),
-                )
-                .await?;
+            drop_column(manager, Messages::Table, column).await?;
         }
         Ok(())
     }

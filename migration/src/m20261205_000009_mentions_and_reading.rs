@@ -5,81 +5,23 @@
 //! it. A mention's notification names its message (`notifications.message_id`), so a
 //! delete takes the notification with it.
 
+use crate::idens::{Memberships, Mentions, Messages, Notifications};
+use crate::statements::{add_column, cascade, drop_column, drop_index, drop_table, index};
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{big_integer, big_integer_null, boolean, string};
 
+#[derive(DeriveMigrationName)]
 pub struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m20261205_000009_mentions_and_reading"
-    }
-}
-
-#[derive(DeriveIden)]
-enum Messages {
-    Table,
-    Id,
-    MentionsRoom,
-}
-
-#[derive(DeriveIden)]
-enum Memberships {
-    Table,
-    ReadTo,
-}
-
-#[derive(DeriveIden)]
-enum Notifications {
-    Table,
-    UserId,
-    MessageId,
-}
-
-#[derive(DeriveIden)]
-enum Mentions {
-    Table,
-    MessageId,
-    UserId,
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite alters one thing at a time.
-        let columns = [
-            (
-                Messages::Table.into_iden(),
-                ColumnDef::new(Messages::MentionsRoom)
-                    .boolean()
-                    .not_null()
-                    .default(false)
-                    .to_owned(),
-            ),
-            (
-                Memberships::Table.into_iden(),
-                ColumnDef::new(Memberships::ReadTo)
-                    .big_integer()
-                    .null()
-                    .to_owned(),
-            ),
-            (
-                Notifications::Table.into_iden(),
-                ColumnDef::new(Notifications::MessageId)
-                    .big_integer()
-                    .null()
-                    .to_owned(),
-            ),
-        ];
-        for (table, mut column) in columns {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(table)
-                        .add_column(&mut column)
-                        .to_owned(),
-                )
-                .await?;
-        }
+        let mentions_room = boolean(Messages::MentionsRoom).default(false).to_owned();
+        add_column(manager, Messages::Table, mentions_room).await?;
+        let read_to = big_integer_null(Memberships::ReadTo);
+        add_column(manager, Memberships::Table, read_to).await?;
+        let mentioned_in = big_integer_null(Notifications::MessageId);
+        add_column(manager, Notifications::Table, mentioned_in).await?;
         // Existing members have read what is there: an upgrade starts every badge at zero.
         manager
             .get_connection()
@@ -92,77 +34,42 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Mentions::Table)
-                    .col(ColumnDef::new(Mentions::MessageId).big_integer().not_null())
-                    .col(ColumnDef::new(Mentions::UserId).string().not_null())
+                    .col(big_integer(Mentions::MessageId))
+                    .col(string(Mentions::UserId))
                     // Once per person and message: one notification, one count.
                     .primary_key(
                         Index::create()
                             .col(Mentions::MessageId)
                             .col(Mentions::UserId),
                     )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Mentions::Table, Mentions::MessageId)
-                            .to(Messages::Table, Messages::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut cascade(
+                        Mentions::Table,
+                        Mentions::MessageId,
+                        Messages::Table,
+                    ))
                     .to_owned(),
             )
             .await?;
         // A member's mention counts: their mentions past a read position.
+        let of_user = [Mentions::UserId, Mentions::MessageId];
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_mentions_user")
-                    .table(Mentions::Table)
-                    .col(Mentions::UserId)
-                    .col(Mentions::MessageId)
-                    .to_owned(),
-            )
+            .create_index(index("idx_mentions_user", Mentions::Table, of_user))
             .await?;
+        let of_message = [Notifications::MessageId, Notifications::UserId];
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_notifications_message")
-                    .table(Notifications::Table)
-                    .col(Notifications::MessageId)
-                    .col(Notifications::UserId)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "idx_notifications_message",
+                Notifications::Table,
+                of_message,
+            ))
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("idx_notifications_message")
-                    .table(Notifications::Table)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Mentions::Table).to_owned())
-            .await?;
-        let columns = [
-            (
-                Notifications::Table.into_iden(),
-                Notifications::MessageId.into_iden(),
-            ),
-            (
-                Memberships::Table.into_iden(),
-                Memberships::ReadTo.into_iden(),
-            ),
-            (
-                Messages::Table.into_iden(),
-                Messages::MentionsRoom.into_iden(),
-            ),
-        ];
-        for (table, column) in columns {
-            manager
-                .alter_table(Table::alter().table(table).drop_column(column).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_index(manager, Notifications::Table, "idx_notifications_message").await?;
+        drop_table(manager, Mentions::Table).await?;
+        drop_column(manager, Notifications::Table, Notifications::MessageId).await?;
+        drop_column(manager, Memberships::Table, Memberships::ReadTo).await?;
+        drop_column(manager, Messages::Table, Messages::MentionsRoom).await
     }
 }

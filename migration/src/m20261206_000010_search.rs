@@ -14,24 +14,14 @@
 //!
 //! Messages already stored are indexed here.
 
+use crate::idens::Messages;
+use crate::statements::{add_column, drop_column, drop_index, index};
 use domain::search::index_text;
+use sea_orm_migration::schema::text_null;
 use sea_orm_migration::{prelude::*, sea_orm::DbBackend, sea_orm::Statement};
 
+#[derive(DeriveMigrationName)]
 pub struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m20261206_000010_search"
-    }
-}
-
-#[derive(DeriveIden)]
-enum Messages {
-    Table,
-    Id,
-    AuthorId,
-    SearchText,
-}
 
 /// Rows indexed per statement while the existing messages are indexed.
 const BACKFILL_BATCH: u64 = 500;
@@ -93,25 +83,12 @@ const POSTGRES_DOWN: &[&str] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Messages::Table)
-                    .add_column(ColumnDef::new(Messages::SearchText).text().null())
-                    .to_owned(),
-            )
-            .await?;
+        add_column(manager, Messages::Table, text_null(Messages::SearchText)).await?;
         backfill(manager).await?;
         // `from:` alone: one person's messages, newest first, without reading everyone's.
+        let by_author = [Messages::AuthorId, Messages::Id];
         manager
-            .create_index(
-                Index::create()
-                    .name("idx_messages_author_id")
-                    .table(Messages::Table)
-                    .col(Messages::AuthorId)
-                    .col(Messages::Id)
-                    .to_owned(),
-            )
+            .create_index(index("idx_messages_author_id", Messages::Table, by_author))
             .await?;
         let db = manager.get_connection();
         let statements = match manager.get_database_backend() {
@@ -133,22 +110,8 @@ impl MigrationTrait for Migration {
         for sql in statements {
             db.execute_unprepared(sql).await?;
         }
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("idx_messages_author_id")
-                    .table(Messages::Table)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Messages::Table)
-                    .drop_column(Messages::SearchText)
-                    .to_owned(),
-            )
-            .await
+        drop_index(manager, Messages::Table, "idx_messages_author_id").await?;
+        drop_column(manager, Messages::Table, Messages::SearchText).await
     }
 }
 

@@ -6,212 +6,91 @@
 //! `request_cooldowns` says when that person may ask again; `rooms.request_cooldown_seconds`
 //! is how long that is (24 hours unless the room says otherwise).
 
+use crate::idens::{Bans, ModLog, Mutes, RequestCooldowns, Rooms, Users};
+use crate::statements::{add_column, cascade, drop_column, drop_index, drop_table, index};
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{
+    boolean, integer, string, string_null, text_null, timestamp_with_time_zone as ts,
+    timestamp_with_time_zone_null as ts_null,
+};
 
+#[derive(DeriveMigrationName)]
 pub struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m20261206_000011_moderation_tools"
-    }
-}
-
-#[derive(DeriveIden, Clone, Copy)]
-enum Rooms {
-    Table,
-    Id,
-    SlowModeSeconds,
-    Announcement,
-    RequestCooldownSeconds,
-}
-
-#[derive(DeriveIden, Clone, Copy)]
-enum RequestCooldowns {
-    Table,
-    RoomId,
-    UserId,
-    Until,
-}
-
-#[derive(DeriveIden, Clone, Copy)]
-enum Bans {
-    Table,
-    Until,
-}
-
-#[derive(DeriveIden, Clone, Copy)]
-enum ModLog {
-    Table,
-    Until,
-}
-
-#[derive(DeriveIden, Clone, Copy)]
-enum Users {
-    Table,
-    Id,
-}
-
-#[derive(DeriveIden, Clone, Copy)]
-enum Mutes {
-    Table,
-    RoomId,
-    UserId,
-    MutedBy,
-    Reason,
-    Until,
-    CreatedAt,
-}
-
-fn ts(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col)
-        .timestamp_with_time_zone()
-        .not_null()
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite alters one thing at a time.
         let columns = [
             (
                 Rooms::Table.into_iden(),
-                ColumnDef::new(Rooms::SlowModeSeconds)
-                    .integer()
-                    .not_null()
-                    .default(0)
-                    .to_owned(),
+                integer(Rooms::SlowModeSeconds).default(0).to_owned(),
             ),
             (
                 Rooms::Table.into_iden(),
-                ColumnDef::new(Rooms::Announcement)
-                    .boolean()
-                    .not_null()
-                    .default(false)
-                    .to_owned(),
+                boolean(Rooms::Announcement).default(false).to_owned(),
             ),
             (
                 Rooms::Table.into_iden(),
-                ColumnDef::new(Rooms::RequestCooldownSeconds)
-                    .integer()
-                    .not_null()
+                integer(Rooms::RequestCooldownSeconds)
                     .default(86_400)
                     .to_owned(),
             ),
-            (
-                Bans::Table.into_iden(),
-                ColumnDef::new(Bans::Until)
-                    .timestamp_with_time_zone()
-                    .null()
-                    .to_owned(),
-            ),
-            (
-                ModLog::Table.into_iden(),
-                ColumnDef::new(ModLog::Until)
-                    .timestamp_with_time_zone()
-                    .null()
-                    .to_owned(),
-            ),
+            (Bans::Table.into_iden(), ts_null(Bans::Until)),
+            (ModLog::Table.into_iden(), ts_null(ModLog::Until)),
         ];
-        for (table, mut column) in columns {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(table)
-                        .add_column(&mut column)
-                        .to_owned(),
-                )
-                .await?;
+        for (table, column) in columns {
+            add_column(manager, table, column).await?;
         }
         manager
             .create_table(
                 Table::create()
                     .table(Mutes::Table)
-                    .col(ColumnDef::new(Mutes::RoomId).string().not_null())
-                    .col(ColumnDef::new(Mutes::UserId).string().not_null())
-                    .col(ColumnDef::new(Mutes::MutedBy).string().null())
-                    .col(ColumnDef::new(Mutes::Reason).text().null())
+                    .col(string(Mutes::RoomId))
+                    .col(string(Mutes::UserId))
+                    .col(string_null(Mutes::MutedBy))
+                    .col(text_null(Mutes::Reason))
                     .col(ts(Mutes::Until))
                     .col(ts(Mutes::CreatedAt))
                     .primary_key(Index::create().col(Mutes::RoomId).col(Mutes::UserId))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Mutes::Table, Mutes::RoomId)
-                            .to(Rooms::Table, Rooms::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Mutes::Table, Mutes::UserId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .foreign_key(&mut cascade(Mutes::Table, Mutes::RoomId, Rooms::Table))
+                    .foreign_key(&mut cascade(Mutes::Table, Mutes::UserId, Users::Table))
                     .to_owned(),
             )
             .await?;
+        let (table, room, user) = (
+            RequestCooldowns::Table,
+            RequestCooldowns::RoomId,
+            RequestCooldowns::UserId,
+        );
         manager
             .create_table(
                 Table::create()
-                    .table(RequestCooldowns::Table)
-                    .col(ColumnDef::new(RequestCooldowns::RoomId).string().not_null())
-                    .col(ColumnDef::new(RequestCooldowns::UserId).string().not_null())
+                    .table(table)
+                    .col(string(room))
+                    .col(string(user))
                     .col(ts(RequestCooldowns::Until))
-                    .primary_key(
-                        Index::create()
-                            .col(RequestCooldowns::RoomId)
-                            .col(RequestCooldowns::UserId),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(RequestCooldowns::Table, RequestCooldowns::RoomId)
-                            .to(Rooms::Table, Rooms::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(RequestCooldowns::Table, RequestCooldowns::UserId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .primary_key(Index::create().col(room).col(user))
+                    .foreign_key(&mut cascade(table, room, Rooms::Table))
+                    .foreign_key(&mut cascade(table, user, Users::Table))
                     .to_owned(),
             )
             .await?;
         // Housekeeping finds what ran out by its end time.
-        for (name, table, col) in [
-            (
-                "idx_mutes_until",
-                Mutes::Table.into_iden(),
-                Mutes::Until.into_iden(),
-            ),
-            (
-                "idx_bans_until",
-                Bans::Table.into_iden(),
-                Bans::Until.into_iden(),
-            ),
-        ] {
-            manager
-                .create_index(Index::create().name(name).table(table).col(col).to_owned())
-                .await?;
-        }
+        manager
+            .create_index(index("idx_mutes_until", Mutes::Table, [Mutes::Until]))
+            .await?;
+        manager
+            .create_index(index("idx_bans_until", Bans::Table, [Bans::Until]))
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (name, table) in [
-            ("idx_mutes_until", Mutes::Table.into_iden()),
-            ("idx_bans_until", Bans::Table.into_iden()),
-        ] {
-            manager
-                .drop_index(Index::drop().name(name).table(table).to_owned())
-                .await?;
-        }
-        manager
-            .drop_table(Table::drop().table(Mutes::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(RequestCooldowns::Table).to_owned())
-            .await?;
-        for (table, col) in [
+        drop_index(manager, Mutes::Table, "idx_mutes_until").await?;
+        drop_index(manager, Bans::Table, "idx_bans_until").await?;
+        drop_table(manager, Mutes::Table).await?;
+        drop_table(manager, RequestCooldowns::Table).await?;
+        for (table, column) in [
             (Rooms::Table.into_iden(), Rooms::SlowModeSeconds.into_iden()),
             (Rooms::Table.into_iden(), Rooms::Announcement.into_iden()),
             (
@@ -221,9 +100,7 @@ impl MigrationTrait for Migration {
             (Bans::Table.into_iden(), Bans::Until.into_iden()),
             (ModLog::Table.into_iden(), ModLog::Until.into_iden()),
         ] {
-            manager
-                .alter_table(Table::alter().table(table).drop_column(col).to_owned())
-                .await?;
+            drop_column(manager, table, column).await?;
         }
         Ok(())
     }

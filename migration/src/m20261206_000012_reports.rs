@@ -4,56 +4,16 @@
 //! time) and the reporter's rate (their reports by time). `mod_log.report_id` ties an
 //! action taken from a report to it.
 
+use crate::idens::{Messages, ModLog, Reports, Rooms, Users};
+use crate::statements::{add_column, cascade, drop_column, drop_index, drop_table, index};
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{
+    big_integer, string, string_null, text_null, timestamp_with_time_zone as ts,
+    timestamp_with_time_zone_null as ts_null,
+};
 
+#[derive(DeriveMigrationName)]
 pub struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m20261206_000012_reports"
-    }
-}
-
-#[derive(DeriveIden, Clone, Copy)]
-enum Reports {
-    Table,
-    Id,
-    RoomId,
-    MessageId,
-    AuthorId,
-    ReporterId,
-    Reason,
-    Text,
-    Status,
-    Action,
-    ResolvedBy,
-    ResolvedAt,
-    CreatedAt,
-}
-
-#[derive(DeriveIden, Clone, Copy)]
-enum Rooms {
-    Table,
-    Id,
-}
-
-#[derive(DeriveIden, Clone, Copy)]
-enum Messages {
-    Table,
-    Id,
-}
-
-#[derive(DeriveIden, Clone, Copy)]
-enum Users {
-    Table,
-    Id,
-}
-
-#[derive(DeriveIden, Clone, Copy)]
-enum ModLog {
-    Table,
-    ReportId,
-}
 
 const INDEXES: [(&str, &[Reports], bool); 3] = [
     (
@@ -80,94 +40,47 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Reports::Table)
-                    .col(
-                        ColumnDef::new(Reports::Id)
-                            .string()
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(ColumnDef::new(Reports::RoomId).string().not_null())
-                    .col(ColumnDef::new(Reports::MessageId).big_integer().not_null())
-                    .col(ColumnDef::new(Reports::AuthorId).string().null())
-                    .col(ColumnDef::new(Reports::ReporterId).string().not_null())
-                    .col(ColumnDef::new(Reports::Reason).string().not_null())
-                    .col(ColumnDef::new(Reports::Text).text().null())
-                    .col(
-                        ColumnDef::new(Reports::Status)
-                            .string()
-                            .not_null()
-                            .default("open"),
-                    )
-                    .col(ColumnDef::new(Reports::Action).string().null())
-                    .col(ColumnDef::new(Reports::ResolvedBy).string().null())
-                    .col(
-                        ColumnDef::new(Reports::ResolvedAt)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
-                    .col(
-                        ColumnDef::new(Reports::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Reports::Table, Reports::RoomId)
-                            .to(Rooms::Table, Rooms::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Reports::Table, Reports::MessageId)
-                            .to(Messages::Table, Messages::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(Reports::Table, Reports::ReporterId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .col(string(Reports::Id).primary_key())
+                    .col(string(Reports::RoomId))
+                    .col(big_integer(Reports::MessageId))
+                    .col(string_null(Reports::AuthorId))
+                    .col(string(Reports::ReporterId))
+                    .col(string(Reports::Reason))
+                    .col(text_null(Reports::Text))
+                    .col(string(Reports::Status).default("open"))
+                    .col(string_null(Reports::Action))
+                    .col(string_null(Reports::ResolvedBy))
+                    .col(ts_null(Reports::ResolvedAt))
+                    .col(ts(Reports::CreatedAt))
+                    .foreign_key(&mut cascade(Reports::Table, Reports::RoomId, Rooms::Table))
+                    .foreign_key(&mut cascade(
+                        Reports::Table,
+                        Reports::MessageId,
+                        Messages::Table,
+                    ))
+                    .foreign_key(&mut cascade(
+                        Reports::Table,
+                        Reports::ReporterId,
+                        Users::Table,
+                    ))
                     .to_owned(),
             )
             .await?;
-        for (name, cols, unique) in INDEXES {
-            let mut index = Index::create();
-            index.name(name).table(Reports::Table);
-            for col in cols {
-                index.col(*col);
-            }
+        for (name, columns, unique) in INDEXES {
+            let mut index = index(name, Reports::Table, columns.iter().copied());
             if unique {
                 index.unique();
             }
-            manager.create_index(index.to_owned()).await?;
+            manager.create_index(index).await?;
         }
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(ModLog::Table)
-                    .add_column(ColumnDef::new(ModLog::ReportId).string().null())
-                    .to_owned(),
-            )
-            .await
+        add_column(manager, ModLog::Table, string_null(ModLog::ReportId)).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(ModLog::Table)
-                    .drop_column(ModLog::ReportId)
-                    .to_owned(),
-            )
-            .await?;
+        drop_column(manager, ModLog::Table, ModLog::ReportId).await?;
         for (name, _, _) in INDEXES {
-            manager
-                .drop_index(Index::drop().name(name).table(Reports::Table).to_owned())
-                .await?;
+            drop_index(manager, Reports::Table, name).await?;
         }
-        manager
-            .drop_table(Table::drop().table(Reports::Table).to_owned())
-            .await
+        drop_table(manager, Reports::Table).await
     }
 }

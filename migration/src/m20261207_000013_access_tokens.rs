@@ -3,34 +3,15 @@
 //! used. A unique index on the hash finds a token by the secret a request carries; the
 //! owner's index serves their list. Tokens go with their owner.
 
+use crate::idens::{AccessTokens, Users};
+use crate::statements::{cascade, drop_index, drop_table, index};
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{
+    string, timestamp_with_time_zone as ts, timestamp_with_time_zone_null as ts_null,
+};
 
+#[derive(DeriveMigrationName)]
 pub struct Migration;
-
-impl MigrationName for Migration {
-    fn name(&self) -> &str {
-        "m20261207_000013_access_tokens"
-    }
-}
-
-#[derive(DeriveIden, Clone, Copy)]
-enum AccessTokens {
-    Table,
-    Id,
-    UserId,
-    Name,
-    Scope,
-    SecretHash,
-    CreatedAt,
-    ExpiresAt,
-    LastUsedAt,
-}
-
-#[derive(DeriveIden, Clone, Copy)]
-enum Users {
-    Table,
-    Id,
-}
 
 const INDEXES: [(&str, AccessTokens, bool); 2] = [
     ("idx_access_tokens_secret", AccessTokens::SecretHash, true),
@@ -44,64 +25,36 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(AccessTokens::Table)
-                    .col(
-                        ColumnDef::new(AccessTokens::Id)
-                            .string()
-                            .not_null()
-                            .primary_key(),
-                    )
-                    .col(ColumnDef::new(AccessTokens::UserId).string().not_null())
-                    .col(ColumnDef::new(AccessTokens::Name).string().not_null())
-                    .col(ColumnDef::new(AccessTokens::Scope).string().not_null())
-                    .col(ColumnDef::new(AccessTokens::SecretHash).string().not_null())
-                    .col(
-                        ColumnDef::new(AccessTokens::CreatedAt)
-                            .timestamp_with_time_zone()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(AccessTokens::ExpiresAt)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
-                    .col(
-                        ColumnDef::new(AccessTokens::LastUsedAt)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from(AccessTokens::Table, AccessTokens::UserId)
-                            .to(Users::Table, Users::Id)
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
+                    .col(string(AccessTokens::Id).primary_key())
+                    .col(string(AccessTokens::UserId))
+                    .col(string(AccessTokens::Name))
+                    .col(string(AccessTokens::Scope))
+                    .col(string(AccessTokens::SecretHash))
+                    .col(ts(AccessTokens::CreatedAt))
+                    .col(ts_null(AccessTokens::ExpiresAt))
+                    .col(ts_null(AccessTokens::LastUsedAt))
+                    .foreign_key(&mut cascade(
+                        AccessTokens::Table,
+                        AccessTokens::UserId,
+                        Users::Table,
+                    ))
                     .to_owned(),
             )
             .await?;
-        for (name, col, unique) in INDEXES {
-            let mut index = Index::create();
-            index.name(name).table(AccessTokens::Table).col(col);
+        for (name, column, unique) in INDEXES {
+            let mut index = index(name, AccessTokens::Table, [column]);
             if unique {
                 index.unique();
             }
-            manager.create_index(index.to_owned()).await?;
+            manager.create_index(index).await?;
         }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for (name, _, _) in INDEXES {
-            manager
-                .drop_index(
-                    Index::drop()
-                        .name(name)
-                        .table(AccessTokens::Table)
-                        .to_owned(),
-                )
-                .await?;
+            drop_index(manager, AccessTokens::Table, name).await?;
         }
-        manager
-            .drop_table(Table::drop().table(AccessTokens::Table).to_owned())
-            .await
+        drop_table(manager, AccessTokens::Table).await
     }
 }
