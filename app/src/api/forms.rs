@@ -45,6 +45,20 @@ pub fn local_path(back: Option<&str>) -> String {
     }
 }
 
+/// The answer of a form that stays where it was posted from (`back`): back there, with
+/// the refusal if there was one. A hydrated page stays put, and the live channel shows the
+/// change.
+#[cfg(feature = "ssr")]
+fn stay<T>(
+    result: Result<T, AppError>,
+    back: &str,
+    server_fn_path: &str,
+    echo: &[(&str, &str)],
+) -> Result<(), AppError> {
+    let landing = |_| Landing::PlainPostOnly(back.to_owned());
+    form_reply(result, landing, back, server_fn_path, echo)
+}
+
 /// Empty form fields mean "not given".
 #[cfg(feature = "ssr")]
 fn given(field: Option<String>) -> Option<String> {
@@ -309,13 +323,7 @@ pub async fn approve_request_form(
 ) -> Result<(), AppError> {
     let back = local_path(back.as_deref());
     let result = super::rooms::approve_request(room_id, user_id).await;
-    form_reply(
-        result,
-        |_| Landing::PlainPostOnly(back.clone()),
-        &back,
-        ApproveRequestForm::PATH,
-        &[],
-    )
+    stay(result, &back, ApproveRequestForm::PATH, &[])
 }
 
 /// A decline; a `ban` field (the "Decline and ban" button) bans the requester too.
@@ -330,13 +338,7 @@ pub async fn deny_request_form(
     let back = local_path(back.as_deref());
     let result =
         super::rooms::deny_request(room_id, user_id, Some(ban.is_some()), given(reason)).await;
-    form_reply(
-        result,
-        |_| Landing::PlainPostOnly(back.clone()),
-        &back,
-        DenyRequestForm::PATH,
-        &[],
-    )
+    stay(result, &back, DenyRequestForm::PATH, &[])
 }
 
 #[server(endpoint = "form/rooms/kick")]
@@ -349,13 +351,7 @@ pub async fn kick_member_form(
     let back = local_path(back.as_deref());
     let result = super::rooms::kick_member(room_id, user_id, given(reason.clone())).await;
     let echo = [("reason", reason.as_deref().unwrap_or(""))];
-    form_reply(
-        result,
-        |_| Landing::PlainPostOnly(back.clone()),
-        &back,
-        KickMemberForm::PATH,
-        &echo,
-    )
+    stay(result, &back, KickMemberForm::PATH, &echo)
 }
 
 /// A whole number typed or chosen in `field`, or empty for none.
@@ -401,13 +397,7 @@ pub async fn ban_user_form(
         ("user", user.as_str()),
         ("reason", reason.as_deref().unwrap_or("")),
     ];
-    form_reply(
-        result,
-        |_| Landing::PlainPostOnly(back.clone()),
-        &back,
-        BanUserForm::PATH,
-        &echo,
-    )
+    stay(result, &back, BanUserForm::PATH, &echo)
 }
 
 /// A timeout; `user` is an id or a username. `custom_minutes`, when typed, is the length
@@ -434,13 +424,7 @@ pub async fn mute_form(
     }
     .await;
     let echo = [("reason", reason.as_deref().unwrap_or(""))];
-    form_reply(
-        result,
-        |_| Landing::PlainPostOnly(back.clone()),
-        &back,
-        MuteForm::PATH,
-        &echo,
-    )
+    stay(result, &back, MuteForm::PATH, &echo)
 }
 
 #[server(endpoint = "form/rooms/unmute")]
@@ -451,13 +435,7 @@ pub async fn unmute_form(
 ) -> Result<(), AppError> {
     let back = local_path(back.as_deref());
     let result = super::rooms::unmute_member(room_id, user_id).await;
-    form_reply(
-        result,
-        |_| Landing::PlainPostOnly(back.clone()),
-        &back,
-        UnmuteForm::PATH,
-        &[],
-    )
+    stay(result, &back, UnmuteForm::PATH, &[])
 }
 
 #[server(endpoint = "form/rooms/promote")]
@@ -468,13 +446,7 @@ pub async fn promote_form(
 ) -> Result<(), AppError> {
     let back = local_path(back.as_deref());
     let result = super::rooms::promote_member(room_id, user_id).await;
-    form_reply(
-        result,
-        |_| Landing::PlainPostOnly(back.clone()),
-        &back,
-        PromoteForm::PATH,
-        &[],
-    )
+    stay(result, &back, PromoteForm::PATH, &[])
 }
 
 #[server(endpoint = "form/rooms/demote")]
@@ -485,13 +457,7 @@ pub async fn demote_form(
 ) -> Result<(), AppError> {
     let back = local_path(back.as_deref());
     let result = super::rooms::demote_admin(room_id, user_id).await;
-    form_reply(
-        result,
-        |_| Landing::PlainPostOnly(back.clone()),
-        &back,
-        DemoteForm::PATH,
-        &[],
-    )
+    stay(result, &back, DemoteForm::PATH, &[])
 }
 
 #[server(endpoint = "form/rooms/transfer")]
@@ -502,13 +468,7 @@ pub async fn transfer_form(
 ) -> Result<(), AppError> {
     let back = local_path(back.as_deref());
     let result = super::rooms::transfer_ownership(room_id, user_id).await;
-    form_reply(
-        result,
-        |_| Landing::PlainPostOnly(back.clone()),
-        &back,
-        TransferForm::PATH,
-        &[],
-    )
+    stay(result, &back, TransferForm::PATH, &[])
 }
 
 #[server(endpoint = "form/rooms/unban")]
@@ -519,13 +479,7 @@ pub async fn unban_form(
 ) -> Result<(), AppError> {
     let back = local_path(back.as_deref());
     let result = super::rooms::unban_user(room_id, user_id).await;
-    form_reply(
-        result,
-        |_| Landing::PlainPostOnly(back.clone()),
-        &back,
-        UnbanForm::PATH,
-        &[],
-    )
+    stay(result, &back, UnbanForm::PATH, &[])
 }
 
 /// An admin's answer to a report: `action` is the button pressed (`dismiss`, `delete`,
@@ -555,13 +509,7 @@ pub async fn resolve_report_form(
     }
     .await;
     let echo = [("reason", reason.as_deref().unwrap_or(""))];
-    form_reply(
-        result,
-        |_| Landing::PlainPostOnly(back.clone()),
-        &back,
-        ResolveReportForm::PATH,
-        &echo,
-    )
+    stay(result, &back, ResolveReportForm::PATH, &echo)
 }
 
 /// `user` is a username or an id.
@@ -573,13 +521,7 @@ pub async fn invite_form(
 ) -> Result<(), AppError> {
     let back = local_path(back.as_deref());
     let result = super::rooms::invite_user(room_id, user.clone()).await;
-    form_reply(
-        result,
-        |_| Landing::PlainPostOnly(back.clone()),
-        &back,
-        InviteForm::PATH,
-        &[("user", &user)],
-    )
+    stay(result, &back, InviteForm::PATH, &[("user", &user)])
 }
 
 /// The settings form: every field is sent; an empty topic clears it, an empty limit too,
@@ -619,13 +561,7 @@ pub async fn update_room_form(
         ("join_policy", join_policy.as_deref().unwrap_or("")),
         ("max_members", max_members.as_deref().unwrap_or("")),
     ];
-    form_reply(
-        result,
-        |_| Landing::PlainPostOnly(back.clone()),
-        &back,
-        UpdateRoomForm::PATH,
-        &echo,
-    )
+    stay(result, &back, UpdateRoomForm::PATH, &echo)
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ mod tests;
 pub mod text;
 
 pub use clock::Millis;
-use leptos::prelude::{expect_context, Get, RwSignal, Set, Update as _, With, WithUntracked};
+use domain::RoomId;
+use leptos::prelude::{expect_context, Get, Memo, RwSignal, Set, Update as _, With, WithUntracked};
 pub use state::{ChatState, Connection, Followup, Loaded, Local, Update};
 
 /// A handle on the store (cheap to copy into closures).
@@ -33,6 +34,20 @@ impl Store {
     /// Reads part of the state, tracking it.
     pub fn with<T>(&self, f: impl FnOnce(&ChatState) -> T) -> T {
         self.state.with(f)
+    }
+
+    /// A memo of what `read` finds in `room`'s conversation: `T::default()` while the room
+    /// is not loaded.
+    pub fn room_memo<T>(
+        &self,
+        room: &RoomId,
+        read: impl Fn(&state::Conversation) -> T + Send + Sync + 'static,
+    ) -> Memo<T>
+    where
+        T: Default + PartialEq + Send + Sync + 'static,
+    {
+        let (store, room) = (*self, room.clone());
+        Memo::new(move |_| store.with(|s| s.conversation(&room).map(&read).unwrap_or_default()))
     }
 
     /// Reads part of the state without tracking it.

@@ -13,6 +13,7 @@ use leptos_router::{
     path, Lazy, SsrMode,
 };
 
+use components::widgets::BrandBar;
 use pages::{
     account::AccountRoute,
     admin::{AdminRoute, BanDialog, KickDialog, MuteDialog, TransferDialog},
@@ -106,11 +107,7 @@ pub fn App() -> impl IntoView {
 #[component]
 fn AuthLayout() -> impl IntoView {
     view! {
-        <header class="topbar">
-            <a href="/" class="brand">
-                "Parlor"
-            </a>
-        </header>
+        <BrandBar />
         <main class="page" id="main">
             <Outlet />
         </main>

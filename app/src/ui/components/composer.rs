@@ -52,16 +52,7 @@ enum Picker {
 #[component]
 pub fn Composer(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoView {
     let store = use_store();
-    let draft = {
-        let room = room.clone();
-        Memo::new(move |_| {
-            store.with(|s| {
-                s.conversation(&room)
-                    .map(|c| c.draft.clone())
-                    .unwrap_or_default()
-            })
-        })
-    };
+    let draft = store.room_memo(&room, |c| c.draft.clone());
     // Seconds until the send rate limit lets the next message through.
     let wait_s = Memo::new(move |_| {
         let until = store.with(|s| s.send_wait_until);

@@ -11,7 +11,7 @@ use leptos::{form::ActionForm, prelude::*};
 
 use super::{
     moderation::{Cancel, Moderation, ModerationDialog},
-    widgets::{end_words, hold_clock, FormError},
+    widgets::{end_words, hold_clock, refusal, FormError},
 };
 use crate::{
     api::forms::UnmuteForm,
@@ -32,39 +32,15 @@ type Acting = RwSignal<Option<(Moderation, User)>>;
 #[component]
 pub fn MembersPanel(room: RoomId) -> impl IntoView {
     let store = use_store();
-    let members = {
-        let room = room.clone();
-        Memo::new(move |_| {
-            store.with(|s| {
-                s.conversation(&room)
-                    .map(|c| c.members.clone())
-                    .unwrap_or_default()
-            })
-        })
-    };
-    let online = {
-        let room = room.clone();
-        Memo::new(move |_| {
-            store.with(|s| {
-                s.conversation(&room)
-                    .map(|c| (c.online.clone(), c.online_count))
-                    .unwrap_or_default()
-            })
-        })
-    };
+    let members = store.room_memo(&room, |c| c.members.clone());
+    let online = store.room_memo(&room, |c| (c.online.clone(), c.online_count));
     // Who is online is known only over the live channel.
     let live = Memo::new(move |_| store.with(|s| s.connection == Connection::Online));
     let acting: Acting = RwSignal::new(None);
     let close = Callback::new(move |()| acting.set(None));
     let back = format!("/rooms/{room}");
     let unmute = ServerAction::<UnmuteForm>::new();
-    let unmute_error = Signal::derive(move || {
-        unmute
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.0.message)
-    });
+    let unmute_error = refusal(unmute);
     let rows = MemberRows {
         room: StoredValue::new(room.clone()),
         my_role: {

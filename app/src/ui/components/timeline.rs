@@ -94,16 +94,7 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
             })
         })
     };
-    let pending = {
-        let room = room.clone();
-        Memo::new(move |_| {
-            store.with(|s| {
-                s.conversation(&room)
-                    .map(|c| c.pending.clone())
-                    .unwrap_or_default()
-            })
-        })
-    };
+    let pending = store.room_memo(&room, |c| c.pending.clone());
     let has_older = {
         let room = room.clone();
         Memo::new(move |_| store.with(|s| s.conversation(&room).is_some_and(|c| c.has_older)))

@@ -2,6 +2,22 @@
 
 use leptos::prelude::*;
 
+/// The server's sentence when it refused `action`'s last call; `None` before a call, while
+/// one runs, and after one succeeded.
+pub fn refusal<A>(action: ServerAction<A>) -> Signal<Option<String>>
+where
+    A: leptos::server_fn::ServerFn<Error = crate::AppError> + Clone + Send + Sync + 'static,
+    A::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.0.message)
+    })
+}
+
 /// A labelled input with its error message right beside it.
 #[component]
 pub fn Field(
@@ -196,4 +212,33 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// A page that says why there is nothing to show here (no such room, not allowed, ended),
+/// under the page bar, with where to go instead.
+#[component]
+pub fn NothingHere(title: &'static str, message: String, children: Children) -> impl IntoView {
+    view! {
+        <leptos_meta::Title text=title />
+        <super::drawer::PageBar title=title />
+        <main class="page" id="main">
+            <section class="card">
+                <h1>{title}</h1>
+                <p>{message}</p>
+                <p>{children()}</p>
+            </section>
+        </main>
+    }
+}
+
+/// The bar above the pages of someone not signed in: the brand alone.
+#[component]
+pub fn BrandBar() -> impl IntoView {
+    view! {
+        <header class="topbar">
+            <a href="/" class="brand">
+                "Parlor"
+            </a>
+        </header>
+    }
 }

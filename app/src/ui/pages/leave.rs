@@ -9,7 +9,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::{
     api::forms::LeaveRoomForm,
     store::{text, use_store},
-    ui::components::widgets::{Dialog, FormError},
+    ui::components::widgets::{refusal, Dialog, FormError},
 };
 
 #[component]
@@ -18,13 +18,7 @@ pub fn LeaveDialog() -> impl IntoView {
     let room = RoomId::from(params.read_untracked().get("id").unwrap_or_default());
     let store = use_store();
     let leave = ServerAction::<LeaveRoomForm>::new();
-    let error = Signal::derive(move || {
-        leave
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.0.message)
-    });
+    let error = refusal(leave);
     let consequence = {
         let room = room.clone();
         Memo::new(move |_| {

@@ -4,6 +4,7 @@
 
 use leptos::{form::ActionForm, prelude::*};
 
+use crate::ui::components::widgets::refusal;
 use crate::{
     api::forms::DeleteMessageForm,
     store::use_store,
@@ -15,13 +16,7 @@ use crate::{
 #[component]
 pub fn DeleteMessageDialog() -> impl IntoView {
     let delete = ServerAction::<DeleteMessageForm>::new();
-    let error = Signal::derive(move || {
-        delete
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.0.message)
-    });
+    let error = refusal(delete);
     let me = use_store().with_untracked(|s| s.me.as_ref().map(|u| u.id.clone()));
     let body = move |route: MessageRoute, message: domain::message::MessageView| {
         let someone_elses = message.author.as_ref().map(|a| &a.id) != me.as_ref();

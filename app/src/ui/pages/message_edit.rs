@@ -5,6 +5,7 @@
 use leptos::{form::ActionForm, prelude::*};
 use leptos_router::hooks::use_query_map;
 
+use crate::ui::components::widgets::refusal;
 use crate::{
     api::forms::EditMessageForm,
     ui::components::message_dialog::{DialogButtons, MessageDialog, MessageFields},
@@ -13,12 +14,7 @@ use crate::{
 #[component]
 pub fn EditMessageDialog() -> impl IntoView {
     let edit = ServerAction::<EditMessageForm>::new();
-    let error = Signal::derive(move || {
-        edit.value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.0.message)
-    });
+    let error = refusal(edit);
     let typed = use_query_map().with_untracked(|q| q.get("body"));
     let body = move |route: crate::ui::components::message_dialog::MessageRoute,
                      message: domain::message::MessageView| {

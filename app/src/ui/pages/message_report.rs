@@ -5,6 +5,7 @@
 use leptos::{form::ActionForm, prelude::*};
 use leptos_router::hooks::use_navigate;
 
+use crate::ui::components::widgets::refusal;
 use crate::{
     api::forms::ReportMessageForm,
     live::use_live,
@@ -34,13 +35,7 @@ const REASONS: [(&str, &str, &str); 3] = [
 #[component]
 pub fn ReportMessageDialog() -> impl IntoView {
     let report = ServerAction::<ReportMessageForm>::new();
-    let error = Signal::derive(move || {
-        report
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.0.message)
-    });
+    let error = refusal(report);
     // Filed: back to the message, with a word that it went (a plain post lands there too).
     let live = use_live();
     let navigate = use_navigate();

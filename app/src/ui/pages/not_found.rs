@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::ui::components::widgets::BrandBar;
+
 /// Sets the page's HTTP status on the server (a no-op in the browser).
 pub fn set_status(code: u16) {
     #[cfg(feature = "ssr")]
@@ -20,11 +22,7 @@ pub fn NotFound() -> impl IntoView {
     set_status(404);
     view! {
         <Title text="Not found" />
-        <header class="topbar">
-            <a href="/" class="brand">
-                "Parlor"
-            </a>
-        </header>
+        <BrandBar />
         <main class="page" id="main">
             <section class="card">
                 <h1>"Page not found"</h1>

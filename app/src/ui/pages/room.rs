@@ -31,7 +31,7 @@ use crate::{
         members::MembersPanel,
         timeline::Timeline,
         upload::UploadQueue,
-        widgets::{ErrorPanel, FormError},
+        widgets::{refusal, ErrorPanel, FormError, NothingHere},
     },
 };
 
@@ -105,20 +105,12 @@ pub fn RoomPage() -> impl IntoView {
 #[component]
 fn Missing(message: String, title: &'static str) -> impl IntoView {
     view! {
-        <Title text=title />
-        <PageBar title=title />
-        <main class="page" id="main">
-            <section class="card">
-                <h1>{title}</h1>
-                <p>{message}</p>
-                <p>
-                    <a href="/rooms">"Find rooms"</a>
-                    " or "
-                    <a href="/">"go to the start page"</a>
-                    "."
-                </p>
-            </section>
-        </main>
+        <NothingHere title message>
+            <a href="/rooms">"Find rooms"</a>
+            " or "
+            <a href="/">"go to the start page"</a>
+            "."
+        </NothingHere>
     }
 }
 
@@ -145,16 +137,10 @@ fn RoomScreen(room: RoomId) -> impl IntoView {
         on_cleanup(move || live.dispatch(Local::Hide(room)));
     }
     provide_context(UploadQueue(RwSignal::new(Vec::new())));
-    let about = {
-        let room = room.clone();
-        Memo::new(move |_| {
-            store.with(|s| {
-                s.conversation(&room)
-                    .and_then(|c| c.room.clone())
-                    .map(|r| (r.name, r.topic, r.member_count))
-            })
-        })
-    };
+    let about = store.room_memo(&room, |c| {
+        let r = c.room.as_ref()?;
+        Some((r.name.clone(), r.topic.clone(), r.member_count))
+    });
     let name = Signal::derive(move || about.get().map(|v| v.0).unwrap_or_default());
     let face = {
         let room = room.clone();
@@ -258,12 +244,10 @@ fn RoomHeader(
 #[component]
 fn RoomFlags(room: RoomId) -> impl IntoView {
     let store = use_store();
-    let rules = Memo::new(move |_| {
-        store.with(|s| {
-            s.conversation(&room)
-                .and_then(|c| c.room.as_ref())
-                .map_or((false, 0), |r| (r.announcement, r.slow_mode_seconds))
-        })
+    let rules = store.room_memo(&room, |c| {
+        c.room
+            .as_ref()
+            .map_or((false, 0), |r| (r.announcement, r.slow_mode_seconds))
     });
     view! {
         <Show when=move || rules.get().0>
@@ -464,16 +448,7 @@ fn TypingLine(room: RoomId) -> impl IntoView {
 #[component]
 fn JoinPanel(room: RoomId) -> impl IntoView {
     let store = use_store();
-    let info = {
-        let room = room.clone();
-        Memo::new(move |_| {
-            store.with(|s| {
-                s.conversation(&room)
-                    .map(|c| (c.room.clone(), c.requested, c.invited))
-                    .unwrap_or_default()
-            })
-        })
-    };
+    let info = store.room_memo(&room, |c| (c.room.clone(), c.requested, c.invited));
     let ways = WaysIn::new(room);
     let error = ways.error();
     move || {
@@ -609,16 +584,7 @@ impl WaysIn {
 fn EndedPanel(room: RoomId, ending: Ending, name: Signal<String>) -> impl IntoView {
     let store = use_store();
     let live = use_live();
-    let policy = {
-        let room = room.clone();
-        Memo::new(move |_| {
-            store.with(|s| {
-                s.conversation(&room)
-                    .and_then(|c| c.room.as_ref())
-                    .map(|r| r.join_policy)
-            })
-        })
-    };
+    let policy = store.room_memo(&room, |c| c.room.as_ref().map(|r| r.join_policy));
     let join = ServerAction::<JoinRoomForm>::new();
     {
         let room = room.clone();
@@ -628,12 +594,7 @@ fn EndedPanel(room: RoomId, ending: Ending, name: Signal<String>) -> impl IntoVi
             }
         });
     }
-    let error = Signal::derive(move || {
-        join.value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.0.message)
-    });
+    let error = refusal(join);
     let may_return = matches!(ending, Ending::Left | Ending::Kicked { .. });
     let sentence = {
         let ending = ending.clone();

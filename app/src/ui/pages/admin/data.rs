@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::rooms::{room_admin, AdminView},
     store::use_store,
-    ui::components::widgets::query_string,
+    ui::components::widgets::{query_string, refusal},
     AppError,
 };
 
@@ -35,13 +35,7 @@ where
             version.update(|v| *v += 1);
         }
     });
-    Signal::derive(move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.0.message)
-    })
+    refusal(action)
 }
 
 /// Loads the page's data again whenever `version` moves: after an action here, and when a

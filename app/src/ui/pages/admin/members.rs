@@ -29,16 +29,9 @@ pub fn MembersSection(admin: Admin) -> impl IntoView {
     let store = use_store();
     let room = admin.data.with_untracked(|v| v.room.id.clone());
     let me = store.with_untracked(|s| s.me.as_ref().map(|u| u.id.clone()));
-    let online = {
-        let room = room.clone();
-        Memo::new(move |_| {
-            store.with(|s| {
-                s.conversation(&room)
-                    .map(|c| c.online.iter().map(|u| u.id.clone()).collect::<Vec<_>>())
-                    .unwrap_or_default()
-            })
-        })
-    };
+    let online = store.room_memo(&room, |c| {
+        c.online.iter().map(|u| u.id.clone()).collect::<Vec<_>>()
+    });
     // One action of each kind for the whole list: rows come and go as the data moves, the
     // actions (and what they answered) stay.
     let actions = RowActions {

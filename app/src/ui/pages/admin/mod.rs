@@ -37,7 +37,10 @@ use self::{
 use super::not_found::set_status;
 use crate::{
     api::rooms::room_admin,
-    ui::components::{drawer::PageBar, widgets::ErrorPanel},
+    ui::components::{
+        drawer::PageBar,
+        widgets::{ErrorPanel, NothingHere},
+    },
     AppError,
 };
 
@@ -87,15 +90,9 @@ fn Refused(error: AppError) -> impl IntoView {
         error.0.message.clone()
     };
     view! {
-        <Title text=title />
-        <PageBar title=title />
-        <main class="page" id="main">
-            <section class="card">
-                <h1>{title}</h1>
-                <p>{message}</p>
-                <p><a href="/">"Go to your rooms"</a></p>
-            </section>
-        </main>
+        <NothingHere title message>
+            <a href="/">"Go to your rooms"</a>
+        </NothingHere>
     }
     .into_any()
 }
