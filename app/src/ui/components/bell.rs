@@ -5,7 +5,7 @@
 use domain::{effects::NotificationKind, views::NotificationView};
 use leptos::{form::ActionForm, prelude::*};
 
-use super::widgets::TimeAgo;
+use super::widgets::{MemberFields, TimeAgo};
 use crate::{
     api::forms::{
         AcceptInviteForm, ApproveRequestForm, DeclineInviteForm, DenyRequestForm,
@@ -295,15 +295,11 @@ fn RequestActions(room_id: String, user_id: String, mark_read: Callback<()>) -> 
     view! {
         <Show when=move || !answered.get() fallback=|| view! { <p class="muted small">"Answered."</p> }>
             <ActionForm action=approve attr:class="inline-form" on:submit=move |_| mark_read.run(())>
-                <input type="hidden" name="room_id" value=room_id.get_value() />
-                <input type="hidden" name="user_id" value=user_id.get_value() />
-                <input type="hidden" name="back" value="/notifications" />
+                <MemberFields room=room_id.get_value() user=user_id.get_value() back="/notifications" />
                 <button type="submit" class="button primary small">"Approve"</button>
             </ActionForm>
             <ActionForm action=deny attr:class="inline-form" on:submit=move |_| mark_read.run(())>
-                <input type="hidden" name="room_id" value=room_id.get_value() />
-                <input type="hidden" name="user_id" value=user_id.get_value() />
-                <input type="hidden" name="back" value="/notifications" />
+                <MemberFields room=room_id.get_value() user=user_id.get_value() back="/notifications" />
                 <button type="submit" class="button secondary small">"Deny"</button>
             </ActionForm>
         </Show>

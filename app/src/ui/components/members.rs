@@ -11,7 +11,7 @@ use leptos::{form::ActionForm, prelude::*};
 
 use super::{
     moderation::{Cancel, Moderation, ModerationDialog},
-    widgets::{end_words, hold_clock, refusal, FormError},
+    widgets::{end_words, hold_clock, refusal, FormError, MemberFields},
 };
 use crate::{
     api::forms::UnmuteForm,
@@ -205,9 +205,7 @@ fn MemberActions(who: StoredValue<User>, muted: Memo<bool>, rows: MemberRows) ->
                 let label = format!("Lift {name}'s timeout");
                 view! {
                     <ActionForm action=rows.unmute attr:class="inline-form">
-                        <input type="hidden" name="room_id" value=room_id />
-                        <input type="hidden" name="user_id" value=user_id />
-                        <input type="hidden" name="back" value=back />
+                        <MemberFields room=room_id user=user_id back=back />
                         <button type="submit" class="link-button" aria-label=label>
                             "Lift timeout"
                         </button>

@@ -214,20 +214,52 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// A page of one card under the page bar, the shape of the pages that are not a room.
+/// `bar` names the page in the bar where that says less than the document's `title`.
+#[component]
+pub fn CardPage(
+    title: &'static str,
+    #[prop(optional)] bar: Option<&'static str>,
+    /// Added to the card's own class.
+    #[prop(optional)]
+    class: Option<&'static str>,
+    children: Children,
+) -> impl IntoView {
+    let card = class.map_or_else(|| "card".to_owned(), |c| format!("card {c}"));
+    view! {
+        <leptos_meta::Title text=title />
+        <super::drawer::PageBar title=bar.unwrap_or(title) />
+        <main class="page" id="main">
+            <section class=card>{children()}</section>
+        </main>
+    }
+}
+
 /// A page that says why there is nothing to show here (no such room, not allowed, ended),
-/// under the page bar, with where to go instead.
+/// with where to go instead.
 #[component]
 pub fn NothingHere(title: &'static str, message: String, children: Children) -> impl IntoView {
     view! {
-        <leptos_meta::Title text=title />
-        <super::drawer::PageBar title=title />
-        <main class="page" id="main">
-            <section class="card">
-                <h1>{title}</h1>
-                <p>{message}</p>
-                <p>{children()}</p>
-            </section>
-        </main>
+        <CardPage title>
+            <h1>{title}</h1>
+            <p>{message}</p>
+            <p>{children()}</p>
+        </CardPage>
+    }
+}
+
+/// The hidden fields of a form about one member: the room, the person, and the page to
+/// come back to once it is done.
+#[component]
+pub fn MemberFields(
+    #[prop(into)] room: String,
+    #[prop(into)] user: String,
+    #[prop(into)] back: String,
+) -> impl IntoView {
+    view! {
+        <input type="hidden" name="room_id" value=room />
+        <input type="hidden" name="user_id" value=user />
+        <input type="hidden" name="back" value=back />
     }
 }
 

@@ -2,16 +2,12 @@
 
 use domain::room::JoinPolicy;
 use leptos::{form::ActionForm, prelude::*};
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::forms::CreateRoomForm,
     store::text,
-    ui::components::{
-        drawer::PageBar,
-        widgets::{Field, FormError},
-    },
+    ui::components::widgets::{CardPage, Field, FormError},
     AppError,
 };
 
@@ -31,29 +27,25 @@ pub fn CreateRoomPage() -> impl IntoView {
     let echoed = move |key: &str| query.read_untracked().get(key).unwrap_or_default();
     let chosen = JoinPolicy::parse(&echoed("join_policy")).unwrap_or_default();
     view! {
-        <Title text="New room" />
-        <PageBar title="New room" />
-        <main class="page" id="main">
-            <section class="card">
-                <h1>"Create a room"</h1>
-                <FormError error=Signal::derive(move || error.get().and_then(|e| e.general())) />
-                <ActionForm action>
-                    <Field
-                        label="Name"
-                        name="name"
-                        value=echoed("name")
-                        error=for_field(error, "name")
-                    />
-                    <p class="hint">"1–64 characters. No other active room may have it."</p>
-                    <TopicField topic=echoed("topic") error=for_field(error, "topic") />
-                    <PolicyChoices chosen error=for_field(error, "join_policy") />
-                    <LimitField limit=echoed("max_members") error=for_field(error, "max_members") />
-                    <button type="submit" class="button primary wide" disabled=move || action.pending().get()>
-                        "Create room"
-                    </button>
-                </ActionForm>
-            </section>
-        </main>
+        <CardPage title="New room">
+            <h1>"Create a room"</h1>
+            <FormError error=Signal::derive(move || error.get().and_then(|e| e.general())) />
+            <ActionForm action>
+                <Field
+                    label="Name"
+                    name="name"
+                    value=echoed("name")
+                    error=for_field(error, "name")
+                />
+                <p class="hint">"1–64 characters. No other active room may have it."</p>
+                <TopicField topic=echoed("topic") error=for_field(error, "topic") />
+                <PolicyChoices chosen error=for_field(error, "join_policy") />
+                <LimitField limit=echoed("max_members") error=for_field(error, "max_members") />
+                <button type="submit" class="button primary wide" disabled=move || action.pending().get()>
+                    "Create room"
+                </button>
+            </ActionForm>
+        </CardPage>
     }
     .into_any()
 }

@@ -1,9 +1,8 @@
 //! The signed-in start page: who you are, and where to go.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-use crate::{store::use_store, ui::components::drawer::PageBar};
+use crate::{store::use_store, ui::components::widgets::CardPage};
 
 lazy_page!(HomeRoute, HomePage);
 
@@ -13,32 +12,28 @@ pub fn HomePage() -> impl IntoView {
     let me = Memo::new(move |_| store.with(|s| s.me.clone()));
     let room_count = Memo::new(move |_| store.with(|s| s.rooms.len()));
     view! {
-        <Title text="Home" />
-        <PageBar title="Parlor" />
-        <main class="page" id="main">
-            <section class="card welcome">
-                <h1>"Welcome, " <span class="username">{move || me.get().map(|u| u.username).unwrap_or_default()}</span></h1>
-                <p class="muted">
-                    "Your user id is "
-                    <code class="user-id">{move || me.get().map(|u| u.id.to_string()).unwrap_or_default()}</code>
-                    ". Others can invite you by it or by your username."
-                </p>
-                <p>
-                    {move || match room_count.get() {
-                        0 => "You are not in any room yet. Create one, or find one to join.".to_owned(),
-                        1 => "Pick your room from the list to start talking.".to_owned(),
-                        n => format!("Pick one of your {n} rooms from the list to start talking."),
-                    }}
-                </p>
-                <div class="actions">
-                    <a href="/rooms/new" class="button primary">
-                        "Create a room"
-                    </a>
-                    <a href="/rooms" class="button secondary">
-                        "Find rooms"
-                    </a>
-                </div>
-            </section>
-        </main>
+        <CardPage title="Home" bar="Parlor" class="welcome">
+            <h1>"Welcome, " <span class="username">{move || me.get().map(|u| u.username).unwrap_or_default()}</span></h1>
+            <p class="muted">
+                "Your user id is "
+                <code class="user-id">{move || me.get().map(|u| u.id.to_string()).unwrap_or_default()}</code>
+                ". Others can invite you by it or by your username."
+            </p>
+            <p>
+                {move || match room_count.get() {
+                    0 => "You are not in any room yet. Create one, or find one to join.".to_owned(),
+                    1 => "Pick your room from the list to start talking.".to_owned(),
+                    n => format!("Pick one of your {n} rooms from the list to start talking."),
+                }}
+            </p>
+            <div class="actions">
+                <a href="/rooms/new" class="button primary">
+                    "Create a room"
+                </a>
+                <a href="/rooms" class="button secondary">
+                    "Find rooms"
+                </a>
+            </div>
+        </CardPage>
     }
 }

@@ -2,21 +2,16 @@
 //! the same list in place).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-use crate::ui::components::{bell::NotificationList, drawer::PageBar};
+use crate::ui::components::{bell::NotificationList, widgets::CardPage};
 
 lazy_page!(NotificationsRoute, NotificationsPage);
 
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
     view! {
-        <Title text="Notifications" />
-        <PageBar title="Notifications" />
-        <main class="page" id="main">
-            <section class="card">
-                <NotificationList />
-            </section>
-        </main>
+        <CardPage title="Notifications">
+            <NotificationList />
+        </CardPage>
     }
 }

@@ -8,16 +8,12 @@ use domain::{
     ErrorCode, RoomId,
 };
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::{components::Form, hooks::use_query_map};
 
 use crate::{
     api::messages::{search_messages, SearchResponse},
     store::use_store,
-    ui::components::{
-        drawer::PageBar,
-        widgets::{query_string, ErrorPanel, TimeAgo},
-    },
+    ui::components::widgets::{query_string, CardPage, ErrorPanel, TimeAgo},
     AppError,
 };
 
@@ -89,23 +85,19 @@ pub fn SearchPage() -> impl IntoView {
         },
     );
     view! {
-        <Title text="Search messages" />
-        <PageBar title="Search" />
-        <main class="page" id="main">
-            <section class="card">
-                <h1>"Search messages"</h1>
-                <SearchForm asked />
-                <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
-                    {move || Suspend::new(async move {
-                        match results.await {
-                            None => view! { <SearchHelp /> }.into_any(),
-                            Some(Ok(page)) => view! { <Hits asked page /> }.into_any(),
-                            Some(Err(e)) => view! { <Refused error=e /> }.into_any(),
-                        }
-                    })}
-                </Transition>
-            </section>
-        </main>
+        <CardPage title="Search messages" bar="Search">
+            <h1>"Search messages"</h1>
+            <SearchForm asked />
+            <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
+                {move || Suspend::new(async move {
+                    match results.await {
+                        None => view! { <SearchHelp /> }.into_any(),
+                        Some(Ok(page)) => view! { <Hits asked page /> }.into_any(),
+                        Some(Err(e)) => view! { <Refused error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </CardPage>
     }
 }
 

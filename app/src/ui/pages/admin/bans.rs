@@ -8,7 +8,7 @@ use crate::{
     api::forms::{BanUserForm, UnbanForm},
     ui::components::{
         moderation::{DurationField, BAN_LENGTHS},
-        widgets::{EndTime, FormError, TimeAgo},
+        widgets::{EndTime, FormError, MemberFields, TimeAgo},
     },
 };
 
@@ -44,9 +44,7 @@ pub fn BansSection(admin: Admin) -> impl IntoView {
                         {b.reason.clone().map(|r| view! { <span class="reason">{format!(": {r}")}</span> })}
                     </span>
                     <ActionForm action=unban attr:class="inline-form">
-                        <input type="hidden" name="room_id" value=room_id />
-                        <input type="hidden" name="user_id" value=user_id />
-                        <input type="hidden" name="back" value=back />
+                        <MemberFields room=room_id user=user_id back=back />
                         <button type="submit" class="button secondary small" aria-label=label>"Unban"</button>
                     </ActionForm>
                 </li>

@@ -13,7 +13,7 @@ use super::data::{admin_path, after_action, Admin};
 use crate::{
     api::forms::{DemoteForm, PromoteForm, UnmuteForm},
     store::{clock, text, use_store},
-    ui::components::widgets::{end_words, hold_clock, FormError, TimeAgo},
+    ui::components::widgets::{end_words, hold_clock, FormError, MemberFields, TimeAgo},
 };
 
 fn role_name(role: Role) -> &'static str {
@@ -119,9 +119,7 @@ fn MemberRow(
                 let label = format!("Lift {name}'s timeout");
                 view! {
                     <ActionForm action=unmute attr:class="inline-form">
-                        <input type="hidden" name="room_id" value=room_id />
-                        <input type="hidden" name="user_id" value=user_id />
-                        <input type="hidden" name="back" value=back />
+                        <MemberFields room=room_id user=user_id back=back />
                         <button type="submit" class="link-button" aria-label=label>"Lift timeout"</button>
                     </ActionForm>
                 }
@@ -145,9 +143,7 @@ fn MemberRow(
         let label = format!("Make admin: {name}");
         view! {
             <ActionForm action=promote attr:class="inline-form">
-                <input type="hidden" name="room_id" value=room_id />
-                <input type="hidden" name="user_id" value=user_id />
-                <input type="hidden" name="back" value=back />
+                <MemberFields room=room_id user=user_id back=back />
                 <button type="submit" class="link-button" aria-label=label>"Make admin"</button>
             </ActionForm>
         }
@@ -157,9 +153,7 @@ fn MemberRow(
         let label = format!("Make member: {name}");
         view! {
             <ActionForm action=demote attr:class="inline-form">
-                <input type="hidden" name="room_id" value=room_id />
-                <input type="hidden" name="user_id" value=user_id />
-                <input type="hidden" name="back" value=back />
+                <MemberFields room=room_id user=user_id back=back />
                 <button type="submit" class="link-button" aria-label=label>"Make member"</button>
             </ActionForm>
         }

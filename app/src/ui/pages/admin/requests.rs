@@ -6,7 +6,7 @@ use leptos::{form::ActionForm, prelude::*};
 use super::data::{admin_path, after_action, Admin};
 use crate::{
     api::forms::{ApproveRequestForm, DenyRequestForm},
-    ui::components::widgets::{FormError, TimeAgo},
+    ui::components::widgets::{FormError, MemberFields, TimeAgo},
 };
 
 #[component]
@@ -38,21 +38,15 @@ pub fn RequestsSection(admin: Admin) -> impl IntoView {
                 <li class="admin-item">
                     <span class="item-main"><strong>{name}</strong> " asked " <TimeAgo at=r.created_at.clone() /></span>
                     <ActionForm action=approve attr:class="inline-form">
-                        <input type="hidden" name="room_id" value=room_a />
-                        <input type="hidden" name="user_id" value=user_a />
-                        <input type="hidden" name="back" value=back_a />
+                        <MemberFields room=room_a user=user_a back=back_a />
                         <button type="submit" class="button primary small" aria-label=approve_label>"Approve"</button>
                     </ActionForm>
                     <ActionForm action=deny attr:class="inline-form">
-                        <input type="hidden" name="room_id" value=room_d />
-                        <input type="hidden" name="user_id" value=user_d />
-                        <input type="hidden" name="back" value=back_d />
+                        <MemberFields room=room_d user=user_d back=back_d />
                         <button type="submit" class="button secondary small" aria-label=deny_label>"Deny"</button>
                     </ActionForm>
                     <ActionForm action=deny attr:class="inline-form">
-                        <input type="hidden" name="room_id" value=room_b />
-                        <input type="hidden" name="user_id" value=user_b />
-                        <input type="hidden" name="back" value=back_b />
+                        <MemberFields room=room_b user=user_b back=back_b />
                         <input type="hidden" name="ban" value="1" />
                         <input type="text" name="reason" maxlength="500" placeholder="Reason" aria-label=reason_label />
                         <button type="submit" class="button danger small" aria-label=ban_label>"Decline and ban"</button>
