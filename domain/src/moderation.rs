@@ -5,7 +5,7 @@
 //! times read from the database, so no timer is ever the only source of truth.
 
 use crate::{
-    room::{Micros, Role},
+    vocab::{Micros, Role},
     ApiError, ErrorCode,
 };
 

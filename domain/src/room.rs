@@ -15,11 +15,8 @@ use crate::{
 };
 pub use crate::{
     ids::{RoomId, UserId},
-    vocab::{JoinPolicy, LeaveReason, MembershipStatus, Role, RoomStatus},
+    vocab::{JoinPolicy, LeaveReason, MembershipStatus, Micros, Role, RoomStatus},
 };
-
-/// Microseconds since the Unix epoch: the domain's clock, as plain numbers.
-pub type Micros = i64;
 
 pub const INVITE_LIFETIME: Micros = 7 * 24 * 3600 * 1_000_000;
 

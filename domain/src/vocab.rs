@@ -1,11 +1,15 @@
 //! The words the whole product shares, from the database to the browser: room statuses,
 //! join policies, roles, membership statuses, why people left, and the kinds of messages,
 //! notifications, log entries and `member` frames. Each is stored and sent as its snake_case
-//! name, and both the server and the client match on them exhaustively.
+//! name, and both the server and the client match on them exhaustively. `Micros` is the
+//! domain's clock.
 
 use serde::{Deserialize, Serialize};
 
 use crate::ApiError;
+
+/// Microseconds since the Unix epoch: the domain's clock, as plain numbers.
+pub type Micros = i64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]

@@ -16,6 +16,7 @@ pub mod reading;
 pub mod reports;
 pub mod rooms;
 pub mod session_store;
+mod settle;
 pub mod time;
 pub mod timeline;
 pub mod tokens;

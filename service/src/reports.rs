@@ -2,7 +2,7 @@
 //! in a single step. What may be reported and who sees a report are `domain::report`'s
 //! rules. An action taken from a report goes through the very path it takes elsewhere (an
 //! admin's delete, or `decide` for a timeout, kick or ban) and claims the report inside that
-//! path's own transaction ([`Settle::claim`]), so a report is resolved once, together with
+//! path's own transaction ([`crate::settle::Settle::claim`]), so a report is resolved once, together with
 //! its action, or not at all.
 
 use std::collections::{HashMap, HashSet};
@@ -19,8 +19,8 @@ use entity::{membership, message, mod_log, notification, report};
 use sea_orm::{
     sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query},
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Order,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, SqlErr,
 };
 
 use crate::{
@@ -29,6 +29,7 @@ use crate::{
     hub::{Hub, Published},
     ids::new_id,
     notifications::notification_view,
+    settle::Settle,
     time::{micros, rfc3339, Clock},
     timeline,
     tx::{begin_write, lock_rooms},
@@ -53,45 +54,6 @@ pub struct Reports {
 pub struct Filed {
     pub id: ReportId,
     pub created_at: String,
-}
-
-/// The report an action resolves: claimed (from open to resolved) in the action's own
-/// transaction, so the action and the resolution commit together or not at all.
-pub(crate) struct Settle {
-    pub id: ReportId,
-    pub by: UserId,
-    pub resolution: Resolution,
-}
-
-impl Settle {
-    /// Marks the report resolved, if it is still open; `report_resolved` if another admin
-    /// got there first (the action's transaction is then dropped, undone).
-    pub(crate) async fn claim(
-        &self,
-        txn: &DatabaseTransaction,
-        now: DateTime<Utc>,
-    ) -> ServiceResult<()> {
-        let claimed = report::Entity::update_many()
-            .col_expr(
-                report::Column::Status,
-                Expr::value(self.resolution.status()),
-            )
-            .col_expr(
-                report::Column::Action,
-                Expr::value(self.resolution.action()),
-            )
-            .col_expr(report::Column::ResolvedBy, Expr::value(self.by.as_str()))
-            .col_expr(report::Column::ResolvedAt, Expr::value(now))
-            .filter(report::Column::Id.eq(self.id.as_str()))
-            .filter(report::Column::Status.eq(ReportStatus::Open))
-            .exec(txn)
-            .await?
-            .rows_affected;
-        if claimed == 0 {
-            return Err(rules::report_resolved().into());
-        }
-        Ok(())
-    }
 }
 
 impl Reports {

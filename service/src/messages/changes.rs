@@ -24,7 +24,7 @@ use crate::{
     error::ServiceResult,
     hub::Published,
     limits::Action,
-    reports::Settle,
+    settle::Settle,
     time::rfc3339,
     timeline::{next_seq, Related},
     tx::{begin_write, lock_rooms},

@@ -35,7 +35,7 @@ use crate::{
     ids::new_id,
     limits::Action,
     notifications::notification_view,
-    reports::Settle,
+    settle::Settle,
     time::{from_micros, micros},
     timeline::{insert_system_lines, message_view, Related},
     tx::begin_write,
