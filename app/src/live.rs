@@ -204,61 +204,10 @@ mod browser {
             schedule_retry(live, None);
             return;
         };
-        let on_message = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
-            let Some(ev) = ev.dyn_ref::<MessageEvent>() else {
-                return;
-            };
-            let Some(text) = ev.data().as_string() else {
-                return;
-            };
-            live.inner.update_value(|i| i.last_heard = current_time());
-            match serde_json::from_str::<ServerFrame>(&text) {
-                Ok(frame) => {
-                    if matches!(frame, ServerFrame::Ready { .. }) {
-                        live.inner.update_value(|i| i.attempt = 0);
-                    }
-                    if let ServerFrame::Notification { notification } = &frame {
-                        crate::desktop::mention(
-                            notification,
-                            &crate::store::text::notification(notification),
-                        );
-                    }
-                    live.dispatch(frame);
-                }
-                Err(e) => leptos::logging::warn!("unreadable frame: {e}"),
-            }
-        });
-        let on_close = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
-            // Only the current socket has handlers: an old one's were removed when replaced.
-            let why = ev
-                .dyn_ref::<CloseEvent>()
-                .and_then(|e| Close::from_code(e.code()));
-            live.inner.update_value(|i| {
-                i.socket = None;
-                i.handlers.clear();
-            });
-            match why {
-                Some(ended @ (Close::SignedOut | Close::AccountDeleted)) => {
-                    // The session ended (logged out in this or another tab): no more tries.
-                    live.store.apply(Local::Connection(Connection::SignedOut));
-                    live.inner.update_value(|i| i.closed_for_good = true);
-                    let to = if ended == Close::AccountDeleted {
-                        crate::api::auth::ACCOUNT_DELETED_PAGE
-                    } else if live.inner.with_value(|i| i.logging_out) {
-                        return;
-                    } else {
-                        "/login"
-                    };
-                    let _ = window().location().assign(to);
-                }
-                // Too many tabs (or connections from here): the page stays and says so, and
-                // tries again now and then, so closing another tab is all it takes.
-                Some(refused @ (Close::TooManyForUser | Close::TooManyForAddress)) => {
-                    schedule_retry(live, Some(refused));
-                }
-                _ => schedule_retry(live, None),
-            }
-        });
+        let on_message =
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| heard(live, &ev));
+        let on_close =
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| closed(live, &ev));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         live.inner.update_value(|i| {
@@ -266,6 +215,65 @@ mod browser {
             i.handlers = vec![on_message, on_close];
             i.last_heard = current_time();
         });
+    }
+
+    /// A frame from the server: into the store (and the desktop, for a mention).
+    fn heard(live: Live, ev: &web_sys::Event) {
+        let Some(ev) = ev.dyn_ref::<MessageEvent>() else {
+            return;
+        };
+        let Some(text) = ev.data().as_string() else {
+            return;
+        };
+        live.inner.update_value(|i| i.last_heard = current_time());
+        match serde_json::from_str::<ServerFrame>(&text) {
+            Ok(frame) => {
+                if matches!(frame, ServerFrame::Ready { .. }) {
+                    live.inner.update_value(|i| i.attempt = 0);
+                }
+                if let ServerFrame::Notification { notification } = &frame {
+                    crate::desktop::mention(
+                        notification,
+                        &crate::store::text::notification(notification),
+                    );
+                }
+                live.dispatch(frame);
+            }
+            Err(e) => leptos::logging::warn!("unreadable frame: {e}"),
+        }
+    }
+
+    /// The socket closed: why says whether to try again, and when.
+    fn closed(live: Live, ev: &web_sys::Event) {
+        // Only the current socket has handlers: an old one's were removed when replaced.
+        let why = ev
+            .dyn_ref::<CloseEvent>()
+            .and_then(|e| Close::from_code(e.code()));
+        live.inner.update_value(|i| {
+            i.socket = None;
+            i.handlers.clear();
+        });
+        match why {
+            Some(ended @ (Close::SignedOut | Close::AccountDeleted)) => {
+                // The session ended (logged out in this or another tab): no more tries.
+                live.store.apply(Local::Connection(Connection::SignedOut));
+                live.inner.update_value(|i| i.closed_for_good = true);
+                let to = if ended == Close::AccountDeleted {
+                    crate::api::auth::ACCOUNT_DELETED_PAGE
+                } else if live.inner.with_value(|i| i.logging_out) {
+                    return;
+                } else {
+                    "/login"
+                };
+                let _ = window().location().assign(to);
+            }
+            // Too many tabs (or connections from here): the page stays and says so, and
+            // tries again now and then, so closing another tab is all it takes.
+            Some(refused @ (Close::TooManyForUser | Close::TooManyForAddress)) => {
+                schedule_retry(live, Some(refused));
+            }
+            _ => schedule_retry(live, None),
+        }
     }
 
     pub fn logging_out(live: Live) {

@@ -22,7 +22,7 @@ use super::{
 };
 use crate::{
     live::use_live,
-    store::{state::Hold, use_store, Local},
+    store::{state::Hold, use_store, Local, Store},
 };
 
 /// A client id for one send: unique per tab and moment, so a retry reuses it and a new
@@ -53,26 +53,14 @@ enum Picker {
 pub fn Composer(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoView {
     let store = use_store();
     let draft = store.room_memo(&room, |c| c.draft.clone());
-    // Seconds until the send rate limit lets the next message through.
-    let wait_s = Memo::new(move |_| {
-        let until = store.with(|s| s.send_wait_until);
-        ((until - store.now()).max(0) + 999) / 1000
-    });
+    let wait_s = send_wait(store);
     let rules = Rules::new(room.clone());
     let held = Signal::derive(move || rules.hold.get().is_some());
     let color = RwSignal::new(None::<Color>);
     let picker = RwSignal::new(Picker::None);
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
-    // The message being answered: `?reply=ID` on the room's address, so the Reply link of a
-    // message works the same with JavaScript off.
-    let query = leptos_router::hooks::use_query_map();
-    let replying = Memo::new(move |_| {
-        query
-            .with(|q| q.get("reply"))
-            .and_then(|r| r.parse::<i64>().ok())
-            .map(MessageId::new)
-    });
+    let replying = replying_to();
     let send = sender(room.clone(), color, replying);
     // An admin's `@room` waits for a second word: how many people it reaches.
     let confirm_room = RwSignal::new(None::<(MessageBody, u32)>);
@@ -86,22 +74,7 @@ pub fn Composer(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
     );
     let suggest = Suggest::new(room.clone());
     let input = NodeRef::<leptos::html::Textarea>::new();
-    let on_pick = {
-        let live = use_live();
-        let room = room.clone();
-        Callback::new(move |(text, caret): (String, usize)| {
-            let at = utf16_offset(&text, caret) as u32;
-            live.dispatch(Local::Draft {
-                room: room.clone(),
-                text,
-            });
-            request_animation_frame(move || {
-                if let Some(el) = input.try_get_untracked().flatten() {
-                    let _ = el.set_selection_range(at, at);
-                }
-            });
-        })
-    };
+    let on_pick = put_in_draft(room.clone(), input);
     let on_submit = {
         let send_text = send_text.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -153,17 +126,62 @@ pub fn Composer(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
                     </button>
                 </div>
             </Show>
-            <div class="composer-foot">
-                <SendStatus wait_s hold=rules.hold />
-                <Show when=move || { rules.slow.get() > 0 && !rules.closed.get() }>
-                    <p class="composer-note">
-                        {move || format!("Slow mode: one message every {}", wait_words(u64::from(rules.slow.get()) * 1000))}
-                    </p>
-                </Show>
-            </div>
+            <ComposerFoot wait_s rules />
         </form>
     }
     .into_any()
+}
+
+/// Seconds until the send rate limit lets the next message through.
+fn send_wait(store: Store) -> Memo<i64> {
+    Memo::new(move |_| {
+        let until = store.with(|s| s.send_wait_until);
+        ((until - store.now()).max(0) + 999) / 1000
+    })
+}
+
+/// The message being answered: `?reply=ID` on the room's address, so the Reply link of a
+/// message works the same with JavaScript off.
+fn replying_to() -> Memo<Option<MessageId>> {
+    let query = leptos_router::hooks::use_query_map();
+    Memo::new(move |_| {
+        query
+            .with(|q| q.get("reply"))
+            .and_then(|r| r.parse::<i64>().ok())
+            .map(MessageId::new)
+    })
+}
+
+/// Puts a picked mention's text in the draft, with the caret where the pick left it.
+fn put_in_draft(room: RoomId, input: NodeRef<leptos::html::Textarea>) -> Callback<(String, usize)> {
+    let live = use_live();
+    Callback::new(move |(text, caret): (String, usize)| {
+        let at = utf16_offset(&text, caret) as u32;
+        live.dispatch(Local::Draft {
+            room: room.clone(),
+            text,
+        });
+        request_animation_frame(move || {
+            if let Some(el) = input.try_get_untracked().flatten() {
+                let _ = el.set_selection_range(at, at);
+            }
+        });
+    })
+}
+
+/// Under the composer: why sending waits, and slow mode's pace.
+#[component]
+fn ComposerFoot(wait_s: Memo<i64>, rules: Rules) -> impl IntoView {
+    view! {
+        <div class="composer-foot">
+            <SendStatus wait_s hold=rules.hold />
+            <Show when=move || { rules.slow.get() > 0 && !rules.closed.get() }>
+                <p class="composer-note">
+                    {move || format!("Slow mode: one message every {}", wait_words(u64::from(rules.slow.get()) * 1000))}
+                </p>
+            </Show>
+        </div>
+    }
 }
 
 /// What the room's rules ask of my messages here.

@@ -99,11 +99,29 @@ pub fn ModerationDialog(
             </button>
         </div>
     };
-    let form = match what {
+    let form = moderation_form(what, forms, fields, id, buttons);
+    view! {
+        <Dialog title on_close>
+            <p>{says}</p>
+            {form}
+        </Dialog>
+    }
+}
+
+/// The form of one kind of moderation: the room and way back (`fields`), the person (`user`,
+/// an id), what the kind asks for, and the buttons.
+fn moderation_form(
+    what: Moderation,
+    forms: Forms,
+    fields: impl IntoView + 'static,
+    user: String,
+    buttons: impl IntoView + 'static,
+) -> AnyView {
+    match what {
         Moderation::Mute => view! {
             <ActionForm action=forms.mute>
                 {fields}
-                <input type="hidden" name="user" value=id />
+                <input type="hidden" name="user" value=user />
                 <DurationField label="How long" choices=&MUTE_LENGTHS />
                 <div class="field">
                     <label for="moderation-custom">"Or minutes " <span class="muted">"(1 to 40320, 28 days; overrides the list)"</span></label>
@@ -117,7 +135,7 @@ pub fn ModerationDialog(
         Moderation::Kick => view! {
             <ActionForm action=forms.kick>
                 {fields}
-                <input type="hidden" name="user_id" value=id />
+                <input type="hidden" name="user_id" value=user />
                 <ReasonField />
                 {buttons}
             </ActionForm>
@@ -126,7 +144,7 @@ pub fn ModerationDialog(
         Moderation::Ban => view! {
             <ActionForm action=forms.ban>
                 {fields}
-                <input type="hidden" name="user" value=id />
+                <input type="hidden" name="user" value=user />
                 <DurationField label="How long" choices=&BAN_LENGTHS />
                 <PurgeField />
                 <ReasonField />
@@ -137,17 +155,11 @@ pub fn ModerationDialog(
         Moderation::Transfer => view! {
             <ActionForm action=forms.transfer>
                 {fields}
-                <input type="hidden" name="user_id" value=id />
+                <input type="hidden" name="user_id" value=user />
                 {buttons}
             </ActionForm>
         }
         .into_any(),
-    };
-    view! {
-        <Dialog title on_close>
-            <p>{says}</p>
-            {form}
-        </Dialog>
     }
 }
 

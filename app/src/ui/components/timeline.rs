@@ -72,6 +72,35 @@ struct Scroll {
 }
 
 impl Scroll {
+    fn new() -> Self {
+        Self {
+            scroller: NodeRef::new(),
+            at_bottom: RwSignal::new(true),
+            unseen: RwSignal::new(false),
+            loading_older: RwSignal::new(false),
+            loading_newer: RwSignal::new(false),
+        }
+    }
+
+    /// The reader scrolled: whether they are at the bottom now, and the pages to load when
+    /// they near the top or a gap.
+    fn moved(self, load_older: Callback<()>, load_newer: Callback<()>) {
+        let Some(el) = self.scroller.get_untracked() else {
+            return;
+        };
+        let bottom = el.scroll_height() - el.scroll_top() - el.client_height() < 80;
+        self.at_bottom.set(bottom);
+        if bottom {
+            self.unseen.set(false);
+        }
+        if el.scroll_top() < 300 {
+            load_older.run(());
+        }
+        if gap_in_view(&el) {
+            load_newer.run(());
+        }
+    }
+
     fn to_bottom(self) {
         if let Some(el) = self.scroller.get_untracked() {
             el.set_scroll_top(el.scroll_height());
@@ -95,25 +124,13 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
         })
     };
     let pending = store.room_memo(&room, |c| c.pending.clone());
-    let has_older = {
-        let room = room.clone();
-        Memo::new(move |_| store.with(|s| s.conversation(&room).is_some_and(|c| c.has_older)))
-    };
+    let has_older = store.room_memo(&room, |c| c.has_older);
     let standing = {
         let room = room.clone();
         Memo::new(move |_| Standing::of(&room, store))
     };
-    let scroll = Scroll {
-        scroller: NodeRef::new(),
-        at_bottom: RwSignal::new(true),
-        unseen: RwSignal::new(false),
-        loading_older: RwSignal::new(false),
-        loading_newer: RwSignal::new(false),
-    };
-    let focus = {
-        let room = room.clone();
-        Memo::new(move |_| store.with(|s| s.conversation(&room).and_then(|c| c.focus)))
-    };
+    let scroll = Scroll::new();
+    let focus = store.room_memo(&room, |c| c.focus);
     // Buttons that need the script appear once it runs: never a button that does nothing.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
@@ -123,22 +140,7 @@ pub fn Timeline(room: RoomId, #[prop(into)] name: Signal<String>) -> impl IntoVi
     show_focus(focus);
     mark_read_when_seen(room.clone(), rows, scroll);
     let newest = Memo::new(move |_| rows.with(|r| r.last().map(|r| r.message.id)));
-    let on_scroll = move |_| {
-        let Some(el) = scroll.scroller.get_untracked() else {
-            return;
-        };
-        let bottom = el.scroll_height() - el.scroll_top() - el.client_height() < 80;
-        scroll.at_bottom.set(bottom);
-        if bottom {
-            scroll.unseen.set(false);
-        }
-        if el.scroll_top() < 300 {
-            load_older.run(());
-        }
-        if gap_in_view(&el) {
-            load_newer.run(());
-        }
-    };
+    let on_scroll = move |_| scroll.moved(load_older, load_newer);
     view! {
         <div class="timeline-wrap">
             <div

@@ -6,70 +6,42 @@ use domain::{effects::LogKind, views::LogEntryView};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use super::data::{admin_path, kind_value, log_query, Admin};
+use super::data::{admin_path, kind_value, log_query, Admin, LogAddress};
 use crate::{store::text, ui::components::widgets::TimeAgo};
+
+/// Every kind of entry, in the order the filter offers them.
+const KINDS: [LogKind; 25] = [
+    LogKind::Created,
+    LogKind::Joined,
+    LogKind::Left,
+    LogKind::Requested,
+    LogKind::Approved,
+    LogKind::Denied,
+    LogKind::Invited,
+    LogKind::InviteAccepted,
+    LogKind::InviteDeclined,
+    LogKind::Kicked,
+    LogKind::Banned,
+    LogKind::Unbanned,
+    LogKind::Promoted,
+    LogKind::Demoted,
+    LogKind::AdminSuccession,
+    LogKind::OwnershipTransfer,
+    LogKind::SettingsUpdated,
+    LogKind::MessageDeleted,
+    LogKind::MessagesPurged,
+    LogKind::Muted,
+    LogKind::Unmuted,
+    LogKind::MuteEnded,
+    LogKind::BanEnded,
+    LogKind::ReportDismissed,
+    LogKind::Terminated,
+];
 
 #[component]
 pub fn LogSection(admin: Admin) -> impl IntoView {
     let room = admin.data.with_untracked(|v| v.room.id.clone());
     let address = log_query();
-    let navigate = use_navigate();
-    let base = admin_path(&room);
-    // With the script, choosing a kind applies at once, keeping the names typed.
-    let filter = {
-        let base = base.clone();
-        move |ev: leptos::ev::Event| {
-            let value = event_target_value(&ev);
-            let mut query: Vec<String> = Vec::new();
-            if !value.is_empty() {
-                query.push(format!("kind={value}"));
-            }
-            let rest = address.filter_query();
-            query.extend(
-                rest.split('&')
-                    .filter(|p| !p.is_empty() && !p.starts_with("kind="))
-                    .map(str::to_owned),
-            );
-            let path = if query.is_empty() {
-                format!("{base}#log")
-            } else {
-                format!("{base}?{}#log", query.join("&"))
-            };
-            navigate(&path, Default::default());
-        }
-    };
-    const KINDS: [LogKind; 25] = [
-        LogKind::Created,
-        LogKind::Joined,
-        LogKind::Left,
-        LogKind::Requested,
-        LogKind::Approved,
-        LogKind::Denied,
-        LogKind::Invited,
-        LogKind::InviteAccepted,
-        LogKind::InviteDeclined,
-        LogKind::Kicked,
-        LogKind::Banned,
-        LogKind::Unbanned,
-        LogKind::Promoted,
-        LogKind::Demoted,
-        LogKind::AdminSuccession,
-        LogKind::OwnershipTransfer,
-        LogKind::SettingsUpdated,
-        LogKind::MessageDeleted,
-        LogKind::MessagesPurged,
-        LogKind::Muted,
-        LogKind::Unmuted,
-        LogKind::MuteEnded,
-        LogKind::BanEnded,
-        LogKind::ReportDismissed,
-        LogKind::Terminated,
-    ];
-    let chosen = address.kind.get_untracked();
-    let (actor, target) = (
-        address.actor.get_untracked().unwrap_or_default(),
-        address.target.get_untracked().unwrap_or_default(),
-    );
     let older = move || {
         let next = admin.data.with(|v| v.log.next_cursor.clone())?;
         let mut href = format!(
@@ -110,29 +82,66 @@ pub fn LogSection(admin: Admin) -> impl IntoView {
                 <h2 id="log-title">"Moderation log"</h2>
                 <a class="button secondary small" href=csv download="">"Download CSV"</a>
             </div>
-            <form method="get" action=base.clone() class="log-filter">
-                <label for="log-kind">"Show"</label>
-                <select id="log-kind" name="kind" on:change=filter>
-                    <option value="" selected=chosen.is_none()>"Everything"</option>
-                    {KINDS.into_iter().map(|k| view! {
-                        <option value=kind_value(k) selected=chosen == Some(k)>{text::log_kind_label(k)}</option>
-                    }).collect_view()}
-                </select>
-                // Each label wraps with its box, on a narrow screen too.
-                <span class="log-field">
-                    <label for="log-actor">"by"</label>
-                    <input id="log-actor" name="actor" type="text" maxlength="64" placeholder="anyone" value=actor autocomplete="off" />
-                </span>
-                <span class="log-field">
-                    <label for="log-target">"about"</label>
-                    <input id="log-target" name="target" type="text" maxlength="64" placeholder="anyone" value=target autocomplete="off" />
-                </span>
-                <button type="submit" class="button secondary small">"Filter"</button>
-            </form>
+            <LogFilter base=admin_path(&room) address />
             {error}
             {move || view! { <LogList entries=admin.data.with(|v| v.log.events.clone()) /> }}
             {older}
         </section>
+    }
+}
+
+/// Which entries to show: one kind, who acted, whom it was about. A plain GET form; with
+/// the script, choosing a kind applies at once, keeping the names typed.
+#[component]
+fn LogFilter(base: String, address: LogAddress) -> impl IntoView {
+    let navigate = use_navigate();
+    let filter = {
+        let base = base.clone();
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            let mut query: Vec<String> = Vec::new();
+            if !value.is_empty() {
+                query.push(format!("kind={value}"));
+            }
+            let rest = address.filter_query();
+            query.extend(
+                rest.split('&')
+                    .filter(|p| !p.is_empty() && !p.starts_with("kind="))
+                    .map(str::to_owned),
+            );
+            let path = if query.is_empty() {
+                format!("{base}#log")
+            } else {
+                format!("{base}?{}#log", query.join("&"))
+            };
+            navigate(&path, Default::default());
+        }
+    };
+    let chosen = address.kind.get_untracked();
+    let (actor, target) = (
+        address.actor.get_untracked().unwrap_or_default(),
+        address.target.get_untracked().unwrap_or_default(),
+    );
+    view! {
+        <form method="get" action=base class="log-filter">
+            <label for="log-kind">"Show"</label>
+            <select id="log-kind" name="kind" on:change=filter>
+                <option value="" selected=chosen.is_none()>"Everything"</option>
+                {KINDS.into_iter().map(|k| view! {
+                    <option value=kind_value(k) selected=chosen == Some(k)>{text::log_kind_label(k)}</option>
+                }).collect_view()}
+            </select>
+            // Each label wraps with its box, on a narrow screen too.
+            <span class="log-field">
+                <label for="log-actor">"by"</label>
+                <input id="log-actor" name="actor" type="text" maxlength="64" placeholder="anyone" value=actor autocomplete="off" />
+            </span>
+            <span class="log-field">
+                <label for="log-target">"about"</label>
+                <input id="log-target" name="target" type="text" maxlength="64" placeholder="anyone" value=target autocomplete="off" />
+            </span>
+            <button type="submit" class="button secondary small">"Filter"</button>
+        </form>
     }
 }
 

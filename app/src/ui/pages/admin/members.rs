@@ -138,30 +138,9 @@ fn MemberRow(
             <a class="link-button danger" href=format!("{base}/ban/{user_id}")>"Ban" <span class="visually-hidden">{format!(" {name}")}</span></a>
         }
     });
-    let make_admin = (owner && member.role == Role::Member).then(|| {
-        let (room_id, user_id, back) = (room_id.clone(), user_id.clone(), base.clone());
-        let label = format!("Make admin: {name}");
-        view! {
-            <ActionForm action=promote attr:class="inline-form">
-                <MemberFields room=room_id user=user_id back=back />
-                <button type="submit" class="link-button" aria-label=label>"Make admin"</button>
-            </ActionForm>
-        }
-    });
-    let make_member = (owner && member.role == Role::Admin).then(|| {
-        let (room_id, user_id, back) = (room_id.clone(), user_id.clone(), base.clone());
-        let label = format!("Make member: {name}");
-        view! {
-            <ActionForm action=demote attr:class="inline-form">
-                <MemberFields room=room_id user=user_id back=back />
-                <button type="submit" class="link-button" aria-label=label>"Make member"</button>
-            </ActionForm>
-        }
-    });
-    let make_owner = (owner && member.role != Role::Owner).then(|| {
-        view! {
-            <a class="link-button" href=format!("{base}/transfer/{user_id}") aria-label=format!("Make owner: {name}")>"Make owner"</a>
-        }
+    let owner_actions = owner.then(|| {
+        let (room_id, user_id, name) = (room_id.clone(), user_id.clone(), name.clone());
+        view! { <OwnerActions role=member.role room_id user_id back=base.clone() name promote demote /> }
     });
     view! {
         <tr>
@@ -182,10 +161,53 @@ fn MemberRow(
             <td class="row-actions">
                 {timeout}
                 {moderation}
-                {make_admin}
-                {make_member}
-                {make_owner}
+                {owner_actions}
             </td>
         </tr>
+    }
+}
+
+/// What only the owner does to another member: make them an admin or a member again, or
+/// hand them the room.
+#[component]
+fn OwnerActions(
+    role: Role,
+    room_id: String,
+    user_id: String,
+    /// The admin page, which the forms come back to.
+    back: String,
+    name: String,
+    promote: ServerAction<PromoteForm>,
+    demote: ServerAction<DemoteForm>,
+) -> impl IntoView {
+    let make_admin = (role == Role::Member).then(|| {
+        let (room_id, user_id, back) = (room_id.clone(), user_id.clone(), back.clone());
+        let label = format!("Make admin: {name}");
+        view! {
+            <ActionForm action=promote attr:class="inline-form">
+                <MemberFields room=room_id user=user_id back=back />
+                <button type="submit" class="link-button" aria-label=label>"Make admin"</button>
+            </ActionForm>
+        }
+    });
+    let make_member = (role == Role::Admin).then(|| {
+        let (room_id, user_id, back) = (room_id.clone(), user_id.clone(), back.clone());
+        let label = format!("Make member: {name}");
+        view! {
+            <ActionForm action=demote attr:class="inline-form">
+                <MemberFields room=room_id user=user_id back=back />
+                <button type="submit" class="link-button" aria-label=label>"Make member"</button>
+            </ActionForm>
+        }
+    });
+    let make_owner = (role != Role::Owner).then(|| {
+        view! {
+            <a class="link-button" href=format!("{back}/transfer/{user_id}") aria-label=format!("Make owner: {name}")>"Make owner"</a>
+        }
+    });
+    view! {
+        {make_admin}
+        {make_member}
+        {make_owner}
     }
 }

@@ -84,31 +84,9 @@ fn ReportItem(
         label("Ban"),
     );
     let id = report.id.to_string();
-    let choices = |choices: &'static [(&'static str, &'static str)],
-                   name: &'static str,
-                   id: String,
-                   label: String| {
-        view! {
-            <select name=name id=id aria-label=label>
-                {choices
-                    .iter()
-                    .map(|&(minutes, words)| view! { <option value=minutes>{words}</option> })
-                    .collect_view()}
-            </select>
-        }
-    };
     let actions_on_author = on_someone_else.then(|| {
-        view! {
-            <span class="report-group">
-                {choices(&MUTE_LENGTHS, "mute_minutes", format!("mute-{id}"), format!("How long to time {author_name} out"))}
-                <button type="submit" name="action" value="mute" class="button secondary small" aria-label=mute>"Time out"</button>
-            </span>
-            <button type="submit" name="action" value="kick" class="button secondary small" aria-label=kick>"Remove"</button>
-            <span class="report-group">
-                {choices(&BAN_LENGTHS, "ban_minutes", format!("ban-{id}"), format!("How long to ban {author_name}"))}
-                <button type="submit" name="action" value="ban" class="button danger small" aria-label=ban>"Ban"</button>
-            </span>
-        }
+        let (id, author) = (id.clone(), author_name.clone());
+        view! { <AuthorActions id author mute kick ban /> }
     });
     view! {
         <li class="report-item">
@@ -142,5 +120,46 @@ fn ReportItem(
                 </div>
             </ActionForm>
         </li>
+    }
+}
+
+/// Acting on the reported message's author: a timeout or a ban of a chosen length, or
+/// removal. `id` is the report's; the labels name the message for screen readers.
+#[component]
+fn AuthorActions(
+    id: String,
+    author: String,
+    mute: String,
+    kick: String,
+    ban: String,
+) -> impl IntoView {
+    view! {
+        <span class="report-group">
+            <LengthSelect choices=&MUTE_LENGTHS name="mute_minutes" id=format!("mute-{id}") label=format!("How long to time {author} out") />
+            <button type="submit" name="action" value="mute" class="button secondary small" aria-label=mute>"Time out"</button>
+        </span>
+        <button type="submit" name="action" value="kick" class="button secondary small" aria-label=kick>"Remove"</button>
+        <span class="report-group">
+            <LengthSelect choices=&BAN_LENGTHS name="ban_minutes" id=format!("ban-{id}") label=format!("How long to ban {author}") />
+            <button type="submit" name="action" value="ban" class="button danger small" aria-label=ban>"Ban"</button>
+        </span>
+    }
+}
+
+/// A select of lengths (minutes, in words).
+#[component]
+fn LengthSelect(
+    choices: &'static [(&'static str, &'static str)],
+    name: &'static str,
+    id: String,
+    label: String,
+) -> impl IntoView {
+    view! {
+        <select name=name id=id aria-label=label>
+            {choices
+                .iter()
+                .map(|&(minutes, words)| view! { <option value=minutes>{words}</option> })
+                .collect_view()}
+        </select>
     }
 }

@@ -28,23 +28,10 @@ pub fn SettingsSection(admin: Admin) -> impl IntoView {
         .map(|n| n.to_string())
         .unwrap_or_default();
     let slow = v.room.slow_mode_seconds;
-    // A value set through the API that the list lacks is offered too, so saving keeps it.
-    let extra = (!SLOW_MODE.iter().any(|&(s, _)| s == slow))
-        .then(|| (slow, wait_words(u64::from(slow) * 1000)));
-    let slow_choices = SLOW_MODE
-        .iter()
-        .map(|&(s, words)| (s, words.to_owned()))
-        .chain(extra)
-        .collect::<Vec<_>>();
+    let slow_choices = choices(&SLOW_MODE, slow, 1000);
     // The form speaks hours; a cooldown set through the API in other units shows rounded up.
     let cooldown = v.room.request_cooldown_seconds.div_ceil(3600);
-    let extra = (!COOLDOWN_HOURS.iter().any(|&(h, _)| h == cooldown))
-        .then(|| (cooldown, wait_words(u64::from(cooldown) * 3_600_000)));
-    let cooldown_choices = COOLDOWN_HOURS
-        .iter()
-        .map(|&(h, words)| (h, words.to_owned()))
-        .chain(extra)
-        .collect::<Vec<_>>();
+    let cooldown_choices = choices(&COOLDOWN_HOURS, cooldown, 3_600_000);
     view! {
         <section class="card admin-section" id="settings" aria-labelledby="settings-title">
             <h2 id="settings-title">"Settings"</h2>
@@ -61,21 +48,7 @@ pub fn SettingsSection(admin: Admin) -> impl IntoView {
                     </textarea>
                     <p class="field-error" id="settings-topic-error" role="alert">{move || field_error("topic").get()}</p>
                 </div>
-                <fieldset class="field choices">
-                    <legend>"Who can join"</legend>
-                    {JoinPolicy::ALL.into_iter().map(|p| {
-                        let id = format!("settings-policy-{}", p.as_str());
-                        view! {
-                            <div class="choice">
-                                <input type="radio" name="join_policy" id=id.clone() value=p.as_str() checked=p == v.room.join_policy />
-                                <label for=id>
-                                    <strong>{text::policy_label(p).0}</strong>
-                                    <span class="muted">{text::policy_label(p).1}</span>
-                                </label>
-                            </div>
-                        }
-                    }).collect_view()}
-                </fieldset>
+                <PolicyChoices chosen=v.room.join_policy />
                 <div class="field" class:has-error=move || field_error("max_members").get().is_some()>
                     <label for="settings-max">"Member limit " <span class="muted">"(empty for none)"</span></label>
                     <input id="settings-max" name="max_members" type="number" min="2" max="100000" inputmode="numeric" value=limit aria-describedby="settings-max-error" />
@@ -119,6 +92,40 @@ pub fn SettingsSection(admin: Admin) -> impl IntoView {
 }
 
 /// Slow mode's choices: seconds between one member's messages, and how that reads.
+/// A select's choices (a value, in words): `list`, and `current` after them where the list
+/// lacks it (it was set through the API), so saving the form keeps it. `ms` is one unit of
+/// the value in milliseconds, to say it in words.
+fn choices(list: &[(u32, &str)], current: u32, ms: u64) -> Vec<(u32, String)> {
+    let extra = (!list.iter().any(|&(v, _)| v == current))
+        .then(|| (current, wait_words(u64::from(current) * ms)));
+    list.iter()
+        .map(|&(v, words)| (v, words.to_owned()))
+        .chain(extra)
+        .collect()
+}
+
+/// Who can join: one radio button per policy, with what it means.
+#[component]
+fn PolicyChoices(chosen: JoinPolicy) -> impl IntoView {
+    view! {
+        <fieldset class="field choices">
+            <legend>"Who can join"</legend>
+            {JoinPolicy::ALL.into_iter().map(|p| {
+                let id = format!("settings-policy-{}", p.as_str());
+                view! {
+                    <div class="choice">
+                        <input type="radio" name="join_policy" id=id.clone() value=p.as_str() checked=p == chosen />
+                        <label for=id>
+                            <strong>{text::policy_label(p).0}</strong>
+                            <span class="muted">{text::policy_label(p).1}</span>
+                        </label>
+                    </div>
+                }
+            }).collect_view()}
+        </fieldset>
+    }
+}
+
 const SLOW_MODE: [(u32, &str); 9] = [
     (0, "Off"),
     (5, "5 s"),
