@@ -18,6 +18,26 @@ where
     })
 }
 
+/// A field's error from a form's last submission, if it failed there.
+pub fn field_error<T: Send + Sync + 'static>(
+    value: impl Get<Value = Option<Result<T, crate::AppError>>> + Send + Sync + 'static,
+    field: &'static str,
+) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        value
+            .get()
+            .and_then(Result::err)
+            .and_then(|e| e.for_field(field))
+    })
+}
+
+/// An error of the form's last submission that belongs to no single field.
+pub fn general_error<T: Send + Sync + 'static>(
+    value: impl Get<Value = Option<Result<T, crate::AppError>>> + Send + Sync + 'static,
+) -> Signal<Option<String>> {
+    Signal::derive(move || value.get().and_then(Result::err).and_then(|e| e.general()))
+}
+
 /// A labelled input with its error message right beside it.
 #[component]
 pub fn Field(

@@ -17,30 +17,9 @@ use crate::{
     store::use_store,
     ui::components::{
         drawer::PageBar,
-        widgets::{EndTime, ErrorPanel, Field, FormError, TimeAgo},
+        widgets::{field_error, general_error, EndTime, ErrorPanel, Field, FormError, TimeAgo},
     },
-    AppError,
 };
-
-/// A field's error from a form's last submission, if it failed there.
-fn field_error<T: Send + Sync + 'static>(
-    value: impl Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
-    field: &'static str,
-) -> Signal<Option<String>> {
-    Signal::derive(move || {
-        value
-            .get()
-            .and_then(Result::err)
-            .and_then(|e| e.for_field(field))
-    })
-}
-
-/// An error of the form's last submission that belongs to no single field.
-fn general_error<T: Send + Sync + 'static>(
-    value: impl Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
-) -> Signal<Option<String>> {
-    Signal::derive(move || value.get().and_then(Result::err).and_then(|e| e.general()))
-}
 
 lazy_page!(AccountRoute, AccountPage);
 

@@ -6,11 +6,8 @@ use leptos::{form::ActionForm, prelude::*};
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_query_map};
 
-use crate::ui::components::widgets::{Field, FormError};
-use crate::{
-    api::auth::{LoginForm, SignupForm},
-    AppError,
-};
+use crate::api::auth::{LoginForm, SignupForm};
+use crate::ui::components::widgets::{field_error, general_error, Field, FormError};
 
 /// The username the server echoed back after a failed plain form post.
 fn echoed_username() -> String {
@@ -20,32 +17,25 @@ fn echoed_username() -> String {
         .unwrap_or_default()
 }
 
-/// The error of the form's last submission, if it failed.
-fn last_error(
-    value: impl Get<Value = Option<Result<(), AppError>>> + Send + Sync + 'static,
-) -> Signal<Option<AppError>> {
-    Signal::derive(move || value.get().and_then(Result::err))
-}
-
 lazy_page!(SignupRoute, SignupPage);
 
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let action = ServerAction::<SignupForm>::new();
-    let error = last_error(action.value());
+    let error = action.value();
     view! {
         <Title text="Sign up" />
         <section class="card auth">
             <h1>"Create your account"</h1>
             <p class="tagline">"Pick a name people will know you by. You can join rooms right after."</p>
-            <FormError error=Signal::derive(move || error.get().and_then(|e| e.general())) />
+            <FormError error=general_error(error) />
             <ActionForm action>
                 <Field
                     label="Username"
                     name="username"
                     value=echoed_username()
                     autocomplete="username"
-                    error=Signal::derive(move || error.get().and_then(|e| e.for_field("username")))
+                    error=field_error(error, "username")
                 />
                 <p class="hint">"3–32 letters, digits, '_', '.' or '-'."</p>
                 <Field
@@ -53,7 +43,7 @@ pub fn SignupPage() -> impl IntoView {
                     name="password"
                     kind="password"
                     autocomplete="new-password"
-                    error=Signal::derive(move || error.get().and_then(|e| e.for_field("password")))
+                    error=field_error(error, "password")
                 />
                 <p class="hint">"At least 8 characters."</p>
                 <button type="submit" class="primary" disabled=move || action.pending().get()>
@@ -70,7 +60,7 @@ lazy_page!(LoginRoute, LoginPage);
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<LoginForm>::new();
-    let error = last_error(action.value());
+    let error = action.value();
     // Where deleting an account lands.
     let deleted = use_query_map()
         .read_untracked()
@@ -84,21 +74,21 @@ pub fn LoginPage() -> impl IntoView {
             <Show when=move || deleted>
                 <p class="status-line" role="status">"Your account was deleted."</p>
             </Show>
-            <FormError error=Signal::derive(move || error.get().and_then(|e| e.general())) />
+            <FormError error=general_error(error) />
             <ActionForm action>
                 <Field
                     label="Username"
                     name="username"
                     value=echoed_username()
                     autocomplete="username"
-                    error=Signal::derive(move || error.get().and_then(|e| e.for_field("username")))
+                    error=field_error(error, "username")
                 />
                 <Field
                     label="Password"
                     name="password"
                     kind="password"
                     autocomplete="current-password"
-                    error=Signal::derive(move || error.get().and_then(|e| e.for_field("password")))
+                    error=field_error(error, "password")
                 />
                 <button type="submit" class="primary" disabled=move || action.pending().get()>
                     "Log in"

@@ -7,21 +7,15 @@ use leptos_router::hooks::use_query_map;
 use crate::{
     api::forms::CreateRoomForm,
     store::text,
-    ui::components::widgets::{CardPage, Field, FormError},
-    AppError,
+    ui::components::widgets::{field_error, general_error, CardPage, Field, FormError},
 };
-
-/// One field's error from the form's last submission, if it failed there.
-fn for_field(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
-    Signal::derive(move || error.get().and_then(|e| e.for_field(field)))
-}
 
 lazy_page!(CreateRoomRoute, CreateRoomPage);
 
 #[component]
 pub fn CreateRoomPage() -> impl IntoView {
     let action = ServerAction::<CreateRoomForm>::new();
-    let error = Signal::derive(move || action.value().get().and_then(Result::err));
+    let error = action.value();
     // What a browser without JavaScript typed, sent back with a refusal.
     let query = use_query_map();
     let echoed = move |key: &str| query.read_untracked().get(key).unwrap_or_default();
@@ -29,18 +23,18 @@ pub fn CreateRoomPage() -> impl IntoView {
     view! {
         <CardPage title="New room">
             <h1>"Create a room"</h1>
-            <FormError error=Signal::derive(move || error.get().and_then(|e| e.general())) />
+            <FormError error=general_error(error) />
             <ActionForm action>
                 <Field
                     label="Name"
                     name="name"
                     value=echoed("name")
-                    error=for_field(error, "name")
+                    error=field_error(error, "name")
                 />
                 <p class="hint">"1–64 characters. No other active room may have it."</p>
-                <TopicField topic=echoed("topic") error=for_field(error, "topic") />
-                <PolicyChoices chosen error=for_field(error, "join_policy") />
-                <LimitField limit=echoed("max_members") error=for_field(error, "max_members") />
+                <TopicField topic=echoed("topic") error=field_error(error, "topic") />
+                <PolicyChoices chosen error=field_error(error, "join_policy") />
+                <LimitField limit=echoed("max_members") error=field_error(error, "max_members") />
                 <button type="submit" class="button primary wide" disabled=move || action.pending().get()>
                     "Create room"
                 </button>

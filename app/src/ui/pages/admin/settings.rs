@@ -4,7 +4,11 @@ use domain::{moderation::wait_words, room::JoinPolicy};
 use leptos::{form::ActionForm, prelude::*};
 
 use super::data::{admin_path, Admin};
-use crate::{api::forms::UpdateRoomForm, store::text};
+use crate::{
+    api::forms::UpdateRoomForm,
+    store::text,
+    ui::components::widgets::{field_error, general_error},
+};
 
 #[component]
 pub fn SettingsSection(admin: Admin) -> impl IntoView {
@@ -17,11 +21,8 @@ pub fn SettingsSection(admin: Admin) -> impl IntoView {
             admin.version.update(|n| *n += 1);
         }
     });
-    let error = Signal::derive(move || value.get().and_then(Result::err));
-    let field_error = move |field: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.for_field(field)))
-    };
-    let general = Signal::derive(move || error.get().and_then(|e| e.general()));
+    let error_of = move |field: &'static str| field_error(value, field);
+    let general = general_error(value);
     let limit = v
         .room
         .max_members
@@ -41,29 +42,29 @@ pub fn SettingsSection(admin: Admin) -> impl IntoView {
                 <Show when=move || general.get().is_some()>
                     <p class="form-error" role="alert">{move || general.get()}</p>
                 </Show>
-                <div class="field" class:has-error=move || field_error("topic").get().is_some()>
+                <div class="field" class:has-error=move || error_of("topic").get().is_some()>
                     <label for="settings-topic">"Topic"</label>
                     <textarea id="settings-topic" name="topic" rows="2" maxlength="300" aria-describedby="settings-topic-error">
                         {v.room.topic.clone().unwrap_or_default()}
                     </textarea>
-                    <p class="field-error" id="settings-topic-error" role="alert">{move || field_error("topic").get()}</p>
+                    <p class="field-error" id="settings-topic-error" role="alert">{move || error_of("topic").get()}</p>
                 </div>
                 <PolicyChoices chosen=v.room.join_policy />
-                <div class="field" class:has-error=move || field_error("max_members").get().is_some()>
+                <div class="field" class:has-error=move || error_of("max_members").get().is_some()>
                     <label for="settings-max">"Member limit " <span class="muted">"(empty for none)"</span></label>
                     <input id="settings-max" name="max_members" type="number" min="2" max="100000" inputmode="numeric" value=limit aria-describedby="settings-max-error" />
-                    <p class="field-error" id="settings-max-error" role="alert">{move || field_error("max_members").get()}</p>
+                    <p class="field-error" id="settings-max-error" role="alert">{move || error_of("max_members").get()}</p>
                 </div>
-                <div class="field" class:has-error=move || field_error("slow_mode_seconds").get().is_some()>
+                <div class="field" class:has-error=move || error_of("slow_mode_seconds").get().is_some()>
                     <label for="settings-slow">"Slow mode " <span class="muted">"(time between one member's messages; admins are exempt)"</span></label>
                     <select id="settings-slow" name="slow_mode_seconds" aria-describedby="settings-slow-error">
                         {slow_choices.into_iter().map(|(s, words)| view! {
                             <option value=s.to_string() selected=s == slow>{words}</option>
                         }).collect_view()}
                     </select>
-                    <p class="field-error" id="settings-slow-error" role="alert">{move || field_error("slow_mode_seconds").get()}</p>
+                    <p class="field-error" id="settings-slow-error" role="alert">{move || error_of("slow_mode_seconds").get()}</p>
                 </div>
-                <div class="field" class:has-error=move || field_error("request_cooldown_hours").get().is_some() || field_error("request_cooldown_seconds").get().is_some()>
+                <div class="field" class:has-error=move || error_of("request_cooldown_hours").get().is_some() || error_of("request_cooldown_seconds").get().is_some()>
                     <label for="settings-cooldown">"After a declined request " <span class="muted">"(how long before the same person may ask again)"</span></label>
                     <select id="settings-cooldown" name="request_cooldown_hours" aria-describedby="settings-cooldown-error">
                         {cooldown_choices.into_iter().map(|(h, words)| view! {
@@ -71,7 +72,7 @@ pub fn SettingsSection(admin: Admin) -> impl IntoView {
                         }).collect_view()}
                     </select>
                     <p class="field-error" id="settings-cooldown-error" role="alert">
-                        {move || field_error("request_cooldown_hours").get().or_else(|| field_error("request_cooldown_seconds").get())}
+                        {move || error_of("request_cooldown_hours").get().or_else(|| error_of("request_cooldown_seconds").get())}
                     </p>
                 </div>
                 // Unticked, the box posts nothing, and that turns it off: it must be here.
