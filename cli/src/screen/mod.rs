@@ -36,7 +36,7 @@ use crate::{
     tail::{self, Ended},
 };
 use slash::Slash;
-use state::{App, Effect, Event, HISTORY_PAGE};
+use state::{Effect, Event, Screen, HISTORY_PAGE};
 
 /// Runs the screen until Esc, Ctrl-C or `/quit`. The terminal is restored on the way out,
 /// on an error, and on a panic (ratatui's hook).
@@ -50,7 +50,7 @@ pub async fn run(client: Client) -> Result<(), CliError> {
     let mut terminal = ratatui::init();
     // A paste arrives whole, not as keys (a newline in it would send half of it).
     let _ = crossterm::execute!(std::io::stdout(), EnableBracketedPaste);
-    let app = App::new(me.user, &client.base);
+    let app = Screen::new(me.user, &client.base);
     let result = drive(&client, app, &mut terminal, EventStream::new(), |_| {}).await;
     let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
     ratatui::restore();
@@ -61,7 +61,7 @@ pub async fn run(client: Client) -> Result<(), CliError> {
 /// `drawn` sees the screen after each draw (the tests read it there).
 pub async fn drive<B, K>(
     client: &Client,
-    mut app: App,
+    mut app: Screen,
     terminal: &mut Terminal<B>,
     mut keys: K,
     mut drawn: impl FnMut(&B),
@@ -120,7 +120,6 @@ fn carry_out(
             Effect::Live(frame) => {
                 let _ = frames.send(frame);
             }
-            Effect::Quit => {}
             effect => {
                 let client = client.clone();
                 let events = events.clone();
@@ -191,7 +190,8 @@ pub async fn perform(client: &Client, effect: Effect) -> Result<Event, CliError>
             })
         }
         Effect::Run { room, command } => run_slash(client, room, command).await,
-        Effect::Live(_) | Effect::Quit => Ok(Event::Done(None)),
+        // Frames go to the socket, never here (`carry_out`).
+        Effect::Live(_) => Ok(Event::Done(None)),
     }
 }
 

@@ -1,4 +1,4 @@
-//! The full-screen client's state and its one reducer: [`App::update`] takes what happened
+//! The full-screen client's state and its one reducer: [`Screen::update`] takes what happened
 //! (a key, a frame, an answer, the clock) and returns what to do about it ([`Effect`]s), which
 //! the runner carries out and answers with more events. Nothing here touches the terminal
 //! or the network, so every behaviour is tested by feeding events and reading the state, or
@@ -126,7 +126,7 @@ pub enum Link {
 
 /// A send on its way: shown greyed until its `ack`, put back in the composer if refused.
 #[derive(Debug, Clone)]
-pub struct Pending {
+pub struct Unacked {
     pub outgoing: Outgoing,
     /// What was typed, to give back on a refusal.
     pub typed: String,
@@ -139,7 +139,7 @@ pub enum Notice {
     Error(String),
 }
 
-/// What happened, for [`App::update`].
+/// What happened, for [`Screen::update`].
 #[derive(Debug, Clone)]
 pub enum Event {
     Key(KeyEvent),
@@ -204,11 +204,10 @@ pub enum Effect {
         room: Option<RoomId>,
         command: Slash,
     },
-    Quit,
 }
 
 #[derive(Debug)]
-pub struct App {
+pub struct Screen {
     pub me: User,
     pub server: String,
     pub rooms: Vec<Room>,
@@ -219,7 +218,7 @@ pub struct App {
     /// The colour `/color` chose for what I send.
     pub color: Option<Color>,
     pub link: Link,
-    pub pending: Vec<Pending>,
+    pub pending: Vec<Unacked>,
     pub notice: Option<Notice>,
     /// Sends are refused until then: everywhere (`rate_limited`), or in one room
     /// (`slow_mode`, the room given). The status line counts down.
@@ -232,7 +231,7 @@ pub struct App {
     typed_at: Option<Instant>,
 }
 
-impl App {
+impl Screen {
     pub fn new(me: User, server: &str) -> Self {
         Self {
             me,
@@ -767,7 +766,7 @@ impl App {
 
     fn quit(&mut self) -> Vec<Effect> {
         self.quit = true;
-        vec![Effect::Quit]
+        Vec::new()
     }
 
     fn switch(&mut self, by: isize) -> Vec<Effect> {
@@ -891,7 +890,7 @@ impl App {
             Content::Sticker(_) => String::new(),
         };
         self.cursor = self.draft.chars().count();
-        self.pending.push(Pending {
+        self.pending.push(Unacked {
             outgoing: outgoing.clone(),
             typed,
         });

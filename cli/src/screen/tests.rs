@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::{
     slash::Slash,
-    state::{App, Effect, Event, Link},
+    state::{Effect, Event, Link, Screen},
     view,
 };
 use crate::client::{Auth, Client};
@@ -56,7 +56,7 @@ fn member(id: &str, role: &str) -> MemberView {
 }
 
 /// The ids of the current room's messages, in the order shown.
-fn shown_ids(app: &App) -> Vec<i64> {
+fn shown_ids(app: &Screen) -> Vec<i64> {
     app.room()
         .unwrap()
         .messages
@@ -86,15 +86,15 @@ fn ctrl(code: KeyCode) -> Event {
 }
 
 /// Types `text`; what it made others see (`typing` frames) is returned.
-fn typed(app: &mut App, text: &str, now: Instant) -> Vec<Effect> {
+fn typed(app: &mut Screen, text: &str, now: Instant) -> Vec<Effect> {
     text.chars()
         .flat_map(|c| app.update(key(KeyCode::Char(c)), now))
         .collect()
 }
 
 /// ann, online, in #lounge (open, with history and members) and #garden (2 unread).
-fn ann_in_lounge(now: Instant) -> App {
-    let mut app = App::new(user("ann"), "http://127.0.0.1:3000");
+fn ann_in_lounge(now: Instant) -> Screen {
+    let mut app = Screen::new(user("ann"), "http://127.0.0.1:3000");
     let opened = app.update(
         Event::Rooms(vec![my_room("r2", "lounge", 0), my_room("r1", "garden", 2)]),
         now,
@@ -152,8 +152,8 @@ fn ann_in_lounge(now: Instant) -> App {
 }
 
 /// ann in #lounge, its first page holding bob's "line N" for each id.
-fn lounge_holding(ids: Vec<i64>, now: Instant) -> App {
-    let mut app = App::new(user("ann"), "http://x");
+fn lounge_holding(ids: Vec<i64>, now: Instant) -> Screen {
+    let mut app = Screen::new(user("ann"), "http://x");
     app.update(Event::Rooms(vec![my_room("r1", "lounge", 0)]), now);
     let page = ids
         .into_iter()
@@ -170,7 +170,7 @@ fn lounge_holding(ids: Vec<i64>, now: Instant) -> App {
     app
 }
 
-fn draw(app: &App, width: u16, height: u16, now: Instant) -> Terminal<TestBackend> {
+fn draw(app: &Screen, width: u16, height: u16, now: Instant) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal.draw(|f| view::draw(f, app, now)).unwrap();
     terminal
@@ -313,7 +313,7 @@ fn enter_sends_one_frame_the_ack_shows_it_and_a_refusal_gives_the_text_back() {
         now,
     );
     assert_eq!(app.draft, "again");
-    let status = |app: &App, at: Instant| {
+    let status = |app: &Screen, at: Instant| {
         let text = text_of(draw(app, 110, 18, at).backend().buffer());
         text.lines().last().unwrap().trim().to_owned()
     };
@@ -396,7 +396,7 @@ fn tab_and_ctrl_arrows_switch_rooms_loading_each_once_and_reading_it() {
 #[test]
 fn a_message_that_comes_before_the_rooms_first_page_is_kept() {
     let now = Instant::now();
-    let mut app = App::new(user("ann"), "http://x");
+    let mut app = Screen::new(user("ann"), "http://x");
     app.update(Event::Rooms(vec![my_room("r1", "lounge", 0)]), now);
     app.update(frame(ServerFrame::Ready { rooms: vec![] }), now);
     // The page was read before message 3 was stored, and arrives after it.
@@ -600,9 +600,8 @@ fn slash_commands_run_in_the_current_room_and_colour_what_is_sent() {
     assert_eq!(app.rooms.len(), 1);
     let text = text_of(draw(&app, 110, 18, now).backend().buffer());
     assert!(text.contains("You were removed from #lounge."), "{text}");
-    assert!(app
-        .update(ctrl(KeyCode::Char('c')), now)
-        .contains(&Effect::Quit));
+    assert!(!app.quit);
+    assert!(app.update(ctrl(KeyCode::Char('c')), now).is_empty());
     assert!(app.quit);
 }
 
@@ -765,7 +764,7 @@ async fn the_screen_chats_live_moderates_and_catches_up_once_after_a_restart() {
     let screen_client = ann.clone();
     let screen = tokio::spawn(async move {
         let mut terminal = Terminal::new(TestBackend::new(110, 20)).unwrap();
-        let app = App::new(me, &screen_client.base);
+        let app = Screen::new(me, &screen_client.base);
         super::drive(&screen_client, app, &mut terminal, key_stream, |b| {
             shown.send_replace(text_of(b.buffer()));
         })
@@ -874,7 +873,7 @@ async fn the_screen_chats_live_moderates_and_catches_up_once_after_a_restart() {
 #[test]
 fn a_failed_load_starts_the_room_again_instead_of_sticking() {
     let now = Instant::now();
-    let mut app = App::new(user("ann"), "http://x");
+    let mut app = Screen::new(user("ann"), "http://x");
     app.update(frame(ServerFrame::Ready { rooms: vec![] }), now);
     app.update(Event::Rooms(vec![my_room("r1", "lounge", 0)]), now);
     let again = app.update(
@@ -947,7 +946,7 @@ fn catch_up_and_late_pages_never_undo_a_newer_state_nor_count_twice() {
         "garden keeps the count the list gave"
     );
     // A read elsewhere in a room not loaded here asks the list again.
-    let mut fresh = App::new(user("ann"), "http://x");
+    let mut fresh = Screen::new(user("ann"), "http://x");
     fresh.update(
         Event::Rooms(vec![my_room("r1", "a", 3), my_room("r2", "b", 1)]),
         now,

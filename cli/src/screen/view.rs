@@ -18,7 +18,7 @@ use ratatui::{
 };
 use unicode_width::UnicodeWidthChar;
 
-use super::state::{sticker_art, App, Link, Notice, Room};
+use super::state::{sticker_art, Link, Notice, Room, Screen};
 use crate::render::{clock, describe, inert, palette_index};
 
 /// From this width on, the members column shows.
@@ -27,7 +27,7 @@ const SIDE: u16 = 22;
 /// Where a wrapped message's next lines start: under the text, past "HH:MM ".
 const INDENT: usize = 6;
 
-pub fn draw(frame: &mut Frame, app: &App, now: Instant) {
+pub fn draw(frame: &mut Frame, app: &Screen, now: Instant) {
     let [main, composer, status] = Layout::vertical([
         Constraint::Min(3),
         Constraint::Length(3),
@@ -54,7 +54,7 @@ fn dim() -> Style {
     Style::new().fg(Color::DarkGray)
 }
 
-fn draw_rooms(frame: &mut Frame, app: &App, area: Rect) {
+fn draw_rooms(frame: &mut Frame, app: &Screen, area: Rect) {
     let inner = usize::from(area.width.saturating_sub(2));
     let items: Vec<ListItem> = app
         .rooms
@@ -96,7 +96,7 @@ fn draw_rooms(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(list.block(Block::bordered().title(title)), area);
 }
 
-fn draw_messages(frame: &mut Frame, app: &App, area: Rect) {
+fn draw_messages(frame: &mut Frame, app: &Screen, area: Rect) {
     let Some(room) = app.room() else {
         let block = Block::bordered().title(" Parlor ");
         let hint = Paragraph::new(Line::styled(
@@ -130,7 +130,7 @@ fn draw_messages(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 /// The lines that fill the message pane, newest at the bottom, `room.scroll` messages up.
-fn timeline(app: &App, room: &Room, width: usize, height: usize) -> Vec<Line<'static>> {
+fn timeline(app: &Screen, room: &Room, width: usize, height: usize) -> Vec<Line<'static>> {
     let shown = room.messages.len().saturating_sub(room.scroll);
     let mut lines: Vec<Line<'static>> = Vec::new();
     if room.scroll == 0 {
@@ -336,7 +336,7 @@ fn fit(text: &str, width: usize) -> String {
     out
 }
 
-fn draw_members(frame: &mut Frame, app: &App, area: Rect) {
+fn draw_members(frame: &mut Frame, app: &Screen, area: Rect) {
     let Some(room) = app.room() else {
         frame.render_widget(Block::bordered().title(" Members "), area);
         return;
@@ -381,7 +381,7 @@ fn draw_members(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(List::new(items).block(Block::bordered().title(title)), area);
 }
 
-fn draw_composer(frame: &mut Frame, app: &App, area: Rect, now: Instant) {
+fn draw_composer(frame: &mut Frame, app: &Screen, area: Rect, now: Instant) {
     let name = app
         .room()
         .map_or_else(String::new, |r| format!(" #{}", inert(&r.room.name)));
@@ -435,7 +435,7 @@ fn draw_composer(frame: &mut Frame, app: &App, area: Rect, now: Instant) {
     ));
 }
 
-fn draw_status(frame: &mut Frame, app: &App, area: Rect, now: Instant) {
+fn draw_status(frame: &mut Frame, app: &Screen, area: Rect, now: Instant) {
     let alert = Style::new().fg(Color::White).bg(Color::Red);
     let (text, style) = match (&app.link, app.wait_left(now), &app.notice) {
         (Link::Offline { why, retry_at }, _, _) => {
