@@ -19,7 +19,7 @@ use axum::{
     Extension, Router,
 };
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use sea_orm::DatabaseConnection;
 use service::{
     db, housekeeping, messages::SendLimits, session_store::DbSessionStore, Accounts, Messages,
@@ -453,7 +453,7 @@ fn router(
         })
     };
     let site = Router::new()
-        .leptos_routes_with_handler(generate_route_list(App), get(pages))
+        .leptos_routes_with_handler(routes(), get(pages))
         .fallback(leptos_axum::file_and_error_handler_with_context(
             provide_ctx,
             shell,
@@ -509,6 +509,16 @@ fn router(
 
 /// Uploads (a minimum rate of their own) and the live channel (heartbeats) aside, no
 /// request may hold its connection longer than this.
+/// The app's routes, generated once per process. While leptos generates them, no resource
+/// anywhere in the process may start loading: a resource first polled then waits forever
+/// (one process-wide flag, `leptos_server::SuppressResourceLoad`; leptos#4773). A second
+/// server started in the same process, as the tests start many, could otherwise leave a page
+/// that another server was rendering hanging until the request timeout.
+fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 fn request_timeout(config: &Config) -> TimeoutLayer {
     TimeoutLayer::with_status_code(
         axum::http::StatusCode::REQUEST_TIMEOUT,
