@@ -935,6 +935,7 @@ async fn naming_a_person_reveals_nothing_to_non_admins_and_never_guesses_between
         mallory.id.as_str(),
         "{invites}"
     );
+    assert_eq!(invites["invites"][0]["invited_by"]["id"], ana.id.as_str());
 
     // Banning a stranger from the private room does not tell them its name; banning
     // from the open one does.

@@ -483,6 +483,14 @@ async fn a_timed_ban_ends_by_itself_and_lets_them_ask_again() {
             .clone()
     };
     assert!(until("bob").is_string());
+    let bob_ban = bans["bans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["user"]["username"] == "bob")
+        .unwrap();
+    assert_eq!(bob_ban["banned_by"]["username"], "olga");
+    assert_eq!(bob_ban["reason"], "cool off");
     assert!(until("carl").is_null(), "a permanent ban has no end");
     let search = |who: &Person| {
         let (app, who) = (&app, who.clone());

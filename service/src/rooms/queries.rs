@@ -459,28 +459,18 @@ impl Rooms {
             .order_by(ban::Column::CreatedAt, Order::Desc)
             .all(&self.db)
             .await?;
-        let ids: Vec<UserId> = rows
-            .iter()
-            .flat_map(|r| {
-                [
-                    UserId::new(r.user_id.clone()),
-                    UserId::new(r.banned_by.clone()),
-                ]
-            })
-            .collect();
-        let users = users_by_ids(&self.db, &ids).await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| {
-                Some(BanView {
-                    user: users.get(&UserId::new(r.user_id))?.clone(),
-                    banned_by: users.get(&UserId::new(r.banned_by)).cloned(),
-                    reason: r.reason,
-                    created_at: rfc3339(r.created_at),
-                    until: r.until.map(rfc3339),
-                })
-            })
-            .collect())
+        self.with_user_and_actor(
+            rows,
+            |r| (&r.user_id, &r.banned_by),
+            |r, user, banned_by| BanView {
+                user,
+                banned_by,
+                reason: r.reason,
+                created_at: rfc3339(r.created_at),
+                until: r.until.map(rfc3339),
+            },
+        )
+        .await
     }
 
     /// `rooms/invites` (admins): invitations not yet answered or expired, newest first.
@@ -496,25 +486,43 @@ impl Rooms {
             .order_by(invite::Column::CreatedAt, Order::Desc)
             .all(&self.db)
             .await?;
-        let ids: Vec<UserId> = rows
+        self.with_user_and_actor(
+            rows,
+            |r| (&r.user_id, &r.invited_by),
+            |r, user, invited_by| InviteView {
+                user,
+                invited_by,
+                created_at: rfc3339(r.created_at),
+                expires_at: rfc3339(r.expires_at),
+            },
+        )
+        .await
+    }
+
+    /// Turns rows that name a person and who acted on them into views carrying both, in
+    /// one query for all of them; a row whose person no longer exists is left out, one whose
+    /// actor no longer exists keeps no actor.
+    async fn with_user_and_actor<R, V>(
+        &self,
+        rows: Vec<R>,
+        ids: impl Fn(&R) -> (&String, &String),
+        to_view: impl Fn(R, User, Option<User>) -> V,
+    ) -> ServiceResult<Vec<V>> {
+        let wanted: Vec<UserId> = rows
             .iter()
             .flat_map(|r| {
-                [
-                    UserId::new(r.user_id.clone()),
-                    UserId::new(r.invited_by.clone()),
-                ]
+                let (user, actor) = ids(r);
+                [UserId::new(user.clone()), UserId::new(actor.clone())]
             })
             .collect();
-        let users = users_by_ids(&self.db, &ids).await?;
+        let users = users_by_ids(&self.db, &wanted).await?;
         Ok(rows
             .into_iter()
             .filter_map(|r| {
-                Some(InviteView {
-                    user: users.get(&UserId::new(r.user_id.clone()))?.clone(),
-                    invited_by: users.get(&UserId::new(r.invited_by.clone())).cloned(),
-                    created_at: rfc3339(r.created_at),
-                    expires_at: rfc3339(r.expires_at),
-                })
+                let (user, actor) = ids(&r);
+                let user = users.get(&UserId::new(user.clone()))?.clone();
+                let actor = users.get(&UserId::new(actor.clone())).cloned();
+                Some(to_view(r, user, actor))
             })
             .collect())
     }
