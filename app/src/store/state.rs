@@ -535,15 +535,7 @@ impl ChatState {
                 Vec::new()
             }
             ServerFrame::Ack { client_id, message } => {
-                if let Some(c) = self.conversations.get_mut(&message.room_id) {
-                    c.pending.retain(|p| p.client_id() != &client_id);
-                    // Slow mode counts from the message just stored.
-                    let slow = c.room.as_ref().map_or(0, |r| r.slow_mode_seconds);
-                    if slow > 0 {
-                        c.next_post_at = Some(now + i64::from(slow) * 1000);
-                    }
-                }
-                self.stored(message);
+                self.acked(&client_id, message, now);
                 Vec::new()
             }
             ServerFrame::Error {
@@ -567,31 +559,12 @@ impl ChatState {
                 self.member(room_id, event, user, role, now)
             }
             ServerFrame::RoomTerminated { room_id } => {
-                let name = self.room_name(&room_id);
-                let was_mine = self.room_entry(&room_id).is_some();
-                self.rooms.retain(|r| r.room.id != room_id);
-                self.previous.retain(|p| p.room.id != room_id);
-                if let Some(c) = self.conversations.get_mut(&room_id) {
-                    c.ended = Some(Ending::Terminated);
-                    if let Some(room) = c.room.as_mut() {
-                        room.status = RoomStatus::Terminated;
-                    }
-                }
-                if was_mine {
-                    let text = text::terminated(name.as_deref());
-                    self.notice(text, Some(room_id), true);
-                }
+                self.terminated(room_id);
                 Vec::new()
             }
             ServerFrame::Notification { notification } => self.notification(notification),
             ServerFrame::Typing { room_id, user } => {
-                if !self.is_me(&user.id) {
-                    if let Some(c) = self.conversations.get_mut(&room_id) {
-                        c.typing
-                            .retain(|(u, until)| u.id != user.id && *until > now);
-                        c.typing.push((user, now + TYPING_SHOWN_MS));
-                    }
-                }
+                self.typing(&room_id, user, now);
                 Vec::new()
             }
             ServerFrame::Presence {
@@ -614,12 +587,7 @@ impl ChatState {
                 Vec::new()
             }
             ServerFrame::RoomUpdated { room } => {
-                if let Some(entry) = self.rooms.iter_mut().find(|r| r.room.id == room.id) {
-                    entry.room = room.clone();
-                }
-                if let Some(c) = self.conversations.get_mut(&room.id) {
-                    c.room = Some(room);
-                }
+                self.room_updated(room);
                 Vec::new()
             }
             ServerFrame::Reports { room_id, open } => {
@@ -628,6 +596,58 @@ impl ChatState {
                 }
                 Vec::new()
             }
+        }
+    }
+
+    /// My send was stored: it leaves the pending list, and slow mode counts from it.
+    fn acked(&mut self, client_id: &ClientId, message: MessageView, now: Millis) {
+        if let Some(c) = self.conversations.get_mut(&message.room_id) {
+            c.pending.retain(|p| p.client_id() != client_id);
+            let slow = c.room.as_ref().map_or(0, |r| r.slow_mode_seconds);
+            if slow > 0 {
+                c.next_post_at = Some(now + i64::from(slow) * 1000);
+            }
+        }
+        self.stored(message);
+    }
+
+    /// The room ended: it leaves my lists, its page says so, and I am told if it was mine.
+    fn terminated(&mut self, room_id: RoomId) {
+        let name = self.room_name(&room_id);
+        let was_mine = self.room_entry(&room_id).is_some();
+        self.rooms.retain(|r| r.room.id != room_id);
+        self.previous.retain(|p| p.room.id != room_id);
+        if let Some(c) = self.conversations.get_mut(&room_id) {
+            c.ended = Some(Ending::Terminated);
+            if let Some(room) = c.room.as_mut() {
+                room.status = RoomStatus::Terminated;
+            }
+        }
+        if was_mine {
+            let text = text::terminated(name.as_deref());
+            self.notice(text, Some(room_id), true);
+        }
+    }
+
+    /// Someone else types in a room I have open: shown for a while, once per person.
+    fn typing(&mut self, room_id: &RoomId, user: User, now: Millis) {
+        if self.is_me(&user.id) {
+            return;
+        }
+        if let Some(c) = self.conversations.get_mut(room_id) {
+            c.typing
+                .retain(|(u, until)| u.id != user.id && *until > now);
+            c.typing.push((user, now + TYPING_SHOWN_MS));
+        }
+    }
+
+    /// A room's settings changed: the list and its page show the new ones.
+    fn room_updated(&mut self, room: RoomView) {
+        if let Some(entry) = self.rooms.iter_mut().find(|r| r.room.id == room.id) {
+            entry.room = room.clone();
+        }
+        if let Some(c) = self.conversations.get_mut(&room.id) {
+            c.room = Some(room);
         }
     }
 
