@@ -45,18 +45,19 @@ pub fn local_path(back: Option<&str>) -> String {
     }
 }
 
-/// The answer of a form that stays where it was posted from (`back`): back there, with
-/// the refusal if there was one. A hydrated page stays put, and the live channel shows the
-/// change.
+/// The answer of a form that stays where it was posted from (its `back` field, kept only
+/// if it is a path on this site): back there, with the refusal if there was one. A hydrated
+/// page stays put, and the live channel shows the change.
 #[cfg(feature = "ssr")]
 fn stay<T>(
     result: Result<T, AppError>,
-    back: &str,
+    back: Option<&str>,
     server_fn_path: &str,
     echo: &[(&str, &str)],
 ) -> Result<(), AppError> {
-    let landing = |_| Landing::PlainPostOnly(back.to_owned());
-    form_reply(result, landing, back, server_fn_path, echo)
+    let back = local_path(back);
+    let landing = |_| Landing::PlainPostOnly(back.clone());
+    form_reply(result, landing, &back, server_fn_path, echo)
 }
 
 /// Empty form fields mean "not given".
@@ -321,9 +322,8 @@ pub async fn approve_request_form(
     user_id: UserId,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    let back = local_path(back.as_deref());
     let result = super::rooms::approve_request(room_id, user_id).await;
-    stay(result, &back, ApproveRequestForm::PATH, &[])
+    stay(result, back.as_deref(), ApproveRequestForm::PATH, &[])
 }
 
 /// A decline; a `ban` field (the "Decline and ban" button) bans the requester too.
@@ -335,10 +335,9 @@ pub async fn deny_request_form(
     reason: Option<String>,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    let back = local_path(back.as_deref());
     let result =
         super::rooms::deny_request(room_id, user_id, Some(ban.is_some()), given(reason)).await;
-    stay(result, &back, DenyRequestForm::PATH, &[])
+    stay(result, back.as_deref(), DenyRequestForm::PATH, &[])
 }
 
 #[server(endpoint = "form/rooms/kick")]
@@ -348,10 +347,9 @@ pub async fn kick_member_form(
     reason: Option<String>,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    let back = local_path(back.as_deref());
     let result = super::rooms::kick_member(room_id, user_id, given(reason.clone())).await;
     let echo = [("reason", reason.as_deref().unwrap_or(""))];
-    stay(result, &back, KickMemberForm::PATH, &echo)
+    stay(result, back.as_deref(), KickMemberForm::PATH, &echo)
 }
 
 /// A whole number typed or chosen in `field`, or empty for none.
@@ -379,7 +377,6 @@ pub async fn ban_user_form(
     purge_minutes: Option<String>,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    let back = local_path(back.as_deref());
     let result = async {
         let minutes = whole_number("minutes", minutes.clone())?;
         let purge_minutes = whole_number("purge_minutes", purge_minutes.clone())?;
@@ -397,7 +394,7 @@ pub async fn ban_user_form(
         ("user", user.as_str()),
         ("reason", reason.as_deref().unwrap_or("")),
     ];
-    stay(result, &back, BanUserForm::PATH, &echo)
+    stay(result, back.as_deref(), BanUserForm::PATH, &echo)
 }
 
 /// A timeout; `user` is an id or a username. `custom_minutes`, when typed, is the length
@@ -411,7 +408,6 @@ pub async fn mute_form(
     reason: Option<String>,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    let back = local_path(back.as_deref());
     let result = async {
         let chosen = given(custom_minutes.clone()).or(minutes.clone());
         let Some(minutes) = whole_number("minutes", chosen)? else {
@@ -424,7 +420,7 @@ pub async fn mute_form(
     }
     .await;
     let echo = [("reason", reason.as_deref().unwrap_or(""))];
-    stay(result, &back, MuteForm::PATH, &echo)
+    stay(result, back.as_deref(), MuteForm::PATH, &echo)
 }
 
 #[server(endpoint = "form/rooms/unmute")]
@@ -433,9 +429,8 @@ pub async fn unmute_form(
     user_id: UserId,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    let back = local_path(back.as_deref());
     let result = super::rooms::unmute_member(room_id, user_id).await;
-    stay(result, &back, UnmuteForm::PATH, &[])
+    stay(result, back.as_deref(), UnmuteForm::PATH, &[])
 }
 
 #[server(endpoint = "form/rooms/promote")]
@@ -444,9 +439,8 @@ pub async fn promote_form(
     user_id: UserId,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    let back = local_path(back.as_deref());
     let result = super::rooms::promote_member(room_id, user_id).await;
-    stay(result, &back, PromoteForm::PATH, &[])
+    stay(result, back.as_deref(), PromoteForm::PATH, &[])
 }
 
 #[server(endpoint = "form/rooms/demote")]
@@ -455,9 +449,8 @@ pub async fn demote_form(
     user_id: UserId,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    let back = local_path(back.as_deref());
     let result = super::rooms::demote_admin(room_id, user_id).await;
-    stay(result, &back, DemoteForm::PATH, &[])
+    stay(result, back.as_deref(), DemoteForm::PATH, &[])
 }
 
 #[server(endpoint = "form/rooms/transfer")]
@@ -466,9 +459,8 @@ pub async fn transfer_form(
     user_id: UserId,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    let back = local_path(back.as_deref());
     let result = super::rooms::transfer_ownership(room_id, user_id).await;
-    stay(result, &back, TransferForm::PATH, &[])
+    stay(result, back.as_deref(), TransferForm::PATH, &[])
 }
 
 #[server(endpoint = "form/rooms/unban")]
@@ -477,9 +469,8 @@ pub async fn unban_form(
     user_id: UserId,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    let back = local_path(back.as_deref());
     let result = super::rooms::unban_user(room_id, user_id).await;
-    stay(result, &back, UnbanForm::PATH, &[])
+    stay(result, back.as_deref(), UnbanForm::PATH, &[])
 }
 
 /// An admin's answer to a report: `action` is the button pressed (`dismiss`, `delete`,
@@ -496,7 +487,6 @@ pub async fn resolve_report_form(
     reason: Option<String>,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    let back = local_path(back.as_deref());
     let result = async {
         let chosen = match action.trim() {
             "mute" => given(mute_minutes.clone()).or(minutes.clone()),
@@ -509,7 +499,7 @@ pub async fn resolve_report_form(
     }
     .await;
     let echo = [("reason", reason.as_deref().unwrap_or(""))];
-    stay(result, &back, ResolveReportForm::PATH, &echo)
+    stay(result, back.as_deref(), ResolveReportForm::PATH, &echo)
 }
 
 /// `user` is a username or an id.
@@ -519,9 +509,13 @@ pub async fn invite_form(
     user: String,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    let back = local_path(back.as_deref());
     let result = super::rooms::invite_user(room_id, user.clone()).await;
-    stay(result, &back, InviteForm::PATH, &[("user", &user)])
+    stay(
+        result,
+        back.as_deref(),
+        InviteForm::PATH,
+        &[("user", &user)],
+    )
 }
 
 /// The settings form: every field is sent; an empty topic clears it, an empty limit too,
@@ -538,7 +532,6 @@ pub async fn update_room_form(
     request_cooldown_hours: Option<String>,
     back: Option<String>,
 ) -> Result<(), AppError> {
-    let back = local_path(back.as_deref());
     let result = async {
         let limit = member_limit(max_members.clone())?.unwrap_or(0);
         let slow = whole_number("slow_mode_seconds", slow_mode_seconds.clone())?;
@@ -561,7 +554,7 @@ pub async fn update_room_form(
         ("join_policy", join_policy.as_deref().unwrap_or("")),
         ("max_members", max_members.as_deref().unwrap_or("")),
     ];
-    stay(result, &back, UpdateRoomForm::PATH, &echo)
+    stay(result, back.as_deref(), UpdateRoomForm::PATH, &echo)
 }
 
 #[cfg(test)]
