@@ -1,5 +1,5 @@
 use crate::idens::{Bans, Invites, JoinRequests, Memberships, ModLog, Notifications, Rooms, Users};
-use crate::statements::{cascade, drop_table, index};
+use crate::statements::{cascade, drop_table, index, room_user_table};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
     big_integer, big_pk_auto, integer_null, string, string_null, text_null,
@@ -8,22 +8,6 @@ use sea_orm_migration::schema::{
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-/// A table keyed by (room, user), the shape of memberships, requests, invites and bans.
-fn room_user_table(
-    table: impl IntoIden + Copy,
-    room: impl IntoIden + Copy,
-    user: impl IntoIden + Copy,
-) -> TableCreateStatement {
-    Table::create()
-        .table(table)
-        .col(string(room))
-        .col(string(user))
-        .primary_key(Index::create().col(room).col(user))
-        .foreign_key(&mut cascade(table, room, Rooms::Table))
-        .foreign_key(&mut cascade(table, user, Users::Table))
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

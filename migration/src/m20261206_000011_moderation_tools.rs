@@ -6,11 +6,11 @@
 //! `request_cooldowns` says when that person may ask again; `rooms.request_cooldown_seconds`
 //! is how long that is (24 hours unless the room says otherwise).
 
-use crate::idens::{Bans, ModLog, Mutes, RequestCooldowns, Rooms, Users};
-use crate::statements::{add_column, cascade, drop_column, drop_index, drop_table, index};
+use crate::idens::{Bans, ModLog, Mutes, RequestCooldowns, Rooms};
+use crate::statements::{add_column, drop_column, drop_index, drop_table, index, room_user_table};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
-    boolean, integer, string, string_null, text_null, timestamp_with_time_zone as ts,
+    boolean, integer, string_null, text_null, timestamp_with_time_zone as ts,
     timestamp_with_time_zone_null as ts_null,
 };
 
@@ -41,40 +41,20 @@ impl MigrationTrait for Migration {
         for (table, column) in columns {
             add_column(manager, table, column).await?;
         }
-        manager
-            .create_table(
-                Table::create()
-                    .table(Mutes::Table)
-                    .col(string(Mutes::RoomId))
-                    .col(string(Mutes::UserId))
-                    .col(string_null(Mutes::MutedBy))
-                    .col(text_null(Mutes::Reason))
-                    .col(ts(Mutes::Until))
-                    .col(ts(Mutes::CreatedAt))
-                    .primary_key(Index::create().col(Mutes::RoomId).col(Mutes::UserId))
-                    .foreign_key(&mut cascade(Mutes::Table, Mutes::RoomId, Rooms::Table))
-                    .foreign_key(&mut cascade(Mutes::Table, Mutes::UserId, Users::Table))
-                    .to_owned(),
-            )
-            .await?;
-        let (table, room, user) = (
+        let mut mutes = room_user_table(Mutes::Table, Mutes::RoomId, Mutes::UserId);
+        mutes
+            .col(string_null(Mutes::MutedBy))
+            .col(text_null(Mutes::Reason))
+            .col(ts(Mutes::Until))
+            .col(ts(Mutes::CreatedAt));
+        manager.create_table(mutes).await?;
+        let mut cooldowns = room_user_table(
             RequestCooldowns::Table,
             RequestCooldowns::RoomId,
             RequestCooldowns::UserId,
         );
-        manager
-            .create_table(
-                Table::create()
-                    .table(table)
-                    .col(string(room))
-                    .col(string(user))
-                    .col(ts(RequestCooldowns::Until))
-                    .primary_key(Index::create().col(room).col(user))
-                    .foreign_key(&mut cascade(table, room, Rooms::Table))
-                    .foreign_key(&mut cascade(table, user, Users::Table))
-                    .to_owned(),
-            )
-            .await?;
+        cooldowns.col(ts(RequestCooldowns::Until));
+        manager.create_table(cooldowns).await?;
         // Housekeeping finds what ran out by its end time.
         manager
             .create_index(index("idx_mutes_until", Mutes::Table, [Mutes::Until]))

@@ -3,6 +3,9 @@
 //! its own tables and columns; these only spare it the same builder chains.
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::string;
+
+use crate::idens::{Rooms, Users};
 
 /// A foreign key from `table.column` to `target.id`: the row goes with the row it names.
 pub fn cascade(
@@ -14,6 +17,23 @@ pub fn cascade(
         .from(table, column)
         .to(target, Alias::new("id"))
         .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
+}
+
+/// A table keyed by (room, user), each going with its room and its user: the shape of
+/// memberships, requests, invites, bans, timeouts and request cooldowns.
+pub fn room_user_table(
+    table: impl IntoIden + Copy,
+    room: impl IntoIden + Copy,
+    user: impl IntoIden + Copy,
+) -> TableCreateStatement {
+    Table::create()
+        .table(table)
+        .col(string(room))
+        .col(string(user))
+        .primary_key(Index::create().col(room).col(user))
+        .foreign_key(&mut cascade(table, room, Rooms::Table))
+        .foreign_key(&mut cascade(table, user, Users::Table))
         .to_owned()
 }
 
