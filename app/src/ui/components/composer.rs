@@ -207,12 +207,9 @@ impl Rules {
             })
         };
         // Who is bound, and by what, is the same question for both.
-        let binding = Memo::new(move |_| {
-            store.with(|s| {
-                let c = s.conversation(&room)?;
-                let r = c.room.as_ref()?;
-                (!c.my_role?.is_admin()).then_some((r.announcement, r.slow_mode_seconds))
-            })
+        let binding = store.room_memo(&room, |c| {
+            let r = c.room.as_ref()?;
+            (!c.my_role?.is_admin()).then_some((r.announcement, r.slow_mode_seconds))
         });
         Self {
             hold,
