@@ -294,3 +294,48 @@ pub fn BrandBar() -> impl IntoView {
         </header>
     }
 }
+
+/// Who can join: one radio button per policy, each saying what it means. `ids` starts each
+/// button's id; `error`, where the form has one for the field, is shown below them.
+#[component]
+pub fn PolicyChoices(
+    chosen: domain::room::JoinPolicy,
+    ids: &'static str,
+    #[prop(optional)] error: Option<Signal<Option<String>>>,
+) -> impl IntoView {
+    view! {
+        <fieldset
+            class="field choices"
+            aria-describedby=error.map(|_| "field-join_policy-error")
+        >
+            <legend>"Who can join"</legend>
+            {domain::room::JoinPolicy::ALL
+                .into_iter()
+                .map(|p| {
+                    let (label, hint) = crate::store::text::policy_label(p);
+                    let id = format!("{ids}-{}", p.as_str());
+                    view! {
+                        <div class="choice">
+                            <input
+                                type="radio"
+                                name="join_policy"
+                                id=id.clone()
+                                value=p.as_str()
+                                checked=p == chosen
+                            />
+                            <label for=id>
+                                <strong>{label}</strong>
+                                <span class="muted">{hint}</span>
+                            </label>
+                        </div>
+                    }
+                })
+                .collect_view()}
+            {error.map(|error| view! {
+                <p class="field-error" id="field-join_policy-error" role="alert">
+                    {move || error.get()}
+                </p>
+            })}
+        </fieldset>
+    }
+}

@@ -22,20 +22,20 @@ lazy_page!(SignupRoute, SignupPage);
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let action = ServerAction::<SignupForm>::new();
-    let error = action.value();
+    let answer = action.value();
     view! {
         <Title text="Sign up" />
         <section class="card auth">
             <h1>"Create your account"</h1>
             <p class="tagline">"Pick a name people will know you by. You can join rooms right after."</p>
-            <FormError error=general_error(error) />
+            <FormError error=general_error(answer) />
             <ActionForm action>
                 <Field
                     label="Username"
                     name="username"
                     value=echoed_username()
                     autocomplete="username"
-                    error=field_error(error, "username")
+                    error=field_error(answer, "username")
                 />
                 <p class="hint">"3–32 letters, digits, '_', '.' or '-'."</p>
                 <Field
@@ -43,7 +43,7 @@ pub fn SignupPage() -> impl IntoView {
                     name="password"
                     kind="password"
                     autocomplete="new-password"
-                    error=field_error(error, "password")
+                    error=field_error(answer, "password")
                 />
                 <p class="hint">"At least 8 characters."</p>
                 <button type="submit" class="primary" disabled=move || action.pending().get()>
@@ -60,7 +60,7 @@ lazy_page!(LoginRoute, LoginPage);
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<LoginForm>::new();
-    let error = action.value();
+    let answer = action.value();
     // Where deleting an account lands.
     let deleted = use_query_map()
         .read_untracked()
@@ -74,21 +74,21 @@ pub fn LoginPage() -> impl IntoView {
             <Show when=move || deleted>
                 <p class="status-line" role="status">"Your account was deleted."</p>
             </Show>
-            <FormError error=general_error(error) />
+            <FormError error=general_error(answer) />
             <ActionForm action>
                 <Field
                     label="Username"
                     name="username"
                     value=echoed_username()
                     autocomplete="username"
-                    error=field_error(error, "username")
+                    error=field_error(answer, "username")
                 />
                 <Field
                     label="Password"
                     name="password"
                     kind="password"
                     autocomplete="current-password"
-                    error=field_error(error, "password")
+                    error=field_error(answer, "password")
                 />
                 <button type="submit" class="primary" disabled=move || action.pending().get()>
                     "Log in"

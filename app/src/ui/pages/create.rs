@@ -6,8 +6,9 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::forms::CreateRoomForm,
-    store::text,
-    ui::components::widgets::{field_error, general_error, CardPage, Field, FormError},
+    ui::components::widgets::{
+        field_error, general_error, CardPage, Field, FormError, PolicyChoices,
+    },
 };
 
 lazy_page!(CreateRoomRoute, CreateRoomPage);
@@ -15,7 +16,7 @@ lazy_page!(CreateRoomRoute, CreateRoomPage);
 #[component]
 pub fn CreateRoomPage() -> impl IntoView {
     let action = ServerAction::<CreateRoomForm>::new();
-    let error = action.value();
+    let answer = action.value();
     // What a browser without JavaScript typed, sent back with a refusal.
     let query = use_query_map();
     let echoed = move |key: &str| query.read_untracked().get(key).unwrap_or_default();
@@ -23,18 +24,18 @@ pub fn CreateRoomPage() -> impl IntoView {
     view! {
         <CardPage title="New room">
             <h1>"Create a room"</h1>
-            <FormError error=general_error(error) />
+            <FormError error=general_error(answer) />
             <ActionForm action>
                 <Field
                     label="Name"
                     name="name"
                     value=echoed("name")
-                    error=field_error(error, "name")
+                    error=field_error(answer, "name")
                 />
                 <p class="hint">"1–64 characters. No other active room may have it."</p>
-                <TopicField topic=echoed("topic") error=field_error(error, "topic") />
-                <PolicyChoices chosen error=field_error(error, "join_policy") />
-                <LimitField limit=echoed("max_members") error=field_error(error, "max_members") />
+                <TopicField topic=echoed("topic") error=field_error(answer, "topic") />
+                <PolicyChoices chosen ids="policy" error=field_error(answer, "join_policy") />
+                <LimitField limit=echoed("max_members") error=field_error(answer, "max_members") />
                 <button type="submit" class="button primary wide" disabled=move || action.pending().get()>
                     "Create room"
                 </button>
@@ -62,41 +63,6 @@ fn TopicField(topic: String, error: Signal<Option<String>>) -> impl IntoView {
                 {move || error.get()}
             </p>
         </div>
-    }
-}
-
-/// Who can join: one radio button per policy, each saying what it means.
-#[component]
-fn PolicyChoices(chosen: JoinPolicy, error: Signal<Option<String>>) -> impl IntoView {
-    view! {
-        <fieldset class="field choices" aria-describedby="field-join_policy-error">
-            <legend>"Who can join"</legend>
-            {JoinPolicy::ALL
-                .into_iter()
-                .map(|p| {
-                    let (label, hint) = text::policy_label(p);
-                    let id = format!("policy-{}", p.as_str());
-                    view! {
-                        <div class="choice">
-                            <input
-                                type="radio"
-                                name="join_policy"
-                                id=id.clone()
-                                value=p.as_str()
-                                checked=p == chosen
-                            />
-                            <label for=id>
-                                <strong>{label}</strong>
-                                <span class="muted">{hint}</span>
-                            </label>
-                        </div>
-                    }
-                })
-                .collect_view()}
-            <p class="field-error" id="field-join_policy-error" role="alert">
-                {move || error.get()}
-            </p>
-        </fieldset>
     }
 }
 

@@ -1,13 +1,12 @@
 //! The room's settings: topic, who can join, member limit, slow mode, announcement room.
 
-use domain::{moderation::wait_words, room::JoinPolicy};
+use domain::moderation::wait_words;
 use leptos::{form::ActionForm, prelude::*};
 
 use super::data::{admin_path, Admin};
 use crate::{
     api::forms::UpdateRoomForm,
-    store::text,
-    ui::components::widgets::{field_error, general_error},
+    ui::components::widgets::{field_error, general_error, PolicyChoices},
 };
 
 #[component]
@@ -49,7 +48,7 @@ pub fn SettingsSection(admin: Admin) -> impl IntoView {
                     </textarea>
                     <p class="field-error" id="settings-topic-error" role="alert">{move || error_of("topic").get()}</p>
                 </div>
-                <PolicyChoices chosen=v.room.join_policy />
+                <PolicyChoices chosen=v.room.join_policy ids="settings-policy" />
                 <div class="field" class:has-error=move || error_of("max_members").get().is_some()>
                     <label for="settings-max">"Member limit " <span class="muted">"(empty for none)"</span></label>
                     <input id="settings-max" name="max_members" type="number" min="2" max="100000" inputmode="numeric" value=limit aria-describedby="settings-max-error" />
@@ -92,7 +91,6 @@ pub fn SettingsSection(admin: Admin) -> impl IntoView {
     }
 }
 
-/// Slow mode's choices: seconds between one member's messages, and how that reads.
 /// A select's choices (a value, in words): `list`, and `current` after them where the list
 /// lacks it (it was set through the API), so saving the form keeps it. `ms` is one unit of
 /// the value in milliseconds, to say it in words.
@@ -105,28 +103,7 @@ fn choices(list: &[(u32, &str)], current: u32, ms: u64) -> Vec<(u32, String)> {
         .collect()
 }
 
-/// Who can join: one radio button per policy, with what it means.
-#[component]
-fn PolicyChoices(chosen: JoinPolicy) -> impl IntoView {
-    view! {
-        <fieldset class="field choices">
-            <legend>"Who can join"</legend>
-            {JoinPolicy::ALL.into_iter().map(|p| {
-                let id = format!("settings-policy-{}", p.as_str());
-                view! {
-                    <div class="choice">
-                        <input type="radio" name="join_policy" id=id.clone() value=p.as_str() checked=p == chosen />
-                        <label for=id>
-                            <strong>{text::policy_label(p).0}</strong>
-                            <span class="muted">{text::policy_label(p).1}</span>
-                        </label>
-                    </div>
-                }
-            }).collect_view()}
-        </fieldset>
-    }
-}
-
+/// Slow mode's choices: seconds between one member's messages, and how that reads.
 const SLOW_MODE: [(u32, &str); 9] = [
     (0, "Off"),
     (5, "5 s"),
