@@ -6,6 +6,28 @@
 //! SeaORM active enums, so the entities hold these very types, stored as their snake_case
 //! names.
 
+/// A word stored and sent as its snake_case name: the wire's serde spelling and the
+/// database's (a SeaORM active enum, with the `sea-orm` feature) come from one definition,
+/// so the two cannot drift apart. Extra derives and docs go inside, before the `enum`.
+macro_rules! stored_word {
+    ($(#[$attr:meta])* $vis:vis enum $name:ident $variants:tt) => {
+        $(#[$attr])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[cfg_attr(
+            feature = "sea-orm",
+            derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
+        )]
+        #[cfg_attr(
+            feature = "sea-orm",
+            sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
+        )]
+        $vis enum $name $variants
+    };
+}
+
 pub mod access;
 pub mod changes;
 pub mod effects;

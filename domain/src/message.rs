@@ -247,29 +247,21 @@ impl MessageBody {
     }
 }
 
-/// The colours a sender may pick (the client maps each to its theme). No colour is the
-/// theme's own text colour, which the wire spells as absent or `"default"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(
-    feature = "sea-orm",
-    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
-)]
-#[cfg_attr(
-    feature = "sea-orm",
-    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
-)]
-pub enum Color {
-    Red,
-    Orange,
-    Amber,
-    Green,
-    Teal,
-    Blue,
-    Indigo,
-    Purple,
-    Pink,
-    Gray,
+stored_word! {
+    /// The colours a sender may pick (the client maps each to its theme). No colour is the
+    /// theme's own text colour, which the wire spells as absent or `"default"`.
+    pub enum Color {
+        Red,
+        Orange,
+        Amber,
+        Green,
+        Teal,
+        Blue,
+        Indigo,
+        Purple,
+        Pink,
+        Gray,
+    }
 }
 
 impl Color {

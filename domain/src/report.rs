@@ -4,8 +4,6 @@
 //! resolution is, and the reporter's rate. The service loads the facts and asks these in
 //! the transaction that stores the report or its resolution.
 
-use serde::{Deserialize, Serialize};
-
 use crate::{
     access,
     message::MessageKind,
@@ -14,21 +12,13 @@ use crate::{
     ApiError, ErrorCode, UserId,
 };
 
-/// Why a message is reported: a short list, and text for the rest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(
-    feature = "sea-orm",
-    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
-)]
-#[cfg_attr(
-    feature = "sea-orm",
-    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
-)]
-pub enum ReportReason {
-    Spam,
-    Harassment,
-    Other,
+stored_word! {
+    /// Why a message is reported: a short list, and text for the rest.
+    pub enum ReportReason {
+        Spam,
+        Harassment,
+        Other,
+    }
 }
 
 impl ReportReason {
@@ -55,43 +45,27 @@ impl ReportReason {
     }
 }
 
-/// Where a report stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(
-    feature = "sea-orm",
-    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
-)]
-#[cfg_attr(
-    feature = "sea-orm",
-    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
-)]
-pub enum ReportStatus {
-    /// Waiting for an admin.
-    Open,
-    /// An admin looked and did nothing to the message or its author.
-    Dismissed,
-    /// An admin acted on it (`action` says how).
-    Actioned,
+stored_word! {
+    /// Where a report stands.
+    pub enum ReportStatus {
+        /// Waiting for an admin.
+        Open,
+        /// An admin looked and did nothing to the message or its author.
+        Dismissed,
+        /// An admin acted on it (`action` says how).
+        Actioned,
+    }
 }
 
-/// What an admin did with a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(
-    feature = "sea-orm",
-    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
-)]
-#[cfg_attr(
-    feature = "sea-orm",
-    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
-)]
-pub enum ReportAction {
-    Dismiss,
-    Delete,
-    Mute,
-    Kick,
-    Ban,
+stored_word! {
+    /// What an admin did with a report.
+    pub enum ReportAction {
+        Dismiss,
+        Delete,
+        Mute,
+        Kick,
+        Ban,
+    }
 }
 
 impl ReportAction {

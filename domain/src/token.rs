@@ -7,22 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::{ApiError, ErrorCode};
 
-/// What a token may do. Never account changes: no scope reaches those.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(
-    feature = "sea-orm",
-    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
-)]
-#[cfg_attr(
-    feature = "sea-orm",
-    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
-)]
-pub enum TokenScope {
-    /// Reads: rooms, messages, members, notifications, the live channel's frames.
-    Read,
-    /// Reads, and everything a member or admin does in rooms: send, join, moderate.
-    Write,
+stored_word! {
+    /// What a token may do. Never account changes: no scope reaches those.
+    pub enum TokenScope {
+        /// Reads: rooms, messages, members, notifications, the live channel's frames.
+        Read,
+        /// Reads, and everything a member or admin does in rooms: send, join, moderate.
+        Write,
+    }
 }
 
 impl TokenScope {

@@ -11,24 +11,17 @@ use crate::ApiError;
 /// Microseconds since the Unix epoch: the domain's clock, as plain numbers.
 pub type Micros = i64;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(
-    feature = "sea-orm",
-    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
-)]
-#[cfg_attr(
-    feature = "sea-orm",
-    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
-)]
-pub enum JoinPolicy {
-    /// Listed; anyone not banned joins at once.
-    Open,
-    /// Listed; people ask and an admin approves or denies.
-    #[default]
-    Request,
-    /// Private: never listed; joining needs an invite.
-    Invite,
+stored_word! {
+    #[derive(Default)]
+    pub enum JoinPolicy {
+        /// Listed; anyone not banned joins at once.
+        Open,
+        /// Listed; people ask and an admin approves or denies.
+        #[default]
+        Request,
+        /// Private: never listed; joining needs an invite.
+        Invite,
+    }
 }
 
 impl JoinPolicy {
@@ -59,20 +52,13 @@ impl JoinPolicy {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(
-    feature = "sea-orm",
-    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
-)]
-#[cfg_attr(
-    feature = "sea-orm",
-    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
-)]
-pub enum Role {
-    Member,
-    Admin,
-    Owner,
+stored_word! {
+    #[derive(PartialOrd, Ord)]
+    pub enum Role {
+        Member,
+        Admin,
+        Owner,
+    }
 }
 
 impl Role {
@@ -90,39 +76,23 @@ impl Role {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(
-    feature = "sea-orm",
-    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
-)]
-#[cfg_attr(
-    feature = "sea-orm",
-    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
-)]
-pub enum RoomStatus {
-    Active,
-    Terminated,
+stored_word! {
+    pub enum RoomStatus {
+        Active,
+        Terminated,
+    }
 }
 
-/// Where one person stands with one room, as stored: a member, or how they stopped being one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(
-    feature = "sea-orm",
-    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
-)]
-#[cfg_attr(
-    feature = "sea-orm",
-    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
-)]
-pub enum MembershipStatus {
-    Active,
-    Left,
-    Kicked,
-    Banned,
-    /// Removed because the room terminated around them.
-    Terminated,
+stored_word! {
+    /// Where one person stands with one room, as stored: a member, or how they stopped being one.
+    pub enum MembershipStatus {
+        Active,
+        Left,
+        Kicked,
+        Banned,
+        /// Removed because the room terminated around them.
+        Terminated,
+    }
 }
 
 impl From<LeaveReason> for MembershipStatus {
@@ -171,90 +141,74 @@ impl LeaveReason {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(
-    feature = "sea-orm",
-    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
-)]
-#[cfg_attr(
-    feature = "sea-orm",
-    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
-)]
-pub enum NotificationKind {
-    Invited,
-    RequestApproved,
-    RequestDenied,
-    Kicked,
-    Banned,
-    Unbanned,
-    Promoted,
-    Demoted,
-    /// Made admin because no admin was left.
-    Succession,
-    OwnershipReceived,
-    RoomTerminated,
-    /// To every admin: someone asks to join.
-    JoinRequest,
-    /// A message mentions you (`message_id` says which).
-    Mention,
-    /// An admin timed you out in a room (`reason`, if they gave one).
-    Muted,
-    /// An admin lifted your timeout early.
-    Unmuted,
-    /// Your timeout ended by itself.
-    MuteEnded,
-    /// Your timed ban ended: you may ask to join again.
-    BanEnded,
-    /// To the admins who see it: a member reported a message (`message_id`; the reason in
-    /// `reason`). It never names the reporter.
-    Report,
+stored_word! {
+    pub enum NotificationKind {
+        Invited,
+        RequestApproved,
+        RequestDenied,
+        Kicked,
+        Banned,
+        Unbanned,
+        Promoted,
+        Demoted,
+        /// Made admin because no admin was left.
+        Succession,
+        OwnershipReceived,
+        RoomTerminated,
+        /// To every admin: someone asks to join.
+        JoinRequest,
+        /// A message mentions you (`message_id` says which).
+        Mention,
+        /// An admin timed you out in a room (`reason`, if they gave one).
+        Muted,
+        /// An admin lifted your timeout early.
+        Unmuted,
+        /// Your timeout ended by itself.
+        MuteEnded,
+        /// Your timed ban ended: you may ask to join again.
+        BanEnded,
+        /// To the admins who see it: a member reported a message (`message_id`; the reason in
+        /// `reason`). It never names the reporter.
+        Report,
+    }
 }
 
-/// The kinds of the moderation log (docs/RULES.md §5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(
-    feature = "sea-orm",
-    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
-)]
-#[cfg_attr(
-    feature = "sea-orm",
-    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
-)]
-pub enum LogKind {
-    Created,
-    Joined,
-    Left,
-    Requested,
-    Approved,
-    Denied,
-    Invited,
-    InviteAccepted,
-    InviteDeclined,
-    Kicked,
-    Banned,
-    Unbanned,
-    Promoted,
-    Demoted,
-    AdminSuccession,
-    OwnershipTransfer,
-    SettingsUpdated,
-    /// An admin deleted someone else's message (the reason, if any, is kept).
-    MessageDeleted,
-    Terminated,
-    /// A timeout: the reason is kept, and the end time in `until`.
-    Muted,
-    Unmuted,
-    /// A timeout that ran out.
-    MuteEnded,
-    /// A timed ban that ran out.
-    BanEnded,
-    /// An admin dismissed a report (`report_id`) on the target's message.
-    ReportDismissed,
-    /// Ban and purge: the target's recent messages in the room were deleted (the ban's
-    /// reason is kept).
-    MessagesPurged,
+stored_word! {
+    /// The kinds of the moderation log (docs/RULES.md §5).
+    pub enum LogKind {
+        Created,
+        Joined,
+        Left,
+        Requested,
+        Approved,
+        Denied,
+        Invited,
+        InviteAccepted,
+        InviteDeclined,
+        Kicked,
+        Banned,
+        Unbanned,
+        Promoted,
+        Demoted,
+        AdminSuccession,
+        OwnershipTransfer,
+        SettingsUpdated,
+        /// An admin deleted someone else's message (the reason, if any, is kept).
+        MessageDeleted,
+        Terminated,
+        /// A timeout: the reason is kept, and the end time in `until`.
+        Muted,
+        Unmuted,
+        /// A timeout that ran out.
+        MuteEnded,
+        /// A timed ban that ran out.
+        BanEnded,
+        /// An admin dismissed a report (`report_id`) on the target's message.
+        ReportDismissed,
+        /// Ban and purge: the target's recent messages in the room were deleted (the ban's
+        /// reason is kept).
+        MessagesPurged,
+    }
 }
 
 /// What a `member` frame says happened to someone in a room.
@@ -277,20 +231,12 @@ pub enum MemberEvent {
     Unmuted,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[cfg_attr(
-    feature = "sea-orm",
-    derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum)
-)]
-#[cfg_attr(
-    feature = "sea-orm",
-    sea_orm(rs_type = "String", db_type = "Text", rename_all = "snake_case")
-)]
-pub enum MessageKind {
-    Text,
-    Sticker,
-    File,
-    /// A line the room itself writes: joins, departures, succession, termination.
-    System,
+stored_word! {
+    pub enum MessageKind {
+        Text,
+        Sticker,
+        File,
+        /// A line the room itself writes: joins, departures, succession, termination.
+        System,
+    }
 }
