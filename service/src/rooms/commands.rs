@@ -22,9 +22,10 @@ use entity::{
 };
 use sea_orm::{
     sea_query::{Expr, OnConflict},
+    ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, Iterable,
+    Order, PaginatorTrait, PrimaryKeyToColumn, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 
 use super::{view, NewRoom, Outcome, Rooms};
@@ -275,25 +276,23 @@ async fn persist(
             until,
         } => {
             // A timed ban that ran out may still be stored: the new one takes its place.
-            ban::Entity::insert(ban::ActiveModel {
-                room_id: Set(room_id.to_string()),
-                user_id: Set(user.to_string()),
-                banned_by: Set(by.to_string()),
-                reason: Set(reason.clone()),
-                created_at: Set(now),
-                until: Set(until.map(from_micros)),
-            })
-            .on_conflict(
-                OnConflict::columns([ban::Column::RoomId, ban::Column::UserId])
-                    .update_columns([
-                        ban::Column::BannedBy,
-                        ban::Column::Reason,
-                        ban::Column::CreatedAt,
-                        ban::Column::Until,
-                    ])
-                    .to_owned(),
+            upsert(
+                txn,
+                ban::ActiveModel {
+                    room_id: Set(room_id.to_string()),
+                    user_id: Set(user.to_string()),
+                    banned_by: Set(by.to_string()),
+                    reason: Set(reason.clone()),
+                    created_at: Set(now),
+                    until: Set(until.map(from_micros)),
+                },
+                [
+                    ban::Column::BannedBy,
+                    ban::Column::Reason,
+                    ban::Column::CreatedAt,
+                    ban::Column::Until,
+                ],
             )
-            .exec_without_returning(txn)
             .await?;
         }
         Event::BanLifted { user, .. } | Event::BanEnded { user } => {
@@ -305,45 +304,38 @@ async fn persist(
             until,
             reason,
         } => {
-            mute::Entity::insert(mute::ActiveModel {
-                room_id: Set(room_id.to_string()),
-                user_id: Set(user.to_string()),
-                muted_by: Set(Some(by.to_string())),
-                reason: Set(reason.clone()),
-                until: Set(from_micros(*until)),
-                created_at: Set(now),
-            })
-            .on_conflict(
-                OnConflict::columns([mute::Column::RoomId, mute::Column::UserId])
-                    .update_columns([
-                        mute::Column::MutedBy,
-                        mute::Column::Reason,
-                        mute::Column::Until,
-                        mute::Column::CreatedAt,
-                    ])
-                    .to_owned(),
+            upsert(
+                txn,
+                mute::ActiveModel {
+                    room_id: Set(room_id.to_string()),
+                    user_id: Set(user.to_string()),
+                    muted_by: Set(Some(by.to_string())),
+                    reason: Set(reason.clone()),
+                    until: Set(from_micros(*until)),
+                    created_at: Set(now),
+                },
+                [
+                    mute::Column::MutedBy,
+                    mute::Column::Reason,
+                    mute::Column::Until,
+                    mute::Column::CreatedAt,
+                ],
             )
-            .exec_without_returning(txn)
             .await?;
         }
         Event::Unmuted { user, .. } => {
             mute::Entity::delete_by_id(key(user)).exec(txn).await?;
         }
         Event::CooldownStarted { user, until } => {
-            request_cooldown::Entity::insert(request_cooldown::ActiveModel {
-                room_id: Set(room_id.to_string()),
-                user_id: Set(user.to_string()),
-                until: Set(from_micros(*until)),
-            })
-            .on_conflict(
-                OnConflict::columns([
-                    request_cooldown::Column::RoomId,
-                    request_cooldown::Column::UserId,
-                ])
-                .update_column(request_cooldown::Column::Until)
-                .to_owned(),
+            upsert(
+                txn,
+                request_cooldown::ActiveModel {
+                    room_id: Set(room_id.to_string()),
+                    user_id: Set(user.to_string()),
+                    until: Set(from_micros(*until)),
+                },
+                [request_cooldown::Column::Until],
             )
-            .exec_without_returning(txn)
             .await?;
         }
         Event::SettingsChanged { settings, .. } => {
@@ -385,21 +377,19 @@ async fn persist_join(
         left_at: Set(None),
         read_to: Set(newest),
     };
-    membership::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([membership::Column::RoomId, membership::Column::UserId])
-                .update_columns([
-                    membership::Column::Role,
-                    membership::Column::Status,
-                    membership::Column::JoinedAt,
-                    membership::Column::JoinSeq,
-                    membership::Column::LeftAt,
-                    membership::Column::ReadTo,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await?;
+    upsert(
+        txn,
+        row,
+        [
+            membership::Column::Role,
+            membership::Column::Status,
+            membership::Column::JoinedAt,
+            membership::Column::JoinSeq,
+            membership::Column::LeftAt,
+            membership::Column::ReadTo,
+        ],
+    )
+    .await?;
     let key = (room_id.to_string(), user.to_string());
     join_request::Entity::delete_by_id(key.clone())
         .exec(txn)
@@ -417,23 +407,21 @@ async fn persist_invite(
     expires_at: Micros,
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
-    invite::Entity::insert(invite::ActiveModel {
-        room_id: Set(room_id.to_string()),
-        user_id: Set(user.to_string()),
-        invited_by: Set(by.to_string()),
-        created_at: Set(now),
-        expires_at: Set(from_micros(expires_at)),
-    })
-    .on_conflict(
-        OnConflict::columns([invite::Column::RoomId, invite::Column::UserId])
-            .update_columns([
-                invite::Column::InvitedBy,
-                invite::Column::CreatedAt,
-                invite::Column::ExpiresAt,
-            ])
-            .to_owned(),
+    upsert(
+        txn,
+        invite::ActiveModel {
+            room_id: Set(room_id.to_string()),
+            user_id: Set(user.to_string()),
+            invited_by: Set(by.to_string()),
+            created_at: Set(now),
+            expires_at: Set(from_micros(expires_at)),
+        },
+        [
+            invite::Column::InvitedBy,
+            invite::Column::CreatedAt,
+            invite::Column::ExpiresAt,
+        ],
     )
-    .exec_without_returning(txn)
     .await?;
     Ok(())
 }
@@ -1009,4 +997,18 @@ impl Rooms {
             .await?;
         Ok(true)
     }
+}
+
+/// Stores a row, or where one with its key is stored already, overwrites `replace` in it.
+async fn upsert<A: ActiveModelTrait>(
+    txn: &DatabaseTransaction,
+    row: A,
+    replace: impl IntoIterator<Item = <A::Entity as EntityTrait>::Column>,
+) -> ServiceResult<()> {
+    let key = <A::Entity as EntityTrait>::PrimaryKey::iter().map(|k| k.into_column());
+    <A::Entity as EntityTrait>::insert(row)
+        .on_conflict(OnConflict::columns(key).update_columns(replace).to_owned())
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
 }

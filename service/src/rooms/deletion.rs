@@ -2,7 +2,9 @@
 
 use domain::{room::Command, room::MembershipStatus, ErrorCode, RoomId, UserId};
 use entity::{ban, invite, join_request, membership, mute, notification, request_cooldown};
-use sea_orm::{sea_query::Query, ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::{
+    sea_query::Query, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
+};
 
 use super::Rooms;
 use crate::{error::ServiceResult, tx::begin_write, ServiceError};
@@ -34,34 +36,13 @@ impl Rooms {
             }
         }
         let txn = begin_write(&self.db).await?;
-        membership::Entity::delete_many()
-            .filter(membership::Column::UserId.eq(user_id.as_str()))
-            .exec(&txn)
-            .await?;
-        ban::Entity::delete_many()
-            .filter(ban::Column::UserId.eq(user_id.as_str()))
-            .exec(&txn)
-            .await?;
-        mute::Entity::delete_many()
-            .filter(mute::Column::UserId.eq(user_id.as_str()))
-            .exec(&txn)
-            .await?;
-        request_cooldown::Entity::delete_many()
-            .filter(request_cooldown::Column::UserId.eq(user_id.as_str()))
-            .exec(&txn)
-            .await?;
-        invite::Entity::delete_many()
-            .filter(invite::Column::UserId.eq(user_id.as_str()))
-            .exec(&txn)
-            .await?;
-        join_request::Entity::delete_many()
-            .filter(join_request::Column::UserId.eq(user_id.as_str()))
-            .exec(&txn)
-            .await?;
-        notification::Entity::delete_many()
-            .filter(notification::Column::UserId.eq(user_id.as_str()))
-            .exec(&txn)
-            .await?;
+        erase::<membership::Entity>(&txn, membership::Column::UserId, user_id).await?;
+        erase::<ban::Entity>(&txn, ban::Column::UserId, user_id).await?;
+        erase::<mute::Entity>(&txn, mute::Column::UserId, user_id).await?;
+        erase::<request_cooldown::Entity>(&txn, request_cooldown::Column::UserId, user_id).await?;
+        erase::<invite::Entity>(&txn, invite::Column::UserId, user_id).await?;
+        erase::<join_request::Entity>(&txn, join_request::Column::UserId, user_id).await?;
+        erase::<notification::Entity>(&txn, notification::Column::UserId, user_id).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -108,4 +89,17 @@ impl Rooms {
         }
         Ok(unfinished.len())
     }
+}
+
+/// Deletes every row of `E` whose `column` names the person.
+async fn erase<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    column: E::Column,
+    user_id: &UserId,
+) -> ServiceResult<()> {
+    E::delete_many()
+        .filter(column.eq(user_id.as_str()))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
